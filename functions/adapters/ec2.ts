@@ -1,0 +1,122 @@
+import {
+  CreateLaunchTemplateVersionCommand,
+  DescribeImagesCommand,
+  DescribeInstancesCommand,
+  DescribeLaunchTemplateVersionsCommand,
+  type EC2Client,
+  type Image,
+} from '@aws-sdk/client-ec2';
+import type { AmiFacts } from '../domain/ami.ts';
+
+const tagMap = (tags: { Key?: string; Value?: string }[] | undefined): Record<string, string> =>
+  Object.fromEntries((tags ?? []).flatMap((t) => (t.Key ? [[t.Key, t.Value ?? '']] : [])));
+
+const toAmiFacts = (image: Image): AmiFacts => ({
+  amiId: image.ImageId ?? '',
+  name: image.Name ?? '',
+  state: image.State ?? 'unknown',
+  platform: image.Platform,
+  architecture: image.Architecture,
+  tags: tagMap(image.Tags),
+});
+
+/** The AMI, or undefined when EC2 does not know it (deregistered long ago, or never existed). */
+export async function describeAmi(ec2: EC2Client, amiId: string): Promise<AmiFacts | undefined> {
+  try {
+    const { Images } = await ec2.send(new DescribeImagesCommand({ ImageIds: [amiId] }));
+    const image = Images?.[0];
+    return image ? toAmiFacts(image) : undefined;
+  } catch (error) {
+    if (
+      (error as Error).name === 'InvalidAMIID.NotFound' ||
+      (error as Error).name === 'InvalidAMIID.Unavailable'
+    ) {
+      return undefined;
+    }
+    throw error;
+  }
+}
+
+export interface InstanceFacts {
+  instanceId: string;
+  imageId: string;
+  availabilityZone: string;
+  launchTime: number;
+  state: string;
+  privateDnsName: string;
+}
+
+/** Instances by id, in chunks (a request names at most a few hundred ids). */
+export async function describeInstances(ec2: EC2Client, instanceIds: string[]): Promise<InstanceFacts[]> {
+  const facts: InstanceFacts[] = [];
+  for (let start = 0; start < instanceIds.length; start += 200) {
+    const page = await ec2.send(
+      new DescribeInstancesCommand({ InstanceIds: instanceIds.slice(start, start + 200) }),
+    );
+    for (const instance of (page.Reservations ?? []).flatMap((r) => r.Instances ?? [])) {
+      facts.push({
+        instanceId: instance.InstanceId ?? '',
+        imageId: instance.ImageId ?? '',
+        availabilityZone: instance.Placement?.AvailabilityZone ?? '',
+        launchTime: instance.LaunchTime?.getTime() ?? 0,
+        state: instance.State?.Name ?? 'unknown',
+        privateDnsName: instance.PrivateDnsName ?? '',
+      });
+    }
+  }
+  return facts;
+}
+
+export interface LaunchTemplateVersion {
+  launchTemplateId: string;
+  versionNumber: number;
+  imageId: string | undefined;
+  isDefault: boolean;
+}
+
+export async function describeLaunchTemplateVersions(
+  ec2: EC2Client,
+  launchTemplateId: string,
+  versions?: string[],
+): Promise<LaunchTemplateVersion[]> {
+  const found: LaunchTemplateVersion[] = [];
+  let NextToken: string | undefined;
+  do {
+    const page = await ec2.send(
+      new DescribeLaunchTemplateVersionsCommand({
+        LaunchTemplateId: launchTemplateId,
+        Versions: versions,
+        NextToken,
+      }),
+    );
+    for (const v of page.LaunchTemplateVersions ?? []) {
+      found.push({
+        launchTemplateId,
+        versionNumber: v.VersionNumber ?? 0,
+        imageId: v.LaunchTemplateData?.ImageId,
+        isDefault: v.DefaultVersion ?? false,
+      });
+    }
+    NextToken = page.NextToken;
+  } while (NextToken);
+  return found;
+}
+
+/** A new version from `sourceVersion` with only ImageId changed. */
+export async function createLaunchTemplateVersion(
+  ec2: EC2Client,
+  launchTemplateId: string,
+  sourceVersion: number,
+  imageId: string,
+  description: string,
+): Promise<number> {
+  const { LaunchTemplateVersion } = await ec2.send(
+    new CreateLaunchTemplateVersionCommand({
+      LaunchTemplateId: launchTemplateId,
+      SourceVersion: String(sourceVersion),
+      VersionDescription: description.slice(0, 255),
+      LaunchTemplateData: { ImageId: imageId },
+    }),
+  );
+  return LaunchTemplateVersion?.VersionNumber ?? 0;
+}

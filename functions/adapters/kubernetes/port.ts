@@ -1,0 +1,43 @@
+import type { V1Node, V1Pod, V1PodDisruptionBudget } from '@kubernetes/client-node';
+
+/** What the Eviction API (`policy/v1`) answered for one pod. */
+export type EvictionOutcome =
+  /** 201: the pod was accepted for graceful deletion. */
+  | { kind: 'evicted' }
+  /** 429 with a DisruptionBudget cause: a PDB allows no disruption now; retry later. */
+  | { kind: 'blockedByPdb'; message: string; pdbNames: string[] }
+  /** 500: the pod is matched by more than one PDB; the API will never evict it. */
+  | { kind: 'multiplePdbs'; message: string }
+  /** 404: the pod is already gone. */
+  | { kind: 'gone' };
+
+export interface ListPodsOptions {
+  labelSelector?: string;
+  fieldSelector?: string;
+}
+
+/**
+ * The narrow slice of the Kubernetes API the rollout uses. Production: `@kubernetes/client-node`
+ * (client.ts); the simulator serves the same calls from its world. Objects are the API's own shapes.
+ * Server-side throttling (429 without a PDB cause, 5xx) surfaces as `KubernetesThrottled`.
+ */
+export interface KubernetesPort {
+  listNodes(labelSelector?: string): Promise<V1Node[]>;
+  getNode(name: string): Promise<V1Node | undefined>;
+  /** Pods bound to a node (field selector `spec.nodeName`), all pages. */
+  listPodsOnNode(nodeName: string): Promise<V1Pod[]>;
+  /** Pods of a namespace, or of every namespace when `namespace` is undefined, all pages. */
+  listPods(namespace: string | undefined, options?: ListPodsOptions): Promise<V1Pod[]>;
+  getPod(namespace: string, name: string): Promise<V1Pod | undefined>;
+  /** Patches `spec.unschedulable` and, when given, node annotations (null removes one). */
+  patchNode(
+    name: string,
+    patch: { unschedulable?: boolean; annotations?: Record<string, string | null> },
+  ): Promise<V1Node>;
+  evictPod(namespace: string, name: string, gracePeriodSeconds?: number): Promise<EvictionOutcome>;
+  /** Plain delete, used only with `force`. Returns false when the pod was already gone. */
+  deletePod(namespace: string, name: string, gracePeriodSeconds?: number): Promise<boolean>;
+  listPodDisruptionBudgets(namespace?: string): Promise<V1PodDisruptionBudget[]>;
+  /** Whether a DaemonSet exists (kubectl refuses to skip pods of a missing DaemonSet). */
+  daemonSetExists(namespace: string, name: string): Promise<boolean>;
+}

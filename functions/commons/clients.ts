@@ -1,0 +1,28 @@
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { EKSClient } from '@aws-sdk/client-eks';
+import { ImagebuilderClient } from '@aws-sdk/client-imagebuilder';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { tracer } from './powertools.ts';
+
+/**
+ * One traced client per service, created on first use and kept for the life of the container.
+ * Each handler imports only the factories it calls, so its bundle carries only those clients.
+ */
+const once = <T extends object>(create: () => T): (() => T) => {
+  let client: T | undefined;
+  return () => {
+    client ??= tracer.captureAWSv3Client(create());
+    return client;
+  };
+};
+
+export const ec2Client = /* @__PURE__ */ once(() => new EC2Client({}));
+export const autoScalingClient = /* @__PURE__ */ once(() => new AutoScalingClient({}));
+export const eksClient = /* @__PURE__ */ once(() => new EKSClient({}));
+export const imageBuilderClient = /* @__PURE__ */ once(() => new ImagebuilderClient({}));
+export const ssmClient = /* @__PURE__ */ once(() => new SSMClient({}));
+export const sfnClient = /* @__PURE__ */ once(() => new SFNClient({}));
+export const snsClient = /* @__PURE__ */ once(() => new SNSClient({}));

@@ -1,0 +1,67 @@
+/**
+ * Errors the state machine catches by name. Each class sets a literal `name` (it survives
+ * minification and is what Step Functions reports as the execution's error); `message` is the
+ * sentence an operator reads: the resource and the fix.
+ */
+export abstract class RolloutError extends Error {
+  abstract override readonly name: string;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+const named = <N extends string>(errorName: N) =>
+  class extends RolloutError {
+    override readonly name: N = errorName;
+  };
+
+/** Execution input or event malformed. */
+export class InvalidInput extends named('InvalidInput') {}
+export class NodeGroupNotFound extends named('NodeGroupNotFound') {}
+export class NodeGroupNotWindows extends named('NodeGroupNotWindows') {}
+export class NodeGroupNotSupported extends named('NodeGroupNotSupported') {}
+export class AmiNotFound extends named('AmiNotFound') {}
+/** Not `available`, or deregistered. */
+export class AmiNotAvailable extends named('AmiNotAvailable') {}
+export class AmiNotWindows extends named('AmiNotWindows') {}
+export class AmiArchitectureMismatch extends named('AmiArchitectureMismatch') {}
+export class WindowsBuildMismatch extends named('WindowsBuildMismatch') {}
+export class KubeletVersionSkew extends named('KubeletVersionSkew') {}
+/** The Image Builder image behind the AMI is not AVAILABLE or ran no tests. */
+export class AmiTestsNotPassed extends named('AmiTestsNotPassed') {}
+/** Another execution holds the node group. */
+export class RolloutInProgress extends named('RolloutInProgress') {}
+/** Pods that cannot be evicted without `force`, or pods matched by several PDBs. */
+export class DrainBlocked extends named('DrainBlocked') {}
+/** Evictions refused until the deadline. */
+export class DrainTimeout extends named('DrainTimeout') {}
+/** New nodes not Ready in time. */
+export class ReplacementNotReady extends named('ReplacementNotReady') {}
+/** The Auto Scaling group could not launch replacements. */
+export class LaunchFailed extends named('LaunchFailed') {}
+/** Not enough room (max size, pods) to surge and reschedule. */
+export class InsufficientCapacity extends named('InsufficientCapacity') {}
+/** The Kubernetes API asked us to slow down (429 without a PDB cause, or 5xx); the state retries. */
+export class KubernetesThrottled extends named('KubernetesThrottled') {}
+
+/** The error names of this file, for tests that check the ASL catches each one. */
+export const rolloutErrorNames = [
+  'InvalidInput',
+  'NodeGroupNotFound',
+  'NodeGroupNotWindows',
+  'NodeGroupNotSupported',
+  'AmiNotFound',
+  'AmiNotAvailable',
+  'AmiNotWindows',
+  'AmiArchitectureMismatch',
+  'WindowsBuildMismatch',
+  'KubeletVersionSkew',
+  'AmiTestsNotPassed',
+  'RolloutInProgress',
+  'DrainBlocked',
+  'DrainTimeout',
+  'ReplacementNotReady',
+  'LaunchFailed',
+  'InsufficientCapacity',
+] as const;
+export type RolloutErrorName = (typeof rolloutErrorNames)[number];

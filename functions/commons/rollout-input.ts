@@ -1,0 +1,77 @@
+import { z } from 'zod';
+
+/**
+ * The execution input a person types in the Step Functions console (and what start-rollout sends).
+ * One schema for the validate step, the CLI and the README's field table.
+ */
+export const rolloutInputSchema = z
+  .strictObject({
+    clusterName: z
+      .string()
+      .regex(
+        /^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/,
+        'must be an EKS cluster name (letters, digits, - and _; at most 100)',
+      )
+      .describe('EKS cluster that owns the node group.'),
+    nodeGroupName: z
+      .string()
+      .regex(
+        /^[0-9A-Za-z][A-Za-z0-9\-_.]{0,254}$/,
+        'must be a node group name: a managed node group, or the Auto Scaling group of a self-managed one',
+      )
+      .describe(
+        'Managed node group name, or the Auto Scaling group (or eksctl node group) of a self-managed group.',
+      ),
+    amiId: z
+      .string()
+      .regex(/^ami-([0-9a-f]{8}|[0-9a-f]{17})$/, 'must be an AMI id like ami-0123456789abcdef0')
+      .describe('The AMI to move the node group to.'),
+    maxUnavailable: z
+      .int()
+      .min(1, 'must be at least 1')
+      .max(100, 'must be at most 100')
+      .default(1)
+      .describe('Batch size: nodes replaced at once (surge of the same size first).'),
+    drainTimeoutSeconds: z
+      .int()
+      .min(60, 'must be at least 60')
+      .max(86_400, 'must be at most 86400')
+      .default(900)
+      .describe('Deadline for draining one batch; then the rollout fails safely (or, with force, deletes).'),
+    readyTimeoutSeconds: z
+      .int()
+      .min(60, 'must be at least 60')
+      .max(7_200, 'must be at most 7200')
+      .default(1_800)
+      .describe('Deadline for replacements to become Ready Windows nodes after the surge.'),
+    gracePeriodSeconds: z
+      .int()
+      .min(0, 'must be 0 or more')
+      .max(3_600, 'must be at most 3600')
+      .optional()
+      .describe("Eviction grace period; by default each pod's own terminationGracePeriodSeconds."),
+    force: z
+      .boolean()
+      .default(false)
+      .describe('Evict bare pods, and delete pods still blocked at the drain deadline (each one reported).'),
+    deleteEmptyDirData: z
+      .boolean()
+      .default(false)
+      .describe('Evict pods that use emptyDir volumes (their data is lost).'),
+    dryRun: z.boolean().default(false).describe('Verify and plan only; change nothing.'),
+    allowWindowsBuildChange: z
+      .boolean()
+      .default(false)
+      .describe('Accept an AMI whose Windows build differs from the nodes (e.g. 2019 to 2022).'),
+    allowUntestedImage: z
+      .boolean()
+      .default(false)
+      .describe('Accept an Image Builder image whose tests were disabled.'),
+    requireCachedImages: z
+      .boolean()
+      .default(false)
+      .describe('Replacements count as Ready only once the images of the pods to move are on them.'),
+  })
+  .describe('Execution input of the rollout state machine.');
+
+export type RolloutInput = z.output<typeof rolloutInputSchema>;

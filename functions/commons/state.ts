@@ -1,0 +1,103 @@
+import { z } from 'zod';
+
+/**
+ * The pieces of the execution state that handlers read, as the state machine passes them. They are
+ * written by earlier handlers, so a parse failure here is a bug in the workflow, reported as
+ * InvalidInput naming the field.
+ */
+export const executionSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  /** ISO timestamp of the execution start. */
+  startTime: z.string(),
+});
+export type Execution = z.infer<typeof executionSchema>;
+
+/** The node group as verified: what the rollout starts from. */
+export const verifiedGroupSchema = z.object({
+  asgName: z.string(),
+  launchTemplateId: z.string(),
+  /** The version the group pointed at (number, `$Latest` or `$Default`). */
+  launchTemplateVersion: z.string(),
+  minSize: z.int(),
+  maxSize: z.int(),
+  desired: z.int(),
+  windowsBuild: z.string(),
+});
+export type VerifiedGroup = z.infer<typeof verifiedGroupSchema>;
+
+export const verifiedSchema = z.object({
+  ami: z.object({
+    amiId: z.string(),
+    name: z.string(),
+    windowsBuild: z.string(),
+    kubernetesVersion: z.string(),
+  }),
+  group: verifiedGroupSchema,
+  checks: z.array(z.object({ check: z.string(), ok: z.boolean(), detail: z.string() })),
+});
+export type Verified = z.infer<typeof verifiedSchema>;
+
+export const plannedNodeSchema = z.object({ instanceId: z.string(), nodeName: z.string() });
+export const batchSchema = z.object({
+  index: z.int(),
+  nodes: z.array(plannedNodeSchema),
+  readyTarget: z.int(),
+});
+export type BatchState = z.infer<typeof batchSchema>;
+
+export const planSchema = z.object({
+  batches: z.array(batchSchema),
+  nodesToReplace: z.int(),
+  nodesOnTarget: z.int(),
+  blockers: z.array(z.string()),
+  warnings: z.array(z.string()),
+  estimatedSeconds: z.int(),
+  /** Images of the pods that will move, for the optional cache check on replacements. */
+  imagesToMove: z.array(z.string()),
+});
+export type Plan = z.infer<typeof planSchema>;
+
+/** The group during the rollout: where it points now and what to restore. */
+export const rolloutGroupSchema = z.object({
+  asgName: z.string(),
+  launchTemplateId: z.string(),
+  previousVersion: z.string(),
+  targetVersion: z.string(),
+  targetAmiId: z.string(),
+  windowsBuild: z.string(),
+  original: z.object({ minSize: z.int(), maxSize: z.int(), desired: z.int() }),
+  imagesToMove: z.array(z.string()),
+});
+export type RolloutGroup = z.infer<typeof rolloutGroupSchema>;
+
+/** The outcome of one "are we there yet" step: the Choice reads `done`, the Wait reads `seconds`. */
+export const waitSchema = z.object({
+  done: z.boolean(),
+  seconds: z.int().min(1),
+  /** Epoch milliseconds after which the step fails with its named error. */
+  deadline: z.number(),
+  /** Epoch milliseconds when the wait began. */
+  since: z.number(),
+});
+export type WaitState = z.infer<typeof waitSchema>;
+
+export const ownerBaselineSchema = z.object({
+  namespace: z.string(),
+  uid: z.string(),
+  name: z.string(),
+  readyBefore: z.int(),
+});
+
+export const drainSchema = z.object({
+  done: z.boolean(),
+  seconds: z.int().min(1),
+  deadline: z.number(),
+  owners: z.array(ownerBaselineSchema),
+  evicted: z.int(),
+  /** Pods deleted at the deadline because of force. */
+  forced: z.array(z.string()),
+  /** What held the drain in its last round: pods and the PDBs that refused them. */
+  blockers: z.array(z.string()),
+});
+export type DrainState = z.infer<typeof drainSchema>;

@@ -1,0 +1,72 @@
+import type { V1Node } from '@kubernetes/client-node';
+import { imagesOnNode, isNodeReady, isWindowsNode, windowsBuildOfNode } from './nodes.ts';
+
+export interface ReplacementExpectations {
+  windowsBuild: string;
+  /** Images that must already be on the node (empty: no cache check). */
+  requiredImages: string[];
+}
+
+/** Why a node is not yet a usable replacement; undefined when it is one. */
+export function replacementProblem(
+  node: V1Node | undefined,
+  expected: ReplacementExpectations,
+): string | undefined {
+  if (!node) return 'has not joined the cluster';
+  if (!isNodeReady(node)) return 'is not Ready';
+  if (!isWindowsNode(node)) return 'is not a Windows node';
+  const build = windowsBuildOfNode(node);
+  if (build !== expected.windowsBuild)
+    return `reports Windows build ${build ?? 'none'}, expected ${expected.windowsBuild}`;
+  const present = imagesOnNode(node);
+  const missing = expected.requiredImages.filter((image) => !present.has(image));
+  return missing.length > 0 ? `lacks cached images ${missing.join(', ')}` : undefined;
+}
+
+/** Time a Windows node usually takes from launch to Ready when nothing has been observed yet. */
+export const defaultBootSeconds = 300;
+/** Poll interval once a node is overdue. */
+export const overduePollSeconds = 15;
+
+/** Seconds from launch to Ready of nodes already replaced, from their Ready transition; the median. */
+export function observedBootSeconds(readyNodes: { launchTime: number; node: V1Node }[]): number | undefined {
+  const durations = readyNodes
+    .flatMap(({ launchTime, node }) => {
+      const ready = node.status?.conditions?.find((c) => c.type === 'Ready' && c.status === 'True');
+      const at = ready?.lastTransitionTime ? new Date(ready.lastTransitionTime).getTime() : undefined;
+      return at && at > launchTime ? [(at - launchTime) / 1000] : [];
+    })
+    .sort((a, b) => a - b);
+  return durations.length > 0 ? durations[Math.floor(durations.length / 2)] : undefined;
+}
+
+/**
+ * How long to wait before looking again: until the pending nodes are expected Ready (launch time plus
+ * the observed boot time), then short polls. Keeps polling cheap during a 7-minute Windows boot.
+ */
+export function nextCheckSeconds(now: number, pendingLaunchTimes: number[], bootSeconds: number): number {
+  const expectedAt = Math.max(...pendingLaunchTimes.map((launch) => launch + bootSeconds * 1000));
+  const untilExpected = Math.ceil((expectedAt - now) / 1000);
+  return Number.isFinite(untilExpected) && untilExpected > overduePollSeconds
+    ? untilExpected
+    : overduePollSeconds;
+}
+
+export interface Activity {
+  status: string;
+  message: string;
+  startTime: number;
+}
+
+/** Consecutive failed launches after which the group is judged unable to launch. */
+export const failedLaunchesToGiveUp = 3;
+
+/**
+ * The Auto Scaling group retries failed launches by itself; the rollout gives up when the latest
+ * activities since the surge are all failures. Returns the last failure's message then.
+ */
+export function launchFailure(activitiesNewestFirst: Activity[], since: number): string | undefined {
+  const recent = activitiesNewestFirst.filter((a) => a.startTime >= since).slice(0, failedLaunchesToGiveUp);
+  const allFailed = recent.length === failedLaunchesToGiveUp && recent.every((a) => a.status === 'Failed');
+  return allFailed ? recent[0]?.message : undefined;
+}

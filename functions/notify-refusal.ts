@@ -1,0 +1,54 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { z } from 'zod';
+import { publish } from './adapters/notifications.ts';
+import { snsClient } from './commons/clients.ts';
+import { requireEnv } from './commons/config.ts';
+import type { Dependencies } from './commons/dependencies.ts';
+import { lambdaHandler } from './commons/handler.ts';
+import { metrics } from './commons/powertools.ts';
+import { caughtError, consoleUrl, rolloutNotification } from './domain/notification.ts';
+
+/** The state may be the raw console input (when it was refused), so every field is optional here. */
+const event = z.object({
+  state: z.looseObject({
+    input: z.looseObject({}).optional(),
+    execution: z.object({ id: z.string(), name: z.string(), startTime: z.string() }).optional(),
+    error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }),
+  }),
+});
+
+const text = (value: unknown) => (typeof value === 'string' ? value : '(not given)');
+
+/** A refusal before any change: nothing to undo; tell the operators why, and fail with that error. */
+export const makeHandler = (deps: Pick<Dependencies, 'sns' | 'now' | 'notificationTopicArn'>) =>
+  lambdaHandler(event, async ({ state }) => {
+    const error = caughtError(state.error);
+    const fields = state.input ?? state;
+    await publish(
+      deps.sns,
+      deps.notificationTopicArn,
+      rolloutNotification({
+        outcome: 'REFUSED',
+        clusterName: text(fields.clusterName),
+        nodeGroupName: text(fields.nodeGroupName),
+        amiId: text(fields.amiId),
+        executionName: state.execution?.name ?? '(unknown)',
+        consoleUrl: state.execution ? consoleUrl(state.execution.id) : '',
+        durationSeconds: state.execution
+          ? Math.round((deps.now() - Date.parse(state.execution.startTime)) / 1000)
+          : 0,
+        nodesReplaced: 0,
+        nodesOnTarget: 0,
+        error,
+      }),
+    );
+    metrics.addDimension('ErrorName', error.name);
+    metrics.addMetric('RolloutRefusals', MetricUnit.Count, 1);
+    return { ...error, actions: [] };
+  });
+
+export const handler = makeHandler({
+  sns: snsClient(),
+  now: Date.now,
+  notificationTopicArn: requireEnv('NOTIFICATION_TOPIC_ARN'),
+});

@@ -1,0 +1,116 @@
+import type { V1Pod } from '@kubernetes/client-node';
+import { z } from 'zod';
+import { describeGroup } from './adapters/autoscaling.ts';
+import { describeInstances } from './adapters/ec2.ts';
+import type { KubernetesPort } from './adapters/kubernetes/port.ts';
+import { autoScalingClient, ec2Client } from './commons/clients.ts';
+import type { Dependencies } from './commons/dependencies.ts';
+import { DrainBlocked, NodeGroupNotFound } from './commons/errors.ts';
+import { lambdaHandler } from './commons/handler.ts';
+import { kubernetesConnector } from './commons/kubernetes.ts';
+import { rolloutInputSchema } from './commons/rollout-input.ts';
+import { type Plan, verifiedSchema } from './commons/state.ts';
+import { controllerOf, nodesByInstance, podKey } from './domain/nodes.ts';
+import {
+  estimateSeconds,
+  type GroupMember,
+  orderForReplacement,
+  selectNodes,
+  toBatches,
+} from './domain/plan.ts';
+import { preflight } from './domain/preflight.ts';
+
+const event = z.object({ input: rolloutInputSchema, verified: verifiedSchema });
+
+type Deps = Pick<Dependencies, 'ec2' | 'autoScaling' | 'kubernetes'>;
+
+/** Lists kept in the state are capped: the state must stay small for a 1,000-node group. */
+const capped = (items: string[], limit = 50) =>
+  items.length <= limit ? items : [...items.slice(0, limit), `… and ${items.length - limit} more`];
+
+/** Typical Windows node join time without Fast Launch; only the estimate uses it. */
+const windowsBootSeconds = 420;
+
+async function daemonSetLookup(kubernetes: KubernetesPort, pods: V1Pod[]): Promise<(pod: V1Pod) => boolean> {
+  const keys = new Set(
+    pods.flatMap((pod) => {
+      const owner = controllerOf(pod);
+      return owner?.kind === 'DaemonSet' ? [`${pod.metadata?.namespace}/${owner.name}`] : [];
+    }),
+  );
+  const existing = new Set<string>();
+  for (const key of keys) {
+    const [namespace = '', name = ''] = key.split('/');
+    if (await kubernetes.daemonSetExists(namespace, name)) existing.add(key);
+  }
+  return (pod) => existing.has(`${pod.metadata?.namespace}/${controllerOf(pod)?.name}`);
+}
+
+/** Read-only: which nodes, in which batches, and what would block the drain. */
+export const makeHandler = (deps: Deps) =>
+  lambdaHandler(event, async ({ input, verified }): Promise<Plan> => {
+    const group = await describeGroup(deps.autoScaling, verified.group.asgName);
+    if (!group)
+      throw new NodeGroupNotFound(
+        `Auto Scaling group ${verified.group.asgName} disappeared during the plan.`,
+      );
+    const live = group.instances.filter((i) => !/^Terminat/.test(i.lifecycleState)).map((i) => i.instanceId);
+    const kubernetes = await deps.kubernetes(input.clusterName);
+    const [instances, nodes, allPods, pdbs] = await Promise.all([
+      describeInstances(deps.ec2, live),
+      kubernetes.listNodes(),
+      kubernetes.listPods(undefined),
+      kubernetes.listPodDisruptionBudgets(),
+    ]);
+    const byInstance = nodesByInstance(nodes);
+    const members: GroupMember[] = instances.map((instance) => ({
+      instanceId: instance.instanceId,
+      imageId: instance.imageId,
+      availabilityZone: instance.availabilityZone,
+      launchTime: instance.launchTime,
+      nodeName: byInstance.get(instance.instanceId)?.metadata?.name,
+    }));
+    const { toReplace, onTarget } = selectNodes(members, input.amiId);
+    const batches = toBatches(orderForReplacement(toReplace), input.maxUnavailable, onTarget.length);
+    const replacedNodes = new Set(toReplace.flatMap((m) => m.nodeName ?? []));
+    const podsToMove = allPods.filter((pod) => replacedNodes.has(pod.spec?.nodeName ?? ''));
+    const checks = preflight(podsToMove, allPods, pdbs, input, await daemonSetLookup(kubernetes, podsToMove));
+    const surgeMax = verified.group.desired + input.maxUnavailable;
+    const warnings = [
+      ...checks.warnings,
+      ...(surgeMax > group.maxSize
+        ? [`maxSize is raised from ${group.maxSize} to ${surgeMax} during the rollout`]
+        : []),
+    ];
+    if (checks.blockers.length > 0 && !input.force && !input.dryRun) {
+      throw new DrainBlocked(
+        `The drain of node group ${input.nodeGroupName} would be blocked: ${capped(checks.blockers, 10).join('; ')}. ` +
+          'Fix the workloads (add a controller, relax the PDB), or start again with force (pods are deleted and reported) ' +
+          'or deleteEmptyDirData.',
+      );
+    }
+    const evictable = new Set(checks.verdicts.filter((v) => v.verdict.action === 'evict').map((v) => v.pod));
+    const moving = podsToMove.filter((pod) => evictable.has(podKey(pod)));
+    const longestGrace = Math.max(30, ...moving.map((pod) => pod.spec?.terminationGracePeriodSeconds ?? 30));
+    return {
+      batches,
+      nodesToReplace: toReplace.length,
+      nodesOnTarget: onTarget.length,
+      blockers: capped(checks.blockers),
+      warnings: capped(warnings),
+      estimatedSeconds: estimateSeconds(batches.length, {
+        bootSeconds: windowsBootSeconds,
+        drainSeconds: longestGrace + 120,
+        terminateSeconds: 90,
+      }),
+      imagesToMove: [
+        ...new Set(moving.flatMap((pod) => (pod.spec?.containers ?? []).map((c) => c.image ?? ''))),
+      ],
+    };
+  });
+
+export const handler = makeHandler({
+  ec2: ec2Client(),
+  autoScaling: autoScalingClient(),
+  kubernetes: kubernetesConnector(),
+});
