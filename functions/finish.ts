@@ -35,47 +35,51 @@ export interface RolloutReport {
 export const makeHandler = (
   deps: Pick<Dependencies, 'autoScaling' | 'sns' | 'now' | 'notificationTopicArn'>,
 ) =>
-  lambdaHandler(event, async ({ input, execution, group, plan }): Promise<RolloutReport> => {
-    const current = await describeGroup(deps.autoScaling, group.asgName);
-    if (current && current.maxSize > group.original.maxSize && current.desired <= group.original.maxSize) {
-      await updateGroup(deps.autoScaling, group.asgName, { maxSize: group.original.maxSize });
-    }
-    const durationSeconds = Math.round((deps.now() - Date.parse(execution.startTime)) / 1000);
-    await publish(
-      deps.sns,
-      deps.notificationTopicArn,
-      rolloutNotification({
-        outcome: 'SUCCEEDED',
+  lambdaHandler(
+    event,
+    async ({ input, execution, group, plan }): Promise<RolloutReport> => {
+      const current = await describeGroup(deps.autoScaling, group.asgName);
+      if (current && current.maxSize > group.original.maxSize && current.desired <= group.original.maxSize) {
+        await updateGroup(deps.autoScaling, group.asgName, { maxSize: group.original.maxSize });
+      }
+      const durationSeconds = Math.round((deps.now() - Date.parse(execution.startTime)) / 1000);
+      await publish(
+        deps.sns,
+        deps.notificationTopicArn,
+        rolloutNotification({
+          outcome: 'SUCCEEDED',
+          clusterName: input.clusterName,
+          nodeGroupName: input.nodeGroupName,
+          amiId: input.amiId,
+          executionName: execution.name,
+          consoleUrl: consoleUrl(execution.id),
+          durationSeconds,
+          nodesReplaced: plan.nodesToReplace,
+          nodesOnTarget: plan.nodesOnTarget,
+          warnings: plan.warnings,
+        }),
+      );
+      metrics.addMetric('NodesReplaced', MetricUnit.Count, plan.nodesToReplace);
+      metrics.addMetric('RolloutSeconds', MetricUnit.Seconds, durationSeconds);
+      return {
+        status: 'SUCCEEDED',
         clusterName: input.clusterName,
         nodeGroupName: input.nodeGroupName,
         amiId: input.amiId,
-        executionName: execution.name,
-        consoleUrl: consoleUrl(execution.id),
-        durationSeconds,
+        launchTemplate: {
+          id: group.launchTemplateId,
+          previousVersion: group.previousVersion,
+          version: group.targetVersion,
+        },
         nodesReplaced: plan.nodesToReplace,
-        nodesOnTarget: plan.nodesOnTarget,
+        nodesAlreadyOnTarget: plan.nodesOnTarget,
+        batches: plan.batches.length,
+        durationSeconds,
         warnings: plan.warnings,
-      }),
-    );
-    metrics.addMetric('NodesReplaced', MetricUnit.Count, plan.nodesToReplace);
-    metrics.addMetric('RolloutSeconds', MetricUnit.Seconds, durationSeconds);
-    return {
-      status: 'SUCCEEDED',
-      clusterName: input.clusterName,
-      nodeGroupName: input.nodeGroupName,
-      amiId: input.amiId,
-      launchTemplate: {
-        id: group.launchTemplateId,
-        previousVersion: group.previousVersion,
-        version: group.targetVersion,
-      },
-      nodesReplaced: plan.nodesToReplace,
-      nodesAlreadyOnTarget: plan.nodesOnTarget,
-      batches: plan.batches.length,
-      durationSeconds,
-      warnings: plan.warnings,
-    };
-  });
+      };
+    },
+    { emitsMetrics: true },
+  );
 
 export const handler = makeHandler({
   autoScaling: autoScalingClient(),

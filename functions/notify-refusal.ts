@@ -21,31 +21,35 @@ const text = (value: unknown) => (typeof value === 'string' ? value : '(not give
 
 /** A refusal before any change: nothing to undo; tell the operators why, and fail with that error. */
 export const makeHandler = (deps: Pick<Dependencies, 'sns' | 'now' | 'notificationTopicArn'>) =>
-  lambdaHandler(event, async ({ state }) => {
-    const error = caughtError(state.error);
-    const fields = state.input ?? state;
-    await publish(
-      deps.sns,
-      deps.notificationTopicArn,
-      rolloutNotification({
-        outcome: 'REFUSED',
-        clusterName: text(fields.clusterName),
-        nodeGroupName: text(fields.nodeGroupName),
-        amiId: text(fields.amiId),
-        executionName: state.execution?.name ?? '(unknown)',
-        consoleUrl: state.execution ? consoleUrl(state.execution.id) : '',
-        durationSeconds: state.execution
-          ? Math.round((deps.now() - Date.parse(state.execution.startTime)) / 1000)
-          : 0,
-        nodesReplaced: 0,
-        nodesOnTarget: 0,
-        error,
-      }),
-    );
-    metrics.addDimension('ErrorName', error.name);
-    metrics.addMetric('RolloutRefusals', MetricUnit.Count, 1);
-    return { ...error, actions: [] };
-  });
+  lambdaHandler(
+    event,
+    async ({ state }) => {
+      const error = caughtError(state.error);
+      const fields = state.input ?? state;
+      await publish(
+        deps.sns,
+        deps.notificationTopicArn,
+        rolloutNotification({
+          outcome: 'REFUSED',
+          clusterName: text(fields.clusterName),
+          nodeGroupName: text(fields.nodeGroupName),
+          amiId: text(fields.amiId),
+          executionName: state.execution?.name ?? '(unknown)',
+          consoleUrl: state.execution ? consoleUrl(state.execution.id) : '',
+          durationSeconds: state.execution
+            ? Math.round((deps.now() - Date.parse(state.execution.startTime)) / 1000)
+            : 0,
+          nodesReplaced: 0,
+          nodesOnTarget: 0,
+          error,
+        }),
+      );
+      metrics.addDimension('ErrorName', error.name);
+      metrics.addMetric('RolloutRefusals', MetricUnit.Count, 1);
+      return { ...error, actions: [] };
+    },
+    { emitsMetrics: true },
+  );
 
 export const handler = makeHandler({
   sns: snsClient(),

@@ -41,104 +41,108 @@ export interface Failure {
  * max size, and notify. Every step is idempotent; the original error is what the execution reports.
  */
 export const makeHandler = (deps: Deps) =>
-  lambdaHandler(event, async ({ state }): Promise<Failure> => {
-    const { input, execution, verified, group, plan } = state;
-    const error = caughtError(state.error);
-    const asgName = verified.group.asgName;
-    const actions: string[] = [];
-    const current = await describeGroup(deps.autoScaling, asgName);
-    const live = (current?.instances ?? [])
-      .filter((i) => !/^Terminat/.test(i.lifecycleState))
-      .map((i) => i.instanceId);
-    const kubernetes = await deps.kubernetes(input.clusterName);
-    const [instances, nodes, pods] = await Promise.all([
-      describeInstances(deps.ec2, live),
-      kubernetes.listNodes(),
-      kubernetes.listPods(undefined),
-    ]);
-    const byInstance = nodesByInstance(nodes);
-    const workloadPods = new Map<string, number>();
-    for (const pod of pods) {
-      const skipped =
-        controllerOf(pod)?.kind === 'DaemonSet' ||
-        pod.metadata?.annotations?.[mirrorPodAnnotation] !== undefined;
-      if (skipped || isTerminating(pod) || !pod.spec?.nodeName) continue;
-      workloadPods.set(pod.spec.nodeName, (workloadPods.get(pod.spec.nodeName) ?? 0) + 1);
-    }
-    const { uncordon, removeSurge } = rollbackActions(
-      instances.map((i) => {
-        const node = byInstance.get(i.instanceId);
-        return { ...i, node, workloadPods: workloadPods.get(node?.metadata?.name ?? '') ?? 0 };
-      }),
-      { name: execution.name, startTime: Date.parse(execution.startTime) },
-      input.amiId,
-    );
-    for (const name of uncordon) {
-      await kubernetes.patchNode(name, {
-        unschedulable: false,
-        annotations: { [cordonedByAnnotation]: null },
-      });
-      actions.push(`uncordoned ${name}`);
-    }
-    let desired = current?.desired ?? 0;
-    let running = live.length;
-    for (const instanceId of removeSurge) {
-      if (desired - 1 < (current?.minSize ?? 0)) break;
-      await terminateInstance(deps.autoScaling, instanceId);
-      desired -= 1;
-      running -= 1;
-      actions.push(`terminated unused replacement ${instanceId}`);
-    }
-    if (current && desired > running) {
-      // Launches still pending (e.g. the group cannot launch): cancel them.
-      desired = Math.max(running, current.minSize);
-      await setDesiredCapacity(deps.autoScaling, asgName, desired);
-      actions.push(`desired capacity set back to ${desired}`);
-    }
-    if (group && current?.launchTemplate?.version === group.targetVersion) {
-      const [previous] = await describeLaunchTemplateVersions(deps.ec2, group.launchTemplateId, [
-        group.previousVersion,
+  lambdaHandler(
+    event,
+    async ({ state }): Promise<Failure> => {
+      const { input, execution, verified, group, plan } = state;
+      const error = caughtError(state.error);
+      const asgName = verified.group.asgName;
+      const actions: string[] = [];
+      const current = await describeGroup(deps.autoScaling, asgName);
+      const live = (current?.instances ?? [])
+        .filter((i) => !/^Terminat/.test(i.lifecycleState))
+        .map((i) => i.instanceId);
+      const kubernetes = await deps.kubernetes(input.clusterName);
+      const [instances, nodes, pods] = await Promise.all([
+        describeInstances(deps.ec2, live),
+        kubernetes.listNodes(),
+        kubernetes.listPods(undefined),
       ]);
-      const previousAmi = previous?.imageId ? await describeAmi(deps.ec2, previous.imageId) : undefined;
-      if (previousAmi?.state === 'available') {
-        await updateGroup(deps.autoScaling, asgName, {
-          launchTemplate: { id: group.launchTemplateId, version: group.previousVersion },
-        });
-        actions.push(`launch template ${group.launchTemplateId} back to version ${group.previousVersion}`);
-      } else {
-        actions.push(
-          `launch template left on version ${group.targetVersion}: the previous AMI ${previous?.imageId ?? '(unknown)'} no longer exists`,
-        );
+      const byInstance = nodesByInstance(nodes);
+      const workloadPods = new Map<string, number>();
+      for (const pod of pods) {
+        const skipped =
+          controllerOf(pod)?.kind === 'DaemonSet' ||
+          pod.metadata?.annotations?.[mirrorPodAnnotation] !== undefined;
+        if (skipped || isTerminating(pod) || !pod.spec?.nodeName) continue;
+        workloadPods.set(pod.spec.nodeName, (workloadPods.get(pod.spec.nodeName) ?? 0) + 1);
       }
-    }
-    const originalMax = group?.original.maxSize ?? verified.group.maxSize;
-    if (current && current.maxSize > originalMax && desired <= originalMax) {
-      await updateGroup(deps.autoScaling, asgName, { maxSize: originalMax });
-      actions.push(`max size back to ${originalMax}`);
-    }
-    await publish(
-      deps.sns,
-      deps.notificationTopicArn,
-      rolloutNotification({
-        outcome: 'FAILED',
-        clusterName: input.clusterName,
-        nodeGroupName: input.nodeGroupName,
-        amiId: input.amiId,
-        executionName: execution.name,
-        consoleUrl: consoleUrl(execution.id),
-        durationSeconds: Math.round((deps.now() - Date.parse(execution.startTime)) / 1000),
-        nodesReplaced: plan.batches.flatMap((b) => b.nodes).filter((n) => !live.includes(n.instanceId))
-          .length,
-        nodesOnTarget: plan.nodesOnTarget,
-        error,
-        actions,
-        warnings: plan.warnings,
-      }),
-    );
-    metrics.addDimension('ErrorName', error.name);
-    metrics.addMetric('RolloutFailures', MetricUnit.Count, 1);
-    return { ...error, actions };
-  });
+      const { uncordon, removeSurge } = rollbackActions(
+        instances.map((i) => {
+          const node = byInstance.get(i.instanceId);
+          return { ...i, node, workloadPods: workloadPods.get(node?.metadata?.name ?? '') ?? 0 };
+        }),
+        { name: execution.name, startTime: Date.parse(execution.startTime) },
+        input.amiId,
+      );
+      for (const name of uncordon) {
+        await kubernetes.patchNode(name, {
+          unschedulable: false,
+          annotations: { [cordonedByAnnotation]: null },
+        });
+        actions.push(`uncordoned ${name}`);
+      }
+      let desired = current?.desired ?? 0;
+      let running = live.length;
+      for (const instanceId of removeSurge) {
+        if (desired - 1 < (current?.minSize ?? 0)) break;
+        await terminateInstance(deps.autoScaling, instanceId);
+        desired -= 1;
+        running -= 1;
+        actions.push(`terminated unused replacement ${instanceId}`);
+      }
+      if (current && desired > running) {
+        // Launches still pending (e.g. the group cannot launch): cancel them.
+        desired = Math.max(running, current.minSize);
+        await setDesiredCapacity(deps.autoScaling, asgName, desired);
+        actions.push(`desired capacity set back to ${desired}`);
+      }
+      if (group && current?.launchTemplate?.version === group.targetVersion) {
+        const [previous] = await describeLaunchTemplateVersions(deps.ec2, group.launchTemplateId, [
+          group.previousVersion,
+        ]);
+        const previousAmi = previous?.imageId ? await describeAmi(deps.ec2, previous.imageId) : undefined;
+        if (previousAmi?.state === 'available') {
+          await updateGroup(deps.autoScaling, asgName, {
+            launchTemplate: { id: group.launchTemplateId, version: group.previousVersion },
+          });
+          actions.push(`launch template ${group.launchTemplateId} back to version ${group.previousVersion}`);
+        } else {
+          actions.push(
+            `launch template left on version ${group.targetVersion}: the previous AMI ${previous?.imageId ?? '(unknown)'} no longer exists`,
+          );
+        }
+      }
+      const originalMax = group?.original.maxSize ?? verified.group.maxSize;
+      if (current && current.maxSize > originalMax && desired <= originalMax) {
+        await updateGroup(deps.autoScaling, asgName, { maxSize: originalMax });
+        actions.push(`max size back to ${originalMax}`);
+      }
+      await publish(
+        deps.sns,
+        deps.notificationTopicArn,
+        rolloutNotification({
+          outcome: 'FAILED',
+          clusterName: input.clusterName,
+          nodeGroupName: input.nodeGroupName,
+          amiId: input.amiId,
+          executionName: execution.name,
+          consoleUrl: consoleUrl(execution.id),
+          durationSeconds: Math.round((deps.now() - Date.parse(execution.startTime)) / 1000),
+          nodesReplaced: plan.batches.flatMap((b) => b.nodes).filter((n) => !live.includes(n.instanceId))
+            .length,
+          nodesOnTarget: plan.nodesOnTarget,
+          error,
+          actions,
+          warnings: plan.warnings,
+        }),
+      );
+      metrics.addDimension('ErrorName', error.name);
+      metrics.addMetric('RolloutFailures', MetricUnit.Count, 1);
+      return { ...error, actions };
+    },
+    { emitsMetrics: true },
+  );
 
 export const handler = makeHandler({
   ec2: ec2Client(),

@@ -30,15 +30,16 @@ export function parseOrThrow<S extends z.ZodType>(
 
 /**
  * A Lambda handler: the event is parsed with `schema` (InvalidInput on failure), then `work` runs.
- * Middleware first (logger context, tracing, metrics), the work last.
+ * Middleware first (logger context, tracing, and metrics for handlers that emit them), the work last.
  */
 export function lambdaHandler<S extends z.ZodType, Out>(
   schema: S,
   work: (input: z.output<S>, context: Context) => Promise<Out>,
+  options: { emitsMetrics?: boolean } = {},
 ) {
-  return middy<unknown, Out>()
+  const handler = middy<unknown, Out>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(captureLambdaHandler(tracer))
-    .use(logMetrics(metrics))
-    .handler((event, context) => work(parseOrThrow(schema, event, 'state input'), context));
+    .use(captureLambdaHandler(tracer));
+  if (options.emitsMetrics) handler.use(logMetrics(metrics));
+  return handler.handler((event, context) => work(parseOrThrow(schema, event, 'state input'), context));
 }

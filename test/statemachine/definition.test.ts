@@ -1,0 +1,73 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import aslValidator from 'asl-validator';
+import { describe, expect, it } from 'vitest';
+
+const require = createRequire(import.meta.url);
+const { loadDefinition, localFunctionArn, functionKeyOfArn } = require('../../statemachine/definition.cjs');
+
+type State = Record<string, unknown> & { Type: string };
+const definition = loadDefinition(localFunctionArn) as { States: Record<string, State> };
+const mapState = definition.States.ReplaceBatches as State & {
+  ItemProcessor: { States: Record<string, State> };
+};
+const allStates: [string, State][] = [
+  ...Object.entries(definition.States),
+  ...Object.entries(mapState.ItemProcessor.States),
+];
+const tasks = allStates.filter(([, state]) => state.Type === 'Task');
+const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+describe('statemachine/rollout.asl.json', () => {
+  it('is valid Amazon States Language', () => {
+    const { isValid, errorsText } = aslValidator(definition);
+    expect(errorsText()).toBe('');
+    expect(isValid).toBe(true);
+  });
+
+  it.each(tasks)('%s runs a handler that exists', (_, state) => {
+    const key = functionKeyOfArn(state.Resource as string);
+    expect(existsSync(new URL(`../../functions/${kebab(key)}.ts`, import.meta.url))).toBe(true);
+  });
+
+  it.each(tasks)('%s retries throttling and transient Lambda errors with backoff', (_, state) => {
+    const retry = state.Retry as { ErrorEquals: string[]; BackoffRate: number }[];
+    const errors = retry.flatMap((r) => r.ErrorEquals);
+    expect(errors).toEqual(
+      expect.arrayContaining(['ThrottlingException', 'KubernetesThrottled', 'Lambda.ServiceException']),
+    );
+    expect(retry.every((r) => r.BackoffRate >= 2)).toBe(true);
+    expect(errors).not.toContain('States.ALL');
+  });
+
+  it('sends every failure before the first change to the refusal, and after it to the rollback', () => {
+    const next = (name: string) =>
+      (definition.States[name]?.Catch as { Next: string }[] | undefined)?.[0]?.Next;
+    expect(['AcquireLock', 'VerifyAmi', 'Plan'].map(next)).toEqual([
+      'RefuseRollout',
+      'RefuseRollout',
+      'RefuseRollout',
+    ]);
+    expect(next('ValidateInput')).toBe('InputRefused');
+    expect(['PrepareLaunchTemplate', 'ReplaceBatches'].map(next)).toEqual(['Rollback', 'Rollback']);
+  });
+
+  it('fails with the original error name and cause', () => {
+    expect(definition.States.RolloutFailed).toMatchObject({
+      Type: 'Fail',
+      ErrorPath: '$.failure.name',
+      CausePath: '$.failure.cause',
+    });
+  });
+
+  it('waits in Wait states, never in a Lambda, and replaces one batch at a time', () => {
+    const waits = allStates.filter(([, state]) => state.Type === 'Wait');
+    expect(waits.map(([name]) => name).sort()).toEqual([
+      'WaitForDrain',
+      'WaitForReplacements',
+      'WaitForTermination',
+    ]);
+    expect(waits.every(([, state]) => typeof state.SecondsPath === 'string')).toBe(true);
+    expect(mapState.MaxConcurrency).toBe(1);
+  });
+});

@@ -1,0 +1,325 @@
+import {
+  AutoScalingClient,
+  type AutoScalingGroup,
+  DescribeAutoScalingGroupsCommand,
+  type LifecycleState,
+  SetDesiredCapacityCommand,
+  TerminateInstanceInAutoScalingGroupCommand,
+  UpdateAutoScalingGroupCommand,
+} from '@aws-sdk/client-auto-scaling';
+import {
+  CreateLaunchTemplateVersionCommand,
+  DescribeLaunchTemplateVersionsCommand,
+  EC2Client,
+} from '@aws-sdk/client-ec2';
+import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { makeHandler as acquireLock } from '../../functions/acquire-lock.ts';
+import type { KubernetesPort } from '../../functions/adapters/kubernetes/port.ts';
+import { makeHandler as cordon } from '../../functions/cordon.ts';
+import { makeHandler as prepareLaunchTemplate } from '../../functions/prepare-launch-template.ts';
+import { makeHandler as surge } from '../../functions/surge.ts';
+import { makeHandler as terminate } from '../../functions/terminate.ts';
+import { makeHandler as validateInput } from '../../functions/validate-input.ts';
+import { lambdaContext } from '../support/lambda.ts';
+import { node } from '../support/objects.ts';
+
+const ec2 = mockClient(EC2Client);
+const autoScaling = mockClient(AutoScalingClient);
+const sfn = mockClient(SFNClient);
+beforeEach(() => {
+  ec2.reset();
+  autoScaling.reset();
+  sfn.reset();
+});
+
+const input = {
+  clusterName: 'prod',
+  nodeGroupName: 'win-a',
+  amiId: 'ami-0ccc0000000000003',
+  maxUnavailable: 2,
+  drainTimeoutSeconds: 900,
+  readyTimeoutSeconds: 1800,
+  force: false,
+  deleteEmptyDirData: false,
+  dryRun: false,
+  allowWindowsBuildChange: false,
+  allowUntestedImage: false,
+  requireCachedImages: false,
+};
+const execution = {
+  id: 'arn:aws:states:us-east-1:111122223333:execution:rollout:run-1',
+  name: 'run-1',
+  startTime: '2026-11-12T19:05:00.000Z',
+};
+const group = {
+  asgName: 'win-a',
+  launchTemplateId: 'lt-0123',
+  previousVersion: '3',
+  targetVersion: '4',
+  targetAmiId: input.amiId,
+  windowsBuild: '10.0.20348',
+  original: { minSize: 2, maxSize: 5, desired: 4 },
+  imagesToMove: [],
+};
+const batch = {
+  index: 0,
+  nodes: [
+    { instanceId: 'i-1', nodeName: 'node-1' },
+    { instanceId: 'i-2', nodeName: 'node-2' },
+  ],
+  readyTarget: 2,
+};
+const instance = (InstanceId: string, LifecycleState: LifecycleState) => ({
+  InstanceId,
+  LifecycleState,
+  AvailabilityZone: 'us-east-1a',
+  HealthStatus: 'Healthy',
+  ProtectedFromScaleIn: false,
+});
+const asg = (overrides: Partial<AutoScalingGroup> = {}): { AutoScalingGroups: AutoScalingGroup[] } => ({
+  AutoScalingGroups: [
+    {
+      AutoScalingGroupName: 'win-a',
+      DefaultCooldown: 300,
+      AvailabilityZones: ['us-east-1a', 'us-east-1b'],
+      HealthCheckType: 'EC2',
+      CreatedTime: new Date(0),
+      MinSize: 2,
+      MaxSize: 5,
+      DesiredCapacity: 4,
+      LaunchTemplate: { LaunchTemplateId: 'lt-0123', Version: '3' },
+      Instances: [instance('i-1', 'InService'), instance('i-2', 'Terminating')],
+      ...overrides,
+    },
+  ],
+});
+
+describe('validate-input', () => {
+  it('fills in the defaults and names the execution', async () => {
+    const result = await validateInput()(
+      {
+        raw: { clusterName: 'prod', nodeGroupName: 'win-a', amiId: 'ami-0ccc0000000000003' },
+        executionId: execution.id,
+        startTime: execution.startTime,
+      },
+      lambdaContext,
+    );
+    expect(result).toEqual({ input: { ...input, maxUnavailable: 1 }, execution });
+  });
+
+  it.each([
+    [{ clusterName: 'prod', nodeGroupName: 'win-a' }, 'amiId'],
+    [{ clusterName: 'prod', nodeGroupName: 'win-a', amiId: 'ami-xyz' }, 'amiId: must be an AMI id'],
+    [
+      { clusterName: 'prod', nodeGroupName: 'win-a', amiId: 'ami-0ccc0000000000003', maxUnavailable: 0 },
+      'maxUnavailable: must be at least 1',
+    ],
+    [
+      { clusterName: 'prod', nodeGroupName: 'win-a', amiId: 'ami-0ccc0000000000003', dryrun: true },
+      'Unrecognized key: "dryrun"',
+    ],
+    ['prod', '(input)'],
+  ])('refuses %o naming %s', async (raw, field) => {
+    await expect(
+      validateInput()({ raw, executionId: execution.id, startTime: execution.startTime }, lambdaContext),
+    ).rejects.toMatchObject({
+      name: 'InvalidInput',
+      message: expect.stringContaining(field),
+    });
+  });
+});
+
+describe('acquire-lock', () => {
+  it('refuses when an earlier execution rolls the same node group', async () => {
+    sfn.on(ListExecutionsCommand).resolves({
+      executions: [
+        {
+          executionArn: execution.id,
+          name: 'run-1',
+          startDate: new Date(2000),
+          stateMachineArn: 'x',
+          status: 'RUNNING',
+        },
+        {
+          executionArn: `${execution.id}-0`,
+          name: 'run-0',
+          startDate: new Date(1000),
+          stateMachineArn: 'x',
+          status: 'RUNNING',
+        },
+      ],
+    });
+    sfn
+      .on(DescribeExecutionCommand)
+      .resolves({ input: JSON.stringify({ clusterName: 'prod', nodeGroupName: 'win-a' }) });
+    await expect(
+      acquireLock({ sfn: new SFNClient({}) })({ input, execution }, lambdaContext),
+    ).rejects.toMatchObject({
+      name: 'RolloutInProgress',
+      message: expect.stringContaining('run-0'),
+    });
+    expect(sfn.commandCalls(ListExecutionsCommand)[0]?.args[0].input).toMatchObject({
+      stateMachineArn: 'arn:aws:states:us-east-1:111122223333:stateMachine:rollout',
+      statusFilter: 'RUNNING',
+    });
+  });
+});
+
+describe('prepare-launch-template', () => {
+  const verified = {
+    ami: { amiId: input.amiId, name: 'x', windowsBuild: '10.0.20348', kubernetesVersion: '1.31' },
+    group: {
+      asgName: 'win-a',
+      launchTemplateId: 'lt-0123',
+      launchTemplateVersion: '3',
+      minSize: 2,
+      maxSize: 5,
+      desired: 4,
+      windowsBuild: '10.0.20348',
+    },
+    checks: [],
+  };
+  const plan = {
+    batches: [],
+    nodesToReplace: 4,
+    nodesOnTarget: 0,
+    blockers: [],
+    warnings: [],
+    estimatedSeconds: 1,
+    imagesToMove: [],
+  };
+  const run = () =>
+    prepareLaunchTemplate({ ec2: new EC2Client({}), autoScaling: new AutoScalingClient({}) })(
+      { input, execution, verified, plan },
+      lambdaContext,
+    );
+
+  it('creates a version with only ImageId changed and points the group at it', async () => {
+    autoScaling.on(DescribeAutoScalingGroupsCommand).resolves(asg());
+    ec2.on(DescribeLaunchTemplateVersionsCommand).resolves({
+      LaunchTemplateVersions: [
+        { VersionNumber: 3, LaunchTemplateData: { ImageId: 'ami-0aaa0000000000001' } },
+      ],
+    });
+    ec2.on(CreateLaunchTemplateVersionCommand).resolves({ LaunchTemplateVersion: { VersionNumber: 4 } });
+    const result = await run();
+    expect(ec2.commandCalls(CreateLaunchTemplateVersionCommand)[0]?.args[0].input).toMatchObject({
+      LaunchTemplateId: 'lt-0123',
+      SourceVersion: '3',
+      LaunchTemplateData: { ImageId: input.amiId },
+    });
+    expect(autoScaling.commandCalls(UpdateAutoScalingGroupCommand)[0]?.args[0].input).toEqual({
+      AutoScalingGroupName: 'win-a',
+      LaunchTemplate: { LaunchTemplateId: 'lt-0123', Version: '4' },
+    });
+    expect(result).toMatchObject({
+      previousVersion: '3',
+      targetVersion: '4',
+      original: { desired: 4, maxSize: 5 },
+    });
+  });
+
+  it('is idempotent: a retry reuses the version and changes nothing', async () => {
+    autoScaling
+      .on(DescribeAutoScalingGroupsCommand)
+      .resolves(asg({ LaunchTemplate: { LaunchTemplateId: 'lt-0123', Version: '4' } }));
+    ec2.on(DescribeLaunchTemplateVersionsCommand).resolves({
+      LaunchTemplateVersions: [
+        { VersionNumber: 3, LaunchTemplateData: { ImageId: 'ami-0aaa0000000000001' } },
+        { VersionNumber: 4, LaunchTemplateData: { ImageId: input.amiId } },
+      ],
+    });
+    expect(await run()).toMatchObject({ previousVersion: '3', targetVersion: '4' });
+    expect(ec2.commandCalls(CreateLaunchTemplateVersionCommand)).toHaveLength(0);
+    expect(autoScaling.commandCalls(UpdateAutoScalingGroupCommand)).toHaveLength(0);
+  });
+});
+
+describe('surge', () => {
+  const run = () =>
+    surge({ autoScaling: new AutoScalingClient({}), now: () => 1_000 })(
+      { input, group, batch },
+      lambdaContext,
+    );
+
+  it('sets desired to the original size plus the batch, absolutely', async () => {
+    autoScaling.on(DescribeAutoScalingGroupsCommand).resolves(asg({ MaxSize: 8 }));
+    expect(await run()).toEqual({ done: false, seconds: 60, deadline: 1_000 + 1_800_000, since: 1_000 });
+    expect(autoScaling.commandCalls(SetDesiredCapacityCommand)[0]?.args[0].input).toEqual({
+      AutoScalingGroupName: 'win-a',
+      DesiredCapacity: 6,
+      HonorCooldown: false,
+    });
+  });
+
+  it('raises max size when the surge needs it', async () => {
+    autoScaling.on(DescribeAutoScalingGroupsCommand).resolves(asg());
+    await run();
+    expect(autoScaling.commandCalls(UpdateAutoScalingGroupCommand)[0]?.args[0].input).toMatchObject({
+      MaxSize: 6,
+      DesiredCapacity: 6,
+    });
+  });
+
+  it('does nothing on a retry after the surge', async () => {
+    autoScaling.on(DescribeAutoScalingGroupsCommand).resolves(asg({ MaxSize: 8, DesiredCapacity: 6 }));
+    await run();
+    expect(autoScaling.calls()).toHaveLength(1);
+  });
+});
+
+const fakeKubernetes = (nodes: Record<string, ReturnType<typeof node>>) => {
+  const patches: [string, unknown][] = [];
+  const port = {
+    getNode: async (name: string) => nodes[name],
+    patchNode: async (name: string, patch: unknown) => {
+      patches.push([name, patch]);
+      return nodes[name] ?? node(name);
+    },
+  } as unknown as KubernetesPort;
+  return { port, patches };
+};
+
+describe('cordon', () => {
+  it('cordons schedulable nodes with our annotation and leaves cordoned ones alone', async () => {
+    const { port, patches } = fakeKubernetes({
+      'node-1': node('node-1'),
+      'node-2': node('node-2', { unschedulable: true }),
+    });
+    const result = await cordon({ kubernetes: async () => port })({ input, batch, execution }, lambdaContext);
+    expect(result).toEqual({ cordoned: ['node-1'] });
+    expect(patches).toEqual([
+      ['node-1', { unschedulable: true, annotations: { 'eks-windows-patcher/cordoned-by': 'run-1' } }],
+    ]);
+  });
+});
+
+describe('terminate', () => {
+  it('terminates in-service instances through the group, decrementing desired, and waits for them to go', async () => {
+    autoScaling.on(DescribeAutoScalingGroupsCommand).resolves(asg());
+    const { port } = fakeKubernetes({ 'node-1': node('node-1') });
+    const wait = { done: false, seconds: 30, deadline: 0, since: 0 };
+    const result = await terminate({ autoScaling: new AutoScalingClient({}), kubernetes: async () => port })(
+      { input, group, batch, wait },
+      lambdaContext,
+    );
+    expect(
+      autoScaling.commandCalls(TerminateInstanceInAutoScalingGroupCommand).map((c) => c.args[0].input),
+    ).toEqual([{ InstanceId: 'i-1', ShouldDecrementDesiredCapacity: true }]);
+    expect(result.done).toBe(false);
+  });
+
+  it('is done when the instances left the group and the nodes are gone', async () => {
+    autoScaling.on(DescribeAutoScalingGroupsCommand).resolves(asg({ Instances: [] }));
+    const { port } = fakeKubernetes({});
+    const wait = { done: false, seconds: 30, deadline: 0, since: 0 };
+    const result = await terminate({ autoScaling: new AutoScalingClient({}), kubernetes: async () => port })(
+      { input, group, batch, wait },
+      lambdaContext,
+    );
+    expect(result.done).toBe(true);
+    expect(autoScaling.commandCalls(TerminateInstanceInAutoScalingGroupCommand)).toHaveLength(0);
+  });
+});

@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import { decideLaunchTemplate, resolveVersion } from '../../functions/domain/launch-template.ts';
+import {
+  type GroupMember,
+  orderForReplacement,
+  selectNodes,
+  toBatches,
+} from '../../functions/domain/plan.ts';
+
+const member = (id: string, zone: string, launchTime: number, imageId = 'ami-old'): GroupMember => ({
+  instanceId: id,
+  imageId,
+  availabilityZone: zone,
+  launchTime,
+  nodeName: `node-${id}`,
+});
+
+describe('selecting and ordering nodes', () => {
+  it('skips nodes already on the target AMI, so a re-run resumes', () => {
+    const members = [member('i-1', 'a', 1), member('i-2', 'a', 2, 'ami-new'), member('i-3', 'b', 3)];
+    const { toReplace, onTarget } = selectNodes(members, 'ami-new');
+    expect(toReplace.map((m) => m.instanceId)).toEqual(['i-1', 'i-3']);
+    expect(onTarget.map((m) => m.instanceId)).toEqual(['i-2']);
+  });
+
+  it('takes the oldest first and interleaves availability zones', () => {
+    const members = [
+      member('i-a2', 'us-east-1a', 20),
+      member('i-b1', 'us-east-1b', 5),
+      member('i-a1', 'us-east-1a', 10),
+      member('i-a3', 'us-east-1a', 30),
+      member('i-b2', 'us-east-1b', 15),
+    ];
+    expect(orderForReplacement(members).map((m) => m.instanceId)).toEqual([
+      'i-a1',
+      'i-b1',
+      'i-a2',
+      'i-b2',
+      'i-a3',
+    ]);
+  });
+
+  it('puts both zones in every batch of two', () => {
+    const members = [0, 1, 2, 3].flatMap((i) => [member(`i-a${i}`, 'a', i), member(`i-b${i}`, 'b', i)]);
+    for (const batch of toBatches(orderForReplacement(members), 2, 0)) {
+      expect(new Set(batch.nodes.map((n) => n.instanceId.slice(0, 3)))).toEqual(new Set(['i-a', 'i-b']));
+    }
+  });
+
+  it.each([
+    [5, 2, 0, [2, 2, 1], [2, 4, 5]],
+    [4, 4, 2, [4], [6]],
+    [3, 10, 0, [3], [3]],
+    [0, 1, 4, [], []],
+  ])('cuts %i nodes into batches of %i (already on target: %i)', (count, size, onTarget, sizes, targets) => {
+    const ordered = Array.from({ length: count }, (_, i) => member(`i-${i}`, 'a', i));
+    const batches = toBatches(ordered, size, onTarget);
+    expect(batches.map((b) => b.nodes.length)).toEqual(sizes);
+    expect(batches.map((b) => b.readyTarget)).toEqual(targets);
+    expect(batches.map((b) => b.index)).toEqual(sizes.map((_, i) => i));
+  });
+});
+
+describe('launch template versions', () => {
+  const versions = [
+    { launchTemplateId: 'lt-1', versionNumber: 1, imageId: 'ami-old', isDefault: true },
+    { launchTemplateId: 'lt-1', versionNumber: 2, imageId: 'ami-older', isDefault: false },
+    { launchTemplateId: 'lt-1', versionNumber: 3, imageId: 'ami-old', isDefault: false },
+  ];
+
+  it.each([
+    ['$Latest', 3],
+    ['$Default', 1],
+    ['2', 2],
+    ['9', undefined],
+  ])('resolves %s', (spec, number) => {
+    expect(resolveVersion(spec, versions)?.versionNumber).toBe(number);
+  });
+
+  it('creates a new version from the current one and remembers the current one', () => {
+    const current = versions[2];
+    expect(current && decideLaunchTemplate(versions, current, 'ami-new')).toEqual({
+      reuseVersion: undefined,
+      sourceVersion: 3,
+      previousVersion: 3,
+    });
+  });
+
+  it('reuses a version that already has the target AMI, and finds the previous one behind it', () => {
+    const withTarget = [
+      ...versions,
+      { launchTemplateId: 'lt-1', versionNumber: 4, imageId: 'ami-new', isDefault: false },
+    ];
+    const current = withTarget[3];
+    expect(current && decideLaunchTemplate(withTarget, current, 'ami-new')).toEqual({
+      reuseVersion: 4,
+      sourceVersion: 4,
+      previousVersion: 3,
+    });
+  });
+});

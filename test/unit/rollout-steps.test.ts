@@ -1,0 +1,226 @@
+import { describe, expect, it } from 'vitest';
+import { drainWaitSeconds, ownerBaselines, ownersNotYetReady } from '../../functions/domain/drain.ts';
+import { lockHolder } from '../../functions/domain/lock.ts';
+import { caughtError, consoleUrl, rolloutNotification } from '../../functions/domain/notification.ts';
+import {
+  launchFailure,
+  nextCheckSeconds,
+  observedBootSeconds,
+  replacementProblem,
+} from '../../functions/domain/replacements.ts';
+import { rollbackActions } from '../../functions/domain/rollback.ts';
+import { node, pod } from '../support/objects.ts';
+
+const rs = { kind: 'ReplicaSet', name: 'web-rs', uid: 'rs-1' };
+
+describe('waiting for evicted pods to be Ready elsewhere', () => {
+  const before = [
+    pod('web-1', { owner: rs }),
+    pod('web-2', { owner: rs }),
+    pod('web-3', { owner: rs, ready: false }),
+  ];
+
+  it('records how many pods of each controller are Ready before the drain', () => {
+    expect(ownerBaselines(before.slice(0, 1), before)).toEqual([
+      { namespace: 'shop', uid: 'rs-1', name: 'ReplicaSet/web-rs', readyBefore: 2 },
+    ]);
+  });
+
+  it('waits until the controller has as many Ready pods as before', () => {
+    const baselines = ownerBaselines(before.slice(0, 1), before);
+    const afterEviction = [
+      pod('web-1', { owner: rs, terminating: true }),
+      pod('web-2', { owner: rs }),
+      pod('web-4', { owner: rs, ready: false }),
+    ];
+    expect(ownersNotYetReady(baselines, afterEviction)).toEqual(['shop/ReplicaSet/web-rs (1/2 Ready)']);
+    const rescheduled = [pod('web-2', { owner: rs }), pod('web-4', { owner: rs })];
+    expect(ownersNotYetReady(baselines, rescheduled)).toEqual([]);
+  });
+
+  it('ignores bare pods, which nothing recreates', () => {
+    expect(ownerBaselines([pod('debug')], [pod('debug')])).toEqual([]);
+  });
+
+  it.each([
+    [[pod('a', { terminating: true, grace: 120 })], 0, 30],
+    [[pod('a', { terminating: true, grace: 1 })], 0, 5],
+    [[pod('a', { terminating: true, grace: 20 })], 3, 20],
+    [[], 2, 10],
+    [[], 0, 15],
+  ])('waits for grace periods or PDBs (%#)', (terminating, blocked, seconds) => {
+    expect(drainWaitSeconds(terminating, blocked)).toBe(seconds);
+  });
+});
+
+describe('replacement readiness', () => {
+  const expected = { windowsBuild: '10.0.20348', requiredImages: [] };
+
+  it.each([
+    [undefined, 'has not joined the cluster'],
+    [node('n', { ready: false, build: '10.0.20348' }), 'is not Ready'],
+    [node('n', { os: 'linux' }), 'is not a Windows node'],
+    [node('n', { build: '10.0.17763' }), 'reports Windows build 10.0.17763, expected 10.0.20348'],
+    [node('n', { build: '10.0.20348' }), undefined],
+  ])('%#: %s', (subject, problem) => {
+    expect(replacementProblem(subject, expected)).toBe(problem);
+  });
+
+  it('requires the images of the pods to move when asked', () => {
+    const withImages = { windowsBuild: '10.0.20348', requiredImages: ['img:a', 'img:b'] };
+    expect(replacementProblem(node('n', { build: '10.0.20348', images: ['img:a'] }), withImages)).toBe(
+      'lacks cached images img:b',
+    );
+    expect(
+      replacementProblem(node('n', { build: '10.0.20348', images: ['img:a', 'img:b'] }), withImages),
+    ).toBeUndefined();
+  });
+
+  it('learns the boot time from nodes already replaced (median)', () => {
+    const at = (seconds: number) => new Date(seconds * 1000).toISOString();
+    const ready = [400, 420, 500].map((s) => ({ launchTime: 0, node: node('n', { readySince: at(s) }) }));
+    expect(observedBootSeconds(ready)).toBe(420);
+    expect(observedBootSeconds([])).toBeUndefined();
+  });
+
+  it.each([
+    [0, [0], 420, 420],
+    [400_000, [0], 420, 20],
+    [419_000, [0], 420, 15],
+    [900_000, [0], 420, 15],
+    [0, [], 420, 15],
+  ])('at %i ms with launches %o and boot %i s looks again in %i s', (now, launches, boot, seconds) => {
+    expect(nextCheckSeconds(now, launches, boot)).toBe(seconds);
+  });
+
+  it('gives up on launches only after three failures in a row since the surge', () => {
+    const failed = (t: number) => ({ status: 'Failed', message: `no capacity ${t}`, startTime: t });
+    const ok = (t: number) => ({ status: 'Successful', message: 'launched', startTime: t });
+    expect(launchFailure([failed(30), failed(20), failed(10)], 5)).toBe('no capacity 30');
+    expect(launchFailure([failed(30), failed(20), ok(10)], 5)).toBeUndefined();
+    expect(launchFailure([failed(30), failed(20), failed(1)], 5)).toBeUndefined();
+  });
+});
+
+describe('rollback', () => {
+  const execution = { name: 'run-1', startTime: 1000 };
+  const ours = { 'eks-windows-patcher/cordoned-by': 'run-1' };
+
+  it('uncordons only nodes this execution cordoned', () => {
+    const members = [
+      {
+        instanceId: 'i-1',
+        imageId: 'ami-old',
+        launchTime: 0,
+        node: node('a', { unschedulable: true, annotations: ours }),
+        workloadPods: 3,
+      },
+      {
+        instanceId: 'i-2',
+        imageId: 'ami-old',
+        launchTime: 0,
+        node: node('b', { unschedulable: true }),
+        workloadPods: 3,
+      },
+      {
+        instanceId: 'i-3',
+        imageId: 'ami-old',
+        launchTime: 0,
+        node: node('c', { unschedulable: true, annotations: { 'eks-windows-patcher/cordoned-by': 'run-0' } }),
+        workloadPods: 0,
+      },
+    ];
+    expect(rollbackActions(members, execution, 'ami-new').uncordon).toEqual(['a']);
+  });
+
+  it('removes replacements of this execution that never took work, and keeps used ones', () => {
+    const members = [
+      {
+        instanceId: 'i-unready',
+        imageId: 'ami-new',
+        launchTime: 2000,
+        node: node('u', { ready: false }),
+        workloadPods: 0,
+      },
+      { instanceId: 'i-unjoined', imageId: 'ami-new', launchTime: 2000, node: undefined, workloadPods: 0 },
+      { instanceId: 'i-empty', imageId: 'ami-new', launchTime: 2000, node: node('e'), workloadPods: 0 },
+      { instanceId: 'i-used', imageId: 'ami-new', launchTime: 2000, node: node('w'), workloadPods: 2 },
+      { instanceId: 'i-earlier-run', imageId: 'ami-new', launchTime: 10, node: node('r'), workloadPods: 0 },
+    ];
+    expect(rollbackActions(members, execution, 'ami-new').removeSurge).toEqual([
+      'i-unready',
+      'i-unjoined',
+      'i-empty',
+    ]);
+  });
+});
+
+describe('one rollout per node group', () => {
+  const target = { clusterName: 'prod', nodeGroupName: 'win-a' };
+  const running = (name: string, startDate: number, input: unknown) => ({
+    executionArn: `arn:aws:states:us-east-1:1:execution:m:${name}`,
+    name,
+    startDate,
+    input,
+  });
+
+  it('lets the earliest execution of the group hold it', () => {
+    const executions = [
+      running('late', 20, target),
+      running('early', 10, target),
+      running('other', 5, { ...target, nodeGroupName: 'win-b' }),
+    ];
+    expect(lockHolder('arn:aws:states:us-east-1:1:execution:m:early', executions, target)).toBeUndefined();
+    expect(lockHolder('arn:aws:states:us-east-1:1:execution:m:late', executions, target)?.name).toBe('early');
+  });
+
+  it('breaks a tie on start time by name, so both agree', () => {
+    const executions = [running('b', 10, target), running('a', 10, target)];
+    expect(lockHolder('arn:aws:states:us-east-1:1:execution:m:a', executions, target)).toBeUndefined();
+    expect(lockHolder('arn:aws:states:us-east-1:1:execution:m:b', executions, target)?.name).toBe('a');
+  });
+});
+
+describe('notifications', () => {
+  it('reads the Lambda error JSON and plain causes', () => {
+    expect(
+      caughtError({
+        Error: 'DrainTimeout',
+        Cause: JSON.stringify({ errorType: 'DrainTimeout', errorMessage: 'Drain of x timed out.' }),
+      }),
+    ).toEqual({
+      name: 'DrainTimeout',
+      cause: 'Drain of x timed out.',
+    });
+    expect(caughtError({ Error: 'States.Timeout', Cause: 'Task timed out.' })).toEqual({
+      name: 'States.Timeout',
+      cause: 'Task timed out.',
+    });
+  });
+
+  it('writes a subject with cluster, group, AMI and outcome, and a body with counts and the console link', () => {
+    const message = rolloutNotification({
+      outcome: 'FAILED',
+      clusterName: 'prod',
+      nodeGroupName: 'win-a',
+      amiId: 'ami-0ccc0000000000003',
+      executionName: 'run-1',
+      consoleUrl: consoleUrl('arn:aws:states:eu-west-1:1:execution:m:run-1'),
+      durationSeconds: 3725,
+      nodesReplaced: 2,
+      nodesOnTarget: 1,
+      error: { name: 'DrainTimeout', cause: 'PDB finance/ledger refused.' },
+      actions: ['uncordoned node-a'],
+    });
+    expect(message.subject).toBe(
+      '[FAILED] EKS Windows rollout prod/win-a to ami-0ccc0000000000003: DrainTimeout',
+    );
+    expect(message.body).toContain('DrainTimeout: PDB finance/ledger refused.');
+    expect(message.body).toContain('Nodes replaced: 2; already on the AMI: 1.');
+    expect(message.body).toContain('Duration: 1 h 2 min.');
+    expect(message.body).toContain('- uncordoned node-a');
+    expect(message.body).toContain(
+      'https://eu-west-1.console.aws.amazon.com/states/home?region=eu-west-1#/v2/executions/details/',
+    );
+  });
+});
