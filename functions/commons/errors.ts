@@ -39,8 +39,6 @@ export class DrainTimeout extends named('DrainTimeout') {}
 export class ReplacementNotReady extends named('ReplacementNotReady') {}
 /** The Auto Scaling group could not launch replacements. */
 export class LaunchFailed extends named('LaunchFailed') {}
-/** Not enough room (max size, pods) to surge and reschedule. */
-export class InsufficientCapacity extends named('InsufficientCapacity') {}
 /** The Kubernetes API asked us to slow down (429 without a PDB cause, or 5xx); the state retries. */
 export class KubernetesThrottled extends named('KubernetesThrottled') {}
 
@@ -62,6 +60,5 @@ export const rolloutErrorNames = [
   'DrainTimeout',
   'ReplacementNotReady',
   'LaunchFailed',
-  'InsufficientCapacity',
 ] as const;
 export type RolloutErrorName = (typeof rolloutErrorNames)[number];
