@@ -213,7 +213,7 @@ function retrying(policy: RetryPolicy, sleep: (ms: number) => Promise<void>) {
       try {
         return await request();
       } catch (error) {
-        if (!isThrottling(error)) throw describe(action, error);
+        if (!isThrottling(error)) throw explain(action, error);
         const delay = Math.max(retryAfterMs(error), policy.baseDelayMs * 2 ** (attempt - 1));
         if (attempt >= policy.maxAttempts || slept + delay > policy.maxTotalDelayMs) {
           throw new KubernetesThrottled(
@@ -258,7 +258,7 @@ function retryAfterMs(error: unknown): number {
 }
 
 /** The client's own message dumps headers and body; an operator needs the call and the server's sentence. */
-function describe(action: string, error: unknown): unknown {
+function explain(action: string, error: unknown): unknown {
   const failure = apiFailure(error);
   if (!failure) return error;
   const reason = failure.status.reason ? ` ${failure.status.reason}` : '';
