@@ -1,47 +1,20 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { z } from 'zod';
+import { deletePods, evictablePods, evictionRound, judgePods } from './adapters/kubernetes/drain-round.ts';
 import type { KubernetesPort } from './adapters/kubernetes/port.ts';
 import type { Dependencies } from './commons/dependencies.ts';
-import { DrainBlocked, DrainTimeout } from './commons/errors.ts';
+import { DrainTimeout } from './commons/errors.ts';
 import { lambdaHandler } from './commons/handler.ts';
 import { kubernetesConnector } from './commons/kubernetes.ts';
-import { type RolloutInput, rolloutInputSchema } from './commons/rollout-input.ts';
+import { rolloutInputSchema } from './commons/rollout-input.ts';
 import { batchSchema, type DrainState, drainSchema } from './commons/state.ts';
 import { drainWaitSeconds, ownerBaselines, ownersNotYetReady } from './domain/drain.ts';
-import { evictionVerdict } from './domain/eviction.ts';
-import { controllerOf, isTerminating, podKey } from './domain/nodes.ts';
+import { isTerminating } from './domain/nodes.ts';
 
 const event = z.object({ input: rolloutInputSchema, batch: batchSchema, drain: drainSchema.nullable() });
 
 async function podsOfNamespaces(kubernetes: KubernetesPort, namespaces: Set<string>): Promise<V1Pod[]> {
   return (await Promise.all([...namespaces].map((ns) => kubernetes.listPods(ns)))).flat();
-}
-
-/** Evictable pods of the batch, after refusing (without force) any pod the rules do not allow. */
-async function podsToDrain(
-  kubernetes: KubernetesPort,
-  nodeNames: string[],
-  input: RolloutInput,
-): Promise<V1Pod[]> {
-  const pods = (await Promise.all(nodeNames.map((node) => kubernetes.listPodsOnNode(node)))).flat();
-  const evictable: V1Pod[] = [];
-  const blocked: string[] = [];
-  for (const pod of pods) {
-    const owner = controllerOf(pod);
-    const daemonSetExists =
-      owner?.kind === 'DaemonSet'
-        ? await kubernetes.daemonSetExists(pod.metadata?.namespace ?? '', owner.name)
-        : true;
-    const verdict = evictionVerdict(pod, input, { daemonSetExists });
-    if (verdict.action === 'evict') evictable.push(pod);
-    if (verdict.action === 'blocked') blocked.push(`${podKey(pod)} ${verdict.reason}`);
-  }
-  if (blocked.length > 0) {
-    throw new DrainBlocked(
-      `Pods on ${nodeNames.join(', ')} cannot be evicted: ${blocked.join('; ')}. Fix them or run again with force/deleteEmptyDirData.`,
-    );
-  }
-  return evictable;
 }
 
 /**
@@ -54,7 +27,7 @@ export const makeHandler = (deps: Pick<Dependencies, 'kubernetes' | 'now'>) =>
     const kubernetes = await deps.kubernetes(input.clusterName);
     const now = deps.now();
     const nodeNames = batch.nodes.map((n) => n.nodeName).filter((name) => name !== '');
-    const pods = await podsToDrain(kubernetes, nodeNames, input);
+    const pods = evictablePods(await judgePods(kubernetes, nodeNames, input), nodeNames);
     const namespaces = new Set(pods.map((pod) => pod.metadata?.namespace ?? ''));
     const state: DrainState = drain ?? {
       done: false,
@@ -65,29 +38,8 @@ export const makeHandler = (deps: Pick<Dependencies, 'kubernetes' | 'now'>) =>
       forced: [],
       blockers: [],
     };
-    const blockers: string[] = [];
-    const refused: V1Pod[] = [];
-    let evicted = state.evicted;
+    const { evicted, refused, blockers } = await evictionRound(kubernetes, pods, input);
     const forced = [...state.forced];
-    for (const pod of pods.filter((p) => !isTerminating(p))) {
-      const { namespace = '', name = '' } = pod.metadata ?? {};
-      const outcome = await kubernetes.evictPod(namespace, name, input.gracePeriodSeconds);
-      if (outcome.kind === 'evicted') evicted += 1;
-      if (outcome.kind === 'blockedByPdb') {
-        refused.push(pod);
-        blockers.push(
-          `${podKey(pod)} refused by PDB ${outcome.pdbNames.join(', ') || '(unnamed)'}: ${outcome.message}`,
-        );
-      }
-      if (outcome.kind === 'multiplePdbs') {
-        if (!input.force) {
-          throw new DrainBlocked(
-            `Pod ${podKey(pod)} cannot be evicted: ${outcome.message} Give it a single PDB, or use force.`,
-          );
-        }
-        refused.push(pod);
-      }
-    }
     if (refused.length > 0 && now >= state.deadline) {
       if (!input.force) {
         throw new DrainTimeout(
@@ -95,17 +47,10 @@ export const makeHandler = (deps: Pick<Dependencies, 'kubernetes' | 'now'>) =>
             'Make the PDB allow a disruption (are its pods healthy?), raise drainTimeoutSeconds, or use force.',
         );
       }
-      for (const pod of refused) {
-        await kubernetes.deletePod(
-          pod.metadata?.namespace ?? '',
-          pod.metadata?.name ?? '',
-          input.gracePeriodSeconds,
-        );
-        forced.push(podKey(pod));
-      }
+      forced.push(...(await deletePods(kubernetes, refused, input.gracePeriodSeconds)));
     }
     const terminating = pods.filter(isTerminating);
-    const next = { ...state, evicted, forced, blockers };
+    const next = { ...state, evicted: state.evicted + evicted.length, forced, blockers };
     if (pods.length > 0) {
       return { ...next, done: false, seconds: drainWaitSeconds(terminating, refused.length) };
     }

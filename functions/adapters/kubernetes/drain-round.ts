@@ -1,0 +1,109 @@
+import type { V1Pod } from '@kubernetes/client-node';
+import { DrainBlocked } from '../../commons/errors.ts';
+import { type EvictionRules, type EvictionVerdict, evictionVerdict } from '../../domain/eviction.ts';
+import { controllerOf, isTerminating, podKey } from '../../domain/nodes.ts';
+import type { EvictionOutcome, KubernetesPort } from './port.ts';
+
+/**
+ * One drain round over the Kubernetes port, shared by the workflow's drain step and `npm run drain`:
+ * the verdicts of the pods on the nodes, then one Eviction API call per pod. Waiting between rounds
+ * is the caller's (the state machine, or the command's loop).
+ */
+
+export interface JudgedPod {
+  pod: V1Pod;
+  verdict: EvictionVerdict;
+}
+
+export interface DrainRules extends EvictionRules {
+  /** Default: each pod's own terminationGracePeriodSeconds. */
+  gracePeriodSeconds?: number;
+}
+
+export interface EvictionRound {
+  evicted: V1Pod[];
+  /** Pods the API would not evict this round (a PDB said 429, or, with force, several PDBs). */
+  refused: V1Pod[];
+  /** The 429s, as `namespace/pod refused by PDB name: message`. */
+  blockers: string[];
+}
+
+export type EvictionObserver = (pod: V1Pod, outcome: EvictionOutcome) => void;
+
+/** The pods bound to the nodes, each with its `kubectl drain` verdict. */
+export async function judgePods(
+  kubernetes: KubernetesPort,
+  nodeNames: string[],
+  rules: EvictionRules,
+): Promise<JudgedPod[]> {
+  const pods = (await Promise.all(nodeNames.map((node) => kubernetes.listPodsOnNode(node)))).flat();
+  const judged: JudgedPod[] = [];
+  for (const pod of pods) {
+    const owner = controllerOf(pod);
+    const daemonSetExists =
+      owner?.kind === 'DaemonSet'
+        ? await kubernetes.daemonSetExists(pod.metadata?.namespace ?? '', owner.name)
+        : true;
+    judged.push({ pod, verdict: evictionVerdict(pod, rules, { daemonSetExists }) });
+  }
+  return judged;
+}
+
+/** The pods to evict; any pod the rules do not allow refuses the whole drain (DrainBlocked naming it). */
+export function evictablePods(judged: JudgedPod[], nodeNames: string[]): V1Pod[] {
+  const blocked = judged.flatMap(({ pod, verdict }) =>
+    verdict.action === 'blocked' ? [`${podKey(pod)} ${verdict.reason}`] : [],
+  );
+  if (blocked.length > 0) {
+    throw new DrainBlocked(
+      `Pods on ${nodeNames.join(', ')} cannot be evicted: ${blocked.join('; ')}. Fix them or run again with force/deleteEmptyDirData.`,
+    );
+  }
+  return judged.flatMap(({ pod, verdict }) => (verdict.action === 'evict' ? [pod] : []));
+}
+
+/**
+ * Asks the Eviction API (`policy/v1`) to evict each pod not already terminating. A pod under several
+ * PDBs can never be evicted: DrainBlocked at once, unless force (then it waits for the deadline's delete).
+ */
+export async function evictionRound(
+  kubernetes: KubernetesPort,
+  pods: V1Pod[],
+  rules: DrainRules,
+  observe: EvictionObserver = () => undefined,
+): Promise<EvictionRound> {
+  const round: EvictionRound = { evicted: [], refused: [], blockers: [] };
+  for (const pod of pods.filter((p) => !isTerminating(p))) {
+    const { namespace = '', name = '' } = pod.metadata ?? {};
+    const outcome = await kubernetes.evictPod(namespace, name, rules.gracePeriodSeconds);
+    observe(pod, outcome);
+    if (outcome.kind === 'evicted') round.evicted.push(pod);
+    if (outcome.kind === 'blockedByPdb') {
+      round.refused.push(pod);
+      round.blockers.push(
+        `${podKey(pod)} refused by PDB ${outcome.pdbNames.join(', ') || '(unnamed)'}: ${outcome.message}`,
+      );
+    }
+    if (outcome.kind === 'multiplePdbs') {
+      if (!rules.force) {
+        throw new DrainBlocked(
+          `Pod ${podKey(pod)} cannot be evicted: ${outcome.message} Give it a single PDB, or use force.`,
+        );
+      }
+      round.refused.push(pod);
+    }
+  }
+  return round;
+}
+
+/** With force, at the deadline: plain deletes of the pods the API still refuses; their keys, for the report. */
+export async function deletePods(
+  kubernetes: KubernetesPort,
+  pods: V1Pod[],
+  gracePeriodSeconds: number | undefined,
+): Promise<string[]> {
+  for (const pod of pods) {
+    await kubernetes.deletePod(pod.metadata?.namespace ?? '', pod.metadata?.name ?? '', gracePeriodSeconds);
+  }
+  return pods.map(podKey);
+}

@@ -1,0 +1,135 @@
+import type { V1Pod } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import type { DrainState } from '../../functions/commons/state.ts';
+import { makeHandler } from '../../functions/drain.ts';
+import { lambdaContext } from '../support/lambda.ts';
+import { pod } from '../support/objects.ts';
+import { FakeCluster, fixtures } from './fake-backend.ts';
+
+const input = {
+  clusterName: 'prod',
+  nodeGroupName: 'win-a',
+  amiId: 'ami-0ccc0000000000003',
+  drainTimeoutSeconds: 900,
+};
+const batch = { index: 0, nodes: [{ instanceId: 'i-1', nodeName: 'node-1' }], readyTarget: 1 };
+const start = 1_000_000;
+const pastDeadline = start + 900_000;
+
+const web = (name: string, node = 'node-1') =>
+  pod(name, { node, owner: { kind: 'ReplicaSet', name: 'web' }, labels: { app: 'web' } });
+const db = (name: string) =>
+  pod(name, { owner: { kind: 'StatefulSet', name: 'db' }, labels: { app: 'db' }, node: 'node-1' });
+const blockingBudget = (name: string) =>
+  fixtures.pdb('shop', name, { app: 'db' }, { disruptionsAllowed: 0, desiredHealthy: 2, currentHealthy: 2 });
+
+function drainOf(
+  cluster: FakeCluster,
+  now = start,
+  options: Partial<typeof input & { force: boolean }> = {},
+) {
+  const handler = makeHandler({ kubernetes: async () => cluster, now: () => now });
+  return (drain: DrainState | null) =>
+    handler({ input: { ...input, ...options }, batch, drain }, lambdaContext);
+}
+
+describe('drain handler rounds', () => {
+  it('evicts controller pods, skips DaemonSet pods, and is done once the evicted pods are Ready elsewhere', async () => {
+    const agent = pod('agent-1', { node: 'node-1', owner: { kind: 'DaemonSet', name: 'agent' } });
+    const cluster = new FakeCluster({
+      pods: [web('web-1'), web('web-2', 'node-2'), agent],
+      daemonSets: [fixtures.daemonSet('shop', 'agent')],
+    });
+    const drain = drainOf(cluster);
+
+    const first = await drain(null);
+    const second = await drain(first);
+    cluster.pods.set('shop/web-3', web('web-3', 'node-2'));
+    const third = await drain(second);
+
+    expect(first).toEqual({
+      done: false,
+      seconds: 15,
+      deadline: start + 900_000,
+      owners: [{ namespace: 'shop', uid: 'uid-web', name: 'ReplicaSet/web', readyBefore: 2 }],
+      evicted: 1,
+      forced: [],
+      blockers: [],
+    });
+    expect(second).toMatchObject({
+      done: false,
+      seconds: 15,
+      evicted: 1,
+      blockers: ['waiting for shop/ReplicaSet/web (1/2 Ready)'],
+    });
+    expect(third).toMatchObject({ done: true, seconds: 1, evicted: 1, blockers: [] });
+    expect(cluster.callsOf('evictPod')).toEqual([['shop', 'web-1', undefined]]);
+  });
+
+  it('retries a pod its PDB protects, names the PDB, and fails with DrainTimeout at the deadline', async () => {
+    const cluster = new FakeCluster({ pods: [db('db-0')], pdbs: [blockingBudget('db')] });
+
+    const first = await drainOf(cluster)(null);
+
+    expect(first).toMatchObject({
+      done: false,
+      seconds: 10,
+      evicted: 0,
+      blockers: [
+        'shop/db-0 refused by PDB db: The disruption budget db needs 2 healthy pods and has 2 currently',
+      ],
+    });
+    await expect(drainOf(cluster, pastDeadline)(first)).rejects.toMatchObject({
+      name: 'DrainTimeout',
+      message: expect.stringContaining('did not finish within 900 s: shop/db-0 refused by PDB db'),
+    });
+  });
+
+  it('with force, deletes the pods still refused at the deadline and reports them', async () => {
+    const cluster = new FakeCluster({ pods: [db('db-0')], pdbs: [blockingBudget('db')] });
+    const first = await drainOf(cluster, start, { force: true })(null);
+
+    const second = await drainOf(cluster, pastDeadline, { force: true })(first);
+
+    expect(second).toMatchObject({ done: false, seconds: 10, forced: ['shop/db-0'] });
+    expect(cluster.callsOf('deletePod')).toEqual([['shop', 'db-0', undefined]]);
+  });
+
+  it('fails a pod under two PDBs at once with DrainBlocked, or with force keeps it for the deadline', async () => {
+    const pdbs = [blockingBudget('db-a'), blockingBudget('db-b')];
+    const cluster = new FakeCluster({ pods: [db('db-0')], pdbs });
+
+    await expect(drainOf(cluster)(null)).rejects.toMatchObject({
+      name: 'DrainBlocked',
+      message: expect.stringContaining('Pod shop/db-0 cannot be evicted: This pod has more than one'),
+    });
+    const forced = await drainOf(cluster, start, { force: true })(null);
+    expect(forced).toMatchObject({ done: false, seconds: 10, forced: [], blockers: [] });
+    expect(cluster.callsOf('deletePod')).toEqual([]);
+  });
+
+  it('refuses a bare pod before evicting anything', async () => {
+    const cluster = new FakeCluster({ pods: [web('web-1'), pod('bare', { node: 'node-1' })] });
+
+    await expect(drainOf(cluster)(null)).rejects.toMatchObject({
+      name: 'DrainBlocked',
+      message: expect.stringContaining(
+        'Pods on node-1 cannot be evicted: shop/bare bare pod with no controller',
+      ),
+    });
+    expect(cluster.callsOf('evictPod')).toEqual([]);
+  });
+
+  it('does not evict a terminating pod again and waits for its grace period', async () => {
+    const leaving: V1Pod = pod('web-1', {
+      node: 'node-1',
+      owner: { kind: 'ReplicaSet', name: 'web' },
+      terminating: true,
+      grace: 20,
+    });
+    const cluster = new FakeCluster({ pods: [leaving] });
+
+    expect(await drainOf(cluster)(null)).toMatchObject({ done: false, seconds: 20, evicted: 0 });
+    expect(cluster.callsOf('evictPod')).toEqual([]);
+  });
+});
