@@ -1,0 +1,211 @@
+import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
+import { DescribeImagesCommand, DescribeInstancesCommand, EC2Client, type Image } from '@aws-sdk/client-ec2';
+import { DescribeClusterCommand, DescribeNodegroupCommand, EKSClient } from '@aws-sdk/client-eks';
+import type { V1Pod } from '@kubernetes/client-node';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { defaultRuntime } from '../../cli/runtime.ts';
+import type { KubernetesPort } from '../../functions/adapters/kubernetes/port.ts';
+import { node, pdb, pod } from '../support/objects.ts';
+import { testRuntime } from './runtime-fixture.ts';
+
+const ec2 = mockClient(EC2Client);
+const autoScaling = mockClient(AutoScalingClient);
+const eks = mockClient(EKSClient);
+
+const targetAmi = 'ami-0ccc0000000000003';
+const currentAmi = 'ami-0aaa0000000000001';
+const instances = [
+  'i-0000000000000000a',
+  'i-0000000000000000b',
+  'i-0000000000000000c',
+  'i-0000000000000000d',
+];
+const nodeName = (instanceId: string) => `ip-${instanceId.slice(-1)}.ec2.internal`;
+
+const image = (ImageId: string, Name: string): Image => ({
+  ImageId,
+  Name,
+  State: 'available',
+  Platform: 'Windows',
+  Architecture: 'x86_64',
+});
+const images: Record<string, Image> = {
+  [targetAmi]: image(targetAmi, 'Windows_Server-2022-English-Core-EKS_Optimized-1.31-2026.11.12'),
+  [currentAmi]: image(currentAmi, 'Windows_Server-2022-English-Core-EKS_Optimized-1.31-2026.10.15'),
+};
+
+beforeEach(() => {
+  ec2.reset();
+  autoScaling.reset();
+  eks.reset();
+  eks
+    .on(DescribeNodegroupCommand)
+    .rejects(Object.assign(new Error('No node group found'), { name: 'ResourceNotFoundException' }));
+  eks.on(DescribeClusterCommand).resolves({ cluster: { name: 'prod', version: '1.31' } });
+  autoScaling.on(DescribeAutoScalingGroupsCommand).resolves({
+    AutoScalingGroups: [
+      {
+        AutoScalingGroupName: 'win-a',
+        MinSize: 2,
+        MaxSize: 5,
+        DesiredCapacity: 4,
+        DefaultCooldown: 300,
+        HealthCheckType: 'EC2',
+        CreatedTime: new Date(0),
+        AvailabilityZones: ['us-east-1a', 'us-east-1b'],
+        LaunchTemplate: { LaunchTemplateId: 'lt-0123', Version: '3' },
+        Tags: [{ Key: 'kubernetes.io/cluster/prod', Value: 'owned' }],
+        Instances: instances.map((InstanceId, index) => ({
+          InstanceId,
+          LifecycleState: 'InService',
+          AvailabilityZone: index % 2 === 0 ? 'us-east-1a' : 'us-east-1b',
+          HealthStatus: 'Healthy',
+          ProtectedFromScaleIn: false,
+        })),
+      },
+    ],
+  });
+  ec2.on(DescribeImagesCommand).callsFake(({ ImageIds }: { ImageIds: string[] }) => {
+    const found = ImageIds.flatMap((id) => images[id] ?? []);
+    if (found.length === 0) {
+      throw Object.assign(new Error(`The image id '[${ImageIds}]' does not exist`), {
+        name: 'InvalidAMIID.NotFound',
+      });
+    }
+    return { Images: found };
+  });
+  ec2.on(DescribeInstancesCommand).callsFake(({ InstanceIds }: { InstanceIds: string[] }) => ({
+    Reservations: [
+      {
+        Instances: InstanceIds.map((InstanceId, index) => ({
+          InstanceId,
+          ImageId: currentAmi,
+          LaunchTime: new Date(Date.UTC(2026, 9, 15) + index * 60_000),
+          Placement: { AvailabilityZone: index % 2 === 0 ? 'us-east-1a' : 'us-east-1b' },
+          State: { Name: 'running' },
+        })),
+      },
+    ],
+  }));
+});
+
+/** The cluster's API: the group's Windows nodes and the pods on them. */
+function cluster(pods: V1Pod[] = []): KubernetesPort {
+  return {
+    listNodes: async () => instances.map((id) => node(nodeName(id), { instanceId: id, build: '10.0.20348' })),
+    listPods: async () => pods,
+    listPodDisruptionBudgets: async () => [pdb('web', { maxUnavailable: 1 })],
+    daemonSetExists: async () => true,
+  } as unknown as KubernetesPort;
+}
+
+const webPods = instances.map((id, index) =>
+  pod(`web-${index}`, { node: nodeName(id), owner: { kind: 'ReplicaSet', name: 'web-5d8f' } }),
+);
+
+describe('plan', () => {
+  it("prints the AMI checks, the batches and the estimate from the workflow's own steps", async () => {
+    const { run, output } = testRuntime({ kubernetesPort: cluster(webPods) });
+    const status = await run(
+      'plan',
+      '--cluster',
+      'prod',
+      '--node-group',
+      'win-a',
+      '--ami',
+      targetAmi,
+      '--max-unavailable',
+      '2',
+    );
+    expect(output.stderr).toBe('');
+    expect(status).toBe(0);
+    expect(output.stdout).toContain(
+      `Plan: prod/win-a to ${targetAmi} (Windows_Server-2022-English-Core-EKS_Optimized-1.31-2026.11.12)`,
+    );
+    expect(output.stdout).toMatch(/✓ available +ami-0ccc0000000000003 is available/);
+    expect(output.stdout).toMatch(/✓ windowsBuild +Windows build 10.0.20348 matches the nodes/);
+    expect(output.stdout).toContain('4 nodes to replace (0 already on the AMI), in 2 batches of at most 2:');
+    expect(output.stdout).toContain(
+      '  batch 1: ip-a.ec2.internal (i-0000000000000000a), ip-b.ec2.internal (i-0000000000000000b)',
+    );
+    expect(output.stdout).toContain(
+      '  batch 2: ip-c.ec2.internal (i-0000000000000000c), ip-d.ec2.internal (i-0000000000000000d)',
+    );
+    expect(output.stdout).toContain('maxSize is raised from 5 to 6 during the rollout');
+    expect(output.stdout).toMatch(/Estimated duration: \d+ min/);
+  });
+
+  it('lists the pre-flight blockers and exits 1, since the rollout would be refused', async () => {
+    const bare = pod('debug', { node: nodeName('i-0000000000000000c') });
+    const { run, output } = testRuntime({ kubernetesPort: cluster([...webPods, bare]) });
+    expect(await run('plan', '--cluster', 'prod', '--node-group', 'win-a', '--ami', targetAmi)).toBe(1);
+    expect(output.stdout).toContain(
+      'Blockers (the rollout would be refused with DrainBlocked):\n  - pod shop/debug: bare pod with no controller',
+    );
+  });
+
+  it('prints the verdicts, the plan and the input as JSON for scripts', async () => {
+    const { run, output } = testRuntime({ kubernetesPort: cluster(webPods) });
+    await run('plan', '--cluster', 'prod', '--node-group', 'win-a', '--ami', targetAmi, '--json');
+    const printed = JSON.parse(output.stdout);
+    expect(printed.input).toMatchObject({ clusterName: 'prod', maxUnavailable: 1, dryRun: true });
+    expect(printed.verified.checks.map((c: { check: string }) => c.check)).toEqual([
+      'available',
+      'windows',
+      'architecture',
+      'windowsBuild',
+      'kubeletSkew',
+    ]);
+    expect(printed.plan).toMatchObject({ nodesToReplace: 4, blockers: [] });
+    expect(printed.plan.batches).toHaveLength(4);
+  });
+
+  it('prints the error name and its cause when the AMI is refused, and exits 1', async () => {
+    const { run, output } = testRuntime({ kubernetesPort: cluster(webPods) });
+    expect(
+      await run('plan', '--cluster', 'prod', '--node-group', 'win-a', '--ami', 'ami-0ddd0000000000004'),
+    ).toBe(1);
+    expect(output.stderr).toMatch(/^AmiNotFound: AMI ami-0ddd0000000000004 does not exist/);
+  });
+
+  it('asks the AWS clients for the region given', async () => {
+    const regions: (string | undefined)[] = [];
+    const { run } = testRuntime({
+      kubernetesPort: cluster(webPods),
+      aws: (region) => {
+        regions.push(region);
+        return defaultRuntime().aws(region);
+      },
+    });
+    await run(
+      'plan',
+      '--cluster',
+      'prod',
+      '--node-group',
+      'win-a',
+      '--ami',
+      targetAmi,
+      '--region',
+      'eu-west-1',
+    );
+    expect(regions).toEqual(['eu-west-1']);
+  });
+
+  it('names each bad flag and exits 2 without calling AWS', async () => {
+    const { run, output } = testRuntime();
+    expect(await run('plan', '--cluster', 'prod', '--ami', 'ami-xyz', '--max-unavailable', 'two')).toBe(2);
+    expect(output.stderr).toContain('--node-group (nodeGroupName): required');
+    expect(output.stderr).toContain('--ami (amiId): must be an AMI id like ami-0123456789abcdef0');
+    expect(output.stderr).toContain('--max-unavailable (maxUnavailable): expected a whole number');
+    expect(eks.calls()).toHaveLength(0);
+  });
+
+  it('has no --dry-run: a plan never changes anything', async () => {
+    const { run, output } = testRuntime();
+    expect(
+      await run('plan', '--cluster', 'prod', '--node-group', 'win-a', '--ami', targetAmi, '--dry-run'),
+    ).toBe(2);
+    expect(output.stderr).toContain("Unknown option '--dry-run'");
+  });
+});
