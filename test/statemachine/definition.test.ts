@@ -52,6 +52,10 @@ describe('statemachine/rollout.asl.json', () => {
     expect(['PrepareLaunchTemplate', 'ReplaceBatches'].map(next)).toEqual(['Rollback', 'Rollback']);
   });
 
+  it('leaves "ResultPath": "$" implicit (aws-local-stepfunctions 3 would store the result under a key "$")', () => {
+    expect(JSON.stringify(definition)).not.toContain('"ResultPath":"$"');
+  });
+
   it('fails with the original error name and cause', () => {
     expect(definition.States.RolloutFailed).toMatchObject({
       Type: 'Fail',

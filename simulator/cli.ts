@@ -1,0 +1,67 @@
+import { writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { describeEvent, summary } from './format.ts';
+import { type SimulationReport, simulate } from './runner.ts';
+import { loadScenario, ScenarioError } from './scenario.ts';
+
+const usage = `Usage: npm run simulate -- [--scenario FILE] [--json] [--out REPORT.json]
+
+Rehearses a rollout of the real workflow against a simulated account and cluster.
+  --scenario FILE  the scenario to run (default: the built-in mixed cluster)
+  --json           print only the report, as JSON
+  --out FILE       also write the report to FILE
+Exit status: 0 the rollout succeeded, 1 it did not, 2 bad usage or bad scenario.`;
+
+const defaultScenario = new URL('./scenarios/default.json', import.meta.url);
+
+async function main(argv: string[]): Promise<number> {
+  let options: { scenario?: string; json?: boolean; out?: string; help?: boolean };
+  try {
+    ({ values: options } = parseArgs({
+      args: argv,
+      options: {
+        scenario: { type: 'string' },
+        json: { type: 'boolean' },
+        out: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    console.error(`${(error as Error).message}\n\n${usage}`);
+    return 2;
+  }
+  if (options.help) {
+    console.log(usage);
+    return 0;
+  }
+  const human = !options.json;
+  let report: SimulationReport;
+  try {
+    const scenario = await loadScenario(options.scenario ?? defaultScenario);
+    if (human) console.log(`Scenario: ${scenario.description}`);
+    report = await simulate(scenario, {
+      onEvent: (event) => {
+        const line = human ? describeEvent(event) : undefined;
+        if (line !== undefined) console.log(line);
+      },
+    });
+  } catch (error) {
+    if (!(error instanceof ScenarioError)) throw error;
+    console.error(error.message);
+    return 2;
+  }
+  const json = JSON.stringify(report, null, 2);
+  if (options.out !== undefined) await writeFile(options.out, `${json}\n`);
+  console.log(human ? `\n${summary(report)}` : json);
+  return report.status === 'SUCCEEDED' ? 0 : 1;
+}
+
+// Piped into `head`, the reader may leave early: stop quietly.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  process.exit(process.exitCode ?? 0);
+});
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,126 @@
+import type { V1DaemonSet, V1Node, V1Pod, V1PodDisruptionBudget } from '@kubernetes/client-node';
+import type { EvictionOutcome, ListPodsOptions } from '../functions/adapters/kubernetes/port.ts';
+import { KubernetesThrottled } from '../functions/commons/errors.ts';
+import type { ClusterBackend } from './k8s-http-server.ts';
+import { renderDaemonSet, renderNode, renderPod, renderPodDisruptionBudget } from './kubernetes/objects.ts';
+import { parseLabelSelector, parsePodFieldSelector } from './kubernetes/selectors.ts';
+import { podKey, podLabels, podPhase } from './world/cluster.ts';
+import type { World } from './world.ts';
+
+/**
+ * The cluster's API served in-process from the world, in the API's own object shapes. Throttle
+ * faults refuse calls the way the production adapter reports a persistent 429: `KubernetesThrottled`.
+ */
+export class SimulatedKubernetes implements ClusterBackend {
+  constructor(private readonly world: World) {}
+
+  private get cluster() {
+    return this.world.cluster;
+  }
+
+  private get now() {
+    return this.world.scheduler.now();
+  }
+
+  /** Counts the call against the scenario's throttle faults for `api` (`k8s:evict`). */
+  private call(api: string, action: string): void {
+    if (!this.world.faults.throttles(api)) return;
+    this.world.timeline.record('Throttled', { api, action });
+    throw new KubernetesThrottled(
+      `The Kubernetes API answered 429 Too Many Requests to "${action}"; the step will be retried.`,
+    );
+  }
+
+  async listNodes(labelSelector?: string): Promise<V1Node[]> {
+    this.call('k8s:listNodes', 'list nodes');
+    const matches = parseLabelSelector(labelSelector);
+    return [...this.cluster.nodes.values()]
+      .filter((node) => matches(node.labels))
+      .map((node) => renderNode(node, this.now));
+  }
+
+  async getNode(name: string): Promise<V1Node | undefined> {
+    this.call('k8s:getNode', `get node ${name}`);
+    const node = this.cluster.nodes.get(name);
+    return node === undefined ? undefined : renderNode(node, this.now);
+  }
+
+  async listPodsOnNode(nodeName: string): Promise<V1Pod[]> {
+    return this.listPods(undefined, { fieldSelector: `spec.nodeName=${nodeName}` });
+  }
+
+  async listPods(namespace: string | undefined, options: ListPodsOptions = {}): Promise<V1Pod[]> {
+    this.call('k8s:listPods', `list pods in ${namespace ?? 'all namespaces'}`);
+    const labelsMatch = parseLabelSelector(options.labelSelector);
+    const fieldsMatch = parsePodFieldSelector(options.fieldSelector);
+    return [...this.cluster.pods.values()]
+      .filter(
+        (pod) =>
+          (namespace === undefined || pod.namespace === namespace) &&
+          labelsMatch(podLabels(pod)) &&
+          fieldsMatch({
+            'spec.nodeName': pod.nodeName ?? '',
+            'metadata.name': pod.name,
+            'metadata.namespace': pod.namespace,
+            'status.phase': podPhase(pod),
+          }),
+      )
+      .map((pod) => renderPod(pod, this.cluster, this.now));
+  }
+
+  async getPod(namespace: string, name: string): Promise<V1Pod | undefined> {
+    this.call('k8s:getPod', `get pod ${namespace}/${name}`);
+    const pod = this.cluster.pods.get(podKey(namespace, name));
+    return pod === undefined ? undefined : renderPod(pod, this.cluster, this.now);
+  }
+
+  async patchNode(
+    name: string,
+    patch: { unschedulable?: boolean; annotations?: Record<string, string | null> },
+  ): Promise<V1Node> {
+    this.call('k8s:cordon', `patch node ${name}`);
+    const node = this.cluster.patchNode(name, patch);
+    if (node === undefined) throw new Error(`patch node ${name}: nodes "${name}" not found (404)`);
+    this.world.touch(node.groupName, 'patch node', name);
+    return renderNode(node, this.now);
+  }
+
+  async evictPod(namespace: string, name: string, gracePeriodSeconds?: number): Promise<EvictionOutcome> {
+    this.call('k8s:evict', `evict pod ${namespace}/${name}`);
+    const nodeName = this.cluster.pods.get(podKey(namespace, name))?.nodeName;
+    const outcome = this.cluster.evict(namespace, name, gracePeriodSeconds);
+    if (outcome.kind === 'evicted' && nodeName !== undefined) {
+      this.world.touch(this.world.groupOfNode(nodeName), 'evict pod', podKey(namespace, name));
+    }
+    return outcome;
+  }
+
+  async deletePod(namespace: string, name: string, gracePeriodSeconds?: number): Promise<boolean> {
+    this.call('k8s:delete', `delete pod ${namespace}/${name}`);
+    const nodeName = this.cluster.pods.get(podKey(namespace, name))?.nodeName;
+    const group = nodeName === undefined ? undefined : this.world.groupOfNode(nodeName);
+    const forced = group !== undefined && this.world.targets.forcedGroups.has(group);
+    const deleted = this.cluster.deletePod(namespace, name, gracePeriodSeconds, forced);
+    if (deleted && nodeName !== undefined) this.world.touch(group, 'delete pod', podKey(namespace, name));
+    return deleted;
+  }
+
+  async listPodDisruptionBudgets(namespace?: string): Promise<V1PodDisruptionBudget[]> {
+    this.call('k8s:listPdbs', `list PodDisruptionBudgets in ${namespace ?? 'all namespaces'}`);
+    return this.cluster.budgets
+      .filter((budget) => namespace === undefined || budget.namespace === namespace)
+      .map((budget) => renderPodDisruptionBudget(budget, this.cluster, this.now));
+  }
+
+  async daemonSetExists(namespace: string, name: string): Promise<boolean> {
+    return (await this.getDaemonSet(namespace, name)) !== undefined;
+  }
+
+  async getDaemonSet(namespace: string, name: string): Promise<V1DaemonSet | undefined> {
+    this.call('k8s:getDaemonSet', `get DaemonSet ${namespace}/${name}`);
+    const workload = this.cluster.workloads.find(
+      ({ spec }) => spec.kind === 'DaemonSet' && spec.namespace === namespace && spec.name === name,
+    );
+    return workload === undefined ? undefined : renderDaemonSet(workload, this.cluster);
+  }
+}

@@ -1,0 +1,417 @@
+import type {
+  V1Container,
+  V1DaemonSet,
+  V1Node,
+  V1NodeCondition,
+  V1OwnerReference,
+  V1Pod,
+  V1PodCondition,
+  V1PodDisruptionBudget,
+  V1Taint,
+  V1Toleration,
+  V1Volume,
+} from '@kubernetes/client-node';
+import { instanceTypeFacts, windowsReleaseOf } from '../world/catalog.ts';
+import {
+  type Cluster,
+  isPodReady,
+  type NodeRecord,
+  type PdbRecord,
+  type PodRecord,
+  podLabels,
+  podPhase,
+  type WorkloadRecord,
+} from '../world/cluster.ts';
+import type { ImageRecord } from '../world/ec2.ts';
+import { hashOf } from '../world/random.ts';
+
+const hex = (seed: string, length: number) =>
+  Array.from({ length: Math.ceil(length / 8) }, (_, i) =>
+    hashOf(`${seed}/${i}`).toString(16).padStart(8, '0'),
+  )
+    .join('')
+    .slice(0, length);
+
+/** `v1.31.4-eks-1a2b3c4`: the kubelet an AMI ships, the same for every node booted from it. */
+function kubeletVersionOf(image: ImageRecord): string {
+  return `v${image.kubernetesVersion}.${2 + (hashOf(image.id) % 6)}-eks-${hex(image.name, 7)}`;
+}
+
+function nodeInfo(node: NodeRecord) {
+  const { image } = node;
+  const windows = image.platform === 'windows';
+  const kubeletVersion = kubeletVersionOf(image);
+  return {
+    machineID: hex(`${node.uid}/machine`, 32),
+    systemUUID: hex(`${node.instanceId}/uuid`, 32).toUpperCase(),
+    bootID: hex(`${node.uid}/boot`, 32),
+    kernelVersion: windows
+      ? `${image.windowsBuild}.${2000 + (hashOf(image.id) % 900)}`
+      : '6.1.112-122.189.amzn2023.x86_64',
+    osImage: windows
+      ? `Windows Server ${windowsReleaseOf(image.windowsBuild ?? '')} Datacenter`
+      : 'Amazon Linux 2023.6.20241010',
+    containerRuntimeVersion: 'containerd://1.7.20',
+    kubeletVersion,
+    kubeProxyVersion: kubeletVersion,
+    operatingSystem: image.platform,
+    architecture: 'amd64',
+  };
+}
+
+const readyConditions: Record<NodeRecord['ready'], { reason: string; message: string }> = {
+  True: { reason: 'KubeletReady', message: 'kubelet is posting ready status' },
+  False: {
+    reason: 'KubeletNotReady',
+    message:
+      'container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized',
+  },
+  Unknown: { reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.' },
+};
+
+function nodeTaints(node: NodeRecord): V1Taint[] | undefined {
+  const since = new Date(node.readyTransitionAt);
+  const taints: V1Taint[] = [];
+  if (node.unschedulable)
+    taints.push({ key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule', timeAdded: since });
+  if (node.ready === 'False') {
+    taints.push({ key: 'node.kubernetes.io/not-ready', effect: 'NoSchedule', timeAdded: since });
+  }
+  if (node.ready === 'Unknown') {
+    taints.push(
+      { key: 'node.kubernetes.io/unreachable', effect: 'NoSchedule', timeAdded: since },
+      { key: 'node.kubernetes.io/unreachable', effect: 'NoExecute', timeAdded: since },
+    );
+  }
+  return taints.length > 0 ? taints : undefined;
+}
+
+export function renderNode(node: NodeRecord, now: number): V1Node {
+  const facts = instanceTypeFacts(node.instanceType);
+  const memoryKi = `${(facts?.memoryGiB ?? 8) * 1024 * 1024 - 700 * 1024}Ki`;
+  const resources = {
+    cpu: String(facts?.vcpus ?? 2),
+    memory: memoryKi,
+    pods: String(node.podCapacity),
+    'ephemeral-storage': node.os === 'windows' ? '52416492Ki' : '20959212Ki',
+  };
+  const pressure = (type: string, reason: string, message: string): V1NodeCondition => ({
+    type,
+    status: node.ready === 'Unknown' ? 'Unknown' : 'False',
+    reason,
+    message,
+    lastHeartbeatTime: new Date(node.ready === 'Unknown' ? node.readyTransitionAt : now),
+    lastTransitionTime: new Date(node.createdAt),
+  });
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: {
+      name: node.name,
+      uid: node.uid,
+      resourceVersion: String(node.resourceVersion),
+      creationTimestamp: new Date(node.createdAt),
+      labels: { ...node.labels },
+      annotations: { ...node.annotations },
+    },
+    spec: {
+      providerID: `aws:///${node.availabilityZone}/${node.instanceId}`,
+      unschedulable: node.unschedulable ? true : undefined,
+      taints: nodeTaints(node),
+    },
+    status: {
+      capacity: resources,
+      allocatable: resources,
+      conditions: [
+        pressure('MemoryPressure', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'),
+        pressure('DiskPressure', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'),
+        pressure('PIDPressure', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'),
+        {
+          type: 'Ready',
+          status: node.ready,
+          ...readyConditions[node.ready],
+          lastHeartbeatTime: new Date(node.ready === 'Unknown' ? node.readyTransitionAt : now),
+          lastTransitionTime: new Date(node.readyTransitionAt),
+        },
+      ],
+      addresses: [
+        { type: 'InternalIP', address: node.privateIp },
+        { type: 'InternalDNS', address: node.name },
+        { type: 'Hostname', address: node.name },
+      ],
+      daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
+      nodeInfo: nodeInfo(node),
+      // The kubelet reports the 50 largest images on the node.
+      images: [...node.images.entries()]
+        .sort(([, a], [, b]) => b - a)
+        .slice(0, 50)
+        .map(([image, sizeBytes]) => ({
+          names: [`${image.split(':')[0]}@sha256:${hex(image, 64)}`, image],
+          sizeBytes,
+        })),
+    },
+  };
+}
+
+function ownerReferences(workload: WorkloadRecord): V1OwnerReference[] | undefined {
+  const { spec } = workload;
+  const owner = (kind: string, name: string, uid: string): V1OwnerReference[] => [
+    { apiVersion: 'apps/v1', kind, name, uid, controller: true, blockOwnerDeletion: true },
+  ];
+  switch (spec.kind) {
+    case 'Deployment':
+      return owner('ReplicaSet', `${spec.name}-${workload.revisionHash}`, workload.replicaSetUid);
+    case 'StatefulSet':
+    case 'DaemonSet':
+      return owner(spec.kind, spec.name, workload.uid);
+    case 'Pod':
+      return undefined;
+  }
+}
+
+/** Default tolerations (DefaultTolerationSeconds); DaemonSet pods here tolerate every taint. */
+function tolerations(workload: WorkloadRecord): V1Toleration[] {
+  if (workload.spec.kind === 'DaemonSet') return [{ operator: 'Exists' }];
+  return [
+    { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+    {
+      key: 'node.kubernetes.io/unreachable',
+      operator: 'Exists',
+      effect: 'NoExecute',
+      tolerationSeconds: 300,
+    },
+  ];
+}
+
+function containers(workload: WorkloadRecord, apiAccessVolume: string): V1Container[] {
+  const { spec } = workload;
+  return [
+    {
+      name: spec.name,
+      image: spec.image,
+      imagePullPolicy: 'IfNotPresent',
+      resources: {},
+      terminationMessagePath: '/dev/termination-log',
+      terminationMessagePolicy: 'File',
+      volumeMounts: [
+        ...(spec.emptyDir
+          ? [{ name: 'scratch', mountPath: spec.os === 'windows' ? 'C:\\scratch' : '/scratch' }]
+          : []),
+        { name: apiAccessVolume, readOnly: true, mountPath: '/var/run/secrets/kubernetes.io/serviceaccount' },
+      ],
+    },
+  ];
+}
+
+function volumes(workload: WorkloadRecord, apiAccessVolume: string): V1Volume[] {
+  return [
+    ...(workload.spec.emptyDir ? [{ name: 'scratch', emptyDir: {} }] : []),
+    {
+      name: apiAccessVolume,
+      projected: {
+        defaultMode: 420,
+        sources: [
+          { serviceAccountToken: { expirationSeconds: 3607, path: 'token' } },
+          { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+        ],
+      },
+    },
+  ];
+}
+
+function podConditions(pod: PodRecord, cluster: Cluster, now: number): V1PodCondition[] {
+  const at = (time: number | undefined) => (time === undefined ? undefined : new Date(time));
+  if (pod.nodeName === undefined) {
+    const os = pod.workload.spec.os;
+    return [
+      {
+        type: 'PodScheduled',
+        status: 'False',
+        reason: 'Unschedulable',
+        message: `0/${cluster.nodes.size} nodes are available: no Ready, schedulable ${os} node has room for another pod.`,
+        lastTransitionTime: new Date(pod.createdAt),
+        lastProbeTime: undefined,
+      },
+    ];
+  }
+  const ready = isPodReady(pod);
+  const readyAt = ready ? pod.readySince : (pod.deletionTimestamp ?? pod.boundAt);
+  const started = pod.containersStartedAt !== undefined;
+  return [
+    {
+      type: 'PodReadyToStartContainers',
+      status: started ? 'True' : 'False',
+      lastTransitionTime: at(pod.containersStartedAt ?? pod.boundAt),
+    },
+    { type: 'Initialized', status: 'True', lastTransitionTime: at(pod.boundAt) },
+    { type: 'Ready', status: ready ? 'True' : 'False', lastTransitionTime: at(readyAt ?? now) },
+    { type: 'ContainersReady', status: ready ? 'True' : 'False', lastTransitionTime: at(readyAt ?? now) },
+    { type: 'PodScheduled', status: 'True', lastTransitionTime: at(pod.boundAt) },
+  ];
+}
+
+export function renderPod(pod: PodRecord, cluster: Cluster, now: number): V1Pod {
+  const { workload } = pod;
+  const { spec } = workload;
+  const apiAccessVolume = `kube-api-access-${pod.uid.slice(0, 5)}`;
+  const node = pod.nodeName === undefined ? undefined : cluster.nodes.get(pod.nodeName);
+  const started = pod.containersStartedAt;
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: pod.name,
+      namespace: pod.namespace,
+      uid: pod.uid,
+      resourceVersion: String(pod.resourceVersion),
+      creationTimestamp: new Date(pod.createdAt),
+      labels: podLabels(pod),
+      ownerReferences: ownerReferences(workload),
+      deletionTimestamp: pod.deletionTimestamp === undefined ? undefined : new Date(pod.deletionTimestamp),
+      deletionGracePeriodSeconds: pod.deletionGracePeriodSeconds,
+    },
+    spec: {
+      nodeName: pod.nodeName,
+      nodeSelector: { 'kubernetes.io/os': spec.os },
+      affinity:
+        pod.requiredNode === undefined
+          ? undefined
+          : {
+              nodeAffinity: {
+                requiredDuringSchedulingIgnoredDuringExecution: {
+                  nodeSelectorTerms: [
+                    { matchFields: [{ key: 'metadata.name', operator: 'In', values: [pod.requiredNode] }] },
+                  ],
+                },
+              },
+            },
+      containers: containers(workload, apiAccessVolume),
+      volumes: volumes(workload, apiAccessVolume),
+      restartPolicy: 'Always',
+      terminationGracePeriodSeconds: spec.terminationGracePeriodSeconds,
+      dnsPolicy: 'ClusterFirst',
+      serviceAccountName: 'default',
+      schedulerName: 'default-scheduler',
+      tolerations: tolerations(workload),
+      priority: 0,
+      enableServiceLinks: true,
+      preemptionPolicy: 'PreemptLowerPriority',
+      hostname: spec.kind === 'StatefulSet' ? pod.name : undefined,
+    },
+    status: {
+      phase: podPhase(pod),
+      conditions: podConditions(pod, cluster, now),
+      hostIP: node?.privateIp,
+      podIP: pod.podIp,
+      podIPs: pod.podIp === undefined ? undefined : [{ ip: pod.podIp }],
+      startTime: pod.boundAt === undefined ? undefined : new Date(pod.boundAt),
+      qosClass: 'BestEffort',
+      containerStatuses:
+        pod.nodeName === undefined
+          ? undefined
+          : [
+              {
+                name: spec.name,
+                image: spec.image,
+                imageID:
+                  started === undefined ? '' : `${spec.image.split(':')[0]}@sha256:${hex(spec.image, 64)}`,
+                ready: isPodReady(pod),
+                started: started !== undefined,
+                restartCount: 0,
+                state:
+                  started === undefined
+                    ? { waiting: { reason: 'ContainerCreating' } }
+                    : { running: { startedAt: new Date(started) } },
+              },
+            ],
+    },
+  };
+}
+
+export function renderPodDisruptionBudget(
+  budget: PdbRecord,
+  cluster: Cluster,
+  now: number,
+): V1PodDisruptionBudget {
+  const status = cluster.budgetStatus(budget);
+  const allowed = status.disruptionsAllowed > 0;
+  return {
+    apiVersion: 'policy/v1',
+    kind: 'PodDisruptionBudget',
+    metadata: {
+      name: budget.name,
+      namespace: budget.namespace,
+      uid: budget.uid,
+      generation: 1,
+      resourceVersion: String(now),
+      creationTimestamp: new Date(budget.createdAt),
+    },
+    spec: {
+      selector: { matchLabels: { ...budget.selector } },
+      minAvailable: budget.spec.minAvailable,
+      maxUnavailable: budget.spec.maxUnavailable,
+    },
+    status: {
+      observedGeneration: 1,
+      disruptionsAllowed: status.disruptionsAllowed,
+      currentHealthy: status.currentHealthy,
+      desiredHealthy: status.desiredHealthy,
+      expectedPods: status.expectedPods,
+      conditions: [
+        {
+          type: 'DisruptionAllowed',
+          status: allowed ? 'True' : 'False',
+          reason:
+            status.syncFailure !== undefined ? 'SyncFailed' : allowed ? 'SufficientPods' : 'InsufficientPods',
+          message: status.syncFailure ?? '',
+          observedGeneration: 1,
+          lastTransitionTime: new Date(now),
+        },
+      ],
+    },
+  };
+}
+
+export function renderDaemonSet(workload: WorkloadRecord, cluster: Cluster): V1DaemonSet {
+  const { spec } = workload;
+  const pods = cluster.podsOf(workload).filter((pod) => pod.deletionTimestamp === undefined);
+  const scheduled = pods.filter((pod) => pod.nodeName !== undefined).length;
+  const ready = pods.filter(isPodReady).length;
+  const desired = [...cluster.nodes.values()].filter((node) => node.os === spec.os).length;
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'DaemonSet',
+    metadata: {
+      name: spec.name,
+      namespace: spec.namespace,
+      uid: workload.uid,
+      generation: 1,
+      creationTimestamp: new Date(workload.createdAt),
+      labels: { app: spec.name },
+    },
+    spec: {
+      selector: { matchLabels: { app: spec.name } },
+      template: {
+        metadata: { labels: { app: spec.name } },
+        spec: {
+          nodeSelector: { 'kubernetes.io/os': spec.os },
+          containers: [{ name: spec.name, image: spec.image, imagePullPolicy: 'IfNotPresent' }],
+          tolerations: tolerations(workload),
+          terminationGracePeriodSeconds: spec.terminationGracePeriodSeconds,
+        },
+      },
+      updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1, maxSurge: 0 } },
+      revisionHistoryLimit: 10,
+    },
+    status: {
+      currentNumberScheduled: scheduled,
+      desiredNumberScheduled: desired,
+      numberMisscheduled: 0,
+      numberReady: ready,
+      numberAvailable: ready,
+      numberUnavailable: desired - ready,
+      updatedNumberScheduled: scheduled,
+      observedGeneration: 1,
+    },
+  };
+}

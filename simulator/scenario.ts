@@ -1,0 +1,368 @@
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { defaultInstanceType, podCapacityOf, windowsBuildOfName } from './world/catalog.ts';
+
+/** A scenario file that cannot be simulated; `problems` name each bad field by its JSON path. */
+export class ScenarioError extends Error {
+  override readonly name = 'ScenarioError';
+  constructor(
+    readonly source: string,
+    readonly problems: string[],
+  ) {
+    super(`Scenario ${source} is invalid:\n${problems.map((problem) => `  ${problem}`).join('\n')}`);
+  }
+}
+
+const amiId = z
+  .string()
+  .regex(/^ami-([0-9a-f]{8}|[0-9a-f]{17})$/, 'expected an AMI id like ami-0123456789abcdef0');
+const windowsBuild = z.string().regex(/^10\.0\.\d{5}$/, 'expected a Windows build like 10.0.20348');
+const kubernetesVersion = z.string().regex(/^1\.\d{1,2}$/, 'expected a Kubernetes minor version like 1.31');
+const availabilityZone = z
+  .string()
+  .regex(/^us-east-1[a-f]$/, 'expected an availability zone of us-east-1, like us-east-1a');
+const countOrPercent = z.union([z.int().min(0), z.string().regex(/^\d{1,3}%$/)], {
+  error: 'expected a count or a percent string like "25%"',
+});
+const seconds = z.number().min(0);
+const positiveSeconds = z.number().positive();
+
+const clusterSchema = z.strictObject({
+  name: z.string().regex(/^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/, 'expected an EKS cluster name'),
+  kubernetesVersion,
+});
+
+const nodeGroupSchema = z.strictObject({
+  name: z.string().regex(/^[0-9A-Za-z][A-Za-z0-9\-_.]{0,62}$/, 'expected a node group name'),
+  os: z.enum(['windows', 'linux']),
+  management: z.enum(['self-managed', 'managed']),
+  amiId,
+  windowsBuild: windowsBuild.optional(),
+  instances: z.int().min(0),
+  minSize: z.int().min(0),
+  maxSize: z.int().min(0),
+  availabilityZones: z.array(availabilityZone).min(1),
+  podsPerNode: z.int().min(1).optional(),
+  nodesAlreadyOnTarget: z.int().min(0).default(0),
+  instanceType: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, 'expected an instance type like m5.large')
+    .optional(),
+  tags: z.record(z.string(), z.string()).default({}),
+});
+
+const amiSchema = z.strictObject({
+  id: amiId,
+  name: z.string().min(3).max(128),
+  platform: z.enum(['windows', 'linux']),
+  state: z.enum([
+    'available',
+    'pending',
+    'failed',
+    'deregistered',
+    'invalid',
+    'transient',
+    'error',
+    'disabled',
+  ]),
+  windowsBuild: windowsBuild.optional(),
+  kubernetesVersion: kubernetesVersion.optional(),
+  architecture: z.enum(['x86_64', 'arm64']).default('x86_64'),
+  cachedImages: z.array(z.string().min(1)).default([]),
+});
+
+const workloadBase = z.strictObject({
+  name: z.string().regex(/^[a-z0-9]([-a-z0-9]{0,50}[a-z0-9])?$/, 'expected a Kubernetes object name'),
+  namespace: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'expected a Kubernetes namespace')
+    .default('default'),
+  os: z.enum(['windows', 'linux']),
+  image: z.string().min(1),
+  imageSizeGiB: z.number().positive().optional(),
+  pdb: z
+    .strictObject({ minAvailable: countOrPercent.optional(), maxUnavailable: countOrPercent.optional() })
+    .refine((pdb) => (pdb.minAvailable === undefined) !== (pdb.maxUnavailable === undefined), {
+      error: 'expected exactly one of minAvailable or maxUnavailable',
+    })
+    .optional(),
+  terminationGracePeriodSeconds: z.int().min(0).default(30),
+  startupSeconds: seconds.optional(),
+  emptyDir: z.boolean().default(false),
+});
+
+const workloadSchema = z.discriminatedUnion('kind', [
+  workloadBase.extend({ kind: z.literal('Deployment'), replicas: z.int().min(0) }),
+  workloadBase.extend({ kind: z.literal('StatefulSet'), replicas: z.int().min(0) }),
+  workloadBase.extend({ kind: z.literal('DaemonSet') }),
+  workloadBase.extend({ kind: z.literal('Pod'), replicas: z.int().min(1).default(1) }),
+]);
+
+const handlerCrashSteps = [
+  'verifyAmi',
+  'prepareLaunchTemplate',
+  'plan',
+  'cordon',
+  'drain',
+  'terminate',
+] as const;
+
+/** Kubernetes calls a throttle fault can refuse (`k8s:cordon` is the node patch, `k8s:listPods` any pod list). */
+const kubernetesThrottleApis = [
+  'k8s:listNodes',
+  'k8s:getNode',
+  'k8s:listPods',
+  'k8s:getPod',
+  'k8s:cordon',
+  'k8s:evict',
+  'k8s:delete',
+  'k8s:listPdbs',
+  'k8s:getDaemonSet',
+] as const;
+
+const throttledApi = z
+  .string()
+  .regex(
+    /^((ec2|autoscaling|eks|imagebuilder|ssm|states|sns|sts):[A-Z][A-Za-z0-9]+|k8s:[A-Za-z]+)$/,
+    'expected an operation like "ec2:CreateLaunchTemplateVersion" or "k8s:evict"',
+  )
+  .refine((api) => !api.startsWith('k8s:') || (kubernetesThrottleApis as readonly string[]).includes(api), {
+    error: `expected one of the Kubernetes calls ${kubernetesThrottleApis.join(', ')}`,
+  });
+
+const faultSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('throttle'), api: throttledApi, times: z.int().min(1) }),
+  z.strictObject({ kind: z.literal('nodeNeverReady') }),
+  z.strictObject({ kind: z.literal('launchFailure'), times: z.int().min(1) }),
+  z.strictObject({ kind: z.literal('pdbNeverAllows'), workload: z.string() }),
+  z.strictObject({ kind: z.literal('handlerCrash'), step: z.enum(handlerCrashSteps) }),
+  z.strictObject({ kind: z.literal('amiDeregistered'), afterSeconds: seconds, amiId: amiId.optional() }),
+]);
+
+const imageBuilderImageSchema = z.strictObject({
+  arn: z
+    .string()
+    .regex(
+      /^arn:aws:imagebuilder:us-east-1:\d{12}:image\/[a-z0-9-_]+\/\d+\.\d+\.\d+\/\d+$/,
+      'expected an Image Builder image build version ARN',
+    ),
+  amiId,
+  status: z
+    .enum([
+      'PENDING',
+      'CREATING',
+      'BUILDING',
+      'TESTING',
+      'DISTRIBUTING',
+      'INTEGRATING',
+      'AVAILABLE',
+      'CANCELLED',
+      'FAILED',
+      'DEPRECATED',
+      'DELETED',
+      'DISABLED',
+    ])
+    .default('AVAILABLE'),
+  testsEnabled: z.boolean().default(true),
+});
+
+const timingSchema = z.strictObject({
+  instanceBootSeconds: positiveSeconds.default(420),
+  imagePullSecondsPerGiB: seconds.default(60),
+  lambdaSeconds: seconds.default(0.3),
+  podStartupSeconds: seconds.default(20),
+  nodeDeregisterSeconds: seconds.default(40),
+  asgLaunchDelaySeconds: seconds.default(10),
+  instanceShutdownSeconds: seconds.default(60),
+});
+
+const executionSchema = z
+  .strictObject({ input: z.json().optional(), event: z.json().optional() })
+  .refine((execution) => (execution.input === undefined) !== (execution.event === undefined), {
+    error: 'expected exactly one of input (an execution input) or event (an EventBridge event)',
+  });
+
+const executionStatuses = ['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'] as const;
+
+const scenarioShape = z.strictObject({
+  description: z.string().min(1),
+  seed: z.int().min(0).default(1),
+  cluster: clusterSchema,
+  nodeGroups: z.array(nodeGroupSchema).min(1),
+  amis: z.array(amiSchema).default([]),
+  imageBuilderImages: z.array(imageBuilderImageSchema).default([]),
+  workloads: z.array(workloadSchema).default([]),
+  timing: timingSchema.prefault({}),
+  faults: z.array(faultSchema).default([]),
+  execution: executionSchema,
+  expect: z.strictObject({ status: z.enum(executionStatuses), errorName: z.string().optional() }).optional(),
+});
+
+export type Scenario = z.output<typeof scenarioShape>;
+export type NodeGroupSpec = Scenario['nodeGroups'][number];
+export type AmiSpec = Scenario['amis'][number];
+export type WorkloadSpec = Scenario['workloads'][number];
+export type FaultSpec = Scenario['faults'][number];
+export type Timing = Scenario['timing'];
+export type PdbSpec = NonNullable<WorkloadSpec['pdb']>;
+export type ExecutionStatus = (typeof executionStatuses)[number];
+
+/** The AMI a console execution moves to, when its input names one. */
+export function executionTargetAmi(scenario: Pick<Scenario, 'execution'>): string | undefined {
+  const input = scenario.execution.input;
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) return undefined;
+  return typeof input.amiId === 'string' ? input.amiId : undefined;
+}
+
+type Problem = { path: (string | number)[]; message: string };
+
+/** Rules that span fields: what an Auto Scaling group or a cluster would refuse to hold. */
+function crossFieldProblems(scenario: Scenario): Problem[] {
+  const problems: Problem[] = [];
+  const duplicates = (values: string[]) => values.filter((value, index) => values.indexOf(value) !== index);
+  for (const name of duplicates(scenario.nodeGroups.map((group) => group.name))) {
+    problems.push({ path: ['nodeGroups'], message: `node group ${name} is defined twice` });
+  }
+  for (const id of duplicates(scenario.amis.map((ami) => ami.id))) {
+    problems.push({ path: ['amis'], message: `AMI ${id} is defined twice` });
+  }
+  for (const key of duplicates(
+    scenario.workloads.map((workload) => `${workload.namespace}/${workload.name}`),
+  )) {
+    problems.push({ path: ['workloads'], message: `workload ${key} is defined twice` });
+  }
+  const targetAmi = executionTargetAmi(scenario);
+  scenario.nodeGroups.forEach((group, index) => {
+    const at = (field: string, message: string) =>
+      problems.push({ path: ['nodeGroups', index, field], message });
+    if (group.os === 'windows' && group.windowsBuild === undefined)
+      at('windowsBuild', 'required for a Windows group');
+    if (group.os === 'linux' && group.windowsBuild !== undefined)
+      at('windowsBuild', 'only for Windows groups');
+    if (group.minSize > group.maxSize) at('minSize', `must not exceed maxSize (${group.maxSize})`);
+    if (group.instances < group.minSize || group.instances > group.maxSize) {
+      at('instances', `must be between minSize (${group.minSize}) and maxSize (${group.maxSize})`);
+    }
+    if (group.nodesAlreadyOnTarget > group.instances) at('nodesAlreadyOnTarget', 'must not exceed instances');
+    if (group.nodesAlreadyOnTarget > 0 && !scenario.amis.some((ami) => ami.id === targetAmi)) {
+      at('nodesAlreadyOnTarget', 'needs execution.input.amiId to name an AMI of amis (the target)');
+    }
+    const instanceType = group.instanceType ?? defaultInstanceType;
+    if (group.podsPerNode === undefined && podCapacityOf(instanceType, group.os) === undefined) {
+      at('podsPerNode', `required: the simulator does not know the pod capacity of ${instanceType}`);
+    }
+    const listed = scenario.amis.find((ami) => ami.id === group.amiId);
+    if (listed !== undefined && listed.platform !== group.os) {
+      at('amiId', `names ${listed.platform} AMI ${listed.id} for a ${group.os} group`);
+    }
+  });
+  scenario.amis.forEach((ami, index) => {
+    if (
+      ami.platform === 'windows' &&
+      ami.windowsBuild === undefined &&
+      windowsBuildOfName(ami.name) === undefined
+    ) {
+      problems.push({
+        path: ['amis', index, 'windowsBuild'],
+        message: 'required when the name does not say Windows_Server-2019, -2022 or -2025',
+      });
+    }
+  });
+  const knownAmi = (id: string) =>
+    scenario.amis.some((ami) => ami.id === id) || scenario.nodeGroups.some((group) => group.amiId === id);
+  scenario.faults.forEach((fault, index) => {
+    if (fault.kind === 'amiDeregistered' && fault.amiId !== undefined && !knownAmi(fault.amiId)) {
+      problems.push({
+        path: ['faults', index, 'amiId'],
+        message: `no AMI of the scenario is ${fault.amiId}`,
+      });
+    }
+    if (
+      fault.kind === 'pdbNeverAllows' &&
+      !scenario.workloads.some((workload) => workload.name === fault.workload)
+    ) {
+      problems.push({
+        path: ['faults', index, 'workload'],
+        message: `no workload is named ${fault.workload}`,
+      });
+    }
+  });
+  return problems;
+}
+
+const article = (noun: string) => (/^[aeiou]/.test(noun) ? `an ${noun}` : `a ${noun}`);
+const typeNames: Record<string, string> = { int: 'integer', nonoptional: 'value' };
+
+/** zod's issue, said the way a scenario author reads it. */
+function describeIssue(issue: z.core.$ZodRawIssue): string | undefined {
+  switch (issue.code) {
+    case 'invalid_type': {
+      const expected = article(typeNames[issue.expected] ?? issue.expected);
+      return issue.input === undefined ? `missing (expected ${expected})` : `expected ${expected}`;
+    }
+    case 'invalid_value':
+      return `expected one of ${issue.values.map((value) => JSON.stringify(value)).join(', ')}`;
+    case 'invalid_union':
+      return 'options' in issue && Array.isArray(issue.options)
+        ? `expected one of ${issue.options.map((value) => JSON.stringify(value)).join(', ')}`
+        : undefined;
+    case 'too_small':
+      return `expected at least ${String(issue.minimum)}${issue.origin === 'array' ? ' entries' : ''}`;
+    case 'too_big':
+      return `expected at most ${String(issue.maximum)}${issue.origin === 'array' ? ' entries' : ''}`;
+    default:
+      return undefined;
+  }
+}
+
+/** `['nodeGroups', 0, 'instances']` → `nodeGroups[0].instances` */
+export function jsonPath(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return '(scenario)';
+  return path
+    .map((key, index) => (typeof key === 'number' ? `[${key}]` : `${index === 0 ? '' : '.'}${String(key)}`))
+    .join('');
+}
+
+function problemLines(error: z.ZodError): string[] {
+  return error.issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => `${jsonPath([...issue.path, key])}: unknown field`)
+      : [`${jsonPath(issue.path)}: ${issue.message}`],
+  );
+}
+
+/** Validates a parsed scenario document; throws ScenarioError naming every bad field. */
+export function parseScenario(document: unknown, source = 'scenario'): Scenario {
+  const parsed = scenarioShape.safeParse(document, { error: describeIssue });
+  if (!parsed.success) throw new ScenarioError(source, problemLines(parsed.error));
+  const problems = crossFieldProblems(parsed.data);
+  if (problems.length > 0) {
+    throw new ScenarioError(
+      source,
+      problems.map((problem) => `${jsonPath(problem.path)}: ${problem.message}`),
+    );
+  }
+  return parsed.data;
+}
+
+/** Reads and validates a scenario file. */
+export async function loadScenario(file: string | URL): Promise<Scenario> {
+  const source = String(file);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new ScenarioError(source, [
+      `cannot be read: ${error instanceof Error ? error.message : String(error)}`,
+    ]);
+  }
+  let document: unknown;
+  try {
+    document = JSON.parse(text);
+  } catch (error) {
+    throw new ScenarioError(source, [
+      `is not JSON: ${error instanceof Error ? error.message : String(error)}`,
+    ]);
+  }
+  return parseScenario(document, source);
+}

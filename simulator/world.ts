@@ -1,0 +1,416 @@
+// First: the product modules imported below build Powertools, which reads the environment then.
+import './handler-environment.ts';
+import type { ResponseLaunchTemplateData } from '@aws-sdk/client-ec2';
+import { amiTags } from '../functions/domain/ami.ts';
+import { targetTags } from '../functions/domain/targets.ts';
+import { type AmiSpec, executionTargetAmi, type NodeGroupSpec, type Scenario } from './scenario.ts';
+import { AutoScaling, type AutoScalingGroupRecord, type AutoScalingTag } from './world/autoscaling.ts';
+import {
+  account,
+  amazonEksAmiOwner,
+  amazonWindowsAmiOwner,
+  defaultImageSizeGiB,
+  defaultInstanceType,
+  eksLinuxAmiName,
+  eksOptimizedCachedImages,
+  eksWindowsAmiName,
+  kubernetesVersionOfName,
+  podCapacityOf,
+  region,
+  windowsBuildOfName,
+  windowsReleaseOf,
+} from './world/catalog.ts';
+import type { Scheduler } from './world/clock.ts';
+import { Cluster } from './world/cluster.ts';
+import { Ec2, type ImageRecord, type InstanceStateName, type Platform } from './world/ec2.ts';
+import { Faults } from './world/faults.ts';
+import { Fleet, type NodeGroupRecord } from './world/fleet.ts';
+import { Ids } from './world/ids.ts';
+import { type InvariantCounts, Invariants } from './world/invariants.ts';
+import { Random } from './world/random.ts';
+import { Timeline } from './world/timeline.ts';
+
+const day = 86_400_000;
+/** When the node groups' current AMIs were published. */
+const currentAmiDate = '2026-10-15';
+
+export interface EksClusterRecord {
+  name: string;
+  arn: string;
+  version: string;
+  endpoint: string;
+  certificateAuthorityData: string;
+  createdAt: Date;
+  vpcId: string;
+  subnetIds: string[];
+  securityGroupId: string;
+}
+
+export interface Notification {
+  t: number;
+  topicArn: string;
+  subject: string | undefined;
+  message: string;
+}
+
+export interface InstanceReport {
+  instanceId: string;
+  nodeGroup: string;
+  amiId: string;
+  nodeName: string;
+  state: InstanceStateName;
+  unschedulable: boolean;
+}
+
+/**
+ * One AWS account (111122223333, us-east-1) with one EKS cluster, built from a scenario and run on
+ * virtual time. The AWS and Kubernetes fakes answer from it; it counts the invariants.
+ */
+export class World {
+  readonly timeline: Timeline;
+  readonly invariants: Invariants;
+  readonly faults: Faults;
+  readonly ids: Ids;
+  readonly ec2: Ec2;
+  readonly cluster: Cluster;
+  readonly autoScaling: AutoScaling;
+  readonly fleet: Fleet;
+  readonly eks: EksClusterRecord;
+  readonly nodeGroups = new Map<string, NodeGroupRecord>();
+  readonly notifications: Notification[] = [];
+  /** Calls the simulator could not answer: a run with any is not to be trusted. */
+  readonly simulatorGaps: string[] = [];
+  /** Node groups and AMIs the started executions target, and the groups whose executions may `force`. */
+  readonly targets = { groups: new Set<string>(), amis: new Set<string>(), forcedGroups: new Set<string>() };
+  /** One subnet per availability zone the node groups use. */
+  private readonly subnetByZone: Map<string, string>;
+
+  constructor(
+    readonly scenario: Scenario,
+    readonly scheduler: Scheduler,
+  ) {
+    this.ids = new Ids(new Random(scenario.seed));
+    this.timeline = new Timeline(scheduler);
+    this.invariants = new Invariants(this.timeline);
+    this.faults = new Faults(scenario.faults);
+    this.ec2 = new Ec2(this.ids);
+    const zones = [...new Set(scenario.nodeGroups.flatMap((group) => group.availabilityZones))].sort();
+    this.subnetByZone = new Map(zones.map((zone) => [zone, this.ids.resourceId('subnet')]));
+    this.eks = this.createEksCluster();
+    this.cluster = new Cluster({
+      scheduler,
+      timeline: this.timeline,
+      ids: this.ids,
+      invariants: this.invariants,
+      imagePullSecondsPerGiB: scenario.timing.imagePullSecondsPerGiB,
+      onSettled: () => this.observeCapacity(),
+    });
+    this.fleet = new Fleet({
+      scheduler,
+      timeline: this.timeline,
+      ids: this.ids,
+      ec2: this.ec2,
+      cluster: this.cluster,
+      timing: scenario.timing,
+      clusterName: scenario.cluster.name,
+      nodeGroup: (name) => this.nodeGroup(name),
+      imageSizeGiB: (image, os) => this.imageSizeGiB(image, os),
+      neverReady: (image) => this.faults.nodesNeverReady && this.targets.amis.has(image.id),
+      onChanged: () => this.observeCapacity(),
+    });
+    this.autoScaling = new AutoScaling({
+      scheduler,
+      timeline: this.timeline,
+      ids: this.ids,
+      ec2: this.ec2,
+      faults: this.faults,
+      fleet: this.fleet,
+      reactionSeconds: scenario.timing.asgLaunchDelaySeconds,
+      onChanged: () => this.observeCapacity(),
+    });
+    for (const ami of scenario.amis) this.addImage(this.imageFromScenario(ami));
+    for (const group of scenario.nodeGroups) {
+      if (!this.ec2.images.has(group.amiId)) this.addImage(this.currentImageOf(group));
+    }
+    this.cluster.initialize(() => {
+      for (const [index, group] of scenario.nodeGroups.entries()) this.createNodeGroup(group, index);
+      for (const workload of scenario.workloads) {
+        this.cluster.addWorkload(workload, {
+          imageSizeGiB: this.imageSizeGiB(workload.image, workload.os),
+          startupSeconds: workload.startupSeconds ?? scenario.timing.podStartupSeconds,
+          neverReady: this.faults.neverReadyWorkloads.has(workload.name),
+        });
+      }
+    });
+    for (const { afterSeconds, amiId } of this.faults.amiDeregistrations) {
+      scheduler.after(afterSeconds, () => this.deregisterImage(amiId ?? [...this.targets.amis][0]));
+    }
+  }
+
+  nodeGroup(name: string): NodeGroupRecord {
+    const group = this.nodeGroups.get(name);
+    if (group === undefined) throw new Error(`The simulator has no node group ${name}`);
+    return group;
+  }
+
+  /** An execution started with this input: its node group and AMI are the rollout's targets. */
+  registerExecutionInput(input: unknown): void {
+    if (input === null || typeof input !== 'object') return;
+    const { nodeGroupName, amiId, force } = input as Record<string, unknown>;
+    if (typeof nodeGroupName === 'string') this.targets.groups.add(nodeGroupName);
+    if (typeof amiId === 'string') this.targets.amis.add(amiId);
+    if (typeof nodeGroupName === 'string' && force === true) this.targets.forcedGroups.add(nodeGroupName);
+  }
+
+  /** Records a change to a node, instance or group; outside the target groups it breaks an invariant. */
+  touch(groupName: string | undefined, action: string, resource: string): void {
+    if (groupName !== undefined && this.targets.groups.has(groupName)) return;
+    this.invariants.nonTargetTouched(groupName ?? '(no node group)', action, resource);
+  }
+
+  /** The node group of a Kubernetes node (through its instance). */
+  groupOfNode(nodeName: string): string | undefined {
+    return this.cluster.nodes.get(nodeName)?.groupName;
+  }
+
+  instanceReports(): InstanceReport[] {
+    return [...this.ec2.instances.values()].map((instance) => ({
+      instanceId: instance.id,
+      nodeGroup: instance.groupName,
+      amiId: instance.imageId,
+      nodeName: instance.privateDnsName,
+      state: instance.state,
+      unschedulable: this.cluster.nodes.get(instance.privateDnsName)?.unschedulable ?? false,
+    }));
+  }
+
+  /** The counts, with the nodes left cordoned counted now. */
+  finalInvariants(): InvariantCounts {
+    const cordonedNodesLeft = this.instanceReports().filter(
+      (instance) => instance.state === 'running' && instance.unschedulable,
+    ).length;
+    return { ...this.invariants.counts, cordonedNodesLeft };
+  }
+
+  private observeCapacity(): void {
+    for (const name of this.targets.groups) {
+      const group = this.nodeGroups.get(name);
+      if (group === undefined) continue;
+      const autoScalingGroup = this.autoScaling.groups.get(group.autoScalingGroupName);
+      const readyNodes = [...this.cluster.nodes.values()].filter(
+        (node) => node.groupName === name && node.ready === 'True',
+      ).length;
+      this.invariants.observeCapacity(name, readyNodes, autoScalingGroup?.minSize ?? group.spec.minSize);
+    }
+  }
+
+  /** A container image's size: as a workload declares it, else typical for the image. */
+  private imageSizeGiB(image: string, os: Platform): number {
+    const declared = this.scenario.workloads.find((workload) => workload.image === image)?.imageSizeGiB;
+    return declared ?? defaultImageSizeGiB(image, os);
+  }
+
+  private deregisterImage(imageId: string | undefined): void {
+    const image = imageId === undefined ? undefined : this.ec2.images.get(imageId);
+    if (image === undefined) return;
+    image.state = 'deregistered';
+    this.timeline.record('AmiDeregistered', { amiId: image.id });
+  }
+
+  private addImage(image: ImageRecord): void {
+    this.ec2.images.set(image.id, image);
+  }
+
+  private imageFromScenario(ami: AmiSpec): ImageRecord {
+    const clusterVersion = this.scenario.cluster.kubernetesVersion;
+    const windowsBuild =
+      ami.platform === 'windows' ? (ami.windowsBuild ?? windowsBuildOfName(ami.name)) : undefined;
+    const kubernetesVersion = ami.kubernetesVersion ?? kubernetesVersionOfName(ami.name) ?? clusterVersion;
+    const tags: Record<string, string> = {};
+    if (windowsBuild !== undefined && windowsBuildOfName(ami.name) !== windowsBuild) {
+      tags[amiTags.windowsBuild] = windowsBuild;
+    }
+    if (kubernetesVersionOfName(ami.name) !== kubernetesVersion) {
+      tags[amiTags.kubernetesVersion] = kubernetesVersion;
+    }
+    // Image Builder tags the AMIs it distributes with the image they came from.
+    const builtBy = this.scenario.imageBuilderImages.find((image) => image.amiId === ami.id);
+    if (builtBy !== undefined) tags[amiTags.imageBuilderArn] = builtBy.arn;
+    const isAmazonWindows = ami.name.startsWith('Windows_Server-');
+    const isAmazonLinux = ami.name.startsWith('amazon-eks-node-');
+    return {
+      id: ami.id,
+      name: ami.name,
+      description: describeImage(ami.platform, windowsBuild, kubernetesVersion),
+      platform: ami.platform,
+      state: ami.state,
+      architecture: ami.architecture,
+      windowsBuild,
+      kubernetesVersion,
+      cachedImages: ami.cachedImages,
+      creationDate: creationDateOfName(ami.name) ?? new Date(this.scheduler.now() - day),
+      ownerId: isAmazonWindows ? amazonWindowsAmiOwner : isAmazonLinux ? amazonEksAmiOwner : account,
+      ownerAlias: isAmazonWindows || isAmazonLinux ? 'amazon' : undefined,
+      tags,
+    };
+  }
+
+  /** The EKS-optimized AMI a node group runs when the scenario does not list it. */
+  private currentImageOf(group: NodeGroupSpec): ImageRecord {
+    const version = this.scenario.cluster.kubernetesVersion;
+    const name =
+      group.os === 'windows'
+        ? eksWindowsAmiName(group.windowsBuild ?? '', version, currentAmiDate)
+        : eksLinuxAmiName(version, currentAmiDate);
+    return this.imageFromScenario({
+      id: group.amiId,
+      name,
+      platform: group.os,
+      state: 'available',
+      windowsBuild: group.windowsBuild,
+      kubernetesVersion: version,
+      architecture: 'x86_64',
+      cachedImages: eksOptimizedCachedImages(group.os, group.windowsBuild),
+    });
+  }
+
+  private createEksCluster(): EksClusterRecord {
+    const { name, kubernetesVersion } = this.scenario.cluster;
+    const random = this.ids.random;
+    const certificate = `-----BEGIN CERTIFICATE-----\n${Buffer.from(random.hex(96)).toString('base64')}\n-----END CERTIFICATE-----\n`;
+    return {
+      name,
+      arn: `arn:aws:eks:${region}:${account}:cluster/${name}`,
+      version: kubernetesVersion,
+      endpoint: `https://${random.hex(32).toUpperCase()}.gr7.${region}.eks.amazonaws.com`,
+      certificateAuthorityData: Buffer.from(certificate).toString('base64'),
+      createdAt: new Date(this.scheduler.now() - 400 * day),
+      vpcId: this.ids.resourceId('vpc'),
+      subnetIds: [...this.subnetByZone.values()],
+      securityGroupId: this.ids.resourceId('sg'),
+    };
+  }
+
+  private createNodeGroup(spec: NodeGroupSpec, groupIndex: number): void {
+    const clusterName = this.scenario.cluster.name;
+    const instanceType = spec.instanceType ?? defaultInstanceType;
+    const podCapacity = spec.podsPerNode ?? podCapacityOf(instanceType, spec.os);
+    if (podCapacity === undefined)
+      throw new Error(`Node group ${spec.name}: give podsPerNode for ${instanceType}`);
+    const managed = spec.management === 'managed';
+    const autoScalingGroupName = managed ? `eks-${spec.name}-${this.ids.uuid()}` : spec.name;
+    this.nodeGroups.set(spec.name, { spec, autoScalingGroupName, instanceType, podCapacity });
+
+    const now = new Date(this.scheduler.now());
+    const template = this.ec2.createLaunchTemplate(
+      spec.name,
+      managed ? `eks-${this.ids.uuid()}` : `eksctl-${clusterName}-nodegroup-${spec.name}`,
+      this.launchTemplateData(spec, instanceType),
+      new Date(now.getTime() - 60 * day),
+    );
+    const targetAmi = executionTargetAmi(this.scenario);
+    if (spec.nodesAlreadyOnTarget > 0 && targetAmi !== undefined) {
+      // A stopped earlier run left its version behind and pointed the group back at version 1.
+      this.ec2.createLaunchTemplateVersion(
+        template,
+        { sourceVersion: '1', data: { ImageId: targetAmi }, description: undefined, clientToken: undefined },
+        new Date(now.getTime() - 7 * 3_600_000),
+      );
+    }
+    const group: AutoScalingGroupRecord = {
+      name: autoScalingGroupName,
+      arn: `arn:aws:autoscaling:${region}:${account}:autoScalingGroup:${this.ids.uuid()}:autoScalingGroupName/${autoScalingGroupName}`,
+      nodeGroupName: spec.name,
+      launchTemplate: { id: template.id, name: template.name, version: '1' },
+      minSize: spec.minSize,
+      maxSize: spec.maxSize,
+      desiredCapacity: spec.instances,
+      availabilityZones: spec.availabilityZones,
+      subnetByZone: new Map(spec.availabilityZones.map((zone) => [zone, this.subnetByZone.get(zone) ?? ''])),
+      tags: this.autoScalingTags(spec),
+      createdTime: template.createTime,
+      instanceIds: [],
+      activities: [],
+      reconcileScheduled: false,
+      launchRetrySeconds: 10,
+    };
+    this.autoScaling.add(group);
+
+    const onTarget = spec.instances - spec.nodesAlreadyOnTarget;
+    for (let index = 0; index < spec.instances; index++) {
+      const zone = spec.availabilityZones[index % spec.availabilityZones.length] ?? '';
+      const alreadyOnTarget = index >= onTarget;
+      const launchTime = alreadyOnTarget
+        ? now.getTime() - 6 * 3_600_000 + (index - onTarget) * 900_000
+        : now.getTime() - 30 * day + groupIndex * 420_000 + index * 7_200_000;
+      const version = this.ec2.resolveVersion(template, alreadyOnTarget ? '2' : '1');
+      const instance = this.fleet.materialize(group, zone, template, version, new Date(launchTime));
+      group.instanceIds.push(instance.id);
+    }
+  }
+
+  private launchTemplateData(spec: NodeGroupSpec, instanceType: string): ResponseLaunchTemplateData {
+    const clusterName = this.scenario.cluster.name;
+    const bootstrap =
+      spec.os === 'windows'
+        ? `<powershell>\n[string]$EKSBootstrapScriptFile = "$env:ProgramFiles\\Amazon\\EKS\\Start-EKSBootstrap.ps1"\n& $EKSBootstrapScriptFile -EKSClusterName "${clusterName}" 3>&1 4>&1 5>&1 6>&1\n</powershell>\n`
+        : `---\napiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  cluster:\n    name: ${clusterName}\n`;
+    return {
+      ImageId: spec.amiId,
+      InstanceType: instanceType as ResponseLaunchTemplateData['InstanceType'],
+      IamInstanceProfile: {
+        Arn: `arn:aws:iam::${account}:instance-profile/${clusterName}-${spec.name}-NodeInstanceProfile`,
+      },
+      SecurityGroupIds: [this.eks.securityGroupId],
+      UserData: Buffer.from(bootstrap).toString('base64'),
+      MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 2, HttpEndpoint: 'enabled' },
+      TagSpecifications: [
+        { ResourceType: 'instance', Tags: [{ Key: 'Name', Value: `${clusterName}-${spec.name}-Node` }] },
+      ],
+    };
+  }
+
+  private autoScalingTags(spec: NodeGroupSpec): AutoScalingTag[] {
+    const clusterName = this.scenario.cluster.name;
+    const tag = (key: string, value: string, propagateAtLaunch = true) => ({ key, value, propagateAtLaunch });
+    const owned = tag(`kubernetes.io/cluster/${clusterName}`, 'owned');
+    if (spec.management === 'managed') {
+      return [
+        tag('eks:cluster-name', clusterName),
+        tag('eks:nodegroup-name', spec.name),
+        owned,
+        tag('k8s.io/cluster-autoscaler/enabled', 'true'),
+        tag(`k8s.io/cluster-autoscaler/${clusterName}`, 'owned'),
+      ];
+    }
+    return [
+      tag('alpha.eksctl.io/cluster-name', clusterName),
+      tag('alpha.eksctl.io/nodegroup-name', spec.name),
+      owned,
+      ...Object.entries(this.nodeGroupTags(spec)).map(([key, value]) => tag(key, value, false)),
+    ];
+  }
+
+  /** The tags that mark a group for the patcher: on the ASG (self-managed) or the EKS node group (managed). */
+  nodeGroupTags(spec: NodeGroupSpec): Record<string, string> {
+    return { ...(spec.os === 'windows' ? { [targetTags.enabled]: 'true' } : {}), ...spec.tags };
+  }
+}
+
+function describeImage(
+  platform: Platform,
+  windowsBuild: string | undefined,
+  kubernetesVersion: string,
+): string {
+  return platform === 'windows'
+    ? `Microsoft Windows Server ${windowsReleaseOf(windowsBuild ?? '')} Core optimized for EKS and Kubernetes ${kubernetesVersion}`
+    : `EKS-optimized Kubernetes node based on Amazon Linux 2023, (k8s: ${kubernetesVersion})`;
+}
+
+/** The publication date in an AMI name (`...-2026.11.12` or `...-v20261112`). */
+function creationDateOfName(name: string): Date | undefined {
+  const match = /(\d{4})\.?(\d{2})\.?(\d{2})$/.exec(name);
+  if (match === null) return undefined;
+  const [, year, month, date] = match;
+  return new Date(`${year}-${month}-${date}T08:00:00.000Z`);
+}

@@ -1,0 +1,382 @@
+import type { Scheduler } from './clock.ts';
+import { compareTuples } from './compare.ts';
+import type { Ec2, InstanceRecord, LaunchTemplateRecord, LaunchTemplateVersionRecord } from './ec2.ts';
+import { AwsApiError } from './errors.ts';
+import type { Faults } from './faults.ts';
+import type { Ids } from './ids.ts';
+import type { Timeline } from './timeline.ts';
+
+export interface AutoScalingTag {
+  key: string;
+  value: string;
+  propagateAtLaunch: boolean;
+}
+
+export interface ScalingActivity {
+  id: string;
+  groupName: string;
+  description: string;
+  cause: string;
+  details: string;
+  startTime: Date;
+  endTime: Date | undefined;
+  statusCode: 'InProgress' | 'Successful' | 'Failed';
+  statusMessage: string | undefined;
+}
+
+export interface AutoScalingGroupRecord {
+  name: string;
+  arn: string;
+  /** The scenario's node group this Auto Scaling group carries. */
+  nodeGroupName: string;
+  launchTemplate: { id: string; name: string; version: string };
+  minSize: number;
+  maxSize: number;
+  desiredCapacity: number;
+  availabilityZones: string[];
+  subnetByZone: Map<string, string>;
+  tags: AutoScalingTag[];
+  createdTime: Date;
+  /** Instances in the group until they are terminated, in launch order. */
+  instanceIds: string[];
+  /** Newest last. */
+  activities: ScalingActivity[];
+  reconcileScheduled: boolean;
+  launchRetrySeconds: number;
+}
+
+/** Launching and terminating instances, with everything that follows (boot, node, shutdown). */
+export interface InstanceFleet {
+  launch(
+    group: AutoScalingGroupRecord,
+    zone: string,
+    template: LaunchTemplateRecord,
+    version: LaunchTemplateVersionRecord,
+  ): InstanceRecord;
+  terminate(instance: InstanceRecord, whenTerminated: () => void): void;
+}
+
+export interface AutoScalingOptions {
+  scheduler: Scheduler;
+  timeline: Timeline;
+  ids: Ids;
+  ec2: Ec2;
+  faults: Faults;
+  fleet: InstanceFleet;
+  /** How long the group takes to act on a difference between desired and actual capacity. */
+  reactionSeconds: number;
+  onChanged: () => void;
+}
+
+const firstLaunchRetrySeconds = 10;
+const maxLaunchRetrySeconds = 300;
+
+const validationError = (message: string) => new AwsApiError('ValidationError', message);
+
+/** Auto Scaling: groups that keep their desired capacity, and the API's validation rules. */
+export class AutoScaling {
+  readonly groups = new Map<string, AutoScalingGroupRecord>();
+
+  constructor(private readonly options: AutoScalingOptions) {}
+
+  private get now() {
+    return new Date(this.options.scheduler.now());
+  }
+
+  add(group: AutoScalingGroupRecord): void {
+    this.groups.set(group.name, group);
+  }
+
+  /** The group by name; the API's ValidationError otherwise. */
+  group(name: string): AutoScalingGroupRecord {
+    const group = this.groups.get(name);
+    if (group === undefined)
+      throw validationError(`AutoScalingGroup name not found - AutoScalingGroup ${name} not found`);
+    return group;
+  }
+
+  groupOfInstance(instanceId: string): AutoScalingGroupRecord | undefined {
+    return [...this.groups.values()].find((group) => group.instanceIds.includes(instanceId));
+  }
+
+  /** Pending or InService: what counts toward the desired capacity. */
+  liveInstances(group: AutoScalingGroupRecord): InstanceRecord[] {
+    return group.instanceIds
+      .map((id) => this.options.ec2.instances.get(id))
+      .filter(
+        (instance): instance is InstanceRecord =>
+          instance?.state === 'pending' || instance?.state === 'running',
+      );
+  }
+
+  setDesiredCapacity(name: string, desired: number): void {
+    const group = this.group(name);
+    if (desired > group.maxSize) {
+      throw validationError(
+        `New SetDesiredCapacity value ${desired} is above max value ${group.maxSize} for the AutoScalingGroup.`,
+      );
+    }
+    if (desired < group.minSize) {
+      throw validationError(
+        `New SetDesiredCapacity value ${desired} is below min value ${group.minSize} for the AutoScalingGroup.`,
+      );
+    }
+    this.changeDesired(group, desired, 'SetDesiredCapacity');
+  }
+
+  /**
+   * UpdateAutoScalingGroup: a new MinSize above the desired capacity raises it, a new MaxSize below it
+   * lowers it (as documented); an explicit DesiredCapacity must fit the new bounds.
+   */
+  update(
+    name: string,
+    change: {
+      launchTemplate?: { id: string; name: string; version: string };
+      minSize?: number;
+      maxSize?: number;
+      desiredCapacity?: number;
+    },
+  ): void {
+    const group = this.group(name);
+    const minSize = change.minSize ?? group.minSize;
+    const maxSize = change.maxSize ?? group.maxSize;
+    if (minSize > maxSize)
+      throw validationError(`Max bound, ${maxSize}, must be greater than or equal to min bound, ${minSize}`);
+    let desired = change.desiredCapacity ?? group.desiredCapacity;
+    if (change.desiredCapacity === undefined) desired = Math.min(Math.max(desired, minSize), maxSize);
+    if (desired < minSize || desired > maxSize) {
+      throw validationError(
+        `Desired capacity:${desired} must be between the specified min size:${minSize} and max size:${maxSize}`,
+      );
+    }
+    if (change.launchTemplate !== undefined) group.launchTemplate = change.launchTemplate;
+    group.minSize = minSize;
+    group.maxSize = maxSize;
+    this.changeDesired(group, desired, 'UpdateAutoScalingGroup');
+  }
+
+  /** TerminateInstanceInAutoScalingGroup: the instance goes; with decrement the group shrinks, else it is replaced. */
+  terminateInstance(instanceId: string, decrement: boolean | undefined): ScalingActivity {
+    if (decrement === undefined) {
+      throw validationError(
+        "1 validation error detected: Value null at 'shouldDecrementDesiredCapacity' failed to satisfy constraint: Member must not be null",
+      );
+    }
+    const group = this.groupOfInstance(instanceId);
+    const instance = this.options.ec2.instances.get(instanceId);
+    if (group === undefined || instance === undefined) {
+      throw validationError(
+        `Instance Id not found - No managed instance found for instance ID: ${instanceId}`,
+      );
+    }
+    if (instance.state !== 'pending' && instance.state !== 'running') {
+      throw validationError(`The instance ${instanceId} is not in InService or Standby.`);
+    }
+    const before = group.desiredCapacity;
+    if (decrement && before - 1 < group.minSize) {
+      throw validationError(
+        `Currently, desiredCapacity=${before} and minSize=${group.minSize}. Terminating instance without replacement will violate group's min size constraint. Either set shouldDecrementDesiredCapacity flag to false or lower group's min size constraint.`,
+      );
+    }
+    const at = this.now.toISOString();
+    const cause = decrement
+      ? `At ${at} instance ${instanceId} was taken out of service in response to a user request, shrinking the capacity from ${before} to ${before - 1}.`
+      : `At ${at} instance ${instanceId} was taken out of service in response to a user request.`;
+    if (decrement) group.desiredCapacity = before - 1;
+    const activity = this.terminate(group, instance, cause);
+    this.options.timeline.record('AutoScalingGroupUpdated', {
+      group: group.name,
+      action: 'TerminateInstanceInAutoScalingGroup',
+      instanceId,
+      desiredCapacity: group.desiredCapacity,
+    });
+    this.scheduleReconcile(group);
+    this.options.onChanged();
+    return activity;
+  }
+
+  private changeDesired(group: AutoScalingGroupRecord, desired: number, action: string): void {
+    const before = group.desiredCapacity;
+    group.desiredCapacity = desired;
+    this.options.timeline.record('AutoScalingGroupUpdated', {
+      group: group.name,
+      action,
+      minSize: group.minSize,
+      maxSize: group.maxSize,
+      desiredCapacity: desired,
+      previousDesiredCapacity: before,
+      launchTemplateVersion: group.launchTemplate.version,
+    });
+    this.scheduleReconcile(group);
+    this.options.onChanged();
+  }
+
+  private scheduleReconcile(
+    group: AutoScalingGroupRecord,
+    delaySeconds = this.options.reactionSeconds,
+  ): void {
+    if (group.reconcileScheduled) return;
+    group.reconcileScheduled = true;
+    this.options.scheduler.after(delaySeconds, () => {
+      group.reconcileScheduled = false;
+      this.reconcile(group);
+      this.options.onChanged();
+    });
+  }
+
+  /** Launches or terminates until the live instances match the desired capacity. */
+  private reconcile(group: AutoScalingGroupRecord): void {
+    let live = this.liveInstances(group);
+    while (live.length < group.desiredCapacity) {
+      if (!this.launchOne(group, live.length)) {
+        this.scheduleReconcile(group, group.launchRetrySeconds);
+        group.launchRetrySeconds = Math.min(group.launchRetrySeconds * 2, maxLaunchRetrySeconds);
+        return;
+      }
+      group.launchRetrySeconds = firstLaunchRetrySeconds;
+      live = this.liveInstances(group);
+    }
+    while (live.length > group.desiredCapacity) {
+      const victim = this.scaleInVictim(group, live);
+      const at = this.now.toISOString();
+      this.terminate(
+        group,
+        victim,
+        `At ${at} an instance was taken out of service in response to a difference between desired and actual capacity, shrinking the capacity from ${live.length} to ${live.length - 1}. At ${at} instance ${victim.id} was selected for termination.`,
+      );
+      live = this.liveInstances(group);
+    }
+  }
+
+  /** One launch into the zone with the fewest instances, from the launch template version resolved now. */
+  private launchOne(group: AutoScalingGroupRecord, liveCount: number): boolean {
+    const zone = this.leastPopulatedZone(group);
+    const details = JSON.stringify({ 'Subnet ID': group.subnetByZone.get(zone), 'Availability Zone': zone });
+    const cause = `At ${this.now.toISOString()} an instance was started in response to a difference between desired and actual capacity, increasing the capacity from ${liveCount} to ${liveCount + 1}.`;
+    const failure = this.launchFailure(group, zone);
+    if (typeof failure === 'string') {
+      this.addActivity(group, {
+        description: `Launching a new EC2 instance.  Status Reason: ${failure} Launching EC2 instance failed.`,
+        cause,
+        details,
+        statusCode: 'Failed',
+        statusMessage: failure,
+        ended: true,
+      });
+      this.options.timeline.record('LaunchFailed', { group: group.name, zone, reason: failure });
+      return false;
+    }
+    const instance = this.options.fleet.launch(group, zone, failure.template, failure.version);
+    group.instanceIds.push(instance.id);
+    this.addActivity(group, {
+      description: `Launching a new EC2 instance: ${instance.id}`,
+      cause,
+      details,
+      statusCode: 'Successful',
+      statusMessage: undefined,
+      ended: true,
+    });
+    return true;
+  }
+
+  /** Why a launch fails now (a message), or the launch template version it uses. */
+  private launchFailure(
+    group: AutoScalingGroupRecord,
+    zone: string,
+  ): string | { template: LaunchTemplateRecord; version: LaunchTemplateVersionRecord } {
+    const { ec2 } = this.options;
+    let template: LaunchTemplateRecord;
+    let version: LaunchTemplateVersionRecord;
+    try {
+      template = ec2.launchTemplate({ LaunchTemplateId: group.launchTemplate.id });
+      version = ec2.resolveVersion(template, group.launchTemplate.version);
+    } catch (error) {
+      return error instanceof Error ? error.message : String(error);
+    }
+    const imageId = version.data.ImageId ?? '(none)';
+    const image = ec2.images.get(imageId);
+    if (image === undefined || image.state === 'deregistered')
+      return `The image id '[${imageId}]' does not exist.`;
+    if (image.state !== 'available')
+      return `The image id '[${imageId}]' is not in a valid state (${image.state}).`;
+    if (this.options.faults.launchFails()) {
+      const instanceType = version.data.InstanceType ?? 'the requested';
+      const others = group.availabilityZones.filter((other) => other !== zone).join(', ');
+      return `We currently do not have sufficient ${instanceType} capacity in the Availability Zone you requested (${zone}). Our system will be working on provisioning additional capacity. You can currently get ${instanceType} capacity by not specifying an Availability Zone in your request or choosing ${others || 'another Availability Zone'}.`;
+    }
+    return { template, version };
+  }
+
+  private leastPopulatedZone(group: AutoScalingGroupRecord): string {
+    const live = this.liveInstances(group);
+    const count = (zone: string) => live.filter((instance) => instance.availabilityZone === zone).length;
+    return group.availabilityZones.reduce((best, zone) => (count(zone) < count(best) ? zone : best));
+  }
+
+  /**
+   * The Default termination policy: the zone with the most instances, then instances not on the
+   * group's current launch template version (oldest version first), then the oldest instance.
+   */
+  private scaleInVictim(group: AutoScalingGroupRecord, live: InstanceRecord[]): InstanceRecord {
+    const perZone = (zone: string) => live.filter((instance) => instance.availabilityZone === zone).length;
+    const busiest = Math.max(...live.map((instance) => perZone(instance.availabilityZone)));
+    const current = this.currentVersionNumber(group);
+    const rank = (instance: InstanceRecord) => [
+      instance.launchTemplate.version === current ? 1 : 0,
+      instance.launchTemplate.version,
+      instance.launchTime.getTime(),
+    ];
+    const candidates = live.filter((instance) => perZone(instance.availabilityZone) === busiest);
+    const [victim] = candidates.sort((a, b) => compareTuples(rank(a), rank(b)));
+    if (victim === undefined) throw new Error(`Auto Scaling group ${group.name} has no instance to scale in`);
+    return victim;
+  }
+
+  private currentVersionNumber(group: AutoScalingGroupRecord): number | undefined {
+    try {
+      const template = this.options.ec2.launchTemplate({ LaunchTemplateId: group.launchTemplate.id });
+      return this.options.ec2.resolveVersion(template, group.launchTemplate.version).versionNumber;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private terminate(group: AutoScalingGroupRecord, instance: InstanceRecord, cause: string): ScalingActivity {
+    const activity = this.addActivity(group, {
+      description: `Terminating EC2 instance: ${instance.id}`,
+      cause,
+      details: JSON.stringify({
+        'Subnet ID': instance.subnetId,
+        'Availability Zone': instance.availabilityZone,
+      }),
+      statusCode: 'InProgress',
+      statusMessage: undefined,
+      ended: false,
+    });
+    this.options.fleet.terminate(instance, () => {
+      group.instanceIds = group.instanceIds.filter((id) => id !== instance.id);
+      activity.statusCode = 'Successful';
+      activity.endTime = this.now;
+      this.options.onChanged();
+    });
+    return activity;
+  }
+
+  private addActivity(
+    group: AutoScalingGroupRecord,
+    fields: Pick<ScalingActivity, 'description' | 'cause' | 'details' | 'statusCode' | 'statusMessage'> & {
+      ended: boolean;
+    },
+  ): ScalingActivity {
+    const { ended, ...rest } = fields;
+    const activity: ScalingActivity = {
+      id: this.options.ids.uuid(),
+      groupName: group.name,
+      startTime: this.now,
+      endTime: ended ? this.now : undefined,
+      ...rest,
+    };
+    group.activities.push(activity);
+    return activity;
+  }
+}

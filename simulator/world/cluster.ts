@@ -1,0 +1,645 @@
+import type { EvictionOutcome } from '../../functions/adapters/kubernetes/port.ts';
+import type { PdbSpec, WorkloadSpec } from '../scenario.ts';
+import type { Scheduler } from './clock.ts';
+import { compareTuples } from './compare.ts';
+import type { ImageRecord, Platform } from './ec2.ts';
+import type { Ids } from './ids.ts';
+import type { Invariants } from './invariants.ts';
+import { type ControllerScale, evictionVerdict, type PdbArithmetic, pdbArithmetic } from './pdb.ts';
+import type { Timeline } from './timeline.ts';
+
+const gibibyte = 2 ** 30;
+/** kube-controller-manager's node-monitor-grace-period: a silent kubelet's node turns Unknown after it. */
+const nodeMonitorGraceSeconds = 40;
+
+export type ConditionStatus = 'True' | 'False' | 'Unknown';
+
+export interface NodeRecord {
+  name: string;
+  uid: string;
+  instanceId: string;
+  groupName: string;
+  os: Platform;
+  availabilityZone: string;
+  zoneIndex: number;
+  instanceType: string;
+  privateIp: string;
+  image: ImageRecord;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  createdAt: number;
+  ready: ConditionStatus;
+  readyTransitionAt: number;
+  kubeletRunning: boolean;
+  unschedulable: boolean;
+  /** Images on the node's disk (image → bytes): the AMI's cache and what pods pulled. */
+  images: Map<string, number>;
+  pulling: Set<string>;
+  podCapacity: number;
+  resourceVersion: number;
+}
+
+export interface WorkloadRecord {
+  spec: WorkloadSpec;
+  uid: string;
+  createdAt: number;
+  /** pod-template-hash of a Deployment's ReplicaSet, or the controller revision of a StatefulSet or DaemonSet. */
+  revisionHash: string;
+  replicaSetUid: string;
+  imageSizeBytes: number;
+  startupSeconds: number;
+  /** Its pods keep failing readiness (the `pdbNeverAllows` fault). */
+  neverReady: boolean;
+}
+
+export interface PodRecord {
+  namespace: string;
+  name: string;
+  uid: string;
+  workload: WorkloadRecord;
+  ordinal: number | undefined;
+  /** A DaemonSet pod's node (the DaemonSet controller's node affinity). */
+  requiredNode: string | undefined;
+  createdAt: number;
+  nodeName: string | undefined;
+  boundAt: number | undefined;
+  podIp: string | undefined;
+  containersStartedAt: number | undefined;
+  readySince: number | undefined;
+  deletionTimestamp: number | undefined;
+  deletionGracePeriodSeconds: number | undefined;
+  /** Its containers died with the node's instance; the API still shows the pod until the node goes. */
+  lost: boolean;
+  resourceVersion: number;
+}
+
+export interface PdbRecord {
+  namespace: string;
+  name: string;
+  uid: string;
+  createdAt: number;
+  selector: Record<string, string>;
+  spec: PdbSpec;
+}
+
+export type PodPhase = 'Pending' | 'Running';
+
+export const podPhase = (pod: PodRecord): PodPhase =>
+  pod.containersStartedAt === undefined ? 'Pending' : 'Running';
+export const isPodReady = (pod: PodRecord): boolean =>
+  pod.readySince !== undefined && pod.deletionTimestamp === undefined && !pod.lost;
+export const podKey = (namespace: string, name: string) => `${namespace}/${name}`;
+
+/** The labels a pod carries: `app` (what the PDBs select) and its controller's own. */
+export function podLabels(pod: PodRecord): Record<string, string> {
+  const { spec, revisionHash } = pod.workload;
+  const labels: Record<string, string> = { app: spec.name };
+  if (spec.kind === 'Deployment') labels['pod-template-hash'] = revisionHash;
+  if (spec.kind === 'StatefulSet') {
+    labels['controller-revision-hash'] = `${spec.name}-${revisionHash}`;
+    labels['statefulset.kubernetes.io/pod-name'] = pod.name;
+    labels['apps.kubernetes.io/pod-index'] = String(pod.ordinal);
+  }
+  if (spec.kind === 'DaemonSet') {
+    labels['controller-revision-hash'] = revisionHash;
+    labels['pod-template-generation'] = '1';
+  }
+  return labels;
+}
+
+export const selects = (selector: Record<string, string>, labels: Record<string, string>) =>
+  Object.entries(selector).every(([key, value]) => labels[key] === value);
+
+export interface ClusterOptions {
+  scheduler: Scheduler;
+  timeline: Timeline;
+  ids: Ids;
+  invariants: Invariants;
+  imagePullSecondsPerGiB: number;
+  /** Called after every change has settled (controllers and scheduler ran). */
+  onSettled: () => void;
+}
+
+/** What registering a node needs; the rest is the node's own state. */
+export type NewNode = Omit<
+  NodeRecord,
+  | 'uid'
+  | 'createdAt'
+  | 'ready'
+  | 'readyTransitionAt'
+  | 'kubeletRunning'
+  | 'unschedulable'
+  | 'pulling'
+  | 'resourceVersion'
+  | 'annotations'
+>;
+
+/**
+ * The Kubernetes side of the world: nodes, pods, their controllers, the scheduler, the kubelets'
+ * image pulls and start-up, PodDisruptionBudgets and the Eviction API.
+ */
+export class Cluster {
+  readonly nodes = new Map<string, NodeRecord>();
+  readonly pods = new Map<string, PodRecord>();
+  readonly workloads: WorkloadRecord[] = [];
+  readonly budgets: PdbRecord[] = [];
+  /** Indexes of `pods`, kept by createPod, bind and removePod. */
+  private readonly podsByNode = new Map<string, Set<PodRecord>>();
+  private readonly podsByWorkload = new Map<WorkloadRecord, Set<PodRecord>>();
+  private readonly unscheduled = new Set<PodRecord>();
+  private revision = 1000;
+  /** While the initial state is built, pods are placed as if they had been running for days. */
+  private initializing = false;
+
+  constructor(private readonly options: ClusterOptions) {}
+
+  private get now() {
+    return this.options.scheduler.now();
+  }
+
+  private bump(record: { resourceVersion: number }) {
+    record.resourceVersion = ++this.revision;
+  }
+
+  addWorkload(
+    spec: WorkloadSpec,
+    details: { imageSizeGiB: number; startupSeconds: number; neverReady: boolean },
+  ) {
+    const { ids } = this.options;
+    const workload: WorkloadRecord = {
+      spec,
+      uid: ids.uuid(),
+      createdAt: this.now,
+      revisionHash: ids.kubernetesSuffix(spec.kind === 'Deployment' ? 10 : 9),
+      replicaSetUid: ids.uuid(),
+      imageSizeBytes: Math.round(details.imageSizeGiB * gibibyte),
+      startupSeconds: details.startupSeconds,
+      neverReady: details.neverReady,
+    };
+    this.workloads.push(workload);
+    if (spec.pdb !== undefined) this.addBudget(spec.namespace, spec.name, { app: spec.name }, spec.pdb);
+    return workload;
+  }
+
+  addBudget(namespace: string, name: string, selector: Record<string, string>, spec: PdbSpec): PdbRecord {
+    const budget = { namespace, name, uid: this.options.ids.uuid(), createdAt: this.now, selector, spec };
+    this.budgets.push(budget);
+    return budget;
+  }
+
+  /**
+   * Builds the starting state: `build` registers nodes and workloads, then the controllers create
+   * their pods, placed and running as if for days.
+   */
+  initialize(build: () => void): void {
+    this.initializing = true;
+    build();
+    this.reconcile();
+    this.initializing = false;
+    this.options.onSettled();
+  }
+
+  /**
+   * A node registers with its kubelet running: NotReady until it is up, or (`readySince`, for the
+   * starting state) Ready since then.
+   */
+  registerNode(fields: NewNode, readySince?: number): NodeRecord {
+    const node: NodeRecord = {
+      ...fields,
+      uid: this.options.ids.uuid(),
+      createdAt: readySince ?? this.now,
+      ready: readySince === undefined ? 'False' : 'True',
+      readyTransitionAt: readySince ?? this.now,
+      kubeletRunning: true,
+      unschedulable: false,
+      annotations: {
+        'node.alpha.kubernetes.io/ttl': '0',
+        'volumes.kubernetes.io/controller-managed-attach-detach': 'true',
+      },
+      pulling: new Set(),
+      resourceVersion: 0,
+    };
+    this.bump(node);
+    this.nodes.set(node.name, node);
+    if (readySince === undefined) {
+      this.options.timeline.record('NodeRegistered', { node: node.name, instanceId: node.instanceId });
+    }
+    this.settle();
+    return node;
+  }
+
+  setNodeReady(name: string): void {
+    const node = this.nodes.get(name);
+    if (node === undefined || !node.kubeletRunning) return;
+    node.ready = 'True';
+    node.readyTransitionAt = this.now;
+    this.bump(node);
+    this.options.timeline.record('NodeReady', { node: name, instanceId: node.instanceId });
+    this.settle();
+  }
+
+  /**
+   * The node's instance is shutting down: its containers die now (a disruption without eviction for
+   * every pod not already terminating), and the node turns Unknown once the kubelet has been silent
+   * for the grace period.
+   */
+  stopKubelet(name: string): void {
+    const node = this.nodes.get(name);
+    if (node === undefined || !node.kubeletRunning) return;
+    node.kubeletRunning = false;
+    node.pulling.clear();
+    this.losePods(node, 'its instance was terminated');
+    this.options.scheduler.after(nodeMonitorGraceSeconds, () => {
+      if (this.nodes.get(name) !== node) return;
+      node.ready = 'Unknown';
+      node.readyTransitionAt = this.now;
+      this.bump(node);
+      this.options.timeline.record('NodeNotReady', { node: name, instanceId: node.instanceId });
+      this.settle();
+    });
+    this.settle();
+  }
+
+  /** The cloud node controller deletes the node of a terminated instance; pod GC removes its pods. */
+  deleteNode(name: string): void {
+    const node = this.nodes.get(name);
+    if (node === undefined) return;
+    this.losePods(node, 'its node was deleted');
+    for (const pod of this.podsOn(name)) this.removePod(pod);
+    this.nodes.delete(name);
+    this.podsByNode.delete(name);
+    this.options.timeline.record('NodeDeleted', { node: name, instanceId: node.instanceId });
+    this.settle();
+  }
+
+  patchNode(
+    name: string,
+    patch: { unschedulable?: boolean; annotations?: Record<string, string | null> },
+  ): NodeRecord | undefined {
+    const node = this.nodes.get(name);
+    if (node === undefined) return undefined;
+    if (patch.unschedulable !== undefined && patch.unschedulable !== node.unschedulable) {
+      node.unschedulable = patch.unschedulable;
+      this.options.timeline.record(patch.unschedulable ? 'NodeCordoned' : 'NodeUncordoned', {
+        node: name,
+        instanceId: node.instanceId,
+      });
+    }
+    for (const [key, value] of Object.entries(patch.annotations ?? {})) {
+      if (value === null) delete node.annotations[key];
+      else node.annotations[key] = value;
+    }
+    this.bump(node);
+    this.settle();
+    return node;
+  }
+
+  /** The Eviction API (policy/v1). */
+  evict(namespace: string, name: string, gracePeriodSeconds: number | undefined): EvictionOutcome {
+    const pod = this.pods.get(podKey(namespace, name));
+    if (pod === undefined) return { kind: 'gone' };
+    const verdict = evictionVerdict(
+      { phase: podPhase(pod), ready: isPodReady(pod), terminating: pod.deletionTimestamp !== undefined },
+      this.budgetsSelecting(pod).map((budget) => ({ name: budget.name, status: this.budgetStatus(budget) })),
+    );
+    if (verdict.kind === 'multiplePdbs') return verdict;
+    if (verdict.kind === 'blockedByPdb') {
+      this.options.timeline.record('EvictionRefused', { pod: podKey(namespace, name), pdb: verdict.pdbName });
+      // The production adapter reports the 429's DisruptionBudget cause, which names the budget.
+      return { kind: 'blockedByPdb', message: verdict.cause, pdbNames: [verdict.pdbName] };
+    }
+    if (pod.deletionTimestamp === undefined) {
+      this.options.timeline.record('PodEvicted', { pod: podKey(namespace, name), node: pod.nodeName });
+    }
+    this.beginDeletion(pod, gracePeriodSeconds ?? pod.workload.spec.terminationGracePeriodSeconds);
+    this.settle();
+    return { kind: 'evicted' };
+  }
+
+  /** A plain DELETE: no budget is consulted, so the world counts what it breaks. */
+  deletePod(
+    namespace: string,
+    name: string,
+    gracePeriodSeconds: number | undefined,
+    forced: boolean,
+  ): boolean {
+    const pod = this.pods.get(podKey(namespace, name));
+    if (pod === undefined) return false;
+    if (pod.deletionTimestamp === undefined) {
+      this.options.timeline.record('PodDeleted', {
+        pod: podKey(namespace, name),
+        node: pod.nodeName,
+        forced,
+      });
+      this.countDisruption(pod, 'deleted without eviction', forced);
+    }
+    this.beginDeletion(pod, gracePeriodSeconds ?? pod.workload.spec.terminationGracePeriodSeconds);
+    this.settle();
+    return true;
+  }
+
+  budgetStatus(budget: PdbRecord): PdbArithmetic {
+    const pods = this.podsSelectedBy(budget);
+    return pdbArithmetic(
+      budget.spec,
+      pods.map((pod) => ({ ready: isPodReady(pod), terminating: pod.deletionTimestamp !== undefined })),
+      () => this.controllerScale(pods),
+    );
+  }
+
+  budgetsSelecting(pod: PodRecord): PdbRecord[] {
+    const labels = podLabels(pod);
+    return this.budgets.filter(
+      (budget) => budget.namespace === pod.namespace && selects(budget.selector, labels),
+    );
+  }
+
+  podsOn(nodeName: string): PodRecord[] {
+    return [...(this.podsByNode.get(nodeName) ?? [])];
+  }
+
+  podsOf(workload: WorkloadRecord): PodRecord[] {
+    return [...(this.podsByWorkload.get(workload) ?? [])];
+  }
+
+  private podsSelectedBy(budget: PdbRecord): PodRecord[] {
+    return [...this.pods.values()].filter(
+      (pod) => pod.namespace === budget.namespace && selects(budget.selector, podLabels(pod)),
+    );
+  }
+
+  /** The disruption controller's `getExpectedScale`: only scalable controllers have one. */
+  private controllerScale(pods: PodRecord[]): ControllerScale {
+    const controllers = new Set(pods.map((pod) => pod.workload));
+    let replicas = 0;
+    for (const { spec } of controllers) {
+      if (spec.kind === 'Pod') return { error: `found no controller ref for pod "${spec.name}"` };
+      if (spec.kind === 'DaemonSet')
+        return { error: `DaemonSet ${spec.name} does not implement the scale subresource` };
+      replicas += spec.replicas;
+    }
+    return { replicas };
+  }
+
+  /** Counts a pod that goes without the Eviction API, and a PDB violation if its budget had no room. */
+  private countDisruption(pod: PodRecord, how: string, forced: boolean): void {
+    if (pod.workload.spec.kind === 'DaemonSet') return;
+    if (isPodReady(pod)) {
+      for (const budget of this.budgetsSelecting(pod)) {
+        if (this.budgetStatus(budget).disruptionsAllowed === 0) {
+          this.options.invariants.pdbViolated(budget.name, podKey(pod.namespace, pod.name));
+        }
+      }
+    }
+    this.options.invariants.podRemovedWithoutEviction(
+      podKey(pod.namespace, pod.name),
+      pod.nodeName,
+      how,
+      forced,
+    );
+  }
+
+  private losePods(node: NodeRecord, how: string): void {
+    for (const pod of this.podsOn(node.name)) {
+      if (pod.lost || pod.deletionTimestamp !== undefined) continue;
+      this.countDisruption(pod, `lost: ${how}`, false);
+      pod.lost = true;
+      this.bump(pod);
+    }
+  }
+
+  /** Graceful deletion: the kubelet stops the containers within the grace period, then the pod is gone. */
+  private beginDeletion(pod: PodRecord, gracePeriodSeconds: number): void {
+    if (pod.deletionTimestamp !== undefined) return;
+    if (pod.nodeName === undefined || gracePeriodSeconds === 0) {
+      this.removePod(pod);
+      return;
+    }
+    pod.deletionTimestamp = this.now + gracePeriodSeconds * 1000;
+    pod.deletionGracePeriodSeconds = gracePeriodSeconds;
+    this.bump(pod);
+    this.options.scheduler.after(gracePeriodSeconds, () => {
+      const node = pod.nodeName === undefined ? undefined : this.nodes.get(pod.nodeName);
+      if (!this.isCurrent(pod) || node === undefined || !node.kubeletRunning) return;
+      this.removePod(pod);
+      this.settle();
+    });
+  }
+
+  private removePod(pod: PodRecord): void {
+    this.pods.delete(podKey(pod.namespace, pod.name));
+    this.podsByWorkload.get(pod.workload)?.delete(pod);
+    this.unscheduled.delete(pod);
+    if (pod.nodeName !== undefined) this.podsByNode.get(pod.nodeName)?.delete(pod);
+  }
+
+  private isCurrent(pod: PodRecord): boolean {
+    return this.pods.get(podKey(pod.namespace, pod.name)) === pod;
+  }
+
+  /** After a change: controllers, then the scheduler, then whoever watches (invariants). */
+  private settle(): void {
+    if (this.initializing) return;
+    this.reconcile();
+    this.options.onSettled();
+  }
+
+  private reconcile(): void {
+    for (const workload of this.workloads) this.reconcileController(workload);
+    this.schedulePendingPods();
+  }
+
+  private reconcileController(workload: WorkloadRecord): void {
+    const { spec } = workload;
+    const pods = this.podsOf(workload);
+    const active = pods.filter((pod) => pod.deletionTimestamp === undefined);
+    switch (spec.kind) {
+      case 'Deployment':
+        for (let count = active.length; count < spec.replicas; count++) {
+          this.createPod(
+            workload,
+            `${spec.name}-${workload.revisionHash}-${this.options.ids.kubernetesSuffix(5)}`,
+          );
+        }
+        return;
+      case 'StatefulSet':
+        this.reconcileStatefulSet(workload, spec.replicas);
+        return;
+      case 'DaemonSet': {
+        for (const pod of pods) {
+          if (pod.requiredNode !== undefined && !this.nodes.has(pod.requiredNode)) this.removePod(pod);
+        }
+        const served = new Set(active.map((pod) => pod.requiredNode));
+        for (const node of this.nodes.values()) {
+          if (node.os !== spec.os || !node.kubeletRunning || served.has(node.name)) continue;
+          this.createPod(workload, `${spec.name}-${this.options.ids.kubernetesSuffix(5)}`, {
+            requiredNode: node.name,
+          });
+        }
+        return;
+      }
+      case 'Pod':
+        if (this.initializing) {
+          for (let index = 0; index < spec.replicas; index++) {
+            this.createPod(workload, spec.replicas === 1 ? spec.name : `${spec.name}-${index}`);
+          }
+        }
+        return;
+    }
+  }
+
+  /**
+   * OrderedReady: ordinals in order; a missing pod is created (with its old name, once the old pod is
+   * fully gone) and the controller waits until each pod is Running and Ready before the next.
+   */
+  private reconcileStatefulSet(workload: WorkloadRecord, replicas: number): void {
+    for (let ordinal = 0; ordinal < replicas; ordinal++) {
+      const name = `${workload.spec.name}-${ordinal}`;
+      const pod = this.pods.get(podKey(workload.spec.namespace, name));
+      if (pod === undefined) {
+        this.createPod(workload, name, { ordinal });
+        if (!this.initializing) return;
+        continue;
+      }
+      if (this.initializing) continue;
+      if (pod.deletionTimestamp !== undefined || podPhase(pod) !== 'Running' || !isPodReady(pod)) return;
+    }
+  }
+
+  private createPod(
+    workload: WorkloadRecord,
+    name: string,
+    placement: { ordinal?: number; requiredNode?: string } = {},
+  ): PodRecord {
+    const pod: PodRecord = {
+      namespace: workload.spec.namespace,
+      name,
+      uid: this.options.ids.uuid(),
+      workload,
+      ordinal: placement.ordinal,
+      requiredNode: placement.requiredNode,
+      createdAt: this.now,
+      nodeName: undefined,
+      boundAt: undefined,
+      podIp: undefined,
+      containersStartedAt: undefined,
+      readySince: undefined,
+      deletionTimestamp: undefined,
+      deletionGracePeriodSeconds: undefined,
+      lost: false,
+      resourceVersion: 0,
+    };
+    this.bump(pod);
+    this.pods.set(podKey(pod.namespace, name), pod);
+    const siblings = this.podsByWorkload.get(workload) ?? new Set();
+    this.podsByWorkload.set(workload, siblings.add(pod));
+    this.unscheduled.add(pod);
+    return pod;
+  }
+
+  private schedulePendingPods(): void {
+    for (const pod of this.unscheduled) {
+      const node = this.pickNode(pod);
+      if (node !== undefined) this.bind(pod, node);
+    }
+  }
+
+  /**
+   * Filters (OS, room for one more pod, Ready and schedulable unless a DaemonSet's), then scores
+   * like the default profile: spread replicas over nodes, least loaded, image already there.
+   */
+  private pickNode(pod: PodRecord): NodeRecord | undefined {
+    const { spec } = pod.workload;
+    const podCount = (node: NodeRecord) => this.podsByNode.get(node.name)?.size ?? 0;
+    const hasRoom = (node: NodeRecord) =>
+      node.kubeletRunning && node.os === spec.os && podCount(node) < node.podCapacity;
+    if (pod.requiredNode !== undefined) {
+      const node = this.nodes.get(pod.requiredNode);
+      return node !== undefined && hasRoom(node) ? node : undefined;
+    }
+    const sameWorkload = new Map<string, number>();
+    for (const sibling of this.podsByWorkload.get(pod.workload) ?? []) {
+      if (sibling.nodeName !== undefined)
+        sameWorkload.set(sibling.nodeName, (sameWorkload.get(sibling.nodeName) ?? 0) + 1);
+    }
+    const score = (node: NodeRecord) => [
+      sameWorkload.get(node.name) ?? 0,
+      podCount(node),
+      node.images.has(spec.image) ? 0 : 1,
+    ];
+    let best: { node: NodeRecord; score: number[] } | undefined;
+    for (const node of this.nodes.values()) {
+      if (!hasRoom(node) || node.ready !== 'True' || node.unschedulable) continue;
+      const candidate = { node, score: score(node) };
+      const order =
+        best === undefined
+          ? -1
+          : compareTuples(candidate.score, best.score) || node.name.localeCompare(best.node.name);
+      if (order < 0) best = candidate;
+    }
+    return best?.node;
+  }
+
+  private bind(pod: PodRecord, node: NodeRecord): void {
+    pod.nodeName = node.name;
+    this.unscheduled.delete(pod);
+    const neighbours = this.podsByNode.get(node.name) ?? new Set();
+    this.podsByNode.set(node.name, neighbours.add(pod));
+    pod.boundAt = this.now;
+    pod.podIp = this.options.ids.privateIp(node.zoneIndex);
+    this.bump(pod);
+    if (this.initializing) {
+      this.startAsIfLongRunning(pod, node);
+      return;
+    }
+    this.options.timeline.record('PodScheduled', { pod: podKey(pod.namespace, pod.name), node: node.name });
+    this.pullThenStart(pod, node);
+  }
+
+  private startAsIfLongRunning(pod: PodRecord, node: NodeRecord): void {
+    node.images.set(pod.workload.spec.image, pod.workload.imageSizeBytes);
+    pod.containersStartedAt = this.now;
+    if (!pod.workload.neverReady) pod.readySince = this.now;
+  }
+
+  /** The kubelet pulls the image unless the node has it (one pull per image per node), then starts. */
+  private pullThenStart(pod: PodRecord, node: NodeRecord): void {
+    const { image } = pod.workload.spec;
+    if (node.images.has(image)) {
+      this.startContainers(pod);
+      return;
+    }
+    if (node.pulling.has(image)) return;
+    node.pulling.add(image);
+    const seconds = (pod.workload.imageSizeBytes / gibibyte) * this.options.imagePullSecondsPerGiB;
+    this.options.timeline.record('ImagePullStarted', {
+      node: node.name,
+      image,
+      seconds: Math.round(seconds),
+    });
+    this.options.scheduler.after(seconds, () => {
+      if (this.nodes.get(node.name) !== node || !node.pulling.delete(image)) return;
+      node.images.set(image, pod.workload.imageSizeBytes);
+      this.bump(node);
+      this.options.timeline.record('ImagePulled', { node: node.name, image });
+      for (const waiting of this.podsOn(node.name)) {
+        const idle = waiting.containersStartedAt === undefined && waiting.deletionTimestamp === undefined;
+        if (idle && waiting.workload.spec.image === image) this.startContainers(waiting);
+      }
+      this.settle();
+    });
+  }
+
+  private startContainers(pod: PodRecord): void {
+    pod.containersStartedAt = this.now;
+    this.bump(pod);
+    if (pod.workload.neverReady) return;
+    this.options.scheduler.after(pod.workload.startupSeconds, () => {
+      if (!this.isCurrent(pod) || pod.deletionTimestamp !== undefined || pod.lost) return;
+      pod.readySince = this.now;
+      this.bump(pod);
+      this.options.timeline.record('PodReady', { pod: podKey(pod.namespace, pod.name), node: pod.nodeName });
+      this.settle();
+    });
+  }
+}

@@ -1,0 +1,230 @@
+import type { NodeGroupSpec, Timing } from '../scenario.ts';
+import type { AutoScalingGroupRecord, InstanceFleet } from './autoscaling.ts';
+import { region } from './catalog.ts';
+import type { Scheduler } from './clock.ts';
+import type { Cluster } from './cluster.ts';
+import type {
+  Ec2,
+  ImageRecord,
+  InstanceRecord,
+  LaunchTemplateRecord,
+  LaunchTemplateVersionRecord,
+} from './ec2.ts';
+import type { Ids } from './ids.ts';
+import type { Timeline } from './timeline.ts';
+
+/** A scenario node group with what the world derived for it. */
+export interface NodeGroupRecord {
+  spec: NodeGroupSpec;
+  autoScalingGroupName: string;
+  instanceType: string;
+  podCapacity: number;
+}
+
+export interface FleetOptions {
+  scheduler: Scheduler;
+  timeline: Timeline;
+  ids: Ids;
+  ec2: Ec2;
+  cluster: Cluster;
+  timing: Timing;
+  clusterName: string;
+  nodeGroup: (name: string) => NodeGroupRecord;
+  /** Size of a container image, as the scenario gives it or as typical for it. */
+  imageSizeGiB: (image: string, os: 'windows' | 'linux') => number;
+  /** Whether nodes booted from this image never turn Ready (the `nodeNeverReady` fault). */
+  neverReady: (image: ImageRecord) => boolean;
+  onChanged: () => void;
+}
+
+/** Seconds from launch until EC2 reports the instance running. */
+const pendingSeconds = 20;
+/** The kubelet registers this long before the node turns Ready (CNI and node set-up). */
+const registrationLeadSeconds = 45;
+
+const gibibyte = 2 ** 30;
+
+const zoneIndexOf = (zone: string) => zone.charCodeAt(zone.length - 1) - 'a'.charCodeAt(0);
+
+/** Instances from launch to termination, and the Kubernetes node each one brings. */
+export class Fleet implements InstanceFleet {
+  constructor(private readonly options: FleetOptions) {}
+
+  /** A new instance: pending, running, its node registers, then turns Ready after the boot time. */
+  launch(
+    group: AutoScalingGroupRecord,
+    zone: string,
+    template: LaunchTemplateRecord,
+    version: LaunchTemplateVersionRecord,
+  ): InstanceRecord {
+    const { scheduler, timing, timeline } = this.options;
+    const instance = this.createInstance(
+      group,
+      zone,
+      template,
+      version,
+      new Date(scheduler.now()),
+      'pending',
+    );
+    timeline.record('InstanceLaunched', {
+      instanceId: instance.id,
+      group: group.nodeGroupName,
+      amiId: instance.imageId,
+      zone,
+      launchTemplateVersion: version.versionNumber,
+    });
+    const boot = timing.instanceBootSeconds;
+    const stillUp = () => instance.state === 'pending' || instance.state === 'running';
+    scheduler.after(Math.min(pendingSeconds, boot / 2), () => {
+      if (instance.state !== 'pending') return;
+      instance.state = 'running';
+      this.options.onChanged();
+    });
+    scheduler.after(Math.max(boot - registrationLeadSeconds, boot / 2), () => {
+      if (stillUp()) this.registerNode(instance);
+    });
+    scheduler.after(boot, () => {
+      const image = this.image(instance.imageId);
+      if (stillUp() && !this.options.neverReady(image))
+        this.options.cluster.setNodeReady(instance.privateDnsName);
+    });
+    return instance;
+  }
+
+  /** An instance of the starting state: launched at `launchTime`, running, its node Ready since boot. */
+  materialize(
+    group: AutoScalingGroupRecord,
+    zone: string,
+    template: LaunchTemplateRecord,
+    version: LaunchTemplateVersionRecord,
+    launchTime: Date,
+  ): InstanceRecord {
+    const instance = this.createInstance(group, zone, template, version, launchTime, 'running');
+    this.registerNode(instance, launchTime.getTime() + this.options.timing.instanceBootSeconds * 1000);
+    return instance;
+  }
+
+  /** shutting-down (the kubelet stops with it), terminated after the shutdown time, node deleted later. */
+  terminate(instance: InstanceRecord, whenTerminated: () => void): void {
+    const { scheduler, timing, timeline, cluster } = this.options;
+    instance.state = 'shutting-down';
+    instance.stateTransitionReason = `User initiated (${new Date(scheduler.now()).toISOString().replace('T', ' ').slice(0, 19)} GMT)`;
+    cluster.stopKubelet(instance.privateDnsName);
+    scheduler.after(timing.instanceShutdownSeconds, () => {
+      instance.state = 'terminated';
+      timeline.record('InstanceTerminated', {
+        instanceId: instance.id,
+        group: instance.groupName,
+        node: instance.privateDnsName,
+      });
+      whenTerminated();
+      scheduler.after(timing.nodeDeregisterSeconds, () => cluster.deleteNode(instance.privateDnsName));
+    });
+  }
+
+  private createInstance(
+    group: AutoScalingGroupRecord,
+    zone: string,
+    template: LaunchTemplateRecord,
+    version: LaunchTemplateVersionRecord,
+    launchTime: Date,
+    state: 'pending' | 'running',
+  ): InstanceRecord {
+    const { ids, ec2 } = this.options;
+    const nodeGroup = this.options.nodeGroup(group.nodeGroupName);
+    const privateIp = ids.privateIp(zoneIndexOf(zone));
+    const imageId = version.data.ImageId ?? '';
+    const launchedTags = (version.data.TagSpecifications ?? [])
+      .filter((specification) => specification.ResourceType === 'instance')
+      .flatMap((specification) => specification.Tags ?? []);
+    const instance: InstanceRecord = {
+      id: ids.instanceId(),
+      groupName: nodeGroup.spec.name,
+      imageId,
+      platform: this.image(imageId).platform,
+      instanceType: version.data.InstanceType ?? nodeGroup.instanceType,
+      availabilityZone: zone,
+      subnetId: group.subnetByZone.get(zone) ?? '',
+      privateIp,
+      privateDnsName: `ip-${privateIp.replaceAll('.', '-')}.ec2.internal`,
+      launchTime,
+      state,
+      stateTransitionReason: '',
+      launchTemplate: { id: template.id, name: template.name, version: version.versionNumber },
+      tags: {
+        ...Object.fromEntries(launchedTags.map((tag) => [tag.Key ?? '', tag.Value ?? ''])),
+        ...Object.fromEntries(
+          group.tags.filter((tag) => tag.propagateAtLaunch).map((tag) => [tag.key, tag.value]),
+        ),
+        'aws:autoscaling:groupName': group.name,
+        'aws:ec2launchtemplate:id': template.id,
+        'aws:ec2launchtemplate:version': String(version.versionNumber),
+      },
+    };
+    ec2.instances.set(instance.id, instance);
+    return instance;
+  }
+
+  private image(imageId: string): ImageRecord {
+    const image = this.options.ec2.images.get(imageId);
+    if (image === undefined) throw new Error(`The simulator has no image ${imageId}`);
+    return image;
+  }
+
+  private registerNode(instance: InstanceRecord, readySince?: number): void {
+    const { cluster, clusterName } = this.options;
+    const nodeGroup = this.options.nodeGroup(instance.groupName);
+    const image = this.image(instance.imageId);
+    const name = instance.privateDnsName;
+    const managed = nodeGroup.spec.management === 'managed';
+    const labels: Record<string, string> = {
+      'beta.kubernetes.io/arch': 'amd64',
+      'beta.kubernetes.io/instance-type': instance.instanceType,
+      'beta.kubernetes.io/os': image.platform,
+      'failure-domain.beta.kubernetes.io/region': region,
+      'failure-domain.beta.kubernetes.io/zone': instance.availabilityZone,
+      'kubernetes.io/arch': 'amd64',
+      'kubernetes.io/hostname': name,
+      'kubernetes.io/os': image.platform,
+      'node.kubernetes.io/instance-type': instance.instanceType,
+      'topology.kubernetes.io/region': region,
+      'topology.kubernetes.io/zone': instance.availabilityZone,
+      ...(image.windowsBuild === undefined ? {} : { 'node.kubernetes.io/windows-build': image.windowsBuild }),
+      ...(managed
+        ? {
+            'eks.amazonaws.com/nodegroup': nodeGroup.spec.name,
+            'eks.amazonaws.com/nodegroup-image': image.id,
+            'eks.amazonaws.com/capacityType': 'ON_DEMAND',
+            'eks.amazonaws.com/sourceLaunchTemplateId': instance.launchTemplate.id,
+            'eks.amazonaws.com/sourceLaunchTemplateVersion': String(instance.launchTemplate.version),
+          }
+        : {
+            'alpha.eksctl.io/nodegroup-name': nodeGroup.spec.name,
+            'alpha.eksctl.io/cluster-name': clusterName,
+          }),
+    };
+    const images = new Map(
+      image.cachedImages.map((cached) => [
+        cached,
+        Math.round(this.options.imageSizeGiB(cached, image.platform) * gibibyte),
+      ]),
+    );
+    cluster.registerNode(
+      {
+        name,
+        instanceId: instance.id,
+        groupName: nodeGroup.spec.name,
+        os: image.platform,
+        availabilityZone: instance.availabilityZone,
+        zoneIndex: zoneIndexOf(instance.availabilityZone),
+        instanceType: instance.instanceType,
+        privateIp: instance.privateIp,
+        image,
+        labels,
+        images,
+        podCapacity: nodeGroup.podCapacity,
+      },
+      readySince,
+    );
+  }
+}

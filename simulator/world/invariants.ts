@@ -1,0 +1,71 @@
+import type { Timeline } from './timeline.ts';
+
+export interface InvariantCounts {
+  pdbViolations: number;
+  podsDeletedWithoutEviction: number;
+  nonTargetNodesTouched: number;
+  cordonedNodesLeft: number;
+  capacityBelowMinimum: number;
+}
+
+export interface ForcedDeletion {
+  t: number;
+  pod: string;
+  node: string | undefined;
+}
+
+/** What the rollout must never do, counted by the world as it happens. */
+export class Invariants {
+  readonly counts: InvariantCounts = {
+    pdbViolations: 0,
+    podsDeletedWithoutEviction: 0,
+    nonTargetNodesTouched: 0,
+    cordonedNodesLeft: 0,
+    capacityBelowMinimum: 0,
+  };
+  /** Plain deletes the execution asked for with `force`: reported, not counted. */
+  readonly forcedDeletions: ForcedDeletion[] = [];
+  private readonly groupsBelowMinimum = new Set<string>();
+
+  constructor(private readonly timeline: Timeline) {}
+
+  podRemovedWithoutEviction(pod: string, node: string | undefined, how: string, forced: boolean): void {
+    if (forced) {
+      this.forcedDeletions.push({ t: this.timeline.elapsedSeconds(), pod, node });
+      return;
+    }
+    this.counts.podsDeletedWithoutEviction++;
+    this.timeline.record('InvariantViolated', { invariant: 'podsDeletedWithoutEviction', pod, node, how });
+  }
+
+  pdbViolated(pdb: string, pod: string): void {
+    this.counts.pdbViolations++;
+    this.timeline.record('InvariantViolated', { invariant: 'pdbViolations', pdb, pod });
+  }
+
+  nonTargetTouched(group: string, action: string, resource: string): void {
+    this.counts.nonTargetNodesTouched++;
+    this.timeline.record('InvariantViolated', {
+      invariant: 'nonTargetNodesTouched',
+      group,
+      action,
+      resource,
+    });
+  }
+
+  /** Counts each moment a target group falls below its minimum of Ready nodes (once per dip). */
+  observeCapacity(group: string, readyNodes: number, minSize: number): void {
+    const below = readyNodes < minSize;
+    if (below && !this.groupsBelowMinimum.has(group)) {
+      this.counts.capacityBelowMinimum++;
+      this.timeline.record('InvariantViolated', {
+        invariant: 'capacityBelowMinimum',
+        group,
+        readyNodes,
+        minSize,
+      });
+    }
+    if (below) this.groupsBelowMinimum.add(group);
+    else this.groupsBelowMinimum.delete(group);
+  }
+}

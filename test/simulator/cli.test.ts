@@ -1,0 +1,56 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { scenarioDocument } from './world-fixture.ts';
+
+const cli = fileURLToPath(new URL('../../simulator/cli.ts', import.meta.url));
+const shared = (name: string) => fileURLToPath(new URL(`../../../shared/scenarios/${name}`, import.meta.url));
+
+/** Runs the command as a person would: without the test runner's Powertools settings. */
+function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([key]) => !key.startsWith('POWERTOOLS_')),
+  );
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', cli, ...args], { env }, (error, stdout, stderr) => {
+      resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout, stderr });
+    });
+  });
+}
+
+describe.concurrent('npm run simulate', () => {
+  it('exits 2 naming the field of a bad scenario, with no report', async () => {
+    const document = scenarioDocument();
+    document.faults.push({ kind: 'throttle', api: 'ec2:DescribeImages', times: 'twice' });
+    const file = join(await mkdtemp(join(tmpdir(), 'scenario-')), 'bad.json');
+    await writeFile(file, JSON.stringify(document));
+    const result = await run('--scenario', file);
+    expect(result).toMatchObject({ code: 2, stdout: '' });
+    expect(result.stderr).toContain('faults[0].times: expected a number');
+  });
+
+  it('exits 2 on bad usage', async () => {
+    const result = await run('--scenarios', 'x.json');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('Usage: npm run simulate');
+  });
+
+  it('prints only the report with --json, and exits 1 when the rollout did not succeed', async () => {
+    const result = await run('--scenario', shared('build-mismatch.json'), '--json');
+    expect(result.code).toBe(1);
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      status: 'FAILED',
+      error: { name: 'WindowsBuildMismatch' },
+    });
+  });
+
+  it('prints each step stamped with simulated time, then a summary, and exits 0 on success', async () => {
+    const result = await run('--scenario', shared('dry-run.json'));
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^\[\+00:00:0\d\] Plan: batches=\[4\]/m);
+    expect(result.stdout).toContain('Status:      SUCCEEDED');
+  });
+});

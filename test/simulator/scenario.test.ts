@@ -1,0 +1,125 @@
+import { readdir } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { loadScenario, parseScenario, ScenarioError } from '../../simulator/scenario.ts';
+import { named, scenarioDocument } from './world-fixture.ts';
+
+const sharedScenarios = new URL('../../../shared/scenarios/', import.meta.url);
+
+function problemsOf(change: (document: ReturnType<typeof scenarioDocument>) => void): string[] {
+  const document = scenarioDocument();
+  change(document);
+  try {
+    parseScenario(document);
+  } catch (error) {
+    if (error instanceof ScenarioError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('scenario files', () => {
+  it('accepts the shared scenarios and the built-in default', async () => {
+    const files = (await readdir(sharedScenarios)).filter((file) => file.endsWith('.json'));
+    expect(files.length).toBeGreaterThan(0);
+    for (const file of files) await loadScenario(new URL(file, sharedScenarios));
+    await loadScenario(new URL('../../simulator/scenarios/default.json', import.meta.url));
+  });
+
+  it('fills in the defaults', () => {
+    const scenario = parseScenario(scenarioDocument());
+    expect(scenario.timing).toMatchObject({
+      lambdaSeconds: 0.3,
+      asgLaunchDelaySeconds: 10,
+      instanceShutdownSeconds: 60,
+    });
+    expect(scenario.nodeGroups[0]?.nodesAlreadyOnTarget).toBe(0);
+    expect(scenario.workloads[0]).toMatchObject({ terminationGracePeriodSeconds: 30, emptyDir: false });
+  });
+
+  it.each([
+    [
+      'a wrong type',
+      (d: ReturnType<typeof scenarioDocument>) => {
+        named(d.nodeGroups, 'win-a').instances = 'four';
+      },
+      'nodeGroups[0].instances: expected a number',
+    ],
+    [
+      'a missing field',
+      (d: ReturnType<typeof scenarioDocument>) => {
+        delete named(d.nodeGroups, 'linux').amiId;
+      },
+      'nodeGroups[1].amiId: missing (expected a string)',
+    ],
+    [
+      'an unknown fault kind',
+      (d: ReturnType<typeof scenarioDocument>) => {
+        d.faults.push({ kind: 'meteorStrike' });
+      },
+      'faults[0].kind: expected one of "throttle", "nodeNeverReady", "launchFailure", "pdbNeverAllows", "handlerCrash", "amiDeregistered"',
+    ],
+    [
+      'an unknown handler in a crash fault',
+      (d: ReturnType<typeof scenarioDocument>) => {
+        d.faults.push({ kind: 'handlerCrash', step: 'finish' });
+      },
+      'faults[0].step: expected one of "verifyAmi", "prepareLaunchTemplate", "plan", "cordon", "drain", "terminate"',
+    ],
+    [
+      'a misspelt field',
+      (d: ReturnType<typeof scenarioDocument>) => {
+        named(d.workloads, 'web').replica = 3;
+      },
+      'workloads[0].replica: unknown field',
+    ],
+    [
+      'both an input and an event',
+      (d: ReturnType<typeof scenarioDocument>) => {
+        d.execution.event = { source: 'aws.imagebuilder' };
+      },
+      'execution: expected exactly one of input (an execution input) or event (an EventBridge event)',
+    ],
+    [
+      'a PDB with both bounds',
+      (d: ReturnType<typeof scenarioDocument>) => {
+        named(d.workloads, 'web').pdb = { minAvailable: 1, maxUnavailable: 1 };
+      },
+      'workloads[0].pdb: expected exactly one of minAvailable or maxUnavailable',
+    ],
+    [
+      'a group sized outside its bounds',
+      (d: ReturnType<typeof scenarioDocument>) => {
+        named(d.nodeGroups, 'win-a').instances = 9;
+      },
+      'nodeGroups[0].instances: must be between minSize (2) and maxSize (6)',
+    ],
+    [
+      'a Windows group without its build',
+      (d: ReturnType<typeof scenarioDocument>) => {
+        delete named(d.nodeGroups, 'win-a').windowsBuild;
+      },
+      'nodeGroups[0].windowsBuild: required for a Windows group',
+    ],
+    [
+      'a throttle fault on an unknown Kubernetes call',
+      (d: ReturnType<typeof scenarioDocument>) => {
+        d.faults.push({ kind: 'throttle', api: 'k8s:scale', times: 1 });
+      },
+      'faults[0].api: expected one of the Kubernetes calls k8s:listNodes, k8s:getNode, k8s:listPods, k8s:getPod, k8s:cordon, k8s:evict, k8s:delete, k8s:listPdbs, k8s:getDaemonSet',
+    ],
+    [
+      'a PDB fault for a workload that does not exist',
+      (d: ReturnType<typeof scenarioDocument>) => {
+        d.faults.push({ kind: 'pdbNeverAllows', workload: 'nope' });
+      },
+      'faults[0].workload: no workload is named nope',
+    ],
+  ])('names the field of %s', (_, change, problem) => {
+    expect(problemsOf(change)).toContain(problem);
+  });
+
+  it('says when a file is not JSON or cannot be read', async () => {
+    await expect(loadScenario('/nonexistent/scenario.json')).rejects.toThrow(/cannot be read/);
+    await expect(loadScenario(new URL(import.meta.url))).rejects.toThrow(/is not JSON/);
+  });
+});

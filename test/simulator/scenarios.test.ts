@@ -1,0 +1,133 @@
+import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { type SimulationReport, simulate } from '../../simulator/runner.ts';
+import { loadScenario, parseScenario, ScenarioError } from '../../simulator/scenario.ts';
+import { scenarioDocument } from './world-fixture.ts';
+
+const directories = {
+  shared: new URL('../../../shared/scenarios/', import.meta.url),
+  simulator: new URL('./scenarios/', import.meta.url),
+};
+const scenarioFiles = Object.values(directories).flatMap((directory) =>
+  readdirSync(fileURLToPath(directory))
+    .filter((file) => file.endsWith('.json'))
+    .map((file) => new URL(file, directory)),
+);
+const defaultScenario = new URL('../../simulator/scenarios/default.json', import.meta.url);
+
+const reports = new Map<string, Promise<SimulationReport>>();
+/** Each scenario runs once; several tests read its report. */
+function reportOf(file: URL): Promise<SimulationReport> {
+  const key = file.href;
+  let report = reports.get(key);
+  if (report === undefined) {
+    report = loadScenario(file).then((scenario) => simulate(scenario));
+    reports.set(key, report);
+  }
+  return report;
+}
+
+const shared = (name: string) => new URL(name, directories.shared);
+const eventsOf = (report: SimulationReport, name: string) =>
+  report.timeline.filter((event) => event.event === name);
+const noneBroken = {
+  pdbViolations: 0,
+  podsDeletedWithoutEviction: 0,
+  nonTargetNodesTouched: 0,
+  cordonedNodesLeft: 0,
+  capacityBelowMinimum: 0,
+};
+
+describe('scenarios, run on the real state machine and handlers', () => {
+  it.each(
+    [...scenarioFiles, defaultScenario].map((file) => [file.pathname.split('/').slice(-2).join('/'), file]),
+  )('%s meets its expectation with every invariant kept', async (_, file) => {
+    const scenario = await loadScenario(file);
+    const report = await reportOf(file);
+    expect({ status: report.status, errorName: report.error?.name }).toEqual({
+      status: scenario.expect?.status,
+      errorName: scenario.expect?.errorName,
+    });
+    expect(report.invariants).toEqual(noneBroken);
+  });
+
+  it('reports as the contract says: every instance, counters and the named timeline events', async () => {
+    const report = await reportOf(shared('basic.json'));
+    expect(report.instances).toHaveLength(10);
+    const windows = report.instances.filter((instance) => instance.nodeGroup === 'win-a');
+    expect(windows.filter((instance) => instance.state === 'terminated').map((i) => i.amiId)).toEqual(
+      Array(4).fill('ami-0aaa0000000000001'),
+    );
+    expect(windows.filter((instance) => instance.state === 'running').map((i) => i.amiId)).toEqual(
+      Array(4).fill('ami-0ccc0000000000003'),
+    );
+    expect(report.stateTransitions).toBeGreaterThan(report.lambdaInvocations);
+    for (const event of [
+      'LaunchTemplateVersionCreated',
+      'AutoScalingGroupUpdated',
+      'InstanceLaunched',
+      'NodeReady',
+      'NodeCordoned',
+      'PodEvicted',
+      'InstanceTerminated',
+    ]) {
+      expect(eventsOf(report, event).length, event).toBeGreaterThan(0);
+    }
+    expect(report.notifications).toHaveLength(1);
+  });
+
+  it('replaces the default cluster’s Windows nodes and leaves the Linux nodes alone', async () => {
+    const report = await reportOf(defaultScenario);
+    const running = report.instances.filter((instance) => instance.state === 'running');
+    expect(
+      running.filter((instance) => instance.nodeGroup === 'win-a').map((instance) => instance.amiId),
+    ).toEqual(Array(5).fill('ami-0ccc0000000000003'));
+    expect(report.instances.filter((instance) => instance.nodeGroup === 'linux').map((i) => i.state)).toEqual(
+      ['running', 'running'],
+    );
+  });
+
+  it('changes nothing on a dry run or a refused input', async () => {
+    const changes = [
+      'LaunchTemplateVersionCreated',
+      'AutoScalingGroupUpdated',
+      'NodeCordoned',
+      'PodEvicted',
+      'InstanceLaunched',
+    ];
+    for (const file of [shared('dry-run.json'), new URL('malformed-input.json', directories.simulator)]) {
+      const report = await reportOf(file);
+      expect(report.timeline.filter((event) => changes.includes(event.event))).toEqual([]);
+    }
+  });
+
+  it('rolls back a blocked drain: the node uncordoned and the launch template version restored', async () => {
+    const report = await reportOf(shared('pdb-blocks.json'));
+    expect(eventsOf(report, 'RollbackStarted')).toHaveLength(1);
+    expect(eventsOf(report, 'NodeUncordoned')).toHaveLength(1);
+    expect(eventsOf(report, 'AutoScalingGroupUpdated').at(-1)?.detail).toMatchObject({
+      launchTemplateVersion: '1',
+    });
+    expect(report.error?.cause).toContain('ledger');
+  });
+
+  it('starts the rollouts of an Image Builder event and reports each execution', async () => {
+    const report = await reportOf(new URL('image-builder-event.json', directories.simulator));
+    expect(report.executions).toMatchObject([{ status: 'SUCCEEDED', input: { nodeGroupName: 'win-a' } }]);
+  });
+
+  it('refuses a throttle fault on an AWS operation it does not answer, naming the field', async () => {
+    const document = scenarioDocument();
+    document.faults.push({ kind: 'throttle', api: 'ec2:RunInstances', times: 1 });
+    const refusal = simulate(parseScenario(document));
+    await expect(refusal).rejects.toBeInstanceOf(ScenarioError);
+    await expect(refusal).rejects.toThrow('faults[0].api: the simulator does not model ec2:RunInstances');
+  });
+
+  it('is deterministic: the same scenario gives the same report', async () => {
+    const file = shared('throttling.json');
+    const again = await simulate(await loadScenario(file));
+    expect(again).toEqual(await reportOf(file));
+  });
+});

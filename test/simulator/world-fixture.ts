@@ -1,0 +1,153 @@
+import FakeTimers from '@sinonjs/fake-timers';
+import { simulatedAwsClients } from '../../simulator/aws.ts';
+import { SimulatedKubernetes } from '../../simulator/kubernetes.ts';
+import { notificationTopicArn } from '../../simulator/runner.ts';
+import { parseScenario } from '../../simulator/scenario.ts';
+import { StepFunctions } from '../../simulator/stepfunctions.ts';
+import { schedulerOf, simulationStart } from '../../simulator/world/clock.ts';
+import { World } from '../../simulator/world.ts';
+
+export const targetAmi = 'ami-0ccc0000000000003';
+export const aspnet = 'mcr.microsoft.com/dotnet/framework/aspnet:4.8-windowsservercore-ltsc2022';
+
+type Fields = Record<string, unknown>;
+
+/** A scenario file's content, loosely typed so that tests can break it. */
+export interface ScenarioDocument {
+  description: string;
+  cluster: Fields;
+  nodeGroups: Fields[];
+  amis: Fields[];
+  workloads: Fields[];
+  timing: Fields;
+  faults: Fields[];
+  execution: Fields;
+  [field: string]: unknown;
+}
+
+/** The entry of `list` named `name`, to edit in place. */
+export function named(list: Fields[], name: string): Fields {
+  const found = list.find((item) => item.name === name);
+  if (found === undefined) throw new Error(`No entry named ${name}`);
+  return found;
+}
+
+/** A small cluster: three Windows nodes (two zones), two managed Linux nodes, PDB-protected workloads. */
+export function scenarioDocument(): ScenarioDocument {
+  return {
+    description: 'world fixture',
+    cluster: { name: 'prod', kubernetesVersion: '1.31' },
+    nodeGroups: [
+      {
+        name: 'win-a',
+        os: 'windows',
+        management: 'self-managed',
+        amiId: 'ami-0aaa0000000000001',
+        windowsBuild: '10.0.20348',
+        instances: 3,
+        minSize: 2,
+        maxSize: 6,
+        availabilityZones: ['us-east-1a', 'us-east-1b'],
+        podsPerNode: 8,
+      },
+      {
+        name: 'linux',
+        os: 'linux',
+        management: 'managed',
+        amiId: 'ami-0bbb0000000000002',
+        instances: 2,
+        minSize: 2,
+        maxSize: 4,
+        availabilityZones: ['us-east-1a'],
+      },
+    ],
+    amis: [
+      {
+        id: targetAmi,
+        platform: 'windows',
+        state: 'available',
+        windowsBuild: '10.0.20348',
+        kubernetesVersion: '1.31',
+        name: 'Windows_Server-2022-English-Core-EKS_Optimized-1.31-2026.11.12',
+        cachedImages: ['mcr.microsoft.com/windows/servercore:ltsc2022'],
+      },
+    ],
+    workloads: [
+      {
+        name: 'web',
+        namespace: 'shop',
+        kind: 'Deployment',
+        os: 'windows',
+        replicas: 4,
+        image: aspnet,
+        pdb: { maxUnavailable: 1 },
+        startupSeconds: 30,
+      },
+      {
+        name: 'ledger',
+        namespace: 'finance',
+        kind: 'StatefulSet',
+        os: 'windows',
+        replicas: 3,
+        image: 'mcr.microsoft.com/windows/servercore:ltsc2022',
+        pdb: { minAvailable: 2 },
+        terminationGracePeriodSeconds: 60,
+        startupSeconds: 10,
+      },
+      {
+        name: 'log-agent',
+        namespace: 'kube-system',
+        kind: 'DaemonSet',
+        os: 'windows',
+        image: 'fluent/fluentd:windows',
+      },
+      {
+        name: 'coredns',
+        namespace: 'kube-system',
+        kind: 'Deployment',
+        os: 'linux',
+        replicas: 2,
+        image: 'coredns/coredns:1.11.3',
+      },
+    ],
+    timing: { instanceBootSeconds: 420, imagePullSecondsPerGiB: 60 },
+    faults: [],
+    execution: { input: { clusterName: 'prod', nodeGroupName: 'win-a', amiId: targetAmi } },
+  };
+}
+
+/**
+ * The world of the fixture (edited by `change`), on a clock the test advances, with the AWS clients
+ * and the Kubernetes API the handlers would get. The execution input's group is the target.
+ */
+export function worldOf(change: (document: ScenarioDocument) => void = () => undefined) {
+  const document = scenarioDocument();
+  change(document);
+  const scenario = parseScenario(document);
+  const clock = FakeTimers.createClock(simulationStart);
+  const world = new World(scenario, schedulerOf(clock));
+  world.registerExecutionInput(scenario.execution.input);
+  const stepFunctions = new StepFunctions(
+    () => {
+      throw new Error('world tests start no executions');
+    },
+    world.ids,
+    () => new Date(clock.now),
+  );
+  return {
+    world,
+    aws: simulatedAwsClients(world, stepFunctions, notificationTopicArn),
+    kubernetes: new SimulatedKubernetes(world),
+    /** Advances virtual time, running what the world scheduled. */
+    advance: (seconds: number) => {
+      clock.tick(seconds * 1000);
+    },
+    elapsed: () => world.timeline.elapsedSeconds(),
+  };
+}
+
+export const windowsNodes = (world: World) =>
+  [...world.cluster.nodes.values()].filter((node) => node.groupName === 'win-a');
+
+export const podsOf = (world: World, workload: string) =>
+  [...world.cluster.pods.values()].filter((pod) => pod.workload.spec.name === workload);
