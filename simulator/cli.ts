@@ -4,18 +4,20 @@ import { describeEvent, summary } from './format.ts';
 import { type SimulationReport, simulate } from './runner.ts';
 import { loadScenario, ScenarioError } from './scenario.ts';
 
-const usage = `Usage: npm run simulate -- [--scenario FILE] [--json] [--out REPORT.json]
+const usage = `Usage: npm run simulate -- [--scenario FILE] [--json] [--out REPORT.json] [--k8s-http]
 
 Rehearses a rollout of the real workflow against a simulated account and cluster.
   --scenario FILE  the scenario to run (default: the built-in mixed cluster)
   --json           print only the report, as JSON
   --out FILE       also write the report to FILE
+  --k8s-http       send the workflow's Kubernetes calls over real HTTP (@kubernetes/client-node) to a
+                   loopback API server backed by the simulated cluster
 Exit status: 0 the rollout succeeded, 1 it did not, 2 bad usage or bad scenario.`;
 
 const defaultScenario = new URL('./scenarios/default.json', import.meta.url);
 
 async function main(argv: string[]): Promise<number> {
-  let options: { scenario?: string; json?: boolean; out?: string; help?: boolean };
+  let options: { scenario?: string; json?: boolean; out?: string; 'k8s-http'?: boolean; help?: boolean };
   try {
     ({ values: options } = parseArgs({
       args: argv,
@@ -23,6 +25,7 @@ async function main(argv: string[]): Promise<number> {
         scenario: { type: 'string' },
         json: { type: 'boolean' },
         out: { type: 'string' },
+        'k8s-http': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -42,6 +45,7 @@ async function main(argv: string[]): Promise<number> {
     const scenario = await loadScenario(options.scenario ?? defaultScenario);
     if (human) console.log(`Scenario: ${scenario.description}`);
     report = await simulate(scenario, {
+      k8sHttp: options['k8s-http'] === true,
       onEvent: (event) => {
         const line = human ? describeEvent(event) : undefined;
         if (line !== undefined) console.log(line);

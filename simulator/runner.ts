@@ -1,12 +1,15 @@
 // First: the handlers' environment must be set before anything from functions/ loads.
 import './handler-environment.ts';
+import { setTimeout as realDelay } from 'node:timers/promises';
 import { DescribeClusterCommand } from '@aws-sdk/client-eks';
 import FakeTimers from '@sinonjs/fake-timers';
 import { StateMachine } from 'aws-local-stepfunctions';
+import { kubeconfigConnector } from '../functions/adapters/kubernetes/connect.ts';
 import { simulatedAwsClients, unmodelledApis } from './aws.ts';
 import { rolloutDefinition } from './definition.ts';
 import { executionRunner } from './execution.ts';
 import { notificationTopicArn } from './handler-environment.ts';
+import { startKubernetesTestServer } from './k8s-http-server.ts';
 import { SimulatedKubernetes } from './kubernetes.ts';
 import {
   handlerPath,
@@ -34,6 +37,11 @@ export interface SimulateOptions {
   stuckHandlerSeconds?: number;
   /** Virtual seconds the world keeps running after the executions end, so their effects land. */
   settleSeconds?: number;
+  /**
+   * Route the handlers' Kubernetes calls through `@kubernetes/client-node` over real HTTP to a
+   * loopback API server backed by the world, instead of calling the world in-process.
+   */
+  k8sHttp?: boolean;
 }
 
 export interface ExecutionReport {
@@ -90,9 +98,11 @@ export async function simulate(scenario: Scenario, options: SimulateOptions = {}
   const random = new Random(scenario.seed);
   // Retry jitter draws from Math.random: seeded, every run of a scenario takes the same path.
   Math.random = () => random.next();
+  const closers: (() => Promise<void>)[] = [];
   try {
-    return await run(scenario, options, { clock, machine, tasks, makeHandlers });
+    return await run(scenario, options, { clock, machine, tasks, makeHandlers, closers });
   } finally {
+    for (const close of closers) await close();
     Math.random = realRandom;
     clock.uninstall();
   }
@@ -103,6 +113,8 @@ interface Engine {
   machine: StateMachine;
   tasks: ReturnType<typeof rolloutDefinition>['tasks'];
   makeHandlers: Map<string, MakeHandler>;
+  /** Run when the simulation ends, however it ends. */
+  closers: (() => Promise<void>)[];
 }
 
 async function run(scenario: Scenario, options: SimulateOptions, engine: Engine): Promise<SimulationReport> {
@@ -115,12 +127,17 @@ async function run(scenario: Scenario, options: SimulateOptions, engine: Engine)
   const stepFunctions = new StepFunctions(executions.run, world.ids, () => new Date(clock.now));
   const clients = simulatedAwsClients(world, stepFunctions, notificationTopicArn);
   const kubernetes = new SimulatedKubernetes(world);
+  const server = options.k8sHttp ? await startKubernetesTestServer(kubernetes) : undefined;
+  if (server) engine.closers.push(server.close);
+  // Throttled requests are retried by the client in real time: virtual time stands still in a handler.
+  const overHttp =
+    server && kubeconfigConnector(server.kubeconfigPath, { sleep: (ms) => realDelay(ms / 100) });
   const deps: SimulatedDependencies = {
     ...clients,
     // As the production connector does: the cluster's endpoint comes from DescribeCluster.
     kubernetes: async (clusterName) => {
       await clients.eks.send(new DescribeClusterCommand({ name: clusterName }));
-      return kubernetes;
+      return overHttp ? overHttp(clusterName) : kubernetes;
     },
     now: () => clock.now,
     notificationTopicArn,

@@ -23,6 +23,14 @@ const clusterTagValues: readonly string[] = ['owned', 'shared'];
 /** EKS tags the Auto Scaling group of a managed node group with the node group's name. */
 export const managedNodeGroupAsgTag = 'eks:nodegroup-name';
 
+/**
+ * Why managed node groups are never targets: the workflow refuses them (`NodeGroupNotSupported`), so
+ * start-rollout skips them instead of starting executions that would only fail.
+ */
+export const managedNodeGroupsNotRolled =
+  'EKS managed node groups are not rolled by this service (EKS replaces their nodes itself, with ' +
+  'UpdateNodegroupVersion); it rolls self-managed node groups (Auto Scaling groups) only.';
+
 /** The input of the Patch Tuesday schedule for teams without a pipeline. */
 export const ssmLatestTriggerSchema = z.strictObject({ mode: z.literal('ssm-latest') });
 
@@ -141,7 +149,7 @@ export interface SkippedTarget {
 
 /**
  * The self-managed node groups among Auto Scaling groups: tagged for exactly one configured cluster
- * (owned|shared) and enrolled. The ASG of a managed node group is skipped: its node group is the target.
+ * (owned|shared) and enrolled. The ASG of a managed node group is skipped with the reason.
  */
 export function selfManagedCandidates(
   groups: readonly AutoScalingGroupTags[],
@@ -161,7 +169,7 @@ export function selfManagedCandidates(
       skipped.push({
         clusterName,
         nodeGroupName: autoScalingGroupName,
-        reason: `Auto Scaling group of the managed node group ${managedBy}: tag the EKS node group instead.`,
+        reason: `Auto Scaling group of the EKS managed node group ${managedBy}: ${managedNodeGroupsNotRolled}`,
       });
     } else if (others.length > 0) {
       skipped.push({
@@ -224,7 +232,10 @@ function readSsmVariant(raw: string): SsmVariant | undefined {
   return ssmVariants.find((variant) => variant.toLowerCase() === raw.trim().toLowerCase());
 }
 
-/** Whether a candidate is enrolled and, if so, what it follows; a bad tag value skips it with the reason. */
+/**
+ * Whether a candidate is enrolled and, if so, what it follows. An enrolled managed node group is skipped
+ * (the workflow refuses them); so is a node group with a bad tag value, with the reason.
+ */
 export function classifyCandidate(candidate: NodeGroupCandidate): CandidateVerdict {
   const { tags, clusterName, nodeGroupName, kind } = candidate;
   if (tags[targetTags.enabled] !== 'true') return { verdict: 'not-enrolled' };
@@ -232,6 +243,7 @@ export function classifyCandidate(candidate: NodeGroupCandidate): CandidateVerdi
     verdict: 'skipped',
     skipped: { clusterName, nodeGroupName, reason },
   });
+  if (kind === 'managed') return skip(`Managed node group: ${managedNodeGroupsNotRolled}`);
 
   const maxUnavailable = readKnob(tags, 'maxUnavailable');
   if ('problem' in maxUnavailable) return skip(maxUnavailable.problem);

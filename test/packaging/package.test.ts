@@ -1,13 +1,19 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { inflateRawSync } from 'node:zlib';
+import { loadYaml } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseTrigger, ssmParameterName } from '../../functions/domain/targets.ts';
 
 /** Calls Auto Scaling makes on the caller's behalf when a group is pointed at a launch template. */
 const launchTemplateUse = ['ec2:RunInstances', 'ec2:CreateTags', 'iam:PassRole'];
+/** Lambda sends a failed asynchronous event to the function's on-failure destination with its role. */
+const asyncFailureDestination = ['sqs:SendMessage'];
+/** Granted for the service, not called by the code: not in the bundles. */
+const notCalledByCode = [...launchTemplateUse, ...asyncFailureDestination];
 
 /**
  * The AWS actions each function's code calls: its role must hold exactly these (plus
@@ -75,6 +81,7 @@ const functionActions: Record<string, readonly string[]> = {
     'ssm:GetParameters',
     'states:StartExecution',
     'sns:Publish',
+    ...asyncFailureDestination,
   ],
 };
 
@@ -107,6 +114,8 @@ const iamPrefixOfClient: Record<string, string> = {
 
 const maxArtifactBytes = 2.5 * 1024 * 1024;
 const repoRoot = join(import.meta.dirname, '..', '..');
+const serverlessBin = join(repoRoot, 'node_modules', 'osls', 'bin', 'serverless.js');
+const run = promisify(execFile);
 
 interface Statement {
   Effect: 'Allow' | 'Deny';
@@ -120,15 +129,28 @@ interface PolicyDocument {
 }
 interface CfnResource {
   Type: string;
+  Condition?: string;
   Properties: Record<string, unknown>;
+}
+interface CfnOutput {
+  Condition?: string;
+  Value: unknown;
 }
 interface Template {
   Resources: Record<string, CfnResource>;
-  Outputs: Record<string, { Value: unknown }>;
+  Outputs: Record<string, CfnOutput>;
+  Conditions?: Record<string, unknown>;
 }
 interface RoleProperties {
-  ManagedPolicyArns?: { Ref: string }[];
+  AssumeRolePolicyDocument: { Statement: (Statement & { Principal: unknown })[] };
+  /** `{Ref}` for the service's own managed policies; ARNs (or Fn::If of them) for AWS managed policies. */
+  ManagedPolicyArns?: unknown[];
   Policies?: { PolicyName: string; PolicyDocument: PolicyDocument }[];
+}
+/** What `serverless print --format json` shows: the configuration with every variable resolved. */
+interface PrintedConfiguration {
+  resources: Template;
+  custom: { patchTuesday: { ssmLatestDays: Record<string, string> } };
 }
 interface FunctionProperties {
   Handler: string;
@@ -189,9 +211,130 @@ function statesOf(definition: AslNode, path = ''): Map<string, AslNode> {
   return found;
 }
 
+/** A CloudFormation Fn::Sub variable, `${name}`. */
+const cfn = (name: string): string => `\${${name}}`;
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** The truth of a CloudFormation condition (Fn::Equals of two strings, Not, And, Or, Condition). */
+function conditionHolds(expression: unknown, conditions: Record<string, unknown>): boolean {
+  if (!isRecord(expression)) throw new Error(`Not a condition: ${JSON.stringify(expression)}`);
+  const holds = (child: unknown) => conditionHolds(child, conditions);
+  if ('Fn::Equals' in expression) {
+    const [left, right] = expression['Fn::Equals'] as unknown[];
+    // A non-string (a YAML true, a number) would depend on CloudFormation's conversions.
+    if (typeof left !== 'string' || typeof right !== 'string') {
+      throw new Error(`Fn::Equals of non-strings: ${JSON.stringify(expression)}`);
+    }
+    return left === right;
+  }
+  if ('Fn::Not' in expression) return !holds((expression['Fn::Not'] as unknown[])[0]);
+  if ('Fn::And' in expression) return (expression['Fn::And'] as unknown[]).every(holds);
+  if ('Fn::Or' in expression) return (expression['Fn::Or'] as unknown[]).some(holds);
+  if ('Condition' in expression) return holds(conditions[String(expression.Condition)]);
+  throw new Error(`Unsupported condition: ${JSON.stringify(expression)}`);
+}
+
+const noValue = Symbol('AWS::NoValue');
+
+/** A template value with every Fn::If decided and every AWS::NoValue removed. */
+function decided(value: unknown, truth: (condition: string) => boolean): unknown {
+  const walk = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(walk).filter((item) => item !== noValue);
+    if (!isRecord(node)) return node;
+    if (node.Ref === 'AWS::NoValue') return noValue;
+    if ('Fn::If' in node) {
+      const [condition, whenTrue, whenFalse] = node['Fn::If'] as [string, unknown, unknown];
+      return walk(truth(condition) ? whenTrue : whenFalse);
+    }
+    const out: Record<string, unknown> = {};
+    for (const [key, child] of Object.entries(node)) {
+      const walked = walk(child);
+      if (walked !== noValue) out[key] = walked;
+    }
+    return out;
+  };
+  const result = walk(value);
+  return result === noValue ? undefined : result;
+}
+
+/** The value of Fn::Join / Fn::Split / Fn::Sub over literals (pseudo parameters from `pseudo`). */
+function evaluated(value: unknown, pseudo: Record<string, string> = {}): unknown {
+  if (!isRecord(value)) return value;
+  if ('Fn::Join' in value) {
+    const [separator, parts] = value['Fn::Join'] as [string, unknown];
+    return (evaluated(parts, pseudo) as unknown[]).map((part) => evaluated(part, pseudo)).join(separator);
+  }
+  if ('Fn::Split' in value) {
+    const [separator, text] = value['Fn::Split'] as [string, unknown];
+    return String(evaluated(text, pseudo)).split(separator);
+  }
+  if ('Fn::Sub' in value && typeof value['Fn::Sub'] === 'string') {
+    return value['Fn::Sub'].replace(/\$\{([^}]+)\}/g, (whole, name: string) => pseudo[name] ?? whole);
+  }
+  if ('Ref' in value && typeof value.Ref === 'string' && value.Ref in pseudo) return pseudo[value.Ref];
+  throw new Error(`Cannot evaluate ${JSON.stringify(value)}`);
+}
+
+/** The resources a value refers to: Ref, Fn::GetAtt and Fn::Sub's ${Name} / ${Name.Attribute}. */
+function referencesOf(value: unknown): Set<string> {
+  const found = new Set<string>();
+  const walk = (node: unknown, local: ReadonlySet<string>) => {
+    if (Array.isArray(node)) {
+      for (const item of node) walk(item, local);
+      return;
+    }
+    if (!isRecord(node)) return;
+    if (typeof node.Ref === 'string') found.add(node.Ref);
+    if (Array.isArray(node['Fn::GetAtt'])) found.add(String(node['Fn::GetAtt'][0]));
+    const sub = node['Fn::Sub'];
+    if (sub !== undefined) {
+      const [text, variables] = Array.isArray(sub) ? sub : [sub, {}];
+      const names = new Set([...local, ...Object.keys(isRecord(variables) ? variables : {})]);
+      for (const [, name] of String(text).matchAll(/\$\{([^}!]+)\}/g)) {
+        const base = String(name).split('.')[0] ?? '';
+        if (!names.has(base)) found.add(base);
+      }
+      walk(variables, local);
+      return;
+    }
+    for (const child of Object.values(node)) walk(child, local);
+  };
+  walk(value, new Set());
+  for (const name of found) if (name.startsWith('AWS::')) found.delete(name);
+  return found;
+}
+
+/** The events of the fixtures an EventBridge pattern of literal lists and `prefix` matches. */
+function patternMatches(pattern: unknown, event: unknown): boolean {
+  if (Array.isArray(pattern)) {
+    return pattern.some((option) =>
+      isRecord(option) && 'prefix' in option
+        ? typeof event === 'string' && event.startsWith(String(option.prefix))
+        : option === event,
+    );
+  }
+  if (!isRecord(pattern)) throw new Error(`Unsupported pattern ${JSON.stringify(pattern)}`);
+  return Object.entries(pattern).every(([key, child]) => {
+    const field = isRecord(event) ? event[key] : undefined;
+    // A list in the event matches when any of its items does (EventBridge semantics for arrays).
+    return Array.isArray(field)
+      ? field.some((item) => patternMatches(child, item))
+      : patternMatches(child, field);
+  });
+}
+
+/** The nth weekday (0 = Sunday) of a month as a day of the month. */
+const nthWeekday = (year: number, month: number, weekday: number, nth: number): number =>
+  1 + ((weekday - new Date(Date.UTC(year, month, 1)).getUTCDay() + 7) % 7) + 7 * (nth - 1);
+
 describe('serverless package', () => {
   let packageDir: string;
   let template: Template;
+  /** `serverless print` of the configuration for each set of deployment parameters (see variants). */
+  const printed = new Map<string, PrintedConfiguration>();
+  let badWindowError: string;
 
   const resource = (id: string): CfnResource => {
     const found = template.Resources[id];
@@ -211,12 +354,14 @@ describe('serverless package', () => {
     return (JSON.parse(String(map)) as { sources: string[] }).sources;
   };
 
-  /** Inline and attached managed policy statements of a role. */
+  /** Inline statements and those of the service's own managed policies (AWS managed ones are checked by ARN). */
   const roleStatements = (roleId: string): Statement[] => {
-    const role = resource(roleId).Properties as RoleProperties;
+    const role = resource(roleId).Properties as unknown as RoleProperties;
     const inline = (role.Policies ?? []).flatMap((policy) => policy.PolicyDocument.Statement);
-    const managed = (role.ManagedPolicyArns ?? []).flatMap(
-      ({ Ref }) => (resource(Ref).Properties.PolicyDocument as PolicyDocument).Statement,
+    const managed = (role.ManagedPolicyArns ?? []).flatMap((arn) =>
+      isRecord(arn) && typeof arn.Ref === 'string'
+        ? (resource(arn.Ref).Properties.PolicyDocument as PolicyDocument).Statement
+        : [],
     );
     return [...inline, ...managed];
   };
@@ -229,19 +374,78 @@ describe('serverless package', () => {
     ),
   ];
 
+  /**
+   * The deployment parameters the tests package with. One full packaging (default parameters) builds
+   * the template with every resource, the optional ones under their CloudFormation Conditions; the
+   * other sets only change literal values (parameters, conditions' operands), so `serverless print`
+   * (no bundling: two seconds) shows what they change.
+   */
+  const variants: Record<string, Record<string, string>> = {
+    defaults: {},
+    everything: {
+      imageNamePrefix: 'acme-win-',
+      imagePipeline: 'true',
+      patchTuesdayPipeline: 'true',
+      patchTuesdaySsmLatest: 'true',
+      patchTuesdayHour: '22',
+      patchTuesdayMinute: '30',
+      patchTuesdayTimezone: 'Europe/Berlin',
+      ssmLatestWindowDays: '0',
+      imageWindowsVersion: '2019',
+      imageWindowsEdition: 'Full',
+      imageKubernetesVersion: '1.32',
+      imageVersion: '2.1.0',
+      prepullImages:
+        'mcr.microsoft.com/dotnet/framework/aspnet:4.8-windowsservercore-ltsc2019,111122223333.dkr.ecr.us-east-1.amazonaws.com/shop:42',
+      prepullFromEcr: 'true',
+      imageRootVolumeGiB: '120',
+      imageBuildInstanceTypes: 'm6i.2xlarge,m5.2xlarge',
+      imageBuildSubnetId: 'subnet-0123456789abcdef0',
+      imageBuildSecurityGroupIds: 'sg-0123456789abcdef0,sg-0fedcba9876543210',
+      fastLaunch: 'true',
+      fastLaunchMaxParallelLaunches: '10',
+      fastLaunchSnapshotCount: '8',
+      fastLaunchLaunchTemplateId: 'lt-0123456789abcdef0',
+    },
+    // The Patch Tuesday pipeline run alone (implies the pipeline), without the optional extras.
+    pipelineSchedule: { patchTuesdayPipeline: 'true' },
+    // The ssm-latest mode alone, with the default window of days.
+    ssmLatest: { patchTuesdaySsmLatest: 'true' },
+  };
+
+  const print = async (params: Record<string, string>): Promise<PrintedConfiguration> => {
+    const { stdout } = await run(
+      process.execPath,
+      [
+        serverlessBin,
+        'print',
+        '--format',
+        'json',
+        ...Object.entries(params).map(([name, value]) => `--param=${name}=${value}`),
+      ],
+      { cwd: repoRoot, maxBuffer: 64 * 1024 * 1024 },
+    );
+    return JSON.parse(stdout) as PrintedConfiguration;
+  };
+
   beforeAll(async () => {
     packageDir = mkdtempSync(join(tmpdir(), 'eks-windows-patcher-package-'));
     // osls makes no AWS call when packaging: no credentials, network or telemetry switch needed.
-    await promisify(execFile)(
-      process.execPath,
-      [join(repoRoot, 'node_modules', 'osls', 'bin', 'serverless.js'), 'package', '--package', packageDir],
-      {
-        cwd: repoRoot,
-        // Its own esbuild work folder (relative to the service), so `npm run package` may run meanwhile.
-        env: { ...process.env, ESBUILD_WORK_FOLDER: relative(repoRoot, join(packageDir, 'esbuild')) },
-        maxBuffer: 64 * 1024 * 1024,
-      },
+    const packaging = run(process.execPath, [serverlessBin, 'package', '--package', packageDir], {
+      cwd: repoRoot,
+      // Its own esbuild work folder (relative to the service), so `npm run package` may run meanwhile.
+      env: { ...process.env, ESBUILD_WORK_FOLDER: relative(repoRoot, join(packageDir, 'esbuild')) },
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    const prints = Object.entries(variants).map(async ([name, params]) => {
+      printed.set(name, await print(params));
+    });
+    const badWindow = print({ patchTuesdaySsmLatest: 'true', ssmLatestWindowDays: '15' }).then(
+      () => 'packaged',
+      (error: Error & { stdout?: string; stderr?: string }) => `${error.stdout ?? ''}${error.stderr ?? ''}`,
     );
+    await Promise.all([packaging, ...prints]);
+    badWindowError = await badWindow;
     template = JSON.parse(
       readFileSync(join(packageDir, 'cloudformation-template-update-stack.json'), 'utf8'),
     ) as Template;
@@ -411,7 +615,7 @@ describe('serverless package', () => {
     'bundles in %s exactly the SDK clients and commands its role allows',
     (key) => {
       const sources = bundledSources(key);
-      const expected = (functionActions[key] ?? []).filter((action) => !launchTemplateUse.includes(action));
+      const expected = (functionActions[key] ?? []).filter((action) => !notCalledByCode.includes(action));
 
       const services = new Set(expected.map((action) => action.split(':')[0]));
       const clients = new Set(
@@ -427,4 +631,584 @@ describe('serverless package', () => {
       expect(commands.sort(), 'SDK commands in the bundle').toEqual([...expected].sort());
     },
   );
+  /** A set of deployment parameters: its printed resources, and the packaged ones it does not print. */
+  const variant = (name: string) => {
+    const configuration = printed.get(name);
+    if (configuration === undefined) throw new Error(`No variant ${name}.`);
+    const { Resources, Conditions = {}, Outputs = {} } = configuration.resources;
+    const truth = (condition: string): boolean => {
+      if (!(condition in Conditions)) throw new Error(`No condition ${condition}.`);
+      return conditionHolds(Conditions[condition], Conditions);
+    };
+    const deployed = (id: string): boolean => {
+      const own = Resources[id] ?? template.Resources[id];
+      return own !== undefined && (own.Condition === undefined || truth(own.Condition));
+    };
+    const resourceOf = (id: string): CfnResource => {
+      const found = Resources[id];
+      if (found === undefined) throw new Error(`Resource ${id} is not in resources.`);
+      return found;
+    };
+    /** A resource's properties as CloudFormation would see them under these parameters. */
+    const properties = (id: string) => decided(resourceOf(id).Properties, truth) as Record<string, unknown>;
+    return { Resources, Conditions, Outputs, truth, deployed, resourceOf, properties };
+  };
+  const region = 'us-east-1';
+  const accountId = '111122223333';
+  const pseudo = { 'AWS::Region': region, 'AWS::AccountId': accountId };
+  const readFixture = (file: string): Record<string, unknown> =>
+    JSON.parse(readFileSync(join(repoRoot, '..', 'shared', 'fixtures', file), 'utf8'));
+  const queueArn = { 'Fn::GetAtt': ['TriggerDeadLetterQueue', 'Arn'] };
+  const startRolloutArn = { 'Fn::GetAtt': ['StartRolloutLambdaFunction', 'Arn'] };
+  const allowedStatements = (properties: Record<string, unknown>) =>
+    ((properties as unknown as RoleProperties).Policies ?? [])
+      .flatMap((policy) => policy.PolicyDocument.Statement)
+      .filter((statement) => statement.Effect === 'Allow');
+
+  describe('deployment parameters', () => {
+    it('prints, with the default parameters, exactly the resources, conditions and outputs that are packaged', () => {
+      const { Resources, Conditions, Outputs } = variant('defaults');
+      for (const [id, printedResource] of Object.entries(Resources)) {
+        expect(template.Resources[id], id).toEqual(printedResource);
+      }
+      expect(template.Conditions).toEqual(Conditions);
+      for (const [id, output] of Object.entries(Outputs)) expect(template.Outputs[id], id).toEqual(output);
+    });
+
+    it.each(Object.keys(variants))(
+      'with the %s parameters, refers only to resources and conditions that are deployed with them',
+      (name) => {
+        const { Resources, Outputs, deployed, truth } = variant(name);
+        const ids = new Set([...Object.keys(template.Resources), ...Object.keys(Resources)]);
+        for (const id of ids) {
+          if (!deployed(id)) continue;
+          const own = Resources[id] ?? template.Resources[id];
+          for (const target of referencesOf(decided(own, truth))) {
+            expect(deployed(target), `${id} -> ${target}`).toBe(true);
+          }
+        }
+        for (const [id, output] of Object.entries(Outputs)) {
+          if (output.Condition !== undefined && !truth(output.Condition)) continue;
+          for (const target of referencesOf(decided(output.Value, truth))) {
+            expect(deployed(target), `output ${id} -> ${target}`).toBe(true);
+          }
+        }
+      },
+    );
+
+    it('turns the optional parts on and off with the parameters (CloudFormation Conditions)', () => {
+      const optional = [
+        'PatchTuesdayPipelineSchedule',
+        'PatchTuesdayPipelineSchedulerRole',
+        'PatchTuesdaySsmLatestSchedule',
+        'PatchTuesdaySsmLatestSchedulerRole',
+        'ImageBuildInstanceRole',
+        'ImageBuildInstanceProfile',
+        'PrepullImagesComponent',
+        'ImageRecipe',
+        'ImageInfrastructureConfiguration',
+        'ImageDistributionConfiguration',
+        'ImagePipeline',
+      ];
+      const deployedIn = (name: string) => optional.filter((id) => variant(name).deployed(id));
+      expect(deployedIn('defaults')).toEqual([]);
+      expect(deployedIn('everything')).toEqual(optional);
+      // The Patch Tuesday pipeline run brings the pipeline with it.
+      expect(deployedIn('pipelineSchedule')).toEqual(
+        optional.filter((id) => !id.startsWith('PatchTuesdaySsmLatest')),
+      );
+      expect(deployedIn('ssmLatest')).toEqual([
+        'PatchTuesdaySsmLatestSchedule',
+        'PatchTuesdaySsmLatestSchedulerRole',
+      ]);
+      for (const always of ['ImageBuilderImageStateRule', 'TriggerDeadLetterQueue', 'Dashboard']) {
+        expect(variant('defaults').deployed(always), always).toBe(true);
+      }
+    });
+  });
+
+  describe('Image Builder trigger', () => {
+    const rule = (name = 'defaults') => variant(name).properties('ImageBuilderImageStateRule');
+
+    it('matches state changes of our images to AVAILABLE, FAILED and CANCELLED', () => {
+      expect(rule().State).toBe('ENABLED');
+      expect(rule().EventPattern).toEqual({
+        source: ['aws.imagebuilder'],
+        'detail-type': ['EC2 Image Builder Image State Change'],
+        resources: [
+          {
+            prefix: {
+              'Fn::Sub': `arn:aws:imagebuilder:${cfn('AWS::Region')}:${cfn('AWS::AccountId')}:image/eks-windows-`,
+            },
+          },
+        ],
+        detail: { state: { status: ['AVAILABLE', 'FAILED', 'CANCELLED'] } },
+      });
+      expect(
+        (
+          variant('everything').properties('ImageBuilderImageStateRule').EventPattern as {
+            resources: unknown;
+          }
+        ).resources,
+      ).toEqual([
+        {
+          prefix: {
+            'Fn::Sub': `arn:aws:imagebuilder:${cfn('AWS::Region')}:${cfn('AWS::AccountId')}:image/acme-win-`,
+          },
+        },
+      ]);
+    });
+
+    it('lets the shared fixtures through and keeps other states, names and accounts out', () => {
+      const pattern = decided(rule().EventPattern, () => false) as { resources: [{ prefix: unknown }] };
+      const concrete = {
+        ...pattern,
+        resources: [{ prefix: evaluated(pattern.resources[0].prefix, pseudo) }],
+      };
+      const available = readFixture('imagebuilder-image-available.json');
+      const failed = readFixture('imagebuilder-image-failed.json');
+      expect(patternMatches(concrete, available)).toBe(true);
+      expect(patternMatches(concrete, failed)).toBe(true);
+      const withStatus = (status: string) => ({ ...available, detail: { state: { status } } });
+      expect(patternMatches(concrete, withStatus('CANCELLED'))).toBe(true);
+      expect(patternMatches(concrete, withStatus('BUILDING'))).toBe(false);
+      expect(patternMatches(concrete, withStatus('TESTING'))).toBe(false);
+      const image = (arn: string) => ({ ...available, resources: [arn] });
+      expect(
+        patternMatches(
+          concrete,
+          image('arn:aws:imagebuilder:us-east-1:111122223333:image/other-linux/1.0.0/1'),
+        ),
+      ).toBe(false);
+      expect(
+        patternMatches(
+          concrete,
+          image('arn:aws:imagebuilder:us-east-1:444455556666:image/eks-windows-x/1.0.0/1'),
+        ),
+      ).toBe(false);
+    });
+
+    it('targets start-rollout, with retries, a dead-letter queue and the permission to invoke it', () => {
+      expect(rule().Targets).toEqual([
+        {
+          Id: 'start-rollout',
+          Arn: startRolloutArn,
+          RetryPolicy: { MaximumRetryAttempts: 20, MaximumEventAgeInSeconds: 3600 },
+          DeadLetterConfig: { Arn: queueArn },
+        },
+      ]);
+      expect(resource('StartRolloutImageStateRulePermission').Properties).toEqual({
+        Action: 'lambda:InvokeFunction',
+        FunctionName: startRolloutArn,
+        Principal: 'events.amazonaws.com',
+        SourceArn: { 'Fn::GetAtt': ['ImageBuilderImageStateRule', 'Arn'] },
+      });
+      expect(resource('TriggerDeadLetterQueuePolicy').Properties.PolicyDocument).toEqual({
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Sid: 'ImageStateRuleDeadLetters',
+            Effect: 'Allow',
+            Principal: { Service: 'events.amazonaws.com' },
+            Action: 'sqs:SendMessage',
+            Resource: queueArn,
+            Condition: {
+              ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': ['ImageBuilderImageStateRule', 'Arn'] } },
+            },
+          },
+        ],
+      });
+    });
+
+    it('keeps what start-rollout failed on after Lambda retries, and alarms on it', () => {
+      const [configId] = resourcesOfType('AWS::Lambda::EventInvokeConfig').map(([id]) => id);
+      expect(resource(configId ?? '').Properties).toMatchObject({
+        FunctionName: { Ref: 'StartRolloutLambdaFunction' },
+        MaximumRetryAttempts: 2,
+        DestinationConfig: { OnFailure: { Destination: queueArn } },
+      });
+      expect(resource('TriggerDeadLetterAlarm').Properties).toMatchObject({
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['TriggerDeadLetterQueue', 'QueueName'] } }],
+        ComparisonOperator: 'GreaterThanThreshold',
+        Threshold: 0,
+        AlarmActions: [{ Ref: 'NotificationTopic' }],
+      });
+    });
+  });
+
+  describe('Patch Tuesday schedules', () => {
+    const schedule = (name: string, id: string) => variant(name).properties(id);
+    const target = (name: string, id: string) =>
+      schedule(name, id).Target as { Arn: unknown; RoleArn: unknown; Input: unknown } & Record<
+        string,
+        unknown
+      >;
+
+    it('start the pipeline on the second Tuesday at the configured time and time zone', () => {
+      for (const [name, expression, timezone] of [
+        ['everything', 'cron(30 22 ? * TUE#2 *)', 'Europe/Berlin'],
+        ['pipelineSchedule', 'cron(0 18 ? * TUE#2 *)', 'America/Los_Angeles'],
+      ]) {
+        expect(schedule(name ?? '', 'PatchTuesdayPipelineSchedule'), name).toMatchObject({
+          ScheduleExpression: expression,
+          ScheduleExpressionTimezone: timezone,
+          FlexibleTimeWindow: { Mode: 'OFF' },
+          State: 'ENABLED',
+        });
+      }
+      const { Arn, RoleArn, Input, ...rest } = target('everything', 'PatchTuesdayPipelineSchedule');
+      expect(Arn).toBe('arn:aws:scheduler:::aws-sdk:imagebuilder:startImagePipelineExecution');
+      expect(RoleArn).toEqual({ 'Fn::GetAtt': ['PatchTuesdayPipelineSchedulerRole', 'Arn'] });
+      expect(JSON.parse((Input as { 'Fn::Sub': string })['Fn::Sub'])).toEqual({
+        ImagePipelineArn: cfn('ImagePipeline'),
+        ClientToken: '<aws.scheduler.scheduled-time>',
+      });
+      expect(rest).toEqual({
+        RetryPolicy: { MaximumRetryAttempts: 5, MaximumEventAgeInSeconds: 3600 },
+        DeadLetterConfig: { Arn: queueArn },
+      });
+    });
+
+    it('invoke start-rollout with the constant input {"mode":"ssm-latest"}', () => {
+      const { Arn, RoleArn, Input, ...rest } = target('ssmLatest', 'PatchTuesdaySsmLatestSchedule');
+      expect(Arn).toEqual(startRolloutArn);
+      expect(RoleArn).toEqual({ 'Fn::GetAtt': ['PatchTuesdaySsmLatestSchedulerRole', 'Arn'] });
+      expect(Input).toBe('{"mode":"ssm-latest"}');
+      expect(parseTrigger(JSON.parse(String(Input)))).toEqual({ kind: 'ssm-latest' });
+      expect(rest).toEqual({
+        RetryPolicy: { MaximumRetryAttempts: 5, MaximumEventAgeInSeconds: 3600 },
+        DeadLetterConfig: { Arn: queueArn },
+      });
+    });
+
+    it('run the ssm-latest mode on TUE#2 alone, or daily through the window after it', () => {
+      expect(schedule('everything', 'PatchTuesdaySsmLatestSchedule')).toMatchObject({
+        ScheduleExpression: 'cron(30 22 ? * TUE#2 *)',
+        ScheduleExpressionTimezone: 'Europe/Berlin',
+        FlexibleTimeWindow: { Mode: 'OFF' },
+      });
+      expect(schedule('ssmLatest', 'PatchTuesdaySsmLatestSchedule')).toMatchObject({
+        ScheduleExpression: 'cron(0 18 8-21 * ? *)',
+        ScheduleExpressionTimezone: 'America/Los_Angeles',
+      });
+      expect(badWindowError).toMatch(/Value not found at "self" source/);
+    });
+
+    it('cover Patch Tuesday and the N days after it in every month with the window of N days', () => {
+      const windows = printed.get('defaults')?.custom.patchTuesday.ssmLatestDays ?? {};
+      expect(Object.keys(windows).map(Number)).toEqual([...Array(15).keys()]);
+      for (const [days, fields] of Object.entries(windows)) {
+        const window = Number(days);
+        for (let year = 2026; year < 2036; year++) {
+          for (let month = 0; month < 12; month++) {
+            const patchTuesday = nthWeekday(year, month, 2, 2);
+            if (window === 0) {
+              expect(fields).toBe('? * TUE#2 *');
+              continue;
+            }
+            const [, first, last] = /^(\d+)-(\d+) \* \? \*$/.exec(fields) ?? [];
+            expect(Number(first), fields).toBeLessThanOrEqual(patchTuesday);
+            expect(Number(last), fields).toBeGreaterThanOrEqual(patchTuesday + window);
+            expect(Number(last), 'a day every month has').toBeLessThanOrEqual(28);
+          }
+        }
+      }
+      // Why not WED#2 for "a day later": in a month that starts on a Wednesday it is the day before.
+      expect(nthWeekday(2026, 6, 3, 2)).toBe(8);
+      expect(nthWeekday(2026, 6, 2, 2)).toBe(14);
+    });
+
+    it('give each scheduler role only what its target needs', () => {
+      const trust = {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Principal: { Service: 'scheduler.amazonaws.com' },
+            Action: 'sts:AssumeRole',
+            Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+          },
+        ],
+      };
+      const pipelineRole = variant('everything').properties('PatchTuesdayPipelineSchedulerRole');
+      expect(pipelineRole.AssumeRolePolicyDocument).toEqual(trust);
+      expect(pipelineRole.ManagedPolicyArns).toBeUndefined();
+      expect(allowedStatements(pipelineRole)).toEqual([
+        {
+          Effect: 'Allow',
+          Action: 'imagebuilder:StartImagePipelineExecution',
+          Resource: { Ref: 'ImagePipeline' },
+        },
+        {
+          Effect: 'Allow',
+          Action: 'iam:CreateServiceLinkedRole',
+          Resource: {
+            'Fn::Sub': `arn:aws:iam::${cfn('AWS::AccountId')}:role/aws-service-role/imagebuilder.amazonaws.com/AWSServiceRoleForImageBuilder`,
+          },
+          Condition: { StringEquals: { 'iam:AWSServiceName': 'imagebuilder.amazonaws.com' } },
+        },
+        { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: queueArn },
+      ]);
+      const ssmRole = variant('everything').properties('PatchTuesdaySsmLatestSchedulerRole');
+      expect(ssmRole.AssumeRolePolicyDocument).toEqual(trust);
+      expect(ssmRole.ManagedPolicyArns).toBeUndefined();
+      expect(allowedStatements(ssmRole)).toEqual([
+        { Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: startRolloutArn },
+        { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: queueArn },
+      ]);
+    });
+  });
+
+  describe('Image Builder pipeline', () => {
+    const imageName = (name: string) => evaluated(variant(name).properties('ImageRecipe').Name);
+
+    it('names the image <prefix><windows>-<edition>-<kubernetes>, within the trigger rule prefix', () => {
+      expect(imageName('defaults')).toBe('eks-windows-2022-core-1-31');
+      expect(imageName('everything')).toBe('acme-win-2019-full-1-32');
+      expect(variant('everything').Outputs.ImageName?.Value).toEqual(
+        variant('everything').resourceOf('ImageRecipe').Properties.Name,
+      );
+      expect(variant('everything').Outputs.ImageName?.Condition).toBe('ImagePipelineEnabled');
+    });
+
+    it('builds on the EKS-optimized Windows AMI (SSM parent image) with update-windows, our pre-pull and tests', () => {
+      for (const [name, ssmVariant, kubernetes, images] of [
+        ['defaults', '2022-Core', '1.31', 'mcr.microsoft.com/windows/servercore:ltsc2022'],
+        ['everything', '2019-Full', '1.32', variants.everything?.prepullImages],
+      ] as const) {
+        const recipe = variant(name).properties('ImageRecipe');
+        expect(recipe.ParentImage, name).toBe(`ssm:${ssmParameterName(ssmVariant, kubernetes)}`);
+        expect(recipe.Components, name).toEqual([
+          {
+            ComponentArn: {
+              'Fn::Sub': `arn:aws:imagebuilder:${cfn('AWS::Region')}:aws:component/update-windows/x.x.x`,
+            },
+          },
+          {
+            ComponentArn: { Ref: 'PrepullImagesComponent' },
+            Parameters: [{ Name: 'Images', Value: [images] }],
+          },
+          {
+            ComponentArn: {
+              'Fn::Sub': `arn:aws:imagebuilder:${cfn('AWS::Region')}:aws:component/reboot-test-windows/x.x.x`,
+            },
+          },
+        ]);
+      }
+      expect(variant('everything').properties('ImageRecipe')).toMatchObject({
+        Version: '2.1.0',
+        BlockDeviceMappings: [
+          {
+            DeviceName: '/dev/sda1',
+            Ebs: { VolumeSize: '120', VolumeType: 'gp3', DeleteOnTermination: true },
+          },
+        ],
+      });
+      expect(variant('defaults').properties('ImageRecipe').BlockDeviceMappings).toBeUndefined();
+    });
+
+    it('pre-pulls with ctr into the k8s.io namespace, from the component document in deploy/imagebuilder', () => {
+      const text = readFileSync(join(repoRoot, 'deploy', 'imagebuilder', 'prepull-images.yaml'), 'utf8');
+      const component = variant('everything').properties('PrepullImagesComponent');
+      expect(component).toMatchObject({ Platform: 'Windows', Version: '2.1.0', Data: text });
+      expect(text).not.toContain('${');
+      const document = loadYaml<{
+        parameters: Record<string, { type: string }>[];
+        phases: { name: string; steps: { action: string; inputs: { commands: string[] } }[] }[];
+      }>(text);
+      expect(document.parameters.map((parameter) => Object.keys(parameter))).toEqual([['Images']]);
+      expect(document.phases.map((phase) => phase.name)).toEqual(['build', 'test']);
+      const [build, test] = document.phases.map((phase) =>
+        phase.steps.flatMap((step) => step.inputs.commands).join('\n'),
+      );
+      expect(document.phases.flatMap((phase) => phase.steps.map((step) => step.action))).toEqual([
+        'ExecutePowerShell',
+        'ExecutePowerShell',
+      ]);
+      expect(build).toContain("@('-n', 'k8s.io', 'images', 'pull')");
+      expect(build).toContain("'{{ Images }}' -split ','");
+      expect(test).toContain('-n k8s.io images ls -q');
+    });
+
+    it('builds on instances whose role holds Image Builder and Systems Manager managed policies only', () => {
+      const base = [
+        'arn:aws:iam::aws:policy/EC2InstanceProfileForImageBuilder',
+        'arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore',
+      ];
+      const role = (name: string) =>
+        variant(name).properties('ImageBuildInstanceRole') as unknown as RoleProperties;
+      expect(role('defaults').ManagedPolicyArns).toEqual(base);
+      expect(role('everything').ManagedPolicyArns).toEqual([
+        ...base,
+        'arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly',
+      ]);
+      expect(role('everything').Policies).toBeUndefined();
+      expect(role('everything').AssumeRolePolicyDocument.Statement).toEqual([
+        { Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' },
+      ]);
+      expect(variant('everything').properties('ImageBuildInstanceProfile')).toEqual({
+        Roles: [{ Ref: 'ImageBuildInstanceRole' }],
+      });
+      const infrastructure = (name: string) => variant(name).properties('ImageInfrastructureConfiguration');
+      expect(infrastructure('everything')).toMatchObject({
+        InstanceProfileName: { Ref: 'ImageBuildInstanceProfile' },
+        SubnetId: 'subnet-0123456789abcdef0',
+        TerminateInstanceOnFailure: true,
+        InstanceMetadataOptions: { HttpTokens: 'required' },
+      });
+      expect(evaluated(infrastructure('everything').InstanceTypes)).toEqual(['m6i.2xlarge', 'm5.2xlarge']);
+      expect(evaluated(infrastructure('everything').SecurityGroupIds)).toEqual([
+        'sg-0123456789abcdef0',
+        'sg-0fedcba9876543210',
+      ]);
+      expect(infrastructure('defaults').SubnetId).toBeUndefined();
+      expect(infrastructure('defaults').SecurityGroupIds).toBeUndefined();
+    });
+
+    it('distributes the AMI here, tagged with its Kubernetes version, with Fast Launch when asked', () => {
+      const distribution = (name: string) =>
+        (
+          variant(name).properties('ImageDistributionConfiguration').Distributions as Record<
+            string,
+            unknown
+          >[]
+        )[0] ?? {};
+      const everything = distribution('everything');
+      expect(everything.Region).toEqual({ Ref: 'AWS::Region' });
+      const ami = everything.AmiDistributionConfiguration as {
+        Name: unknown;
+        AmiTags: Record<string, unknown>;
+      };
+      expect(evaluated(ami.Name)).toBe('acme-win-2019-full-1-32-{{ imagebuilder:buildDate }}');
+      expect(ami.AmiTags['eks-windows-patcher/kubernetes-version']).toBe('1.32');
+      expect(ami.AmiTags['eks-windows-patcher/windows-version']).toBe('2019');
+      expect(evaluated(ami.AmiTags['eks-windows-patcher/image-name'])).toBe('acme-win-2019-full-1-32');
+      expect(everything.FastLaunchConfigurations).toEqual([
+        {
+          Enabled: true,
+          AccountId: { Ref: 'AWS::AccountId' },
+          MaxParallelLaunches: '10',
+          SnapshotConfiguration: { TargetResourceCount: '8' },
+          LaunchTemplate: { LaunchTemplateId: 'lt-0123456789abcdef0' },
+        },
+      ]);
+      const defaults = distribution('defaults');
+      expect(
+        (defaults.AmiDistributionConfiguration as { AmiTags: Record<string, unknown> }).AmiTags[
+          'eks-windows-patcher/kubernetes-version'
+        ],
+      ).toBe('1.31');
+      expect(defaults.FastLaunchConfigurations).toBeUndefined();
+    });
+
+    it('runs the image tests in the pipeline, which the Patch Tuesday schedule (not its own) starts', () => {
+      const pipeline = variant('everything').properties('ImagePipeline');
+      expect(pipeline).toMatchObject({
+        ImageRecipeArn: { Ref: 'ImageRecipe' },
+        InfrastructureConfigurationArn: { Ref: 'ImageInfrastructureConfiguration' },
+        DistributionConfigurationArn: { Ref: 'ImageDistributionConfiguration' },
+        ImageTestsConfiguration: { ImageTestsEnabled: true, TimeoutMinutes: 120 },
+        Status: 'ENABLED',
+      });
+      expect(pipeline.Schedule).toBeUndefined();
+      expect(variant('everything').Outputs.ImagePipelineArn).toEqual({
+        Condition: 'ImagePipelineEnabled',
+        Description: expect.any(String),
+        Value: { Ref: 'ImagePipeline' },
+      });
+    });
+  });
+
+  describe('dashboard and alarms', () => {
+    const body = () => {
+      const text = (resource('Dashboard').Properties.DashboardBody as { 'Fn::Sub': string })['Fn::Sub'];
+      return JSON.parse(text) as {
+        widgets: { type: string; properties: { metrics?: unknown[][] } }[];
+      };
+    };
+    const metricRows = () => body().widgets.flatMap((widget) => widget.properties.metrics ?? []);
+    const emittedMetrics = (): string[] =>
+      readdirSync(join(repoRoot, 'functions'))
+        .filter((file) => file.endsWith('.ts'))
+        .flatMap((file) => [
+          ...readFileSync(join(repoRoot, 'functions', file), 'utf8').matchAll(/addMetric\('(\w+)'/g),
+        ])
+        .map((match) => match[1] ?? '');
+
+    it('shows the executions of the state machine', () => {
+      expect(resource('Dashboard').Properties.DashboardName).toBe('eks-windows-patcher-dev');
+      const executions = metricRows().filter((row) => row[0] === 'AWS/States');
+      expect(executions.map((row) => row[1])).toEqual([
+        'ExecutionsStarted',
+        'ExecutionsSucceeded',
+        'ExecutionsFailed',
+        'ExecutionsTimedOut',
+        'ExecutionsAborted',
+      ]);
+      for (const row of executions)
+        expect(row.slice(2, 4)).toEqual(['StateMachineArn', cfn('RolloutStateMachine')]);
+    });
+
+    it('shows the errors and durations of every function', () => {
+      for (const metric of ['Errors', 'Duration']) {
+        const rows = metricRows().filter((row) => row[0] === 'AWS/Lambda' && row[1] === metric);
+        expect(rows.map((row) => row[3])).toEqual(
+          Object.keys(functionActions).map((key) => cfn(`${logicalId(key)}LambdaFunction`)),
+        );
+      }
+    });
+
+    it('shows every Powertools metric the functions emit, failures and refusals by error name', () => {
+      const emitted = emittedMetrics();
+      expect(emitted.sort()).toEqual(
+        [
+          'DuplicateDeliveries',
+          'NodesReplaced',
+          'RolloutFailures',
+          'RolloutRefusals',
+          'RolloutSeconds',
+          'RolloutsStarted',
+          'TargetsSkipped',
+        ].sort(),
+      );
+      const own = metricRows().filter((row) => row[0] === 'EksWindowsPatcher');
+      for (const row of own) expect(row.slice(2, 4)).toEqual(['service', 'eks-windows-patcher']);
+      const searches = metricRows().flatMap((row) =>
+        row.flatMap((item) =>
+          isRecord(item) && typeof item.expression === 'string' ? [item.expression] : [],
+        ),
+      );
+      expect(searches).toEqual([
+        `SEARCH('{EksWindowsPatcher,ErrorName,service} MetricName="RolloutFailures"', 'Sum', 3600)`,
+        `SEARCH('{EksWindowsPatcher,ErrorName,service} MetricName="RolloutRefusals"', 'Sum', 3600)`,
+      ]);
+      const shown = new Set([
+        ...own.map((row) => String(row[1])),
+        ...searches.map((search) => /MetricName="(\w+)"/.exec(search)?.[1] ?? ''),
+      ]);
+      expect([...shown].sort()).toEqual(emitted.sort());
+    });
+
+    it('keeps the alarms on failed, timed-out and aborted executions, to the notification topic', () => {
+      const alarms = resourcesOfType('AWS::CloudWatch::Alarm').map(([id, alarm]) => ({
+        id,
+        metric: alarm.Properties.MetricName,
+        actions: alarm.Properties.AlarmActions,
+      }));
+      for (const metric of ['ExecutionsFailed', 'ExecutionsTimedOut', 'ExecutionsAborted']) {
+        expect(alarms, metric).toContainEqual({
+          id: `RolloutStateMachine${metric}Alarm`,
+          metric,
+          actions: [{ Ref: 'NotificationTopic' }],
+        });
+      }
+      expect(alarms).toContainEqual({
+        id: 'TriggerDeadLetterAlarm',
+        metric: 'ApproximateNumberOfMessagesVisible',
+        actions: [{ Ref: 'NotificationTopic' }],
+      });
+    });
+  });
 });

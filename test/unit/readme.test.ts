@@ -5,7 +5,10 @@ import { rolloutInputSchema } from '../../functions/commons/rollout-input.ts';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 const rows = new Map(
-  [...readme.matchAll(/^\| `(\w+)` \| [^|]+ \| ([^|]+) \|/gm)].map((match) => [match[1], match[2]?.trim() ?? '']),
+  [...readme.matchAll(/^\| `(\w+)` \| [^|]+ \| ([^|]+) \|/gm)].map((match) => [
+    match[1],
+    match[2]?.trim() ?? '',
+  ]),
 );
 const defaults = rolloutInputSchema.parse({ clusterName: 'c', nodeGroupName: 'g', amiId: 'ami-01234567' });
 

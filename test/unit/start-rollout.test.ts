@@ -35,6 +35,7 @@ vi.hoisted(() => {
 
 import { logger } from '../../functions/commons/powertools.ts';
 import { rolloutInputSchema } from '../../functions/commons/rollout-input.ts';
+import { managedNodeGroupsNotRolled } from '../../functions/domain/targets.ts';
 import { handler, makeHandler, type StartRolloutSummary } from '../../functions/start-rollout.ts';
 
 const fixturesDir = new URL('../../../shared/fixtures/', import.meta.url);
@@ -181,7 +182,12 @@ const enrolled = { 'eks-windows-patcher/enabled': 'true' };
 const followsImage = { ...enrolled, 'eks-windows-patcher/image-name': imageName };
 const ownedByProd = { 'kubernetes.io/cluster/prod': 'owned' };
 
-/** A managed and a self-managed group follow the image; others show what is left alone. */
+const managedSkipReason = `Managed node group: ${managedNodeGroupsNotRolled}`;
+
+/**
+ * Two self-managed groups follow the image; others show what is left alone, among them an enrolled
+ * managed node group (EKS rolls those itself: skipped with the reason, never started).
+ */
 const mixedWorld: World = {
   managed: [
     {
@@ -195,6 +201,10 @@ const mixedWorld: World = {
     {
       name: 'prod-win-2022-asg',
       tags: { ...ownedByProd, ...followsImage, 'eks-windows-patcher/drain-timeout-seconds': '1800' },
+    },
+    {
+      name: 'prod-win-2022-b-asg',
+      tags: { ...ownedByProd, ...followsImage, 'eks-windows-patcher/max-unavailable': '2' },
     },
     {
       name: 'prod-win-2019-asg',
@@ -218,10 +228,10 @@ const mixedWorldExecutions = [
   },
   {
     stateMachineArn,
-    name: 'win-managed-ami-0ccc0000000000003-b1542feda40872ed',
+    name: 'prod-win-2022-b-asg-ami-0ccc0000000000003-964262990bf3f6fe',
     input: {
       clusterName: 'prod',
-      nodeGroupName: 'win-managed',
+      nodeGroupName: 'prod-win-2022-b-asg',
       amiId: amiOfThisAccountAndRegion,
       maxUnavailable: 2,
     },
@@ -279,6 +289,7 @@ describe('start-rollout on an AVAILABLE image', () => {
       })),
       duplicates: [],
       skipped: [
+        { clusterName: 'prod', nodeGroupName: 'win-managed', reason: managedSkipReason },
         {
           clusterName: 'prod',
           nodeGroupName: 'prod-win-2019-asg',
@@ -287,6 +298,32 @@ describe('start-rollout on an AVAILABLE image', () => {
       ],
     });
     expect(publishedNotifications()).toEqual([]);
+  });
+
+  it('never starts an execution for an enrolled managed node group, and says why', async () => {
+    givenWorld({
+      managed: [{ cluster: 'prod', name: 'win-managed', tags: followsImage }],
+      autoScalingGroups: [
+        {
+          name: 'eks-win-managed-0a1b2c3d',
+          tags: { ...ownedByProd, ...followsImage, 'eks:nodegroup-name': 'win-managed' },
+        },
+      ],
+    });
+    const summary = await startRollout(availableEvent);
+
+    expect(startedExecutions()).toEqual([]);
+    expect(summary.reason).toBe(
+      `No node group rolls to image ${imageName} (${amiOfThisAccountAndRegion}): 2 skipped, each with its reason.`,
+    );
+    expect(summary.skipped).toEqual([
+      {
+        clusterName: 'prod',
+        nodeGroupName: 'eks-win-managed-0a1b2c3d',
+        reason: `Auto Scaling group of the EKS managed node group win-managed: ${managedNodeGroupsNotRolled}`,
+      },
+      { clusterName: 'prod', nodeGroupName: 'win-managed', reason: managedSkipReason },
+    ]);
   });
 
   it('starts nothing new when the same event is delivered again, and counts duplicates', async () => {
@@ -316,7 +353,7 @@ describe('start-rollout on an AVAILABLE image', () => {
     expect(summary.started.map((started) => started.nodeGroupName)).toEqual(['prod-win-2022-asg']);
     expect(summary.duplicates).toEqual([
       expect.objectContaining({
-        nodeGroupName: 'win-managed',
+        nodeGroupName: 'prod-win-2022-b-asg',
         executionName: mixedWorldExecutions[1]?.name,
         reason: expect.stringMatching(/^Execution name already used/),
       }),
@@ -380,11 +417,10 @@ describe('start-rollout on an AVAILABLE image', () => {
 
   it('skips a target with a bad tag value and says which tag', async () => {
     givenWorld({
-      managed: [
+      autoScalingGroups: [
         {
-          cluster: 'prod',
           name: 'win',
-          tags: { ...followsImage, 'eks-windows-patcher/max-unavailable': 'all' },
+          tags: { ...ownedByProd, ...followsImage, 'eks-windows-patcher/max-unavailable': 'all' },
         },
       ],
     });
@@ -424,8 +460,8 @@ describe('start-rollout on an AVAILABLE image', () => {
 
     expect(startedExecutions().map(({ input }) => `${input.clusterName}/${input.nodeGroupName}`)).toEqual([
       'prod/prod-win-2022-asg',
+      'prod/prod-win-2022-b-asg',
       'staging/staging-win-asg',
-      'staging/win',
     ]);
   });
 
@@ -545,15 +581,12 @@ describe('start-rollout in the scheduled SSM mode', () => {
     '/aws/service/ami-windows-latest/Windows_Server-2019-English-Full-EKS_Optimized-1.30/image_id';
   const ssmWorld: World = {
     clusters: { prod: '1.31', staging: '1.30' },
-    managed: [
-      {
-        cluster: 'prod',
-        name: 'win-core',
-        tags: { ...enrolled, 'eks-windows-patcher/ssm-variant': '2022-Core' },
-      },
-      { cluster: 'prod', name: 'win-piped', tags: followsImage },
-    ],
     autoScalingGroups: [
+      {
+        name: 'prod-win-core',
+        tags: { ...ownedByProd, ...enrolled, 'eks-windows-patcher/ssm-variant': '2022-Core' },
+      },
+      { name: 'prod-win-piped', tags: { ...ownedByProd, ...followsImage } },
       {
         name: 'staging-win-full',
         tags: {
@@ -580,8 +613,8 @@ describe('start-rollout in the scheduled SSM mode', () => {
     expect(startedExecutions()).toEqual([
       {
         stateMachineArn,
-        name: 'win-core-ami-0eee0000000000131-76c26b29645a31bf',
-        input: { clusterName: 'prod', nodeGroupName: 'win-core', amiId: 'ami-0eee0000000000131' },
+        name: 'prod-win-core-ami-0eee0000000000131-017025e31c2bb964',
+        input: { clusterName: 'prod', nodeGroupName: 'prod-win-core', amiId: 'ami-0eee0000000000131' },
       },
       {
         stateMachineArn,
@@ -597,7 +630,7 @@ describe('start-rollout in the scheduled SSM mode', () => {
     expect(summary.skipped).toEqual([
       {
         clusterName: 'prod',
-        nodeGroupName: 'win-piped',
+        nodeGroupName: 'prod-win-piped',
         reason: `Follows image ${imageName}, not the EKS-optimized AMI.`,
       },
     ]);
@@ -608,7 +641,7 @@ describe('start-rollout in the scheduled SSM mode', () => {
     givenWorld({ ...ssmWorld, ssmParameters: { [core2022For131]: 'ami-0eee0000000000131' } });
     const summary = await startRollout({ mode: 'ssm-latest' }, ['prod', 'staging']);
 
-    expect(startedExecutions().map(({ input }) => input.nodeGroupName)).toEqual(['win-core']);
+    expect(startedExecutions().map(({ input }) => input.nodeGroupName)).toEqual(['prod-win-core']);
     expect(summary.skipped).toContainEqual({
       clusterName: 'staging',
       nodeGroupName: 'staging-win-full',

@@ -8,6 +8,7 @@ import {
   executionName,
   imageFailedAnnouncement,
   imageLabel,
+  managedNodeGroupsNotRolled,
   type NodeGroupCandidate,
   noAmiAnnouncement,
   parseClusterNames,
@@ -114,7 +115,7 @@ const candidate = (
   tags: Record<string, string>,
   overrides: Partial<NodeGroupCandidate> = {},
 ): NodeGroupCandidate => ({
-  kind: 'managed',
+  kind: 'self-managed',
   clusterName: 'prod',
   nodeGroupName: 'win',
   tags: { [targetTags.enabled]: 'true', ...tags },
@@ -127,7 +128,7 @@ const skippedBecause = (reason: string): CandidateVerdict => ({
 });
 
 describe('classifyCandidate', () => {
-  const base = { kind: 'managed', clusterName: 'prod', nodeGroupName: 'win' } as const;
+  const base = { kind: 'self-managed', clusterName: 'prod', nodeGroupName: 'win' } as const;
   it.each<[string, Record<string, string>, CandidateVerdict]>([
     ['no enabled tag', { [targetTags.enabled]: '' }, { verdict: 'not-enrolled' }],
     ['enabled=false', { [targetTags.enabled]: 'false' }, { verdict: 'not-enrolled' }],
@@ -194,6 +195,22 @@ describe('classifyCandidate', () => {
   ])('with %s', (_, tags, expected) => {
     expect(classifyCandidate(candidate(tags))).toEqual(expected);
   });
+
+  it.each<[string, Record<string, string>]>([
+    ['that follows an image', { [targetTags.imageName]: 'eks-windows-2022-core-1-31' }],
+    ['that follows an SSM variant', { [targetTags.ssmVariant]: '2022-Core' }],
+    ['with a bad tag value', { [targetTags.maxUnavailable]: '25%' }],
+  ])('skips an enrolled managed node group %s, saying EKS rolls it', (_, tags) => {
+    const verdict = classifyCandidate(candidate(tags, { kind: 'managed' }));
+    expect(verdict).toEqual(skippedBecause(`Managed node group: ${managedNodeGroupsNotRolled}`));
+    expect(managedNodeGroupsNotRolled).toContain('self-managed node groups (Auto Scaling groups) only');
+  });
+
+  it('leaves a managed node group that is not enrolled alone, without a reason', () => {
+    expect(classifyCandidate(candidate({ [targetTags.enabled]: 'false' }, { kind: 'managed' }))).toEqual({
+      verdict: 'not-enrolled',
+    });
+  });
 });
 
 describe('selfManagedCandidates', () => {
@@ -230,6 +247,25 @@ describe('selfManagedCandidates', () => {
         { kind: 'self-managed', clusterName: 'prod', nodeGroupName: 'asg-1', tags },
       ]);
     }
+  });
+
+  it('says why the Auto Scaling group of a managed node group is not rolled', () => {
+    const { skipped } = selfManagedCandidates(
+      [
+        {
+          autoScalingGroupName: 'eks-managed-win-1234',
+          tags: { ...enrolled, 'kubernetes.io/cluster/prod': 'owned', 'eks:nodegroup-name': 'managed-win' },
+        },
+      ],
+      ['prod'],
+    );
+    expect(skipped).toEqual([
+      {
+        clusterName: 'prod',
+        nodeGroupName: 'eks-managed-win-1234',
+        reason: `Auto Scaling group of the EKS managed node group managed-win: ${managedNodeGroupsNotRolled}`,
+      },
+    ]);
   });
 });
 
@@ -270,7 +306,7 @@ describe('executionName', () => {
 });
 
 const target = (overrides: Partial<Target>): Target => ({
-  kind: 'managed',
+  kind: 'self-managed',
   clusterName: 'prod',
   nodeGroupName: 'win',
   knobs: {},
