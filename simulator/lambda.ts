@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Context } from 'aws-lambda';
 import type { Dependencies } from '../functions/commons/dependencies.ts';
-import { localFunctionArn } from './definition.ts';
+import { lambdaContext } from './lambda-context.ts';
 import type { World } from './world.ts';
 
 export type LambdaFunction = (event: unknown, context: Context) => Promise<unknown>;
@@ -64,24 +64,6 @@ function summarize(result: unknown): string {
       return [];
     })
     .join(' ');
-}
-
-function lambdaContext(functionKey: string, requestId: string): Context {
-  const functionName = `eks-windows-patcher-${functionKey}`;
-  return {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: localFunctionArn(functionKey),
-    memoryLimitInMB: '1024',
-    awsRequestId: requestId,
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: `2026/11/12/[$LATEST]${requestId.replaceAll('-', '')}`,
-    getRemainingTimeInMillis: () => 60_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
 }
 
 export interface Invocation {

@@ -1,7 +1,7 @@
 import { makeHandler as planHandler } from '../../functions/plan.ts';
 import { makeHandler as verifyAmiHandler } from '../../functions/verify-ami.ts';
+import { lambdaContext } from '../../simulator/lambda-context.ts';
 import { formatPlan } from '../format.ts';
-import { localContext } from '../lambda-context.ts';
 import {
   type Command,
   checkInput,
@@ -27,8 +27,8 @@ export const plan: Command = {
     const input = checkInput({ ...inputFromFlags(values), dryRun: true });
     const clients = runtime.aws(stringOption(values, 'region'));
     const deps = { ...clients, kubernetes: runtime.kubernetes(clients.eks) };
-    const verified = await verifyAmiHandler(deps)({ input }, localContext);
-    const result = await planHandler(deps)({ input, verified }, localContext);
+    const verified = await verifyAmiHandler(deps)({ input }, lambdaContext('cli'));
+    const result = await planHandler(deps)({ input, verified }, lambdaContext('cli'));
     runtime.stdout.write(
       values.json
         ? `${JSON.stringify({ input, verified, plan: result }, null, 2)}\n`

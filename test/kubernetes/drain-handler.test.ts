@@ -2,7 +2,10 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import type { DrainState } from '../../functions/commons/state.ts';
 import { makeHandler } from '../../functions/drain.ts';
-import { lambdaContext } from '../support/lambda.ts';
+import { lambdaContext as contextOf } from '../../simulator/lambda-context.ts';
+
+const lambdaContext = contextOf('test');
+
 import { pod } from '../support/objects.ts';
 import { FakeCluster, fixtures } from './fake-backend.ts';
 

@@ -22,7 +22,10 @@ import { makeHandler as prepareLaunchTemplate } from '../../functions/prepare-la
 import { makeHandler as surge } from '../../functions/surge.ts';
 import { makeHandler as terminate } from '../../functions/terminate.ts';
 import { makeHandler as validateInput } from '../../functions/validate-input.ts';
-import { lambdaContext } from '../support/lambda.ts';
+import { lambdaContext as contextOf } from '../../simulator/lambda-context.ts';
+
+const lambdaContext = contextOf('test');
+
 import { node } from '../support/objects.ts';
 
 const ec2 = mockClient(EC2Client);

@@ -20,9 +20,9 @@ import {
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
-import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { lambdaContext } from '../../simulator/lambda-context.ts';
 
 vi.hoisted(() => {
   // The module builds its production handler at import: configuration it reads at cold start.
@@ -52,20 +52,7 @@ const imageName = 'eks-windows-2022-core-1-31';
 const amiOfThisAccountAndRegion = 'ami-0ccc0000000000003';
 const now = Date.parse('2026-11-12T19:02:15Z');
 
-const context: Context = {
-  callbackWaitsForEmptyEventLoop: false,
-  functionName: 'start-rollout',
-  functionVersion: '$LATEST',
-  invokedFunctionArn: 'arn:aws:lambda:us-east-1:111122223333:function:start-rollout',
-  memoryLimitInMB: '256',
-  awsRequestId: 'request-1',
-  logGroupName: '/aws/lambda/start-rollout',
-  logStreamName: 'stream',
-  getRemainingTimeInMillis: () => 30_000,
-  done: () => undefined,
-  fail: () => undefined,
-  succeed: () => undefined,
-};
+const context = lambdaContext('startRollout');
 
 interface ManagedGroup {
   cluster: string;
