@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { describeGroup, recentActivities } from './adapters/autoscaling.ts';
 import { describeInstances } from './adapters/ec2.ts';
 import { autoScalingClient, ec2Client } from './commons/clients.ts';
@@ -21,14 +21,22 @@ const event = z.object({
   input: rolloutInputSchema,
   group: rolloutGroupSchema,
   batch: batchSchema,
-  wait: waitSchema,
+  /** null when the previous batch's cordon launched these replacements: the wait begins now. */
+  wait: waitSchema.nullable(),
 });
 
 type Deps = Pick<Dependencies, 'ec2' | 'autoScaling' | 'kubernetes' | 'now'>;
 
 /** Are there enough Ready Windows replacements on the target AMI? Fails at the deadline. */
 export const makeHandler = (deps: Deps) =>
-  lambdaHandler(event, async ({ input, group, batch, wait }): Promise<WaitState> => {
+  lambdaHandler(event, async ({ input, group, batch, wait: previous }): Promise<WaitState> => {
+    const now = deps.now();
+    const wait = previous ?? {
+      done: false,
+      seconds: 1,
+      deadline: now + input.readyTimeoutSeconds * 1000,
+      since: now,
+    };
     const current = await describeGroup(deps.autoScaling, group.asgName);
     if (!current)
       throw new NodeGroupNotFound(`Auto Scaling group ${group.asgName} disappeared during the rollout.`);
@@ -52,7 +60,6 @@ export const makeHandler = (deps: Deps) =>
     const ready = replacements.filter((r) => r.problem === undefined);
     if (ready.length >= batch.readyTarget) return { ...wait, done: true };
 
-    const now = deps.now();
     const pending = replacements.filter((r) => r.problem !== undefined);
     const failure = launchFailure(await recentActivities(deps.autoScaling, group.asgName), wait.since);
     if (failure && ready.length + pending.length < batch.readyTarget) {
@@ -78,6 +85,7 @@ export const makeHandler = (deps: Deps) =>
       now,
       pending.map((r) => r.launchTime),
       boot,
+      wait.since,
     );
     return {
       ...wait,

@@ -1,5 +1,5 @@
 import type { V1Pod } from '@kubernetes/client-node';
-import { z } from 'zod';
+import * as z from 'zod';
 import { deletePods, evictablePods, evictionRound, judgePods } from './adapters/kubernetes/drain-round.ts';
 import type { KubernetesPort } from './adapters/kubernetes/port.ts';
 import type { Dependencies } from './commons/dependencies.ts';
@@ -8,8 +8,7 @@ import { lambdaHandler } from './commons/handler.ts';
 import { kubernetesConnector } from './commons/kubernetes.ts';
 import { rolloutInputSchema } from './commons/rollout-input.ts';
 import { batchSchema, type DrainState, drainSchema } from './commons/state.ts';
-import { drainWaitSeconds, ownerBaselines, ownersNotYetReady } from './domain/drain.ts';
-import { isTerminating } from './domain/nodes.ts';
+import { drainForecast, drainWaitSeconds, ownerBaselines, ownersNotYetReady } from './domain/drain.ts';
 
 const event = z.object({ input: rolloutInputSchema, batch: batchSchema, drain: drainSchema.nullable() });
 
@@ -20,7 +19,8 @@ async function podsOfNamespaces(kubernetes: KubernetesPort, namespaces: Set<stri
 /**
  * One round of the drain: evict what may go (PDBs decide, through the Eviction API), and report
  * "done" once the batch holds no evictable pod and the evicted pods are Ready elsewhere. The state
- * machine waits between rounds; at the deadline the drain fails (or, with force, deletes).
+ * machine waits between rounds, as long as the pods show it will take; at the deadline the drain
+ * fails (or, with force, deletes).
  */
 export const makeHandler = (deps: Pick<Dependencies, 'kubernetes' | 'now'>) =>
   lambdaHandler(event, async ({ input, batch, drain }): Promise<DrainState> => {
@@ -28,12 +28,16 @@ export const makeHandler = (deps: Pick<Dependencies, 'kubernetes' | 'now'>) =>
     const now = deps.now();
     const nodeNames = batch.nodes.map((n) => n.nodeName).filter((name) => name !== '');
     const pods = evictablePods(await judgePods(kubernetes, nodeNames, input), nodeNames);
-    const namespaces = new Set(pods.map((pod) => pod.metadata?.namespace ?? ''));
+    const namespaces = new Set([
+      ...pods.map((pod) => pod.metadata?.namespace ?? ''),
+      ...(drain?.owners ?? []).map((owner) => owner.namespace),
+    ]);
+    const namespacePods = await podsOfNamespaces(kubernetes, namespaces);
     const state: DrainState = drain ?? {
       done: false,
       seconds: 1,
       deadline: now + input.drainTimeoutSeconds * 1000,
-      owners: ownerBaselines(pods, await podsOfNamespaces(kubernetes, namespaces)),
+      owners: ownerBaselines(pods, namespacePods),
       evicted: 0,
       forced: [],
       blockers: [],
@@ -49,23 +53,31 @@ export const makeHandler = (deps: Pick<Dependencies, 'kubernetes' | 'now'>) =>
       }
       forced.push(...(await deletePods(kubernetes, refused, input.gracePeriodSeconds)));
     }
-    const terminating = pods.filter(isTerminating);
     const next = { ...state, evicted: state.evicted + evicted.length, forced, blockers };
-    if (pods.length > 0) {
-      return { ...next, done: false, seconds: drainWaitSeconds(terminating, refused.length) };
-    }
-    const notReady = ownersNotYetReady(
-      state.owners,
-      await podsOfNamespaces(kubernetes, new Set(state.owners.map((o) => o.namespace))),
-    );
-    if (notReady.length === 0) return { ...next, done: true, seconds: 1 };
-    if (now >= state.deadline) {
+    const notReady = pods.length > 0 ? [] : ownersNotYetReady(state.owners, namespacePods);
+    if (pods.length === 0 && notReady.length === 0) return { ...next, done: true, seconds: 1 };
+    if (pods.length === 0 && now >= state.deadline) {
       throw new DrainTimeout(
         `Evicted pods of ${nodeNames.join(', ')} were not Ready elsewhere within ${input.drainTimeoutSeconds} s: ${notReady.join('; ')}. ` +
           'Check that the cluster has room for them (pending pods, image pulls), or raise drainTimeoutSeconds.',
       );
     }
-    return { ...next, done: false, blockers: notReady.map((owner) => `waiting for ${owner}`), seconds: 15 };
+    const forecast = drainForecast({
+      now,
+      batchPods: pods,
+      evicted: evicted.map((pod) => ({
+        pod,
+        graceSeconds: input.gracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30,
+      })),
+      refused,
+      namespacePods,
+      owners: state.owners,
+    });
+    const startedAt = state.deadline - input.drainTimeoutSeconds * 1000;
+    const seconds = drainWaitSeconds(forecast, now, (now - startedAt) / 1000);
+    return pods.length > 0
+      ? { ...next, done: false, seconds }
+      : { ...next, done: false, blockers: notReady.map((owner) => `waiting for ${owner}`), seconds };
   });
 
 export const handler = makeHandler({ kubernetes: kubernetesConnector(), now: Date.now });

@@ -1,14 +1,17 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { z } from 'zod';
+import * as z from 'zod';
 import { describeGroup, updateGroup } from './adapters/autoscaling.ts';
+import { startExecutions } from './adapters/executions.ts';
 import { publish } from './adapters/notifications.ts';
-import { autoScalingClient, snsClient } from './commons/clients.ts';
+import { stateMachineArnOf } from './adapters/running-rollouts.ts';
+import { autoScalingClient, sfnClient, snsClient } from './commons/clients.ts';
 import { requireEnv } from './commons/config.ts';
 import type { Dependencies } from './commons/dependencies.ts';
 import { lambdaHandler } from './commons/handler.ts';
 import { metrics } from './commons/powertools.ts';
 import { rolloutInputSchema } from './commons/rollout-input.ts';
 import { executionSchema, planSchema, rolloutGroupSchema } from './commons/state.ts';
+import { continuationName } from './domain/continuation.ts';
 import { consoleUrl, rolloutNotification } from './domain/notification.ts';
 
 const event = z.object({
@@ -29,11 +32,16 @@ export interface RolloutReport {
   batches: number;
   durationSeconds: number;
   warnings: string[];
+  /** The execution that replaces the rest of the group, when this one took only its first batches. */
+  continuedAs?: string;
 }
 
-/** Restores the group's max size, tells the operators, and returns the report. */
+/**
+ * Restores the group's max size, and either continues the rollout in a new execution of the same
+ * input (a large group: this execution's history is full) or tells the operators and returns the report.
+ */
 export const makeHandler = (
-  deps: Pick<Dependencies, 'autoScaling' | 'sns' | 'now' | 'notificationTopicArn'>,
+  deps: Pick<Dependencies, 'autoScaling' | 'sfn' | 'sns' | 'now' | 'notificationTopicArn'>,
 ) =>
   lambdaHandler(
     event,
@@ -43,6 +51,43 @@ export const makeHandler = (
         await updateGroup(deps.autoScaling, group.asgName, { maxSize: group.original.maxSize });
       }
       const durationSeconds = Math.round((deps.now() - Date.parse(execution.startTime)) / 1000);
+      const nodesReplaced = plan.batches.reduce((count, batch) => count + batch.nodes.length, 0);
+      const report: RolloutReport = {
+        status: 'SUCCEEDED',
+        clusterName: input.clusterName,
+        nodeGroupName: input.nodeGroupName,
+        amiId: input.amiId,
+        launchTemplate: {
+          id: group.launchTemplateId,
+          previousVersion: group.previousVersion,
+          version: group.targetVersion,
+        },
+        nodesReplaced,
+        nodesAlreadyOnTarget: plan.nodesOnTarget,
+        batches: plan.batches.length,
+        durationSeconds,
+        warnings: plan.warnings,
+      };
+      metrics.addMetric('NodesReplaced', MetricUnit.Count, nodesReplaced);
+      if (plan.continues) {
+        const executionName = continuationName(execution.name);
+        const { failed } = await startExecutions(
+          deps.sfn,
+          stateMachineArnOf(execution.id),
+          [
+            {
+              clusterName: input.clusterName,
+              nodeGroupName: input.nodeGroupName,
+              amiId: input.amiId,
+              executionName,
+              input: { ...input, continuedFrom: execution.name },
+            },
+          ],
+          deps.now,
+        );
+        if (failed[0]) throw failed[0].error;
+        return { ...report, continuedAs: executionName };
+      }
       await publish(
         deps.sns,
         deps.notificationTopicArn,
@@ -54,35 +99,20 @@ export const makeHandler = (
           executionName: execution.name,
           consoleUrl: consoleUrl(execution.id),
           durationSeconds,
-          nodesReplaced: plan.nodesToReplace,
+          nodesReplaced,
           nodesOnTarget: plan.nodesOnTarget,
           warnings: plan.warnings,
         }),
       );
-      metrics.addMetric('NodesReplaced', MetricUnit.Count, plan.nodesToReplace);
       metrics.addMetric('RolloutSeconds', MetricUnit.Seconds, durationSeconds);
-      return {
-        status: 'SUCCEEDED',
-        clusterName: input.clusterName,
-        nodeGroupName: input.nodeGroupName,
-        amiId: input.amiId,
-        launchTemplate: {
-          id: group.launchTemplateId,
-          previousVersion: group.previousVersion,
-          version: group.targetVersion,
-        },
-        nodesReplaced: plan.nodesToReplace,
-        nodesAlreadyOnTarget: plan.nodesOnTarget,
-        batches: plan.batches.length,
-        durationSeconds,
-        warnings: plan.warnings,
-      };
+      return report;
     },
     { emitsMetrics: true },
   );
 
 export const handler = makeHandler({
   autoScaling: autoScalingClient(),
+  sfn: sfnClient(),
   sns: snsClient(),
   now: Date.now,
   notificationTopicArn: requireEnv('NOTIFICATION_TOPIC_ARN'),

@@ -1,12 +1,12 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { z } from 'zod';
+import * as z from 'zod';
 import { publish } from './adapters/notifications.ts';
 import { snsClient } from './commons/clients.ts';
 import { requireEnv } from './commons/config.ts';
 import type { Dependencies } from './commons/dependencies.ts';
 import { lambdaHandler } from './commons/handler.ts';
 import { metrics } from './commons/powertools.ts';
-import { caughtError, consoleUrl, rolloutNotification } from './domain/notification.ts';
+import { caughtError, consoleUrl, executionError, rolloutNotification } from './domain/notification.ts';
 
 /** The state may be the raw console input (when it was refused), so every field is optional here. */
 const event = z.object({
@@ -24,7 +24,7 @@ export const makeHandler = (deps: Pick<Dependencies, 'sns' | 'now' | 'notificati
   lambdaHandler(
     event,
     async ({ state }) => {
-      const error = caughtError(state.error);
+      const error = executionError(caughtError(state.error));
       const fields = state.input ?? state;
       await publish(
         deps.sns,

@@ -1,5 +1,5 @@
 import type { V1Pod } from '@kubernetes/client-node';
-import { z } from 'zod';
+import * as z from 'zod';
 import { describeGroup } from './adapters/autoscaling.ts';
 import { describeInstances } from './adapters/ec2.ts';
 import type { KubernetesPort } from './adapters/kubernetes/port.ts';
@@ -12,6 +12,7 @@ import { rolloutInputSchema } from './commons/rollout-input.ts';
 import { type Plan, verifiedSchema } from './commons/state.ts';
 import { controllerOf, nodesByInstance, podKey } from './domain/nodes.ts';
 import {
+  batchesPerExecution,
   estimateSeconds,
   type GroupMember,
   orderForReplacement,
@@ -19,6 +20,7 @@ import {
   toBatches,
 } from './domain/plan.ts';
 import { preflight } from './domain/preflight.ts';
+import { defaultBootSeconds } from './domain/replacements.ts';
 
 const event = z.object({ input: rolloutInputSchema, verified: verifiedSchema });
 
@@ -27,9 +29,6 @@ type Deps = Pick<Dependencies, 'ec2' | 'autoScaling' | 'kubernetes'>;
 /** Lists kept in the state are capped: the state must stay small for a 1,000-node group. */
 const capped = (items: string[], limit = 50) =>
   items.length <= limit ? items : [...items.slice(0, limit), `… and ${items.length - limit} more`];
-
-/** Typical Windows node join time without Fast Launch; only the estimate uses it. */
-const windowsBootSeconds = 420;
 
 async function daemonSetLookup(kubernetes: KubernetesPort, pods: V1Pod[]): Promise<(pod: V1Pod) => boolean> {
   const keys = new Set(
@@ -71,18 +70,23 @@ export const makeHandler = (deps: Deps) =>
       nodeName: byInstance.get(instance.instanceId)?.metadata?.name,
     }));
     const { toReplace, onTarget } = selectNodes(members, input.amiId);
-    const batches = toBatches(orderForReplacement(toReplace), input.maxUnavailable, onTarget.length);
+    const ordered = orderForReplacement(toReplace);
+    const batches = toBatches(ordered, input.maxUnavailable, onTarget.length, batchesPerExecution(input));
+    const planned = batches.reduce((count, batch) => count + batch.nodes.length, 0);
     const replacedNodes = new Set(toReplace.flatMap((m) => m.nodeName ?? []));
     const podsToMove = allPods.filter((pod) => replacedNodes.has(pod.spec?.nodeName ?? ''));
     const checks = preflight(podsToMove, allPods, pdbs, input, await daemonSetLookup(kubernetes, podsToMove));
-    const surgeMax = verified.group.desired + input.maxUnavailable;
+    // While a batch drains, the next one's replacements boot: two batches of surge at most.
+    const surgeMax = verified.group.desired + Math.min(2 * input.maxUnavailable, toReplace.length);
     const warnings = [
       ...checks.warnings,
       ...(surgeMax > group.maxSize
         ? [`maxSize is raised from ${group.maxSize} to ${surgeMax} during the rollout`]
         : []),
     ];
-    if (checks.blockers.length > 0 && !input.force && !input.dryRun) {
+    // force lifts what PDBs refuse (deleted at the deadline), not pods the eviction rules refuse (emptyDir).
+    const refused = checks.blockedPods.length > 0 || (checks.blockers.length > 0 && !input.force);
+    if (refused && !input.dryRun) {
       throw new DrainBlocked(
         `The drain of node group ${input.nodeGroupName} would be blocked: ${capped(checks.blockers, 10).join('; ')}. ` +
           'Fix the workloads (add a controller, relax the PDB), or start again with force (pods are deleted and reported) ' +
@@ -94,12 +98,13 @@ export const makeHandler = (deps: Deps) =>
     const longestGrace = Math.max(30, ...moving.map((pod) => pod.spec?.terminationGracePeriodSeconds ?? 30));
     return {
       batches,
+      continues: planned < ordered.length,
       nodesToReplace: toReplace.length,
       nodesOnTarget: onTarget.length,
       blockers: capped(checks.blockers),
       warnings: capped(warnings),
-      estimatedSeconds: estimateSeconds(batches.length, {
-        bootSeconds: windowsBootSeconds,
+      estimatedSeconds: estimateSeconds(Math.ceil(toReplace.length / input.maxUnavailable), {
+        bootSeconds: defaultBootSeconds,
         drainSeconds: longestGrace + 120,
         terminateSeconds: 90,
       }),

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { describeGroup, updateGroup } from './adapters/autoscaling.ts';
 import { createLaunchTemplateVersion, describeLaunchTemplateVersions } from './adapters/ec2.ts';
 import { autoScalingClient, ec2Client } from './commons/clients.ts';

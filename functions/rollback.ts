@@ -1,5 +1,5 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { z } from 'zod';
+import * as z from 'zod';
 import { describeGroup, setDesiredCapacity, terminateInstance, updateGroup } from './adapters/autoscaling.ts';
 import { describeAmi, describeInstances, describeLaunchTemplateVersions } from './adapters/ec2.ts';
 import { publish } from './adapters/notifications.ts';
@@ -13,8 +13,8 @@ import { rolloutInputSchema } from './commons/rollout-input.ts';
 import { executionSchema, planSchema, rolloutGroupSchema, verifiedSchema } from './commons/state.ts';
 import { mirrorPodAnnotation } from './domain/eviction.ts';
 import { controllerOf, cordonedByAnnotation, isTerminating, nodesByInstance } from './domain/nodes.ts';
-import { caughtError, consoleUrl, rolloutNotification } from './domain/notification.ts';
-import { rollbackActions } from './domain/rollback.ts';
+import { caughtError, consoleUrl, executionError, rolloutNotification } from './domain/notification.ts';
+import { ourCordons, rollbackActions } from './domain/rollback.ts';
 
 const event = z.object({
   state: z.object({
@@ -45,7 +45,7 @@ export const makeHandler = (deps: Deps) =>
     event,
     async ({ state }): Promise<Failure> => {
       const { input, execution, verified, group, plan } = state;
-      const error = caughtError(state.error);
+      const error = executionError(caughtError(state.error));
       const asgName = verified.group.asgName;
       const actions: string[] = [];
       const current = await describeGroup(deps.autoScaling, asgName);
@@ -53,12 +53,24 @@ export const makeHandler = (deps: Deps) =>
         .filter((i) => !/^Terminat/.test(i.lifecycleState))
         .map((i) => i.instanceId);
       const kubernetes = await deps.kubernetes(input.clusterName);
-      const [instances, nodes, pods] = await Promise.all([
+      const [instances, nodes] = await Promise.all([
         describeInstances(deps.ec2, live),
         kubernetes.listNodes(),
-        kubernetes.listPods(undefined),
       ]);
       const byInstance = nodesByInstance(nodes);
+      // Uncordon first: it needs only the nodes, and matters most if a later call keeps failing.
+      const cordoned = ourCordons(
+        instances.map((i) => byInstance.get(i.instanceId)),
+        execution.name,
+      );
+      for (const name of cordoned) {
+        await kubernetes.patchNode(name, {
+          unschedulable: false,
+          annotations: { [cordonedByAnnotation]: null },
+        });
+        actions.push(`uncordoned ${name}`);
+      }
+      const pods = await kubernetes.listPods(undefined);
       const workloadPods = new Map<string, number>();
       for (const pod of pods) {
         const skipped =
@@ -67,21 +79,15 @@ export const makeHandler = (deps: Deps) =>
         if (skipped || isTerminating(pod) || !pod.spec?.nodeName) continue;
         workloadPods.set(pod.spec.nodeName, (workloadPods.get(pod.spec.nodeName) ?? 0) + 1);
       }
-      const { uncordon, removeSurge } = rollbackActions(
+      const { removeSurge } = rollbackActions(
         instances.map((i) => {
           const node = byInstance.get(i.instanceId);
           return { ...i, node, workloadPods: workloadPods.get(node?.metadata?.name ?? '') ?? 0 };
         }),
         { name: execution.name, startTime: Date.parse(execution.startTime) },
         input.amiId,
+        live.length - (group?.original.desired ?? verified.group.desired),
       );
-      for (const name of uncordon) {
-        await kubernetes.patchNode(name, {
-          unschedulable: false,
-          annotations: { [cordonedByAnnotation]: null },
-        });
-        actions.push(`uncordoned ${name}`);
-      }
       let desired = current?.desired ?? 0;
       let running = live.length;
       for (const instanceId of removeSurge) {
@@ -117,6 +123,11 @@ export const makeHandler = (deps: Deps) =>
       if (current && current.maxSize > originalMax && desired <= originalMax) {
         await updateGroup(deps.autoScaling, asgName, { maxSize: originalMax });
         actions.push(`max size back to ${originalMax}`);
+      } else if (current && current.maxSize > originalMax) {
+        actions.push(
+          `max size left at ${current.maxSize} (was ${originalMax}) and desired at ${desired}: replacements hold pods moved off the failed batch; ` +
+            'lower both once those pods can move back (a re-run keeps this size)',
+        );
       }
       await publish(
         deps.sns,

@@ -1,5 +1,5 @@
-import { z } from 'zod';
-import { describeGroup, setDesiredCapacity, updateGroup } from './adapters/autoscaling.ts';
+import * as z from 'zod';
+import { describeGroup, raiseDesiredCapacity } from './adapters/autoscaling.ts';
 import { autoScalingClient } from './commons/clients.ts';
 import type { Dependencies } from './commons/dependencies.ts';
 import { NodeGroupNotFound } from './commons/errors.ts';
@@ -13,20 +13,16 @@ const event = z.object({ input: rolloutInputSchema, group: rolloutGroupSchema, b
 const firstCheckSeconds = 60;
 
 /**
- * Replacements first: desired becomes the group's original size plus this batch (absolute, so a retry
- * does not surge twice), and max grows with it when needed.
+ * Replacements first: desired becomes at least the group's original size plus this batch (absolute,
+ * so a retry does not surge twice), and max grows with it when needed. Only the first batch of an
+ * execution comes here: each cordon launches the next batch's replacements.
  */
 export const makeHandler = (deps: Pick<Dependencies, 'autoScaling' | 'now'>) =>
   lambdaHandler(event, async ({ input, group, batch }): Promise<WaitState> => {
     const current = await describeGroup(deps.autoScaling, group.asgName);
     if (!current)
       throw new NodeGroupNotFound(`Auto Scaling group ${group.asgName} disappeared during the rollout.`);
-    const desired = group.original.desired + batch.nodes.length;
-    if (current.maxSize < desired) {
-      await updateGroup(deps.autoScaling, group.asgName, { maxSize: desired, desired });
-    } else if (current.desired !== desired) {
-      await setDesiredCapacity(deps.autoScaling, group.asgName, desired);
-    }
+    await raiseDesiredCapacity(deps.autoScaling, current, group.original.desired + batch.nodes.length);
     const now = deps.now();
     return {
       done: false,

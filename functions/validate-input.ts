@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { lambdaHandler, parseOrThrow } from './commons/handler.ts';
 import { type RolloutInput, rolloutInputSchema } from './commons/rollout-input.ts';
 import type { Execution } from './commons/state.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { imageBuilderFacts } from './adapters/ami-origin.ts';
 import { describeAmi, describeInstances } from './adapters/ec2.ts';
 import { clusterVersion, resolveNodeGroup } from './adapters/node-group.ts';

@@ -33,10 +33,36 @@ function collectTasks(
   }
 }
 
-/** The rollout state machine with local Lambda ARNs, and its Task states by name. */
-export function rolloutDefinition(): { definition: StateMachineDefinition; tasks: Map<string, TaskState> } {
+/** The top-level Map states' `ItemsPath` (`$.plan.batches`), by state name. */
+function collectItemsPaths(states: StateMachineDefinition['States']): Map<string, string> {
+  return new Map(
+    Object.entries(states).flatMap(([name, state]) =>
+      state.Type === 'Map' && state.ItemsPath !== undefined ? [[name, state.ItemsPath] as const] : [],
+    ),
+  );
+}
+
+/** The rollout state machine with local Lambda ARNs, its Task states and its Maps' ItemsPath, by name. */
+export function rolloutDefinition(): {
+  definition: StateMachineDefinition;
+  tasks: Map<string, TaskState>;
+  itemsPaths: Map<string, string>;
+} {
   const definition = definitions.loadDefinition(definitions.localFunctionArn);
   const tasks = new Map<string, TaskState>();
   collectTasks(definition.States, undefined, tasks);
-  return { definition, tasks };
+  return { definition, tasks, itemsPaths: collectItemsPaths(definition.States) };
+}
+
+/** The value at a simple JSONPath (`$.plan.batches`) of a state's input. */
+export function valueAtPath(input: unknown, path: string): unknown {
+  return path
+    .replace(/^\$\.?/, '')
+    .split('.')
+    .filter((key) => key !== '')
+    .reduce<unknown>(
+      (value, key) =>
+        value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined,
+      input,
+    );
 }

@@ -4,7 +4,8 @@ import {
   ExecutionTimeoutError,
   type StateMachine,
 } from 'aws-local-stepfunctions';
-import type { TaskState } from './definition.ts';
+import { type TaskState, valueAtPath } from './definition.ts';
+import { type ExecutionStats, historyEventsOf, payloadBytesOf } from './history.ts';
 import type { LambdaRuntime } from './lambda.ts';
 import {
   type ExecutionOutcome,
@@ -41,32 +42,49 @@ function outcomeOf(error: unknown): ExecutionOutcome {
 
 /**
  * Runs executions of the rollout state machine on aws-local-stepfunctions, every Task on the
- * Lambda runtime, and records what a person follows in the timeline. Counts state transitions.
+ * Lambda runtime, and records what a person follows in the timeline. Counts state transitions, and
+ * tells the faults when a batch (a Map iteration) starts and when a step has returned.
  */
 export function executionRunner(
   world: World,
   machine: StateMachine,
-  tasks: Map<string, TaskState>,
+  definition: { tasks: Map<string, TaskState>; itemsPaths: Map<string, string> },
   lambda: LambdaRuntime,
-): { run: ExecutionRunner; stateTransitions: () => number } {
+  /** Milliseconds each Wait state lasts instead of its own, by state name (the bench's zero-latency runs). */
+  waitTimeOverrides: Record<string, number> = {},
+): { run: ExecutionRunner; stateTransitions: () => number; stats: () => ExecutionStats[] } {
+  const { tasks, itemsPaths } = definition;
   let stateTransitions = 0;
+  const stats: ExecutionStats[] = [];
   const run: ExecutionRunner = (execution) => {
+    const usage: ExecutionStats = {
+      name: execution.name,
+      historyEvents: 0,
+      stateTransitions: 0,
+      maxPayloadBytes: 0,
+    };
+    stats.push(usage);
     world.registerExecutionInput(execution.input);
     world.timeline.record('ExecutionStarted', { execution: execution.name, input: execution.input });
-    // Step Functions stops a Map when an iteration fails; aws-local-stepfunctions 3 still starts the
-    // iterations it had queued, so their Tasks are refused here.
+    // Step Functions stops a Map when an iteration fails, and everything when the execution is
+    // stopped; aws-local-stepfunctions 3 still starts the iterations it had queued, so their Tasks
+    // are refused here.
     const failedMaps = new Set<string>();
+    let stopped = false;
+    const batchCounts = new Map<string, number>();
     const localHandlers = Object.fromEntries(
       [...tasks].map(([stateName, { functionKey, enclosingMap }]) => [
         stateName,
         (input: JSONValue) =>
-          lambda.invoke({ functionKey, stateName, executionName: execution.name }, input, () =>
-            enclosingMap === undefined ? true : !failedMaps.has(enclosingMap),
+          lambda.invoke(
+            { functionKey, stateName, executionName: execution.name },
+            input,
+            () => !stopped && (enclosingMap === undefined || !failedMaps.has(enclosingMap)),
           ) as Promise<JSONValue>,
       ]),
     );
     const started = machine.run(execution.input as JSONValue, {
-      overrides: { taskResourceLocalHandlers: localHandlers },
+      overrides: { taskResourceLocalHandlers: localHandlers, waitTimeOverrides },
       context: {
         Execution: {
           Id: execution.arn,
@@ -79,7 +97,17 @@ export function executionRunner(
     });
     void (async () => {
       for await (const event of started.eventLogs) {
+        usage.historyEvents += historyEventsOf(event);
+        usage.maxPayloadBytes = Math.max(usage.maxPayloadBytes, payloadBytesOf(event));
         if (event.type === 'MapIterationFailed') failedMaps.add(event.parentState.name);
+        if (event.type === 'MapIterationStarted') {
+          const count = batchCounts.get(event.parentState.name) ?? 0;
+          world.faults.batchStarted(execution.name, event.index, count);
+        }
+        if (event.type === 'StateExited' && event.state.type === 'Task') {
+          const step = tasks.get(event.state.name)?.functionKey ?? '';
+          if (world.faults.stopsAfterStep(step)) world.stopExecution?.(execution.name);
+        }
         if (event.type === 'StateRetried') {
           world.timeline.record('StateRetried', {
             execution: execution.name,
@@ -89,7 +117,12 @@ export function executionRunner(
         }
         if (event.type !== 'StateEntered') continue;
         stateTransitions++;
-        if (event.state.type === 'Map') failedMaps.delete(event.state.name);
+        usage.stateTransitions++;
+        if (event.state.type === 'Map') {
+          failedMaps.delete(event.state.name);
+          const items = valueAtPath(event.state.input, itemsPaths.get(event.state.name) ?? '');
+          batchCounts.set(event.state.name, Array.isArray(items) ? items.length : 0);
+        }
         if (event.state.type === 'Task')
           world.timeline.record('StateEntered', { execution: execution.name, state: event.state.name });
         if (event.state.name === 'Rollback')
@@ -108,7 +141,11 @@ export function executionRunner(
         });
         return result;
       });
-    return { outcome, abort: started.abort };
+    const abort = () => {
+      stopped = true;
+      started.abort();
+    };
+    return { outcome, abort };
   };
-  return { run, stateTransitions: () => stateTransitions };
+  return { run, stateTransitions: () => stateTransitions, stats: () => stats };
 }

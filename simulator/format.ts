@@ -76,6 +76,10 @@ export function summary(report: SimulationReport): string {
     `Duration:    ${stamp(report.simulatedSeconds).slice(2, -1)} simulated (${report.simulatedSeconds} s), ${report.stateTransitions} state transitions, ${report.lambdaInvocations} Lambda invocations`,
     `Nodes:       ${count('InstanceLaunched')} launched, ${count('InstanceTerminated')} terminated`,
     `Invariants:  ${broken.length === 0 ? 'all kept' : broken.map(([name, value]) => `${name}=${value}`).join(', ')}`,
+    ...(report.executions ?? []).map(
+      (execution, index) =>
+        `${index === 0 ? 'Executions: ' : '            '} ${execution.name} ${execution.status}${execution.error && execution.status === 'FAILED' ? ` (${execution.error.name})` : ''}`,
+    ),
   ];
   return lines.join('\n');
 }

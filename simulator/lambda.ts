@@ -112,7 +112,7 @@ export class LambdaRuntime {
     if (!stillWanted()) {
       throw terminalError(
         'States.Runtime',
-        `${stateName} was not started: its Map state had already failed.`,
+        `${stateName} was not started: its execution was stopped, or its Map state had already failed.`,
       );
     }
     this.invocations[functionKey] = (this.invocations[functionKey] ?? 0) + 1;

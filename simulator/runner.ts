@@ -3,12 +3,13 @@ import './handler-environment.ts';
 import { setTimeout as realDelay } from 'node:timers/promises';
 import { DescribeClusterCommand } from '@aws-sdk/client-eks';
 import FakeTimers from '@sinonjs/fake-timers';
-import { StateMachine } from 'aws-local-stepfunctions';
+import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { kubeconfigConnector } from '../functions/adapters/kubernetes/connect.ts';
 import { simulatedAwsClients, unmodelledApis } from './aws.ts';
 import { rolloutDefinition } from './definition.ts';
 import { executionRunner } from './execution.ts';
 import { notificationTopicArn } from './handler-environment.ts';
+import type { ExecutionStats } from './history.ts';
 import { startKubernetesTestServer } from './k8s-http-server.ts';
 import { SimulatedKubernetes } from './kubernetes.ts';
 import {
@@ -20,7 +21,13 @@ import {
   type MakeHandler,
   type SimulatedDependencies,
 } from './lambda.ts';
-import { type ExecutionStatus, jsonPath, type Scenario, ScenarioError } from './scenario.ts';
+import {
+  type ExecutionStatus,
+  jsonPath,
+  type MoreExecutionSpec,
+  type Scenario,
+  ScenarioError,
+} from './scenario.ts';
 import { type ExecutionRecord, StepFunctions, stateMachineArn } from './stepfunctions.ts';
 import { schedulerOf, simulationStart } from './world/clock.ts';
 import type { ForcedDeletion, InvariantCounts } from './world/invariants.ts';
@@ -42,6 +49,13 @@ export interface SimulateOptions {
    * loopback API server backed by the world, instead of calling the world in-process.
    */
   k8sHttp?: boolean;
+  /** Sees the world once it is built, before any execution starts: for tests that inspect its state. */
+  onWorld?: (world: World) => void;
+  /**
+   * Every Wait state lasts this many seconds instead of its own (the bench's zero-latency runs poll
+   * each simulated second); set `timing.lambdaSeconds` to 0 with it.
+   */
+  waitSeconds?: number;
 }
 
 export interface ExecutionReport {
@@ -66,8 +80,10 @@ export interface SimulationReport {
   notifications: Notification[];
   /** The execution's output (or, for an event, what start-rollout returned). */
   output: unknown;
-  /** With an `event`: every execution start-rollout started. */
+  /** With an `event`, `moreExecutions` or a rollout continued in new executions: every execution, in the order they started. */
   executions?: ExecutionReport[];
+  /** What each execution used of Step Functions' limits (history events, payload). */
+  executionStats: ExecutionStats[];
   timeline: TimelineEvent[];
 }
 
@@ -80,7 +96,7 @@ const startRollout: Invocation = {
 
 /** Runs a scenario on virtual time with the real state machine and handlers; returns the report. */
 export async function simulate(scenario: Scenario, options: SimulateOptions = {}): Promise<SimulationReport> {
-  const { definition, tasks } = rolloutDefinition();
+  const { definition, tasks, itemsPaths } = rolloutDefinition();
   const functionKeys = new Set([...tasks.values()].map((task) => task.functionKey));
   if (scenario.execution.event !== undefined) functionKeys.add(startRolloutKey);
   const makeHandlers = new Map(
@@ -100,7 +116,15 @@ export async function simulate(scenario: Scenario, options: SimulateOptions = {}
   Math.random = () => random.next();
   const closers: (() => Promise<void>)[] = [];
   try {
-    return await run(scenario, options, { clock, machine, tasks, makeHandlers, closers });
+    return await run(scenario, options, {
+      clock,
+      definition,
+      machine,
+      tasks,
+      itemsPaths,
+      makeHandlers,
+      closers,
+    });
   } finally {
     for (const close of closers) await close();
     Math.random = realRandom;
@@ -110,8 +134,10 @@ export async function simulate(scenario: Scenario, options: SimulateOptions = {}
 
 interface Engine {
   clock: ReturnType<typeof FakeTimers.install>;
+  definition: StateMachineDefinition;
   machine: StateMachine;
   tasks: ReturnType<typeof rolloutDefinition>['tasks'];
+  itemsPaths: ReturnType<typeof rolloutDefinition>['itemsPaths'];
   makeHandlers: Map<string, MakeHandler>;
   /** Run when the simulation ends, however it ends. */
   closers: (() => Promise<void>)[];
@@ -120,11 +146,24 @@ interface Engine {
 async function run(scenario: Scenario, options: SimulateOptions, engine: Engine): Promise<SimulationReport> {
   const { clock } = engine;
   const world = new World(scenario, schedulerOf(clock));
+  options.onWorld?.(world);
   if (options.onEvent) world.timeline.subscribe(options.onEvent);
   const functions = new Map<string, ReturnType<MakeHandler>>();
   const lambda = new LambdaRuntime(world, functions, scenario.timing.lambdaSeconds);
-  const executions = executionRunner(world, engine.machine, engine.tasks, lambda);
+  const executions = executionRunner(
+    world,
+    engine.machine,
+    engine,
+    lambda,
+    options.waitSeconds === undefined ? {} : waitOverrides(engine.definition, options.waitSeconds),
+  );
   const stepFunctions = new StepFunctions(executions.run, world.ids, () => new Date(clock.now));
+  world.stopExecution = (executionName) => {
+    const execution = stepFunctions.executions.find((candidate) =>
+      executionName === undefined ? candidate.status === 'RUNNING' : candidate.name === executionName,
+    );
+    if (execution?.status === 'RUNNING') execution.stop(undefined, undefined);
+  };
   const clients = simulatedAwsClients(world, stepFunctions, notificationTopicArn);
   const kubernetes = new SimulatedKubernetes(world);
   const server = options.k8sHttp ? await startKubernetesTestServer(kubernetes) : undefined;
@@ -159,9 +198,12 @@ async function run(scenario: Scenario, options: SimulateOptions, engine: Engine)
   void entry.then(() => {
     entryDone = true;
   });
+  const firstEnded = entry.then(() => Promise.all(stepFunctions.executions.map((e) => e.finished)));
+  const more = startMoreExecutions(scenario.moreExecutions, world, stepFunctions, firstEnded);
+  const busy = () => !entryDone || stepFunctions.running() || more.pending();
 
   const stuckMilliseconds = (options.stuckHandlerSeconds ?? 5) * 1000;
-  while (!entryDone || stepFunctions.running()) {
+  while (busy()) {
     await new Promise((resolve) => setImmediate(resolve));
     const longest = lambda.longestRunning();
     if (longest !== undefined) {
@@ -172,13 +214,14 @@ async function run(scenario: Scenario, options: SimulateOptions, engine: Engine)
       }
       continue;
     }
-    if (entryDone && !stepFunctions.running()) break;
+    if (!busy()) break;
     if (clock.countTimers() === 0)
       throw new Error('The simulation is stuck: executions are running but nothing is scheduled.');
     await clock.nextAsync();
   }
   const endedAt = clock.now;
   await clock.tickAsync((options.settleSeconds ?? 3600) * 1000);
+  if (more.failure !== undefined) throw more.failure;
 
   if (world.simulatorGaps.length > 0) {
     throw new Error(
@@ -188,7 +231,11 @@ async function run(scenario: Scenario, options: SimulateOptions, engine: Engine)
   const executionReports = stepFunctions.executions.map(executionReport);
   return {
     scenario: scenario.description,
-    ...overallOutcome(scenario, await entry, executionReports),
+    ...overallOutcome(
+      scenario,
+      await entry,
+      executionReports.filter((execution) => !more.names.has(execution.name)),
+    ),
     simulatedSeconds: Math.round((endedAt - simulationStart) / 1000),
     stateTransitions: executions.stateTransitions(),
     lambdaInvocations: lambda.total(),
@@ -197,9 +244,50 @@ async function run(scenario: Scenario, options: SimulateOptions, engine: Engine)
     invariants: world.finalInvariants(),
     forcedDeletions: world.invariants.forcedDeletions,
     notifications: world.notifications,
-    ...(event === undefined ? {} : { executions: executionReports }),
+    ...(event === undefined && executionReports.length === 1 ? {} : { executions: executionReports }),
+    executionStats: executions.stats(),
     timeline: world.timeline.events,
   };
+}
+
+/**
+ * Starts `moreExecutions`, each relative to the one before it: `withPrevious` that many seconds after
+ * it started, `afterPrevious` that many seconds after it ended, once the faults are cleared.
+ */
+function startMoreExecutions(
+  specs: MoreExecutionSpec[],
+  world: World,
+  stepFunctions: StepFunctions,
+  firstEnded: Promise<unknown>,
+): { pending: () => boolean; names: Set<string>; failure: unknown } {
+  const names = new Set<string>();
+  const state = {
+    pending: () => names.size < specs.length && state.failure === undefined,
+    names,
+    failure: undefined as unknown,
+  };
+  const after = (seconds: number) =>
+    new Promise((resolve) => world.scheduler.after(seconds, () => resolve(undefined)));
+  let previous = Promise.resolve({ startedAt: world.scheduler.now(), ended: firstEnded });
+  for (const spec of specs) {
+    previous = previous.then(async ({ startedAt, ended }) => {
+      if (spec.start === 'afterPrevious') {
+        await ended;
+        world.faults.clear();
+        await after(spec.delaySeconds);
+      } else {
+        await after(Math.max(0, (startedAt - world.scheduler.now()) / 1000 + spec.delaySeconds));
+      }
+      const name = `console-${world.ids.uuid()}`;
+      const execution = stepFunctions.start(stateMachineArn, name, JSON.stringify(spec.input));
+      names.add(name);
+      return { startedAt: world.scheduler.now(), ended: execution.finished };
+    });
+  }
+  previous.catch((error: unknown) => {
+    state.failure = error;
+  });
+  return state;
 }
 
 type Settled = { ok: true; value: unknown } | { ok: false; error: unknown };
@@ -235,14 +323,42 @@ function executionReport(execution: ExecutionRecord): ExecutionReport {
 }
 
 /** The console execution's outcome; for an event, start-rollout's failure or the first execution that did not succeed. */
+/** The execution that `execution` continued in (its output's `continuedAs`), if any. */
+function continuation(
+  execution: ExecutionReport,
+  executions: ExecutionReport[],
+): ExecutionReport | undefined {
+  const output = execution.output as { continuedAs?: unknown } | null;
+  return typeof output?.continuedAs === 'string'
+    ? executions.find((candidate) => candidate.name === output.continuedAs)
+    : undefined;
+}
+
+/** Wait-time overrides (milliseconds) making every Wait state of the definition last `seconds`. */
+function waitOverrides(definition: StateMachineDefinition, seconds: number): Record<string, number> {
+  const overrides: Record<string, number> = {};
+  const visit = (states: StateMachineDefinition['States']) => {
+    for (const [name, state] of Object.entries(states)) {
+      if (state.Type === 'Wait') overrides[name] = seconds * 1000;
+      if (state.Type === 'Map') visit((state.ItemProcessor ?? state.Iterator)?.States ?? {});
+      if (state.Type === 'Parallel') for (const branch of state.Branches) visit(branch.States);
+    }
+  };
+  visit(definition.States);
+  return overrides;
+}
+
 function overallOutcome(
   scenario: Scenario,
   entry: Settled,
   executions: ExecutionReport[],
 ): Pick<SimulationReport, 'status' | 'error' | 'output'> {
   if (scenario.execution.event === undefined) {
-    const [execution] = executions;
+    let [execution] = executions;
     if (execution === undefined) throw new Error('The console execution was not started');
+    // A large group's rollout continues in new executions: the last one tells how it ended.
+    for (let next = continuation(execution, executions); next; next = continuation(next, executions))
+      execution = next;
     return { status: execution.status, error: execution.error, output: execution.output };
   }
   if (!entry.ok) {

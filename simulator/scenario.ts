@@ -98,14 +98,27 @@ const workloadSchema = z.discriminatedUnion('kind', [
   workloadBase.extend({ kind: z.literal('Pod'), replicas: z.int().min(1).default(1) }),
 ]);
 
+/** Steps that run once per batch, inside the Map: the ones a fault's `batch` can aim at. */
+const batchSteps = ['surge', 'checkReplacements', 'cordon', 'drain', 'terminate'] as const;
+
+/** Every Task's handler, in the order an execution meets them. */
 const handlerCrashSteps = [
+  'validateInput',
+  'acquireLock',
   'verifyAmi',
-  'prepareLaunchTemplate',
   'plan',
-  'cordon',
-  'drain',
-  'terminate',
+  'prepareLaunchTemplate',
+  ...batchSteps,
+  'finish',
+  'rollback',
+  'notifyRefusal',
 ] as const;
+
+/** Where in the rollout a fault is armed: when that batch starts (an index from 0, or first/middle/last). */
+const batchPoint = z.union([z.enum(['first', 'middle', 'last']), z.int().min(0)], {
+  error: 'expected "first", "middle", "last" or a batch index (0 is the first)',
+});
+export type BatchPoint = z.output<typeof batchPoint>;
 
 /** Kubernetes calls a throttle fault can refuse (`k8s:cordon` is the node patch, `k8s:listPods` any pod list). */
 const kubernetesThrottleApis = [
@@ -130,14 +143,33 @@ const throttledApi = z
     error: `expected one of the Kubernetes calls ${kubernetesThrottleApis.join(', ')}`,
   });
 
+const at = { batch: batchPoint.optional() };
 const faultSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('throttle'), api: throttledApi, times: z.int().min(1) }),
-  z.strictObject({ kind: z.literal('nodeNeverReady') }),
-  z.strictObject({ kind: z.literal('launchFailure'), times: z.int().min(1) }),
-  z.strictObject({ kind: z.literal('pdbNeverAllows'), workload: z.string() }),
-  z.strictObject({ kind: z.literal('handlerCrash'), step: z.enum(handlerCrashSteps) }),
-  z.strictObject({ kind: z.literal('amiDeregistered'), afterSeconds: seconds, amiId: amiId.optional() }),
+  z.strictObject({ kind: z.literal('throttle'), api: throttledApi, times: z.int().min(1), ...at }),
+  z.strictObject({ kind: z.literal('nodeNeverReady'), ...at }),
+  z.strictObject({ kind: z.literal('launchFailure'), times: z.int().min(1), ...at }),
+  z.strictObject({ kind: z.literal('pdbNeverAllows'), workload: z.string(), ...at }),
+  z.strictObject({ kind: z.literal('handlerCrash'), step: z.enum(handlerCrashSteps), ...at }),
+  z.strictObject({
+    kind: z.literal('amiDeregistered'),
+    afterSeconds: seconds.optional(),
+    amiId: amiId.optional(),
+    ...at,
+  }),
+  z.strictObject({
+    kind: z.literal('executionStopped'),
+    afterSeconds: seconds.optional(),
+    step: z.enum(batchSteps).optional(),
+    ...at,
+  }),
 ]);
+
+/** More console executions in the same world, each started relative to the one before it. */
+const moreExecutionSchema = z.strictObject({
+  input: z.json(),
+  start: z.enum(['withPrevious', 'afterPrevious']),
+  delaySeconds: seconds.default(0),
+});
 
 const imageBuilderImageSchema = z.strictObject({
   arn: z
@@ -195,6 +227,7 @@ const scenarioShape = z.strictObject({
   timing: timingSchema.prefault({}),
   faults: z.array(faultSchema).default([]),
   execution: executionSchema,
+  moreExecutions: z.array(moreExecutionSchema).default([]),
   expect: z.strictObject({ status: z.enum(executionStatuses), errorName: z.string().optional() }).optional(),
 });
 
@@ -203,6 +236,7 @@ export type NodeGroupSpec = Scenario['nodeGroups'][number];
 export type AmiSpec = Scenario['amis'][number];
 export type WorkloadSpec = Scenario['workloads'][number];
 export type FaultSpec = Scenario['faults'][number];
+export type MoreExecutionSpec = Scenario['moreExecutions'][number];
 export type Timing = Scenario['timing'];
 export type PdbSpec = NonNullable<WorkloadSpec['pdb']>;
 export type ExecutionStatus = (typeof executionStatuses)[number];
@@ -275,6 +309,23 @@ function crossFieldProblems(scenario: Scenario): Problem[] {
       problems.push({
         path: ['faults', index, 'amiId'],
         message: `no AMI of the scenario is ${fault.amiId}`,
+      });
+    }
+    const timed = fault.kind === 'amiDeregistered' || fault.kind === 'executionStopped';
+    if (timed && (fault.afterSeconds === undefined) === (fault.batch === undefined)) {
+      problems.push({ path: ['faults', index], message: 'expected exactly one of afterSeconds or batch' });
+    }
+    if (fault.kind === 'executionStopped' && fault.step !== undefined && fault.batch === undefined) {
+      problems.push({ path: ['faults', index, 'step'], message: 'only with batch' });
+    }
+    if (
+      fault.kind === 'handlerCrash' &&
+      fault.batch !== undefined &&
+      !(batchSteps as readonly string[]).includes(fault.step)
+    ) {
+      problems.push({
+        path: ['faults', index, 'batch'],
+        message: `only for the steps run in each batch (${batchSteps.join(', ')})`,
       });
     }
     if (

@@ -80,6 +80,8 @@ export class World {
   readonly notifications: Notification[] = [];
   /** Calls the simulator could not answer: a run with any is not to be trusted. */
   readonly simulatorGaps: string[] = [];
+  /** Stops an execution as StopExecution does (the `executionStopped` fault); set by the runner. */
+  stopExecution: ((executionName: string | undefined) => void) | undefined;
   /** Node groups and AMIs the started executions target, and the groups whose executions may `force`. */
   readonly targets = { groups: new Set<string>(), amis: new Set<string>(), forcedGroups: new Set<string>() };
   /** One subnet per availability zone the node groups use. */
@@ -92,7 +94,12 @@ export class World {
     this.ids = new Ids(new Random(scenario.seed));
     this.timeline = new Timeline(scheduler);
     this.invariants = new Invariants(this.timeline);
-    this.faults = new Faults(scenario.faults);
+    this.faults = new Faults(scenario.faults, scheduler, {
+      setWorkloadNeverReady: (workload, neverReady) =>
+        this.cluster.setWorkloadNeverReady(workload, neverReady),
+      deregisterImage: (amiId) => this.deregisterImage(amiId ?? [...this.targets.amis][0]),
+      stopExecution: (executionName) => this.stopExecution?.(executionName),
+    });
     this.ec2 = new Ec2(this.ids);
     const zones = [...new Set(scenario.nodeGroups.flatMap((group) => group.availabilityZones))].sort();
     this.subnetByZone = new Map(zones.map((zone) => [zone, this.ids.resourceId('subnet')]));
@@ -138,13 +145,10 @@ export class World {
         this.cluster.addWorkload(workload, {
           imageSizeGiB: this.imageSizeGiB(workload.image, workload.os),
           startupSeconds: workload.startupSeconds ?? scenario.timing.podStartupSeconds,
-          neverReady: this.faults.neverReadyWorkloads.has(workload.name),
+          neverReady: this.faults.workloadNeverReady(workload.name),
         });
       }
     });
-    for (const { afterSeconds, amiId } of this.faults.amiDeregistrations) {
-      scheduler.after(afterSeconds, () => this.deregisterImage(amiId ?? [...this.targets.amis][0]));
-    }
   }
 
   nodeGroup(name: string): NodeGroupRecord {

@@ -88,6 +88,22 @@ export async function setDesiredCapacity(autoScaling: AutoScalingClient, asgName
   );
 }
 
+/**
+ * Raises the group's desired capacity to `desired` (and its max size with it when needed); never
+ * lowers it, so a retry, or a batch whose replacements an earlier step launched, changes nothing.
+ */
+export async function raiseDesiredCapacity(
+  autoScaling: AutoScalingClient,
+  current: GroupState,
+  desired: number,
+): Promise<void> {
+  if (current.maxSize < desired) {
+    await updateGroup(autoScaling, current.asgName, { maxSize: desired, desired });
+  } else if (current.desired < desired) {
+    await setDesiredCapacity(autoScaling, current.asgName, desired);
+  }
+}
+
 /** Terminates through the group, decrementing desired so no replacement is launched. */
 export async function terminateInstance(autoScaling: AutoScalingClient, instanceId: string): Promise<void> {
   await autoScaling.send(

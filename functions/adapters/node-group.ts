@@ -48,6 +48,8 @@ export async function resolveNodeGroup(
     nodeGroupNameTags.some((key) => group.tags[key] === nodeGroupName),
   );
   if (tagged) return tagged;
+  // No such cluster at all: say so (clusterName is what to fix), not that the node group is missing.
+  await clusterVersion(eks, clusterName);
   throw new NodeGroupNotFound(
     `No node group ${nodeGroupName} in cluster ${clusterName}: no managed node group of that name, and no Auto Scaling ` +
       `group named so (or tagged alpha.eksctl.io/nodegroup-name=${nodeGroupName}) with the tag ${clusterTag}; check nodeGroupName.`,

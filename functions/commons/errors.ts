@@ -31,6 +31,8 @@ export class KubeletVersionSkew extends named('KubeletVersionSkew') {}
 export class AmiTestsNotPassed extends named('AmiTestsNotPassed') {}
 /** Another execution holds the node group. */
 export class RolloutInProgress extends named('RolloutInProgress') {}
+/** The execution this one continues has not ended yet; AcquireLock retries, then refuses with it. */
+export class ParentExecutionRunning extends named('ParentExecutionRunning') {}
 /** Pods that cannot be evicted without `force`, or pods matched by several PDBs. */
 export class DrainBlocked extends named('DrainBlocked') {}
 /** Evictions refused until the deadline. */
@@ -56,9 +58,31 @@ export const rolloutErrorNames = [
   'KubeletVersionSkew',
   'AmiTestsNotPassed',
   'RolloutInProgress',
+  'ParentExecutionRunning',
   'DrainBlocked',
   'DrainTimeout',
   'ReplacementNotReady',
   'LaunchFailed',
+  /** An AWS or Kubernetes API kept throttling (or was unavailable) after the step's retries. */
+  'ApiThrottled',
+  /** A step failed in a way the workflow does not name (a bug, a permission, a timeout): the cause says which. */
+  'UnexpectedError',
+  /** The rollout failed and its rollback could not finish: the cause says what to check by hand. */
+  'RollbackIncomplete',
 ] as const;
 export type RolloutErrorName = (typeof rolloutErrorNames)[number];
+
+/** What the states retry as throttling or a passing outage (the ASL's first Retry); after the retries, `ApiThrottled`. */
+export const throttlingErrorNames = [
+  'ThrottlingException',
+  'Throttling',
+  'RequestLimitExceeded',
+  'TooManyRequestsException',
+  'KubernetesThrottled',
+  'ServiceUnavailable',
+  'InternalError',
+  'InternalFailure',
+  'Lambda.TooManyRequestsException',
+  'CallRateLimitExceededException',
+  'ThrottledException',
+] as const;

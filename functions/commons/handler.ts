@@ -1,11 +1,10 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { InvalidInput } from './errors.ts';
-import { logger, metrics, tracer } from './powertools.ts';
+import { logger, metrics } from './powertools.ts';
 
 /** A problem list from zod as one sentence: each field path with what is wrong. */
 export function describeIssues(error: z.ZodError): string {
@@ -30,16 +29,14 @@ export function parseOrThrow<S extends z.ZodType>(
 
 /**
  * A Lambda handler: the event is parsed with `schema` (InvalidInput on failure), then `work` runs.
- * Middleware first (logger context, tracing, and metrics for handlers that emit them), the work last.
+ * Middleware first (logger context, and metrics for handlers that emit them), the work last.
  */
 export function lambdaHandler<S extends z.ZodType, Out>(
   schema: S,
   work: (input: z.output<S>, context: Context) => Promise<Out>,
   options: { emitsMetrics?: boolean } = {},
 ) {
-  const handler = middy<unknown, Out>()
-    .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(captureLambdaHandler(tracer));
+  const handler = middy<unknown, Out>().use(injectLambdaContext(logger, { resetKeys: true }));
   if (options.emitsMetrics) handler.use(logMetrics(metrics));
   return handler.handler((event, context) => work(parseOrThrow(schema, event, 'state input'), context));
 }

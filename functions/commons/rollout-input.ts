@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The execution input a person types in the Step Functions console (and what start-rollout sends).
@@ -71,6 +71,13 @@ export const rolloutInputSchema = z
       .boolean()
       .default(false)
       .describe('Replacements count as Ready only once the images of the pods to move are on them.'),
+    continuedFrom: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,80}$/, 'must be the name of an execution of this state machine')
+      .optional()
+      .describe(
+        'Set by the rollout itself when a large node group continues in a new execution: the execution it continues (it waits for that one to end).',
+      ),
   })
   .describe('Execution input of the rollout state machine.');
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The pieces of the execution state that handlers read, as the state machine passes them. They are
@@ -43,11 +43,15 @@ export const batchSchema = z.object({
   index: z.int(),
   nodes: z.array(plannedNodeSchema),
   readyTarget: z.int(),
+  /** Size of the next batch of this execution, launched when this one is cordoned (0: none). */
+  nextSize: z.int().min(0).default(0),
 });
 export type BatchState = z.infer<typeof batchSchema>;
 
 export const planSchema = z.object({
+  /** This execution's batches; when `continues`, a new execution of the same input takes the rest. */
   batches: z.array(batchSchema),
+  continues: z.boolean().default(false),
   nodesToReplace: z.int(),
   nodesOnTarget: z.int(),
   blockers: z.array(z.string()),

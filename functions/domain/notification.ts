@@ -1,4 +1,5 @@
 import type { Notification } from '../adapters/notifications.ts';
+import { rolloutErrorNames, throttlingErrorNames } from '../commons/errors.ts';
 
 export interface RolloutSummary {
   outcome: 'SUCCEEDED' | 'FAILED' | 'REFUSED';
@@ -74,4 +75,25 @@ export function caughtError(error: { Error?: string; Cause?: string } | undefine
     // not JSON: the cause is already a sentence
   }
   return { name, cause: raw || `${name} (no cause given)` };
+}
+
+const documented = new Set<string>(rolloutErrorNames);
+const throttling = new Set<string>(throttlingErrorNames);
+
+/**
+ * The error an execution ends with: a documented name stays; an API that kept throttling after the
+ * retries becomes `ApiThrottled`, anything else `UnexpectedError`, the original name in the cause.
+ */
+export function executionError(error: { name: string; cause: string }): { name: string; cause: string } {
+  if (documented.has(error.name)) return error;
+  if (throttling.has(error.name)) {
+    return {
+      name: 'ApiThrottled',
+      cause: `The API kept refusing after the step's retries (${error.name}: ${error.cause}) Run the rollout again later: it resumes where it stopped.`,
+    };
+  }
+  return {
+    name: 'UnexpectedError',
+    cause: `A step failed unexpectedly (${error.name}: ${error.cause}) See the failed step in the execution's history and its Lambda logs; run the rollout again once fixed.`,
+  };
 }

@@ -71,6 +71,8 @@ export interface Preflight {
   verdicts: PodVerdict[];
   /** Refuse the rollout before any change (unless force). */
   blockers: string[];
+  /** Pods the eviction rules refuse with the flags given (force included): they refuse the rollout even with force. */
+  blockedPods: string[];
   /** Worth knowing, not a refusal: PDBs that allow no disruption right now, pods that will lose data. */
   warnings: string[];
 }
@@ -116,5 +118,6 @@ export function preflight(
       warnings.push(`PDB ${pdbName(pdb)} allows no disruption right now; the drain will wait for it`);
     }
   }
-  return { verdicts, blockers, warnings };
+  const blockedPods = verdicts.flatMap(({ pod, verdict }) => (verdict.action === 'blocked' ? [pod] : []));
+  return { verdicts, blockers, blockedPods, warnings };
 }

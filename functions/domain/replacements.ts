@@ -1,5 +1,6 @@
 import type { V1Node } from '@kubernetes/client-node';
 import { imagesOnNode, isNodeReady, isWindowsNode, windowsBuildOfNode } from './nodes.ts';
+import { median, pollSpacing, secondsUntil } from './polling.ts';
 
 export interface ReplacementExpectations {
   windowsBuild: string;
@@ -23,33 +24,37 @@ export function replacementProblem(
   return missing.length > 0 ? `lacks cached images ${missing.join(', ')}` : undefined;
 }
 
-/** Time a Windows node usually takes from launch to Ready when nothing has been observed yet. */
-export const defaultBootSeconds = 300;
-/** Poll interval once a node is overdue. */
-export const overduePollSeconds = 15;
+/** Time a Windows node usually takes from launch to Ready (no Fast Launch) when nothing has been observed yet. */
+export const defaultBootSeconds = 420;
+/** Shortest wait between two looks once a node is overdue. */
+export const overduePollSeconds = 5;
 
 /** Seconds from launch to Ready of nodes already replaced, from their Ready transition; the median. */
 export function observedBootSeconds(readyNodes: { launchTime: number; node: V1Node }[]): number | undefined {
-  const durations = readyNodes
-    .flatMap(({ launchTime, node }) => {
+  return median(
+    readyNodes.flatMap(({ launchTime, node }) => {
       const ready = node.status?.conditions?.find((c) => c.type === 'Ready' && c.status === 'True');
       const at = ready?.lastTransitionTime ? new Date(ready.lastTransitionTime).getTime() : undefined;
       return at && at > launchTime ? [(at - launchTime) / 1000] : [];
-    })
-    .sort((a, b) => a - b);
-  return durations.length > 0 ? durations[Math.floor(durations.length / 2)] : undefined;
+    }),
+  );
 }
 
 /**
  * How long to wait before looking again: until the pending nodes are expected Ready (launch time plus
- * the observed boot time), then short polls. Keeps polling cheap during a 7-minute Windows boot.
+ * the observed boot time), and never sooner than the polling pace allows since the wait began
+ * (`since`). Keeps polling cheap during a 7-minute Windows boot, and bounded when a node is late.
  */
-export function nextCheckSeconds(now: number, pendingLaunchTimes: number[], bootSeconds: number): number {
+export function nextCheckSeconds(
+  now: number,
+  pendingLaunchTimes: number[],
+  bootSeconds: number,
+  since: number,
+): number {
   const expectedAt = Math.max(...pendingLaunchTimes.map((launch) => launch + bootSeconds * 1000));
-  const untilExpected = Math.ceil((expectedAt - now) / 1000);
-  return Number.isFinite(untilExpected) && untilExpected > overduePollSeconds
-    ? untilExpected
-    : overduePollSeconds;
+  const untilExpected = secondsUntil(expectedAt, now);
+  const spacing = pollSpacing((now - since) / 1000, overduePollSeconds);
+  return Number.isFinite(untilExpected) ? Math.max(untilExpected, spacing) : spacing;
 }
 
 export interface Activity {

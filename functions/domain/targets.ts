@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { describeIssues } from '../commons/handler.ts';
 import { rolloutInputSchema } from '../commons/rollout-input.ts';
 

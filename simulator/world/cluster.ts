@@ -188,6 +188,27 @@ export class Cluster {
   }
 
   /**
+   * The `pdbNeverAllows` fault armed (its pods start failing readiness) or cleared (their probes
+   * pass again): a workload's running pods turn unready or Ready now.
+   */
+  setWorkloadNeverReady(name: string, neverReady: boolean): void {
+    for (const workload of this.workloads.filter((candidate) => candidate.spec.name === name)) {
+      workload.neverReady = neverReady;
+      for (const pod of this.podsOf(workload)) {
+        if (pod.containersStartedAt === undefined || pod.deletionTimestamp !== undefined || pod.lost)
+          continue;
+        pod.readySince = neverReady ? undefined : this.now;
+        this.bump(pod);
+        this.options.timeline.record(neverReady ? 'PodNotReady' : 'PodReady', {
+          pod: podKey(pod.namespace, pod.name),
+          node: pod.nodeName,
+        });
+      }
+    }
+    this.settle();
+  }
+
+  /**
    * Builds the starting state: `build` registers nodes and workloads, then the controllers create
    * their pods, placed and running as if for days.
    */
@@ -381,21 +402,23 @@ export class Cluster {
     return { replicas };
   }
 
-  /** Counts a pod that goes without the Eviction API, and a PDB violation if its budget had no room. */
+  /**
+   * Counts a pod that goes without the Eviction API, and a PDB violation if its budget had no room;
+   * a deletion the execution was allowed to force is reported with those budgets instead.
+   */
   private countDisruption(pod: PodRecord, how: string, forced: boolean): void {
     if (pod.workload.spec.kind === 'DaemonSet') return;
-    if (isPodReady(pod)) {
-      for (const budget of this.budgetsSelecting(pod)) {
-        if (this.budgetStatus(budget).disruptionsAllowed === 0) {
-          this.options.invariants.pdbViolated(budget.name, podKey(pod.namespace, pod.name));
-        }
-      }
-    }
+    const key = podKey(pod.namespace, pod.name);
+    const overridden = isPodReady(pod)
+      ? this.budgetsSelecting(pod).filter((budget) => this.budgetStatus(budget).disruptionsAllowed === 0)
+      : [];
+    if (!forced) for (const budget of overridden) this.options.invariants.pdbViolated(budget.name, key);
     this.options.invariants.podRemovedWithoutEviction(
-      podKey(pod.namespace, pod.name),
+      key,
       pod.nodeName,
       how,
       forced,
+      overridden.map((budget) => `${budget.namespace}/${budget.name}`),
     );
   }
 
@@ -636,6 +659,7 @@ export class Cluster {
     if (pod.workload.neverReady) return;
     this.options.scheduler.after(pod.workload.startupSeconds, () => {
       if (!this.isCurrent(pod) || pod.deletionTimestamp !== undefined || pod.lost) return;
+      if (pod.workload.neverReady) return;
       pod.readySince = this.now;
       this.bump(pod);
       this.options.timeline.record('PodReady', { pod: podKey(pod.namespace, pod.name), node: pod.nodeName });

@@ -1,27 +1,76 @@
-import type { FaultSpec } from '../scenario.ts';
+import type { BatchPoint, FaultSpec } from '../scenario.ts';
+import type { Scheduler } from './clock.ts';
 
-/** The scenario's faults, consumed as the world meets them. */
+/** What arming or clearing a fault does to the rest of the world. */
+export interface FaultEffects {
+  /** The workload's pods fail their readiness probe (or pass it again). */
+  setWorkloadNeverReady(workload: string, neverReady: boolean): void;
+  /** `amiId` undefined: the execution's target. */
+  deregisterImage(amiId: string | undefined): void;
+  /** As StopExecution: the named execution, or the first one still running. */
+  stopExecution(executionName: string | undefined): void;
+}
+
+/** The index of the batch a point names, among `count` batches. */
+export function batchIndexOf(point: BatchPoint, count: number): number {
+  if (point === 'first') return 0;
+  if (point === 'last') return count - 1;
+  if (point === 'middle') return Math.floor((count - 1) / 2);
+  return point;
+}
+
+/**
+ * The scenario's faults, consumed as the world meets them. A fault with `batch` is armed when an
+ * execution starts that batch; the others from the start. `clear()` is the operator fixing the causes.
+ */
 export class Faults {
   private readonly throttlesLeft = new Map<string, number>();
   private launchFailuresLeft = 0;
   private readonly crashesLeft = new Set<string>();
-  readonly nodesNeverReady: boolean;
-  readonly neverReadyWorkloads: ReadonlySet<string>;
-  readonly amiDeregistrations: { afterSeconds: number; amiId?: string }[];
+  private readonly stopsAfter = new Set<string>();
+  private readonly neverReadyWorkloads = new Set<string>();
+  private nodesNeverReadyArmed = false;
+  private waiting: FaultSpec[];
+  private cleared = false;
 
-  constructor(faults: FaultSpec[]) {
-    const neverReady = new Set<string>();
-    for (const fault of faults) {
-      if (fault.kind === 'throttle') {
-        this.throttlesLeft.set(fault.api, (this.throttlesLeft.get(fault.api) ?? 0) + fault.times);
-      }
-      if (fault.kind === 'launchFailure') this.launchFailuresLeft += fault.times;
-      if (fault.kind === 'handlerCrash') this.crashesLeft.add(fault.step);
-      if (fault.kind === 'pdbNeverAllows') neverReady.add(fault.workload);
-    }
-    this.nodesNeverReady = faults.some((fault) => fault.kind === 'nodeNeverReady');
-    this.neverReadyWorkloads = neverReady;
-    this.amiDeregistrations = faults.flatMap((fault) => (fault.kind === 'amiDeregistered' ? [fault] : []));
+  constructor(
+    private readonly specs: FaultSpec[],
+    private readonly scheduler: Scheduler,
+    private readonly effects: FaultEffects,
+  ) {
+    this.waiting = specs.filter((fault) => fault.batch !== undefined);
+    for (const fault of specs) if (fault.batch === undefined) this.arm(fault, undefined, false);
+  }
+
+  get nodesNeverReady(): boolean {
+    return this.nodesNeverReadyArmed;
+  }
+
+  /** Whether the workload's pods fail readiness now. */
+  workloadNeverReady(workload: string): boolean {
+    return this.neverReadyWorkloads.has(workload);
+  }
+
+  /** An execution starts batch `index` of `count`: the faults aimed at it are armed. */
+  batchStarted(executionName: string, index: number, count: number): void {
+    const due = this.waiting.filter(
+      (fault) => fault.batch !== undefined && batchIndexOf(fault.batch, count) === index,
+    );
+    this.waiting = this.waiting.filter((fault) => !due.includes(fault));
+    for (const fault of due) this.arm(fault, executionName, true);
+  }
+
+  /** The causes are fixed: nothing fires any more, unhealthy workloads recover (a deregistered AMI stays so). */
+  clear(): void {
+    this.cleared = true;
+    this.waiting = [];
+    this.throttlesLeft.clear();
+    this.launchFailuresLeft = 0;
+    this.crashesLeft.clear();
+    this.stopsAfter.clear();
+    this.nodesNeverReadyArmed = false;
+    for (const workload of this.neverReadyWorkloads) this.effects.setWorkloadNeverReady(workload, false);
+    this.neverReadyWorkloads.clear();
   }
 
   /** Whether this call of `api` (`ec2:DescribeImages`, `k8s:evict`) is refused. */
@@ -39,13 +88,58 @@ export class Faults {
     return true;
   }
 
-  /** Whether this (the first) call of a step's handler crashes. */
+  /** Whether this (the first since the fault was armed) call of a step's handler crashes. */
   crashes(step: string): boolean {
     return this.crashesLeft.delete(step);
   }
 
+  /** Whether the execution is stopped now that this step's handler has returned. */
+  stopsAfterStep(step: string): boolean {
+    return this.stopsAfter.delete(step);
+  }
+
   /** Throttled operations the scenario names, to check that the simulator models them. */
   throttledApis(): string[] {
-    return [...this.throttlesLeft.keys()];
+    return [...new Set(this.specs.flatMap((fault) => (fault.kind === 'throttle' ? [fault.api] : [])))];
+  }
+
+  /** `live`: the world is running (not being built), so effects apply now. */
+  private arm(fault: FaultSpec, executionName: string | undefined, live: boolean): void {
+    switch (fault.kind) {
+      case 'throttle':
+        this.throttlesLeft.set(fault.api, (this.throttlesLeft.get(fault.api) ?? 0) + fault.times);
+        return;
+      case 'launchFailure':
+        this.launchFailuresLeft += fault.times;
+        return;
+      case 'handlerCrash':
+        this.crashesLeft.add(fault.step);
+        return;
+      case 'nodeNeverReady':
+        this.nodesNeverReadyArmed = true;
+        return;
+      case 'pdbNeverAllows':
+        this.neverReadyWorkloads.add(fault.workload);
+        // While the world is built, the workload is created unhealthy instead.
+        if (live) this.effects.setWorkloadNeverReady(fault.workload, true);
+        return;
+      case 'amiDeregistered':
+        this.atPoint(fault.afterSeconds, () => this.effects.deregisterImage(fault.amiId));
+        return;
+      case 'executionStopped':
+        if (fault.step !== undefined) this.stopsAfter.add(fault.step);
+        else this.atPoint(fault.afterSeconds, () => this.effects.stopExecution(executionName));
+    }
+  }
+
+  /** Now (armed at a batch), or `afterSeconds` from the start unless cleared by then. */
+  private atPoint(afterSeconds: number | undefined, action: () => void): void {
+    if (afterSeconds === undefined) {
+      action();
+      return;
+    }
+    this.scheduler.after(afterSeconds, () => {
+      if (!this.cleared) action();
+    });
   }
 }

@@ -12,6 +12,8 @@ export interface ForcedDeletion {
   t: number;
   pod: string;
   node: string | undefined;
+  /** The PDBs that allowed no disruption when it was deleted: what `force` overrode. */
+  budgets: string[];
 }
 
 /** What the rollout must never do, counted by the world as it happens. */
@@ -23,15 +25,21 @@ export class Invariants {
     cordonedNodesLeft: 0,
     capacityBelowMinimum: 0,
   };
-  /** Plain deletes the execution asked for with `force`: reported, not counted. */
+  /** Plain deletes the execution asked for with `force` (overriding PDBs, if any): reported, not counted. */
   readonly forcedDeletions: ForcedDeletion[] = [];
   private readonly groupsBelowMinimum = new Set<string>();
 
   constructor(private readonly timeline: Timeline) {}
 
-  podRemovedWithoutEviction(pod: string, node: string | undefined, how: string, forced: boolean): void {
+  podRemovedWithoutEviction(
+    pod: string,
+    node: string | undefined,
+    how: string,
+    forced: boolean,
+    budgets: string[] = [],
+  ): void {
     if (forced) {
-      this.forcedDeletions.push({ t: this.timeline.elapsedSeconds(), pod, node });
+      this.forcedDeletions.push({ t: this.timeline.elapsedSeconds(), pod, node, budgets });
       return;
     }
     this.counts.podsDeletedWithoutEviction++;

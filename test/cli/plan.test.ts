@@ -132,7 +132,7 @@ describe('plan', () => {
     expect(output.stdout).toContain(
       '  batch 2: ip-c.ec2.internal (i-0000000000000000c), ip-d.ec2.internal (i-0000000000000000d)',
     );
-    expect(output.stdout).toContain('maxSize is raised from 5 to 6 during the rollout');
+    expect(output.stdout).toContain('maxSize is raised from 5 to 8 during the rollout');
     expect(output.stdout).toMatch(/Estimated duration: \d+ min/);
   });
 

@@ -51,14 +51,24 @@ const functionActions: Record<string, readonly string[]> = {
     'ec2:DescribeInstances',
     'eks:DescribeCluster',
   ],
-  cordon: ['eks:DescribeCluster'],
+  cordon: [
+    'eks:DescribeCluster',
+    'autoscaling:DescribeAutoScalingGroups',
+    'autoscaling:UpdateAutoScalingGroup',
+    'autoscaling:SetDesiredCapacity',
+  ],
   drain: ['eks:DescribeCluster'],
   terminate: [
     'autoscaling:DescribeAutoScalingGroups',
     'autoscaling:TerminateInstanceInAutoScalingGroup',
     'eks:DescribeCluster',
   ],
-  finish: ['autoscaling:DescribeAutoScalingGroups', 'autoscaling:UpdateAutoScalingGroup', 'sns:Publish'],
+  finish: [
+    'autoscaling:DescribeAutoScalingGroups',
+    'autoscaling:UpdateAutoScalingGroup',
+    'states:StartExecution',
+    'sns:Publish',
+  ],
   rollback: [
     'autoscaling:DescribeAutoScalingGroups',
     'autoscaling:UpdateAutoScalingGroup',

@@ -55,6 +55,20 @@ describe('invariants counted by the world', () => {
     expect(forced.world.invariants.forcedDeletions).toMatchObject([{ pod: `shop/${other?.name}` }]);
   });
 
+  it('lists the budgets a forced delete overrode instead of counting a PDB violation', async () => {
+    const forced = worldOf((document) => {
+      (document.execution.input as Record<string, unknown>).force = true;
+    });
+    const [first, second] = podsOf(forced.world, 'web');
+    await forced.kubernetes.deletePod('shop', first?.name ?? '');
+    await forced.kubernetes.deletePod('shop', second?.name ?? '');
+    expect(forced.world.finalInvariants().pdbViolations).toBe(0);
+    expect(forced.world.invariants.forcedDeletions.map((deletion) => deletion.budgets)).toEqual([
+      [],
+      ['shop/web'],
+    ]);
+  });
+
   it('counts every change to a node, instance or group outside the target group', async () => {
     const { world, aws, kubernetes } = worldOf();
     const linuxNode = [...world.cluster.nodes.values()].find((node) => node.groupName === 'linux');

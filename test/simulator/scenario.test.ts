@@ -56,14 +56,56 @@ describe('scenario files', () => {
       (d: ReturnType<typeof scenarioDocument>) => {
         d.faults.push({ kind: 'meteorStrike' });
       },
-      'faults[0].kind: expected one of "throttle", "nodeNeverReady", "launchFailure", "pdbNeverAllows", "handlerCrash", "amiDeregistered"',
+      'faults[0].kind: expected one of "throttle", "nodeNeverReady", "launchFailure", "pdbNeverAllows", "handlerCrash", "amiDeregistered", "executionStopped"',
     ],
     [
       'an unknown handler in a crash fault',
       (d: ReturnType<typeof scenarioDocument>) => {
-        d.faults.push({ kind: 'handlerCrash', step: 'finish' });
+        d.faults.push({ kind: 'handlerCrash', step: 'startRollout' });
       },
-      'faults[0].step: expected one of "verifyAmi", "prepareLaunchTemplate", "plan", "cordon", "drain", "terminate"',
+      'faults[0].step: expected one of "validateInput", "acquireLock", "verifyAmi", "plan", "prepareLaunchTemplate", "surge", "checkReplacements", "cordon", "drain", "terminate", "finish", "rollback", "notifyRefusal"',
+    ],
+    [
+      'a fault aimed at no batch',
+      (d: ReturnType<typeof scenarioDocument>) => {
+        d.faults.push({ kind: 'nodeNeverReady', batch: 'second' });
+      },
+      'faults[0].batch: expected "first", "middle", "last" or a batch index (0 is the first)',
+    ],
+    [
+      'a crash aimed at a batch of a step that runs once',
+      (d: ReturnType<typeof scenarioDocument>) => {
+        d.faults.push({ kind: 'handlerCrash', step: 'plan', batch: 'first' });
+      },
+      'faults[0].batch: only for the steps run in each batch (surge, checkReplacements, cordon, drain, terminate)',
+    ],
+    [
+      'a deregistration both timed and aimed at a batch',
+      (d: ReturnType<typeof scenarioDocument>) => {
+        d.faults.push({ kind: 'amiDeregistered', afterSeconds: 60, batch: 'last' });
+      },
+      'faults[0]: expected exactly one of afterSeconds or batch',
+    ],
+    [
+      'a stop with neither a time nor a batch',
+      (d: ReturnType<typeof scenarioDocument>) => {
+        d.faults.push({ kind: 'executionStopped' });
+      },
+      'faults[0]: expected exactly one of afterSeconds or batch',
+    ],
+    [
+      'a stop after a step without its batch',
+      (d: ReturnType<typeof scenarioDocument>) => {
+        d.faults.push({ kind: 'executionStopped', afterSeconds: 60, step: 'drain' });
+      },
+      'faults[0].step: only with batch',
+    ],
+    [
+      'a further execution started at no known moment',
+      (d: ReturnType<typeof scenarioDocument>) => {
+        d.moreExecutions = [{ input: {}, start: 'later' }];
+      },
+      'moreExecutions[0].start: expected one of "withPrevious", "afterPrevious"',
     ],
     [
       'a misspelt field',

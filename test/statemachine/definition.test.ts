@@ -52,6 +52,19 @@ describe('statemachine/rollout.asl.json', () => {
     expect(['PrepareLaunchTemplate', 'ReplaceBatches'].map(next)).toEqual(['Rollback', 'Rollback']);
   });
 
+  it('fails with a name even when the rollback, the last step or the refusal notice itself fails', () => {
+    const caughtBy = (name: string) =>
+      (definition.States[name]?.Catch as { ErrorEquals: string[]; Next: string }[] | undefined)?.[0];
+    for (const [task, pass] of [
+      ['Rollback', 'RollbackIncomplete'],
+      ['Finish', 'FinishIncomplete'],
+      ['RefuseRollout', 'RefusalUnannounced'],
+    ]) {
+      expect(caughtBy(task ?? '')).toMatchObject({ ErrorEquals: ['States.ALL'], Next: pass });
+      expect(definition.States[pass ?? '']).toMatchObject({ Type: 'Pass', Next: 'RolloutFailed' });
+    }
+  });
+
   it('leaves "ResultPath": "$" implicit (aws-local-stepfunctions 3 would store the result under a key "$")', () => {
     expect(JSON.stringify(definition)).not.toContain('"ResultPath":"$"');
   });

@@ -171,6 +171,15 @@ describe('pre-flight', () => {
     ]);
   });
 
+  it('lists the pods force does not lift: an emptyDir pod without deleteEmptyDirData, not a bare pod', () => {
+    const pods = [
+      pod('debug', { node: 'old' }),
+      pod('cache', { node: 'old', emptyDir: true, owner: { kind: 'ReplicaSet', name: 'c' } }),
+    ];
+    expect(preflight(pods, pods, [], { ...strict, force: true }, lookup).blockedPods).toEqual(['shop/cache']);
+    expect(preflight(pods, pods, [], strict, lookup).blockedPods).toEqual(['shop/debug', 'shop/cache']);
+  });
+
   it('ignores PDBs of other namespaces', () => {
     const result = preflight(
       web.slice(0, 1),

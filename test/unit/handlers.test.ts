@@ -73,6 +73,7 @@ const batch = {
     { instanceId: 'i-2', nodeName: 'node-2' },
   ],
   readyTarget: 2,
+  nextSize: 0,
 };
 const instance = (InstanceId: string, LifecycleState: LifecycleState) => ({
   InstanceId,
@@ -186,6 +187,7 @@ describe('prepare-launch-template', () => {
   };
   const plan = {
     batches: [],
+    continues: false,
     nodesToReplace: 4,
     nodesOnTarget: 0,
     blockers: [],
@@ -271,6 +273,12 @@ describe('surge', () => {
     await run();
     expect(autoScaling.calls()).toHaveLength(1);
   });
+
+  it('never lowers desired capacity (replacements launched by an earlier step stay)', async () => {
+    autoScaling.on(DescribeAutoScalingGroupsCommand).resolves(asg({ MaxSize: 10, DesiredCapacity: 8 }));
+    await run();
+    expect(autoScaling.calls()).toHaveLength(1);
+  });
 });
 
 const fakeKubernetes = (nodes: Record<string, ReturnType<typeof node>>) => {
@@ -286,43 +294,62 @@ const fakeKubernetes = (nodes: Record<string, ReturnType<typeof node>>) => {
 };
 
 describe('cordon', () => {
+  const run = (port: KubernetesPort, cordoned = batch) =>
+    cordon({ kubernetes: async () => port, autoScaling: new AutoScalingClient({}) })(
+      { input, group, batch: cordoned, execution },
+      lambdaContext,
+    );
+
   it('cordons schedulable nodes with our annotation and leaves cordoned ones alone', async () => {
     const { port, patches } = fakeKubernetes({
       'node-1': node('node-1'),
       'node-2': node('node-2', { unschedulable: true }),
     });
-    const result = await cordon({ kubernetes: async () => port })({ input, batch, execution }, lambdaContext);
-    expect(result).toEqual({ cordoned: ['node-1'] });
+    expect(await run(port)).toEqual({ cordoned: ['node-1'], launched: 0 });
     expect(patches).toEqual([
       ['node-1', { unschedulable: true, annotations: { 'eks-windows-patcher/cordoned-by': 'run-1' } }],
     ]);
+    expect(autoScaling.calls()).toHaveLength(0);
+  });
+
+  it("then launches the next batch's replacements: desired covers this batch and the next", async () => {
+    autoScaling.on(DescribeAutoScalingGroupsCommand).resolves(asg({ MaxSize: 10, DesiredCapacity: 6 }));
+    const { port } = fakeKubernetes({ 'node-1': node('node-1'), 'node-2': node('node-2') });
+    expect(await run(port, { ...batch, nextSize: 2 })).toMatchObject({ launched: 2 });
+    expect(autoScaling.commandCalls(SetDesiredCapacityCommand)[0]?.args[0].input).toMatchObject({
+      DesiredCapacity: 8,
+    });
   });
 });
 
 describe('terminate', () => {
+  const run = (port: KubernetesPort, terminating = batch, now = 0) =>
+    terminate({ autoScaling: new AutoScalingClient({}), kubernetes: async () => port, now: () => now })(
+      { input, group, batch: terminating, terminate: null },
+      lambdaContext,
+    );
+
   it('terminates in-service instances through the group, decrementing desired, and waits for them to go', async () => {
     autoScaling.on(DescribeAutoScalingGroupsCommand).resolves(asg());
     const { port } = fakeKubernetes({ 'node-1': node('node-1') });
-    const wait = { done: false, seconds: 30, deadline: 0, since: 0 };
-    const result = await terminate({ autoScaling: new AutoScalingClient({}), kubernetes: async () => port })(
-      { input, group, batch, wait },
-      lambdaContext,
-    );
+    const result = await run(port);
     expect(
       autoScaling.commandCalls(TerminateInstanceInAutoScalingGroupCommand).map((c) => c.args[0].input),
     ).toEqual([{ InstanceId: 'i-1', ShouldDecrementDesiredCapacity: true }]);
-    expect(result.done).toBe(false);
+    expect(result).toMatchObject({ done: false, seconds: 90, deadline: 900_000 });
   });
 
   it('is done when the instances left the group and the nodes are gone', async () => {
     autoScaling.on(DescribeAutoScalingGroupsCommand).resolves(asg({ Instances: [] }));
     const { port } = fakeKubernetes({});
-    const wait = { done: false, seconds: 30, deadline: 0, since: 0 };
-    const result = await terminate({ autoScaling: new AutoScalingClient({}), kubernetes: async () => port })(
-      { input, group, batch, wait },
-      lambdaContext,
-    );
-    expect(result.done).toBe(true);
+    expect((await run(port)).done).toBe(true);
     expect(autoScaling.commandCalls(TerminateInstanceInAutoScalingGroupCommand)).toHaveLength(0);
+  });
+
+  it('lets the next batch go on while the instances shut down', async () => {
+    autoScaling.on(DescribeAutoScalingGroupsCommand).resolves(asg());
+    const { port } = fakeKubernetes({ 'node-1': node('node-1') });
+    expect((await run(port, { ...batch, nextSize: 2 })).done).toBe(true);
+    expect(autoScaling.commandCalls(TerminateInstanceInAutoScalingGroupCommand)).toHaveLength(1);
   });
 });

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { continuationName } from '../../functions/domain/continuation.ts';
 import { decideLaunchTemplate, resolveVersion } from '../../functions/domain/launch-template.ts';
 import {
+  batchesPerExecution,
+  estimateSeconds,
   type GroupMember,
+  historyEventBudget,
   orderForReplacement,
   selectNodes,
   toBatches,
@@ -58,6 +62,49 @@ describe('selecting and ordering nodes', () => {
     expect(batches.map((b) => b.nodes.length)).toEqual(sizes);
     expect(batches.map((b) => b.readyTarget)).toEqual(targets);
     expect(batches.map((b) => b.index)).toEqual(sizes.map((_, i) => i));
+  });
+
+  it('gives each batch the size of the next, whose replacements its cordon launches', () => {
+    const ordered = Array.from({ length: 5 }, (_, i) => member(`i-${i}`, 'a', i));
+    expect(toBatches(ordered, 2, 0).map((b) => b.nextSize)).toEqual([2, 1, 0]);
+  });
+
+  it('keeps at most the batches one execution may take; the next execution resumes', () => {
+    const ordered = Array.from({ length: 7 }, (_, i) => member(`i-${i}`, 'a', i));
+    const batches = toBatches(ordered, 2, 1, 2);
+    expect(batches.map((b) => b.nodes.length)).toEqual([2, 2]);
+    expect(batches.map((b) => b.readyTarget)).toEqual([3, 5]);
+    expect(batches.map((b) => b.nextSize)).toEqual([2, 0]);
+  });
+
+  it('estimates a boot, then per batch the longer of a boot and a drain', () => {
+    const timing = { bootSeconds: 420, drainSeconds: 150, terminateSeconds: 90 };
+    expect(estimateSeconds(0, timing)).toBe(0);
+    expect(estimateSeconds(1, timing)).toBe(420 + 150 + 90);
+    expect(estimateSeconds(3, timing)).toBe(420 + 2 * 420 + 150 + 90);
+  });
+});
+
+describe('executions of a large group', () => {
+  it.each([
+    [1800, 900],
+    [7200, 86_400],
+    [60, 60],
+  ])(
+    'fits the batches of one execution in its history even when every wait runs out (%i s ready, %i s drain)',
+    (ready, drain) => {
+      const batches = batchesPerExecution({ readyTimeoutSeconds: ready, drainTimeoutSeconds: drain });
+      expect(batches).toBeGreaterThanOrEqual(10);
+      expect(batches).toBeLessThan(historyEventBudget / 9);
+    },
+  );
+
+  it('names the execution that continues another one, within 80 characters', () => {
+    expect(continuationName('console-1')).toBe('console-1-part2');
+    expect(continuationName('console-1-part2')).toBe('console-1-part3');
+    const long = continuationName('x'.repeat(80));
+    expect(long).toHaveLength(80);
+    expect(long.endsWith('-part2')).toBe(true);
   });
 });
 

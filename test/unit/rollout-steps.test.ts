@@ -1,7 +1,14 @@
+import type { V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { drainWaitSeconds, ownerBaselines, ownersNotYetReady } from '../../functions/domain/drain.ts';
+import {
+  drainForecast,
+  drainWaitSeconds,
+  ownerBaselines,
+  ownersNotYetReady,
+} from '../../functions/domain/drain.ts';
 import { lockHolder } from '../../functions/domain/lock.ts';
 import { caughtError, consoleUrl, rolloutNotification } from '../../functions/domain/notification.ts';
+import { maxPollRounds, pollSpacing } from '../../functions/domain/polling.ts';
 import {
   launchFailure,
   nextCheckSeconds,
@@ -41,15 +48,166 @@ describe('waiting for evicted pods to be Ready elsewhere', () => {
   it('ignores bare pods, which nothing recreates', () => {
     expect(ownerBaselines([pod('debug')], [pod('debug')])).toEqual([]);
   });
+});
+
+describe('pacing the drain by what the pods show', () => {
+  const web = { kind: 'ReplicaSet', name: 'web-rs', uid: 'rs-web' };
+  const api = { kind: 'ReplicaSet', name: 'api-rs', uid: 'rs-api' };
+  const ledger = { kind: 'StatefulSet', name: 'ledger', uid: 'sts-ledger' };
+  const s = (seconds: number) => seconds * 1000;
+  /** A pod with the times the forecast reads (seconds). */
+  const timed = (
+    name: string,
+    owner: typeof web,
+    times: { created: number; ready?: number; started?: number; node?: string },
+  ): V1Pod => {
+    const base = pod(name, { owner, node: times.node ?? 'new-node', ready: times.ready !== undefined });
+    const readyAt = times.ready === undefined ? undefined : new Date(s(times.ready));
+    return {
+      ...base,
+      metadata: { ...base.metadata, uid: `uid-${name}`, creationTimestamp: new Date(s(times.created)) },
+      status: {
+        ...base.status,
+        conditions: [{ type: 'Ready', status: readyAt ? 'True' : 'False', lastTransitionTime: readyAt }],
+        containerStatuses:
+          times.started === undefined
+            ? undefined
+            : [
+                {
+                  name: 'main',
+                  image: 'img',
+                  imageID: '',
+                  ready: readyAt !== undefined,
+                  restartCount: 0,
+                  state: { running: { startedAt: new Date(s(times.started)) } },
+                },
+              ],
+      },
+    };
+  };
+  const old = (name: string, owner: typeof web) =>
+    timed(name, owner, { created: 0, ready: 0, node: 'old-node' });
+  const owners = (pods: V1Pod[]) => ownerBaselines(pods, pods);
+
+  it("expects an evicted pod's replacement after its controller's observed start time", () => {
+    const evicted = old('web-1', web);
+    const seen = timed('web-9', web, { created: 10, ready: 55 });
+    expect(
+      drainForecast({
+        now: s(100),
+        batchPods: [evicted],
+        evicted: [{ pod: evicted, graceSeconds: 30 }],
+        refused: [],
+        namespacePods: [evicted, seen],
+        owners: owners([evicted]),
+      }),
+    ).toEqual({ doneAt: s(145), nextRoundAt: s(145) });
+  });
+
+  it('assumes two minutes for a Windows pod when none was observed yet', () => {
+    const evicted = old('web-1', web);
+    expect(
+      drainForecast({
+        now: 0,
+        batchPods: [evicted],
+        evicted: [{ pod: evicted, graceSeconds: 30 }],
+        refused: [],
+        namespacePods: [evicted],
+        owners: owners([evicted]),
+      }).doneAt,
+    ).toBe(s(120));
+  });
+
+  it('recreates a StatefulSet pod only once its predecessor is gone', () => {
+    const evicted = old('ledger-0', ledger);
+    const seen = timed('ledger-1', ledger, { created: 0, ready: 30 });
+    expect(
+      drainForecast({
+        now: 0,
+        batchPods: [evicted],
+        evicted: [{ pod: evicted, graceSeconds: 60 }],
+        refused: [],
+        namespacePods: [evicted, seen],
+        owners: owners([evicted]),
+      }).doneAt,
+    ).toBe(s(90));
+  });
+
+  it('counts from the containers start once a replacement runs', () => {
+    const leaving = old('api-1', api);
+    const starting = timed('api-7', api, { created: 0, started: 90 });
+    const seen = timed('api-9', api, { created: 0, started: 90, ready: 120 });
+    expect(
+      drainForecast({
+        now: s(95),
+        batchPods: [],
+        evicted: [],
+        refused: [],
+        namespacePods: [leaving, starting, seen],
+        owners: owners([leaving]),
+      }).doneAt,
+    ).toBe(s(120));
+  });
+
+  it('retries refused evictions together, as late as the end of the drain allows', () => {
+    const [web1, web2, api1, api2] = [
+      old('web-1', web),
+      old('web-2', web),
+      old('api-1', api),
+      old('api-2', api),
+    ];
+    const observed = [
+      timed('web-9', web, { created: 0, ready: 20 }),
+      timed('api-9', api, { created: 0, ready: 100 }),
+    ];
+    const forecast = drainForecast({
+      now: 0,
+      batchPods: [web1, web2, api1, api2],
+      evicted: [
+        { pod: web1, graceSeconds: 10 },
+        { pod: api1, graceSeconds: 10 },
+      ],
+      refused: [web2, api2],
+      namespacePods: [web1, web2, api1, api2, ...observed],
+      owners: owners([web1, api1]),
+    });
+    // api-2 may go at 100 s and is Ready at 200 s; web-2 (20 s to start) need not go before 180 s.
+    expect(forecast).toEqual({ doneAt: s(100), nextRoundAt: s(100) });
+  });
+
+  it('cannot say when a refused eviction passes if nothing of its controller is on the way', () => {
+    const [web1, web2] = [old('web-1', web), old('web-2', web)];
+    expect(
+      drainForecast({
+        now: 0,
+        batchPods: [web1, web2],
+        evicted: [],
+        refused: [web1, web2],
+        namespacePods: [web1, web2],
+        owners: owners([web1, web2]),
+      }).nextRoundAt,
+    ).toBeUndefined();
+  });
 
   it.each([
-    [[pod('a', { terminating: true, grace: 120 })], 0, 30],
-    [[pod('a', { terminating: true, grace: 1 })], 0, 5],
-    [[pod('a', { terminating: true, grace: 20 })], 3, 20],
-    [[], 2, 10],
-    [[], 0, 15],
-  ])('waits for grace periods or PDBs (%#)', (terminating, blocked, seconds) => {
-    expect(drainWaitSeconds(terminating, blocked)).toBe(seconds);
+    [{ doneAt: s(45), nextRoundAt: s(45) }, 0, 0, 45],
+    [{ doneAt: s(1), nextRoundAt: s(1) }, 0, 0, 2],
+    [{ doneAt: 0, nextRoundAt: 0 }, s(10), 10, 5],
+    [{ doneAt: 0, nextRoundAt: undefined }, s(300), 300, 30],
+    [{ doneAt: s(400), nextRoundAt: s(320) }, s(300), 300, 30],
+  ])('waits for the forecast, paced (%#)', (forecast, now, elapsed, seconds) => {
+    expect(drainWaitSeconds(forecast, now, elapsed)).toBe(seconds);
+  });
+});
+
+describe('pacing every wait', () => {
+  it('never looks again sooner than a tenth of the time already waited', () => {
+    expect([0, 30, 100, 1000].map((elapsed) => pollSpacing(elapsed, 5))).toEqual([5, 5, 10, 100]);
+  });
+
+  it('bounds the rounds of a wait of any length', () => {
+    expect(maxPollRounds(900, 2)).toBeLessThan(60);
+    expect(maxPollRounds(86_400, 2)).toBeLessThan(110);
   });
 });
 
@@ -85,12 +243,14 @@ describe('replacement readiness', () => {
 
   it.each([
     [0, [0], 420, 420],
-    [400_000, [0], 420, 20],
-    [419_000, [0], 420, 15],
-    [900_000, [0], 420, 15],
-    [0, [], 420, 15],
+    [400_000, [0], 420, 40],
+    [419_000, [0], 420, 42],
+    [10_000, [0], 420, 410],
+    [900_000, [0], 420, 90],
+    [0, [], 420, 5],
+    [20_000, [], 420, 5],
   ])('at %i ms with launches %o and boot %i s looks again in %i s', (now, launches, boot, seconds) => {
-    expect(nextCheckSeconds(now, launches, boot)).toBe(seconds);
+    expect(nextCheckSeconds(now, launches, boot, 0)).toBe(seconds);
   });
 
   it('gives up on launches only after three failures in a row since the surge', () => {

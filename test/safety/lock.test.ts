@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import type { SimulationReport } from '../../simulator/runner.ts';
+import {
+  expectAllOn,
+  group,
+  noneBroken,
+  rolloutInput,
+  safetyDocument,
+  simulateRuns,
+  targetAmi,
+} from './fixture.ts';
+
+/** The Task states an execution entered, in order. */
+const statesOf = (report: SimulationReport, execution: string | undefined) =>
+  report.timeline
+    .filter((event) => event.event === 'StateEntered' && event.detail.execution === execution)
+    .map((event) => event.detail.state);
+
+/** A refusal before any change: validated, lock refused, operators told; no other step ran. */
+const refusedAtTheLock = ['ValidateInput', 'AcquireLock', 'RefuseRollout'];
+
+async function twoRollouts(second: Record<string, unknown>) {
+  const document = safetyDocument();
+  document.moreExecutions = [{ input: rolloutInput(), ...second }];
+  return simulateRuns(document);
+}
+
+describe('one rollout per node group', () => {
+  it.each([
+    ['started together', 0],
+    ['started 3 seconds apart', 3],
+    ['started 10 minutes apart', 600],
+  ])(
+    'two rollouts of the same group %s: one proceeds, the other is refused before any change',
+    async (_, delay) => {
+      const { report, executions, groupAtEnd } = await twoRollouts({
+        start: 'withPrevious',
+        delaySeconds: delay,
+      });
+      const succeeded = executions.filter((execution) => execution.status === 'SUCCEEDED');
+      const refused = executions.filter((execution) => execution.error?.name === 'RolloutInProgress');
+      expect(succeeded).toHaveLength(1);
+      expect(refused).toHaveLength(1);
+      expect(refused[0]?.error?.cause).toContain(`is already rolling node group ${group} of cluster prod`);
+      expect(refused[0]?.error?.cause).toContain(succeeded[0]?.name);
+      expect(refused[0]?.error?.cause).toContain('stop it in the Step Functions console');
+      expect(statesOf(report, refused[0]?.name)).toEqual(refusedAtTheLock);
+      expect(report.timeline.filter((event) => event.event === 'LaunchTemplateVersionCreated')).toHaveLength(
+        1,
+      );
+      expect(report.invariants).toEqual(noneBroken);
+      expectAllOn(groupAtEnd, targetAmi);
+    },
+  );
+
+  it('rollouts of two different node groups run side by side', async () => {
+    const document = safetyDocument();
+    document.nodeGroups.push({ ...document.nodeGroups[0], name: 'win-b', instances: 3, minSize: 2 });
+    document.moreExecutions = [
+      { input: rolloutInput({ nodeGroupName: 'win-b' }), start: 'withPrevious', delaySeconds: 0 },
+    ];
+    const { report, executions } = await simulateRuns(document);
+    expect(executions.map((execution) => execution.status)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+    expect(report.invariants).toEqual(noneBroken);
+    const running = report.instances.filter((instance) => instance.state === 'running');
+    for (const name of [group, 'win-b']) {
+      const ofGroup = running.filter((instance) => instance.nodeGroup === name);
+      expect(ofGroup.map((instance) => instance.amiId)).toEqual(ofGroup.map(() => targetAmi));
+    }
+  });
+});
+
+describe('a stopped execution holds no lock', () => {
+  it.each([
+    ['right away', 0],
+    ['an hour later', 3600],
+  ])(
+    'a rollout stopped mid-batch does not block the next one started %s, which completes',
+    async (_, delay) => {
+      const document = safetyDocument();
+      document.faults = [{ kind: 'executionStopped', batch: 'first', step: 'cordon' }];
+      document.moreExecutions = [{ input: rolloutInput(), start: 'afterPrevious', delaySeconds: delay }];
+      const { report, executions, groupAtStart, groupAtEnd } = await simulateRuns(document);
+      const [stopped, next] = executions;
+      expect(stopped?.status).toBe('ABORTED');
+      // Stopped right after cordoning: its nodes stay cordoned until the next run drains them.
+      expect(groupAtStart[0]?.live.filter((instance) => instance.cordoned)).toHaveLength(2);
+      expect(next?.status).toBe('SUCCEEDED');
+      expect(statesOf(report, next?.name)).toContain('PrepareLaunchTemplate');
+      expect(report.invariants).toEqual(noneBroken);
+      expectAllOn(groupAtEnd, targetAmi);
+    },
+  );
+
+  it('an execution started while another is stopping waits for nothing: the stopped one is no longer RUNNING', async () => {
+    const document = safetyDocument();
+    document.faults = [{ kind: 'executionStopped', afterSeconds: 30 }];
+    document.moreExecutions = [{ input: rolloutInput(), start: 'withPrevious', delaySeconds: 30 }];
+    const { executions, groupAtEnd } = await simulateRuns(document);
+    expect(executions.map((execution) => execution.status)).toEqual(['ABORTED', 'SUCCEEDED']);
+    expectAllOn(groupAtEnd, targetAmi);
+  });
+});
