@@ -1174,6 +1174,7 @@ describe('serverless package', () => {
       const emitted = emittedMetrics();
       expect(emitted.sort()).toEqual(
         [
+          'DrainSeconds',
           'DuplicateDeliveries',
           'NodesReplaced',
           'RolloutFailures',

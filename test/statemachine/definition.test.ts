@@ -2,6 +2,8 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import aslValidator from 'asl-validator';
 import { describe, expect, it } from 'vitest';
+import { batchesPerExecution } from '../../functions/domain/plan.ts';
+import { nodesGone } from '../../functions/domain/polling.ts';
 
 const require = createRequire(import.meta.url);
 const { loadDefinition, localFunctionArn, functionKeyOfArn } = require('../../statemachine/definition.cjs');
@@ -86,5 +88,20 @@ describe('statemachine/rollout.asl.json', () => {
     ]);
     expect(waits.every(([, state]) => typeof state.SecondsPath === 'string')).toBe(true);
     expect(mapState.MaxConcurrency).toBe(1);
+  });
+});
+
+describe('the execution timeout', () => {
+  it('outlasts the longest execution the deadlines allow, so a timeout never skips the rollback', () => {
+    const timeoutSeconds = (definition as unknown as { TimeoutSeconds: number }).TimeoutSeconds;
+    for (const deadlines of [
+      { readyTimeoutSeconds: 1_800, drainTimeoutSeconds: 900 },
+      { readyTimeoutSeconds: 7_200, drainTimeoutSeconds: 86_400 },
+    ]) {
+      const batches = batchesPerExecution(deadlines);
+      const longest =
+        batches * (deadlines.readyTimeoutSeconds + deadlines.drainTimeoutSeconds) + nodesGone.timeoutSeconds;
+      expect(longest).toBeLessThan(timeoutSeconds);
+    }
   });
 });
