@@ -64,11 +64,8 @@ export const makeHandler = (deps: Pick<Dependencies, 'kubernetes' | 'now'>) =>
       const next = { ...state, evicted: state.evicted + evicted.length, forced, blockers };
       const notReady = pods.length > 0 ? [] : ownersNotYetReady(state.owners, namespacePods);
       if (pods.length === 0 && notReady.length === 0) {
-        metrics.addMetric(
-          'DrainSeconds',
-          MetricUnit.Seconds,
-          Math.round((now - drainStart(state, input)) / 1000),
-        );
+        const drainSeconds = Math.round((now - drainStart(state, input)) / 1000);
+        metrics.addMetric('DrainSeconds', MetricUnit.Seconds, drainSeconds);
         return { ...next, done: true, seconds: 1 };
       }
       if (pods.length === 0 && now >= state.deadline) {

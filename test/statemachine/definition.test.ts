@@ -104,4 +104,9 @@ describe('the execution timeout', () => {
       expect(longest).toBeLessThan(timeoutSeconds);
     }
   });
+
+  it('fits a JavaScript timer, as the local engine arms one for it (at most 2^31 - 1 ms)', () => {
+    const timeoutSeconds = (definition as unknown as { TimeoutSeconds: number }).TimeoutSeconds;
+    expect(timeoutSeconds * 1000).toBeLessThanOrEqual(2 ** 31 - 1);
+  });
 });
