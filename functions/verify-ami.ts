@@ -1,6 +1,6 @@
 import * as z from 'zod';
-import { imageBuilderFacts } from './adapters/ami-origin.ts';
 import { describeAmi, describeInstances } from './adapters/ec2.ts';
+import { imageBuilderFacts } from './adapters/imagebuilder.ts';
 import { clusterVersion, resolveNodeGroup } from './adapters/node-group.ts';
 import { autoScalingClient, ec2Client, eksClient, imageBuilderClient } from './commons/clients.ts';
 import type { Dependencies } from './commons/dependencies.ts';

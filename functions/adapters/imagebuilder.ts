@@ -1,4 +1,5 @@
 import { GetImageCommand, type ImagebuilderClient } from '@aws-sdk/client-imagebuilder';
+import type { ImageBuilderFacts } from '../domain/ami.ts';
 import { type DistributedAmi, imageNameFromArn } from '../domain/targets.ts';
 
 /** An Image Builder image as start-rollout needs it: its name and the AMIs its distribution wrote. */
@@ -26,4 +27,17 @@ export async function getBuiltImage(
     if ((error as Error).name === 'ResourceNotFoundException') return undefined;
     throw error;
   }
+}
+
+/** The Image Builder image an AMI was distributed from (its `Ec2ImageBuilderArn` tag), as VerifyAmi checks it. */
+export async function imageBuilderFacts(
+  imageBuilder: ImagebuilderClient,
+  arn: string,
+): Promise<ImageBuilderFacts> {
+  const { image } = await imageBuilder.send(new GetImageCommand({ imageBuildVersionArn: arn }));
+  return {
+    arn,
+    status: image?.state?.status ?? 'UNKNOWN',
+    testsEnabled: image?.imageTestsConfiguration?.imageTestsEnabled ?? false,
+  };
 }
