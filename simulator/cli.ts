@@ -1,7 +1,7 @@
-import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { describeEvent, summary } from './format.ts';
-import { type SimulationReport, simulate } from './runner.ts';
+import { summary } from './format.ts';
+import { rehearse } from './rehearsal.ts';
+import type { SimulationReport } from './runner.ts';
 import { loadScenario, ScenarioError } from './scenario.ts';
 
 const usage = `Usage: npm run simulate -- [--scenario FILE] [--json] [--out REPORT.json] [--k8s-http]
@@ -39,26 +39,21 @@ async function main(argv: string[]): Promise<number> {
     console.log(usage);
     return 0;
   }
-  const human = !options.json;
   let report: SimulationReport;
   try {
     const scenario = await loadScenario(options.scenario ?? defaultScenario);
-    if (human) console.log(`Scenario: ${scenario.description}`);
-    report = await simulate(scenario, {
+    report = await rehearse(scenario, {
+      json: options.json === true,
+      out: options.out,
       k8sHttp: options['k8s-http'] === true,
-      onEvent: (event) => {
-        const line = human ? describeEvent(event) : undefined;
-        if (line !== undefined) console.log(line);
-      },
+      write: (text) => process.stdout.write(text),
     });
   } catch (error) {
     if (!(error instanceof ScenarioError)) throw error;
     console.error(error.message);
     return 2;
   }
-  const json = JSON.stringify(report, null, 2);
-  if (options.out !== undefined) await writeFile(options.out, `${json}\n`);
-  console.log(human ? `\n${summary(report)}` : json);
+  if (!options.json) console.log(`\n${summary(report)}`);
   return report.status === 'SUCCEEDED' ? 0 : 1;
 }
 

@@ -1,8 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import { renderReportHtml } from '../../report/html.ts';
 import { timelineFromSimulation } from '../../report/timeline.ts';
-import { describeEvent, summary } from '../../simulator/format.ts';
-import { simulate as simulateScenario } from '../../simulator/runner.ts';
+import { summary } from '../../simulator/format.ts';
+import { rehearse } from '../../simulator/rehearsal.ts';
 import { loadScenario, type Scenario, ScenarioError } from '../../simulator/scenario.ts';
 import { type Command, parseCommand, stringOption, UsageError } from '../options.ts';
 
@@ -43,19 +43,15 @@ export const simulate: Command = {
     const { values } = parseCommand(simulate, argv);
     const human = !values.json;
     const scenario = await scenarioFrom(stringOption(values, 'scenario'));
-    if (human) runtime.stdout.write(`Scenario: ${scenario.description}\n`);
-    const report = await simulateScenario(scenario, {
-      onEvent: (event) => {
-        const line = human ? describeEvent(event) : undefined;
-        if (line !== undefined) runtime.stdout.write(`${line}\n`);
-      },
-    });
-    const json = JSON.stringify(report, null, 2);
     const out = stringOption(values, 'out');
-    if (out) await writeFile(out, `${json}\n`);
+    const report = await rehearse(scenario, {
+      json: !human,
+      ...(out ? { out } : {}),
+      write: (text) => runtime.stdout.write(text),
+    });
     const html = stringOption(values, 'report');
     if (html) await writeFile(html, renderReportHtml(timelineFromSimulation(report)));
-    runtime.stdout.write(human ? `\n${summary(report)}\n${html ? `Report: ${html}\n` : ''}` : `${json}\n`);
+    if (human) runtime.stdout.write(`\n${summary(report)}\n${html ? `Report: ${html}\n` : ''}`);
     return report.status === 'SUCCEEDED' ? 0 : 1;
   },
 };
