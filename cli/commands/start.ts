@@ -41,7 +41,7 @@ export const start: Command = {
     input: {
       type: 'string',
       value: 'FILE',
-      description: 'Execution input as a JSON file (the README lists the fields).',
+      description: 'Execution input as a JSON file (docs/operating.md lists the fields).',
     },
     'state-machine-arn': {
       type: 'string',
