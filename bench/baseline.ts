@@ -78,7 +78,7 @@ export async function oneAtATimeSeconds(scenario: Scenario): Promise<number> {
       ...instance,
       nodeName: byInstance.get(instance.instanceId)?.metadata?.name,
     }));
-    const rules = { force: false, deleteEmptyDirData: false };
+    const rules = { force: false, deleteEmptyDirData: false, overridePdbAfterTimeout: false };
     for (const member of orderForReplacement(selectNodes(members, input.amiId).toReplace)) {
       const nodeName = member.nodeName ?? '';
       await kubernetes.patchNode(nodeName, { unschedulable: true, annotations: {} });

@@ -29,9 +29,9 @@ export function formatPlan(input: RolloutInput, verified: Verified, plan: Plan):
         `  batch ${batch.index + 1}: ${batch.nodes.map((n) => `${n.nodeName || '(no node)'} (${n.instanceId})`).join(', ')}`,
     ),
     ...list(
-      input.force
-        ? 'Blockers (with force these pods are deleted, not evicted)'
-        : 'Blockers (the rollout would be refused with DrainBlocked)',
+      plan.refused
+        ? 'Blockers (the rollout would be refused with DrainBlocked)'
+        : 'Blockers (with overridePdbAfterTimeout these pods are deleted at the drain deadline)',
       plan.blockers,
     ),
     ...list('Warnings', plan.warnings),

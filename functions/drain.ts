@@ -26,7 +26,7 @@ const drainStart = (state: DrainState, input: RolloutInput) =>
  * One round of the drain: evict what may go (PDBs decide, through the Eviction API), and report
  * "done" once the batch holds no evictable pod and the evicted pods are Ready elsewhere. The state
  * machine waits between rounds, as long as the pods show it will take; at the deadline the drain
- * fails (or, with force, deletes).
+ * fails (or, with overridePdbAfterTimeout, deletes).
  */
 export const makeHandler = (deps: Pick<Dependencies, 'kubernetes' | 'now'>) =>
   lambdaHandler(
@@ -53,10 +53,11 @@ export const makeHandler = (deps: Pick<Dependencies, 'kubernetes' | 'now'>) =>
       const { evicted, refused, blockers } = await evictionRound(kubernetes, pods, input);
       const forced = [...state.forced];
       if (refused.length > 0 && now >= state.deadline) {
-        if (!input.force) {
+        if (!input.overridePdbAfterTimeout) {
           throw new DrainTimeout(
             `Drain of ${nodeNames.join(', ')} did not finish within ${input.drainTimeoutSeconds} s: ${blockers.join('; ')}. ` +
-              'Make the PDB allow a disruption (are its pods healthy?), raise drainTimeoutSeconds, or use force.',
+              'Make the PDB allow a disruption (are its pods healthy?), raise drainTimeoutSeconds, or start again with ' +
+              'overridePdbAfterTimeout to delete the pods the PDBs still refuse at the deadline (force does not override PDBs).',
           );
         }
         forced.push(...(await deletePods(kubernetes, refused, input.gracePeriodSeconds)));

@@ -19,6 +19,8 @@ const event = z.object({
   execution: executionSchema,
   group: rolloutGroupSchema,
   plan: planSchema,
+  /** Per batch, the pods overridePdbAfterTimeout deleted (the Map's results). */
+  deletedPods: z.array(z.array(z.string())).default([]),
 });
 
 export interface RolloutReport {
@@ -32,6 +34,8 @@ export interface RolloutReport {
   batches: number;
   durationSeconds: number;
   warnings: string[];
+  /** Pods deleted at a drain deadline because of overridePdbAfterTimeout, as namespace/name. */
+  podsDeleted: string[];
   /** The execution that replaces the rest of the group, when this one took only its first batches. */
   continuedAs?: string;
 }
@@ -45,7 +49,7 @@ export const makeHandler = (
 ) =>
   lambdaHandler(
     event,
-    async ({ input, execution, group, plan }): Promise<RolloutReport> => {
+    async ({ input, execution, group, plan, deletedPods }): Promise<RolloutReport> => {
       const current = await describeGroup(deps.autoScaling, group.asgName);
       if (current && current.maxSize > group.original.maxSize && current.desired <= group.original.maxSize) {
         await updateGroup(deps.autoScaling, group.asgName, { maxSize: group.original.maxSize });
@@ -67,6 +71,7 @@ export const makeHandler = (
         batches: plan.batches.length,
         durationSeconds,
         warnings: plan.warnings,
+        podsDeleted: deletedPods.flat(),
       };
       metrics.addMetric('NodesReplaced', MetricUnit.Count, nodesReplaced);
       if (plan.continues) {
@@ -102,6 +107,7 @@ export const makeHandler = (
           nodesReplaced,
           nodesOnTarget: plan.nodesOnTarget,
           warnings: plan.warnings,
+          podsDeleted: report.podsDeleted,
         }),
       );
       metrics.addMetric('RolloutSeconds', MetricUnit.Seconds, durationSeconds);

@@ -45,6 +45,21 @@ async function daemonSetLookup(kubernetes: KubernetesPort, pods: V1Pod[]): Promi
   return (pod) => existing.has(`${pod.metadata?.namespace}/${controllerOf(pod)?.name}`);
 }
 
+/** What to change, naming the input fields that lift each kind of blocker. */
+function planFix(rulesRefuse: boolean, pdbsRefuse: boolean): string {
+  return [
+    ...(rulesRefuse
+      ? ['Give bare pods a controller or allow them with force; allow emptyDir pods with deleteEmptyDirData.']
+      : []),
+    ...(pdbsRefuse
+      ? [
+          'Relax the PDB (or give each pod a single PDB), or start again with overridePdbAfterTimeout ' +
+            '(the pods PDBs still refuse at the drain deadline are deleted, each one reported).',
+        ]
+      : []),
+  ].join(' ');
+}
+
 /** Read-only: which nodes, in which batches, and what would block the drain. */
 export const makeHandler = (deps: Deps) =>
   lambdaHandler(event, async ({ input, verified }): Promise<Plan> => {
@@ -80,17 +95,20 @@ export const makeHandler = (deps: Deps) =>
     const surgeMax = verified.group.desired + Math.min(2 * input.maxUnavailable, toReplace.length);
     const warnings = [
       ...checks.warnings,
+      ...(input.overridePdbAfterTimeout
+        ? ['overridePdbAfterTimeout: pods their PDBs still refuse at the drain deadline are deleted']
+        : []),
       ...(surgeMax > group.maxSize
         ? [`maxSize is raised from ${group.maxSize} to ${surgeMax} during the rollout`]
         : []),
     ];
-    // force lifts what PDBs refuse (deleted at the deadline), not pods the eviction rules refuse (emptyDir).
-    const refused = checks.blockedPods.length > 0 || (checks.blockers.length > 0 && !input.force);
+    // Only the PDB override lifts what PDBs refuse (deleted at the deadline); force and deleteEmptyDirData
+    // are already in the verdicts, so a pod the rules still refuse refuses the rollout whatever the flags.
+    const pdbRefused = checks.pdbBlockers.length > 0 && !input.overridePdbAfterTimeout;
+    const refused = checks.blockedPods.length > 0 || pdbRefused;
     if (refused && !input.dryRun) {
       throw new DrainBlocked(
-        `The drain of node group ${input.nodeGroupName} would be blocked: ${capped(checks.blockers, 10).join('; ')}. ` +
-          'Fix the workloads (add a controller, relax the PDB), or start again with force (pods are deleted and reported) ' +
-          'or deleteEmptyDirData.',
+        `The drain of node group ${input.nodeGroupName} would be blocked: ${capped(checks.blockers, 10).join('; ')}. ${planFix(checks.blockedPods.length > 0, pdbRefused)}`,
       );
     }
     const evictable = new Set(checks.verdicts.filter((v) => v.verdict.action === 'evict').map((v) => v.pod));
@@ -102,6 +120,7 @@ export const makeHandler = (deps: Deps) =>
       nodesToReplace: toReplace.length,
       nodesOnTarget: onTarget.length,
       blockers: capped(checks.blockers),
+      refused,
       warnings: capped(warnings),
       estimatedSeconds: estimateSeconds(Math.ceil(toReplace.length / input.maxUnavailable), {
         bootSeconds: defaultBootSeconds,

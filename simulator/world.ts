@@ -82,7 +82,7 @@ export class World {
   readonly simulatorGaps: string[] = [];
   /** Stops an execution as StopExecution does (the `executionStopped` fault); set by the runner. */
   stopExecution: ((executionName: string | undefined) => void) | undefined;
-  /** Node groups and AMIs the started executions target, and the groups whose executions may `force`. */
+  /** Node groups and AMIs the started executions target, and the groups whose executions may override PDBs. */
   readonly targets = { groups: new Set<string>(), amis: new Set<string>(), forcedGroups: new Set<string>() };
   /** One subnet per availability zone the node groups use. */
   private readonly subnetByZone: Map<string, string>;
@@ -160,10 +160,11 @@ export class World {
   /** An execution started with this input: its node group and AMI are the rollout's targets. */
   registerExecutionInput(input: unknown): void {
     if (input === null || typeof input !== 'object') return;
-    const { nodeGroupName, amiId, force } = input as Record<string, unknown>;
+    const { nodeGroupName, amiId, overridePdbAfterTimeout } = input as Record<string, unknown>;
     if (typeof nodeGroupName === 'string') this.targets.groups.add(nodeGroupName);
     if (typeof amiId === 'string') this.targets.amis.add(amiId);
-    if (typeof nodeGroupName === 'string' && force === true) this.targets.forcedGroups.add(nodeGroupName);
+    if (typeof nodeGroupName === 'string' && overridePdbAfterTimeout === true)
+      this.targets.forcedGroups.add(nodeGroupName);
   }
 
   /** Records a change to a node, instance or group; outside the target groups it breaks an invariant. */

@@ -18,7 +18,7 @@ export const plan: Command = {
   details:
     "It runs the workflow's own VerifyAmi and Plan steps against the account and the cluster, and prints each AMI " +
     'check, the nodes of each batch, the pre-flight blockers and warnings, and an estimated duration. Exit status 1 ' +
-    'when the rollout would be refused (a failed check, or blockers without --force), 2 on bad usage.',
+    'when the rollout would be refused (a failed check, or blockers the flags given do not lift), 2 on bad usage.',
   usage: 'plan --cluster NAME --node-group NAME --ami AMI_ID [options]',
   options: { ...inputOptions(['dryRun']), ...commonOptions },
   async run(argv, runtime) {
@@ -34,6 +34,6 @@ export const plan: Command = {
         ? `${JSON.stringify({ input, verified, plan: result }, null, 2)}\n`
         : formatPlan(input, verified, result),
     );
-    return result.blockers.length > 0 && !input.force ? 1 : 0;
+    return result.refused ? 1 : 0;
   },
 };

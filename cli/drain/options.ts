@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import type { FlagNames } from '../../functions/adapters/kubernetes/drain-round.ts';
 
 /** A bad command line: the message names the flag; the exit status is 2. */
 export class UsageError extends Error {
@@ -19,6 +20,7 @@ export interface DrainSettings {
   node: string;
   timeoutSeconds: number;
   force: boolean;
+  overridePdbAfterTimeout: boolean;
   deleteEmptyDirData: boolean;
   gracePeriodSeconds: number | undefined;
   dryRun: boolean;
@@ -29,29 +31,41 @@ export type Invocation =
   | { command: 'drain'; target: Target; settings: DrainSettings }
   | { command: 'cordon' | 'uncordon'; target: Target };
 
+/** This command's flags, for the messages that suggest one. */
+export const cliFlagNames: FlagNames = {
+  force: '--force',
+  deleteEmptyDirData: '--delete-emptydir-data',
+  overridePdbAfterTimeout: '--override-pdb-after-timeout',
+};
+
 /** The workflow's default `drainTimeoutSeconds`. */
 export const defaultTimeoutSeconds = 900;
 
 export const usage = `Usage:
-  npm run drain -- --kubeconfig FILE --node NAME [--timeout S] [--force] [--delete-emptydir-data]
-                   [--grace-period S] [--dry-run] [--json]
+  npm run drain -- --kubeconfig FILE --node NAME [--timeout S] [--force] [--override-pdb-after-timeout]
+                   [--delete-emptydir-data] [--grace-period S] [--dry-run] [--json]
   npm run cordon -- --kubeconfig FILE --node NAME [--dry-run] [--json]
   npm run uncordon -- --kubeconfig FILE --node NAME [--dry-run] [--json]
 
 The rollout's cordon and drain, by hand, with the workflow's rules: cordon (annotated, skipped when
 the node is already unschedulable), then rounds of policy/v1 evictions: DaemonSet and mirror pods are
 skipped, emptyDir pods need --delete-emptydir-data, bare pods need --force; a PDB's refusal (429) is
-retried every 5 s until the timeout; a pod under several PDBs (500) fails the drain, or with --force is
-deleted at the timeout like the pods PDBs still refuse. uncordon also removes the cordon annotation.
+retried every 5 s until the timeout, which ends the drain (exit 1) with the pods kept. Only
+--override-pdb-after-timeout deletes, at the timeout, the pods PDBs still refuse (and pods under several
+PDBs, which the API never evicts), each one reported. uncordon also removes the cordon annotation.
 
 Options:
   --kubeconfig FILE        kubeconfig of the cluster (its current context)
   --node NAME              the node
   --timeout S              drain deadline in seconds (default ${defaultTimeoutSeconds}, the workflow's)
-  --force                  evict bare pods; delete pods still refused at the deadline
+  --force                  evict pods no controller recreates (bare, orphaned DaemonSet); PDBs still
+                           hold, as with kubectl drain --force
+  --override-pdb-after-timeout
+                           at the timeout, delete the pods PDBs still refuse (kubectl drain
+                           --disable-eviction; EKS managed node groups' force)
   --delete-emptydir-data   evict pods with emptyDir volumes (their data is lost)
   --grace-period S         eviction grace period (default: each pod's own)
-  --dry-run                print the verdicts; change nothing
+  --dry-run                print the verdicts and what the PDBs would refuse now; change nothing
   --json                   print one JSON object at the end instead of lines as it goes
 
 Exit status: 0 no evictable pod is left (or the dry run found none blocked), 1 the timeout ran out or
@@ -70,6 +84,7 @@ const drainOptions = {
   ...targetOptions,
   timeout: { type: 'string' },
   force: { type: 'boolean', default: false },
+  'override-pdb-after-timeout': { type: 'boolean', default: false },
   'delete-emptydir-data': { type: 'boolean', default: false },
   'grace-period': { type: 'string' },
 } as const;
@@ -90,6 +105,7 @@ export function parseInvocation(argv: string[]): Invocation {
     node: required(values.node, '--node NAME', 'the node to drain'),
     timeoutSeconds: seconds(values.timeout, '--timeout', 1) ?? defaultTimeoutSeconds,
     force: values.force,
+    overridePdbAfterTimeout: values['override-pdb-after-timeout'],
     deleteEmptyDirData: values['delete-emptydir-data'],
     gracePeriodSeconds: seconds(values['grace-period'], '--grace-period', 0),
     dryRun: values['dry-run'],

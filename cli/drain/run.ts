@@ -14,7 +14,7 @@ import type { EvictionVerdict } from '../../functions/domain/eviction.ts';
 import { isTerminating, podKey } from '../../functions/domain/nodes.ts';
 import { pdbName, pdbsOf } from '../../functions/domain/preflight.ts';
 import { type CordonResult, changeLine, cordonNode } from './cordon.ts';
-import type { DrainSettings } from './options.ts';
+import { cliFlagNames, type DrainSettings } from './options.ts';
 
 /** How often the pods a PDB refused are tried again. */
 const retryIntervalMs = 5_000;
@@ -74,7 +74,7 @@ export async function drainNode(
   const started = clock.now();
   const cordon = await cordonNode(kubernetes, settings.node, settings.dryRun);
   say(changeLine(settings.node, cordon));
-  const ledger = new PodLedger(say, settings.force);
+  const ledger = new PodLedger(say, settings.overridePdbAfterTimeout);
   const deadline = started + settings.timeoutSeconds * 1000;
   const ending = await drainRounds({ kubernetes, settings, clock, ledger, deadline });
   return {
@@ -110,14 +110,14 @@ async function podsToEvict({ kubernetes, settings, ledger }: Drain): Promise<V1P
   const judged = await judgePods(kubernetes, [settings.node], settings);
   ledger.judged(judged);
   try {
-    return evictablePods(judged, [settings.node]);
+    return evictablePods(judged, [settings.node], cliFlagNames);
   } catch (error) {
     return refusedByRules(error, judged);
   }
 }
 
 /**
- * One round of evictions; then, past the deadline, the end (or with --force the deletes), the wait
+ * One round of evictions; then, past the deadline, the end (or with the PDB override the deletes), the wait
  * until the evicted pods are gone, and the pause before PDB refusals are tried again.
  */
 async function evictAndWait(drain: Drain, pods: V1Pod[]): Promise<Ending | undefined> {
@@ -125,9 +125,10 @@ async function evictAndWait(drain: Drain, pods: V1Pod[]): Promise<Ending | undef
   const round = await evictOrFail(drain, pods);
   if ('outcome' in round) return round;
   const pastDeadline = clock.now() >= deadline;
-  if (round.refused.length > 0 && pastDeadline && !settings.force) return refusedAtDeadline(drain);
+  const override = settings.overridePdbAfterTimeout;
+  if (round.refused.length > 0 && pastDeadline && !override) return refusedAtDeadline(drain);
   const deleted =
-    pastDeadline && settings.force ? await forceDelete(kubernetes, round.refused, settings, ledger) : [];
+    pastDeadline && override ? await forceDelete(kubernetes, round.refused, settings, ledger) : [];
   const leaving = [...round.evicted, ...pods.filter(isTerminating), ...deleted];
   const waitUntil = deleted.length > 0 ? clock.now() + graceMs(deleted, settings) : deadline;
   const remaining = await untilGone(kubernetes, leaving, waitUntil, clock);
@@ -143,7 +144,7 @@ async function evictOrFail(
   pods: V1Pod[],
 ): Promise<EvictionRound | Ending> {
   try {
-    return await evictionRound(kubernetes, pods, settings, ledger.observe);
+    return await evictionRound(kubernetes, pods, { ...settings, flags: cliFlagNames }, ledger.observe);
   } catch (error) {
     if (!(error instanceof DrainBlocked)) throw error;
     return {
@@ -159,7 +160,8 @@ async function refusedAtDeadline({ kubernetes, settings, ledger }: Drain): Promi
     outcome: 'timeout',
     message:
       `The ${settings.timeoutSeconds} s timeout ran out with pods their PDBs still refuse to evict; ` +
-      'make the PDBs allow a disruption (are their pods healthy?), raise --timeout, or use --force.',
+      'make the PDBs allow a disruption (are their pods healthy?), raise --timeout, or use ' +
+      '--override-pdb-after-timeout to delete them at the timeout (--force does not override PDBs).',
     blockers: await ledger.blockers(kubernetes, 'refused'),
   };
 }
@@ -202,7 +204,7 @@ function stillTerminating(pods: V1Pod[], settings: DrainSettings): Ending {
   };
 }
 
-/** With --force at the deadline, as the workflow does: plain deletes of what the API still refuses. */
+/** With --override-pdb-after-timeout at the deadline, as the workflow does: plain deletes of what the API still refuses. */
 async function forceDelete(
   kubernetes: KubernetesPort,
   refused: V1Pod[],
@@ -247,7 +249,7 @@ async function stillThere(kubernetes: KubernetesPort, pods: V1Pod[]): Promise<V1
   });
 }
 
-function resultOf(outcome: EvictionOutcome, force: boolean): { result: PodResult; detail?: string } {
+function resultOf(outcome: EvictionOutcome, override: boolean): { result: PodResult; detail?: string } {
   switch (outcome.kind) {
     case 'evicted':
     case 'gone':
@@ -255,7 +257,7 @@ function resultOf(outcome: EvictionOutcome, force: boolean): { result: PodResult
     case 'blockedByPdb':
       return { result: 'refused', detail: outcome.message };
     case 'multiplePdbs':
-      return { result: force ? 'refused' : 'failed', detail: outcome.message };
+      return { result: override ? 'refused' : 'failed', detail: outcome.message };
   }
 }
 
@@ -265,7 +267,7 @@ class PodLedger {
 
   constructor(
     private readonly say: (line: string) => void,
-    private readonly force: boolean,
+    private readonly override: boolean,
   ) {}
 
   judged(judged: JudgedPod[]): void {
@@ -280,7 +282,7 @@ class PodLedger {
   }
 
   readonly observe = (pod: V1Pod, outcome: EvictionOutcome): void => {
-    const { result, detail } = resultOf(outcome, this.force);
+    const { result, detail } = resultOf(outcome, this.override);
     this.result(pod, result, detail);
   };
 

@@ -37,7 +37,9 @@ export const rolloutInputSchema = z
       .min(60, 'must be at least 60')
       .max(86_400, 'must be at most 86400')
       .default(900)
-      .describe('Deadline for draining one batch; then the rollout fails safely (or, with force, deletes).'),
+      .describe(
+        'Deadline for draining one batch; then the rollout fails safely (or, with overridePdbAfterTimeout, deletes).',
+      ),
     readyTimeoutSeconds: z
       .int()
       .min(60, 'must be at least 60')
@@ -53,7 +55,15 @@ export const rolloutInputSchema = z
     force: z
       .boolean()
       .default(false)
-      .describe('Evict bare pods, and delete pods still blocked at the drain deadline (each one reported).'),
+      .describe(
+        'As kubectl drain --force: evict pods no controller recreates (bare pods, orphaned DaemonSet pods). PDBs still hold.',
+      ),
+    overridePdbAfterTimeout: z
+      .boolean()
+      .default(false)
+      .describe(
+        "At the drain deadline, delete the pods their PDBs still refuse (each one reported): kubectl drain's --disable-eviction, EKS managed node groups' force.",
+      ),
     deleteEmptyDirData: z
       .boolean()
       .default(false)

@@ -55,6 +55,8 @@ export const planSchema = z.object({
   nodesToReplace: z.int(),
   nodesOnTarget: z.int(),
   blockers: z.array(z.string()),
+  /** Whether the blockers refuse the rollout with the flags given (a dry run reports them instead). */
+  refused: z.boolean().default(false),
   warnings: z.array(z.string()),
   estimatedSeconds: z.int(),
   /** Images of the pods that will move, for the optional cache check on replacements. */
@@ -99,7 +101,7 @@ export const drainSchema = z.object({
   deadline: z.number(),
   owners: z.array(ownerBaselineSchema),
   evicted: z.int(),
-  /** Pods deleted at the deadline because of force. */
+  /** Pods deleted at the deadline because of overridePdbAfterTimeout. */
   forced: z.array(z.string()),
   /** What held the drain in its last round: pods and the PDBs that refused them. */
   blockers: z.array(z.string()),

@@ -14,6 +14,8 @@ export interface RolloutSummary {
   error?: { name: string; cause: string };
   actions?: string[];
   warnings?: string[];
+  /** Pods the PDB override deleted at a drain deadline. */
+  podsDeleted?: string[];
 }
 
 const formatDuration = (seconds: number) => {
@@ -35,6 +37,7 @@ export function rolloutNotification(summary: RolloutSummary): Notification {
     ``,
     `Nodes replaced: ${summary.nodesReplaced}; already on the AMI: ${summary.nodesOnTarget}.`,
     `Duration: ${formatDuration(summary.durationSeconds)}.`,
+    ...section('Pods deleted at the drain deadline (overridePdbAfterTimeout)', summary.podsDeleted),
     ...section('Done on failure', summary.actions),
     ...section('Warnings', summary.warnings),
     ``,

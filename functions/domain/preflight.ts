@@ -69,10 +69,12 @@ export interface PodVerdict {
 
 export interface Preflight {
   verdicts: PodVerdict[];
-  /** Refuse the rollout before any change (unless force). */
+  /** Refuse the rollout before any change: the blocked pods' and the PDBs' reasons. */
   blockers: string[];
-  /** Pods the eviction rules refuse with the flags given (force included): they refuse the rollout even with force. */
+  /** Pods the eviction rules refuse with the flags given (force included): they refuse the rollout whatever the flags. */
   blockedPods: string[];
+  /** What PDBs refuse (several PDBs on a pod, a PDB that never allows one): lifted only by overridePdbAfterTimeout. */
+  pdbBlockers: string[];
   /** Worth knowing, not a refusal: PDBs that allow no disruption right now, pods that will lose data. */
   warnings: string[];
 }
@@ -94,6 +96,7 @@ export function preflight(
     verdict: evictionVerdict(pod, rules, { daemonSetExists: daemonSetExists(pod) }),
   }));
   const blockers: string[] = [];
+  const pdbBlockers: string[] = [];
   const warnings: string[] = [];
   for (const { pod, verdict } of verdicts) {
     if (verdict.action === 'blocked') blockers.push(`pod ${pod}: ${verdict.reason}`);
@@ -104,7 +107,7 @@ export function preflight(
   for (const pod of evictable) {
     const matching = pdbsOf(pod, pdbs);
     if (matching.length > 1) {
-      blockers.push(
+      pdbBlockers.push(
         `pod ${podKey(pod)} is covered by ${matching.length} PDBs (${matching.map(pdbName).join(', ')}); the Eviction API refuses such pods`,
       );
     }
@@ -113,11 +116,11 @@ export function preflight(
   for (const pdb of relevant.values()) {
     const covered = allPods.filter((pod) => pdbsOf(pod, [pdb]).length > 0).length;
     const never = pdbNeverAllowsReason(pdb, covered);
-    if (never) blockers.push(`${never}: it can never allow an eviction`);
+    if (never) pdbBlockers.push(`${never}: it can never allow an eviction`);
     else if ((pdb.status?.disruptionsAllowed ?? 0) < 1) {
       warnings.push(`PDB ${pdbName(pdb)} allows no disruption right now; the drain will wait for it`);
     }
   }
   const blockedPods = verdicts.flatMap(({ pod, verdict }) => (verdict.action === 'blocked' ? [pod] : []));
-  return { verdicts, blockers, blockedPods, warnings };
+  return { verdicts, blockers: [...blockers, ...pdbBlockers], blockedPods, pdbBlockers, warnings };
 }

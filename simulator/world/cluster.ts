@@ -404,7 +404,7 @@ export class Cluster {
 
   /**
    * Counts a pod that goes without the Eviction API, and a PDB violation if its budget had no room;
-   * a deletion the execution was allowed to force is reported with those budgets instead.
+   * a deletion the execution allowed with the PDB override is reported with those budgets instead.
    */
   private countDisruption(pod: PodRecord, how: string, forced: boolean): void {
     if (pod.workload.spec.kind === 'DaemonSet') return;

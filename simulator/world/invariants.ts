@@ -12,7 +12,7 @@ export interface ForcedDeletion {
   t: number;
   pod: string;
   node: string | undefined;
-  /** The PDBs that allowed no disruption when it was deleted: what `force` overrode. */
+  /** The PDBs that allowed no disruption when it was deleted: what `overridePdbAfterTimeout` overrode. */
   budgets: string[];
 }
 
@@ -25,7 +25,7 @@ export class Invariants {
     cordonedNodesLeft: 0,
     capacityBelowMinimum: 0,
   };
-  /** Plain deletes the execution asked for with `force` (overriding PDBs, if any): reported, not counted. */
+  /** Plain deletes the execution asked for with `overridePdbAfterTimeout`: reported, not counted. */
   readonly forcedDeletions: ForcedDeletion[] = [];
   private readonly groupsBelowMinimum = new Set<string>();
 

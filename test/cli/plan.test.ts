@@ -91,11 +91,11 @@ beforeEach(() => {
 });
 
 /** The cluster's API: the group's Windows nodes and the pods on them. */
-function cluster(pods: V1Pod[] = []): KubernetesPort {
+function cluster(pods: V1Pod[] = [], pdbs = [pdb('web', { maxUnavailable: 1 })]): KubernetesPort {
   return {
     listNodes: async () => instances.map((id) => node(nodeName(id), { instanceId: id, build: '10.0.20348' })),
     listPods: async () => pods,
-    listPodDisruptionBudgets: async () => [pdb('web', { maxUnavailable: 1 })],
+    listPodDisruptionBudgets: async () => pdbs,
     daemonSetExists: async () => true,
   } as unknown as KubernetesPort;
 }
@@ -143,6 +143,24 @@ describe('plan', () => {
     expect(output.stdout).toContain(
       'Blockers (the rollout would be refused with DrainBlocked):\n  - pod shop/debug: bare pod with no controller',
     );
+  });
+
+  it.for<[string[], number, string]>([
+    [[], 1, 'Blockers (the rollout would be refused with DrainBlocked)'],
+    [['--force'], 1, 'Blockers (the rollout would be refused with DrainBlocked)'],
+    [
+      ['--override-pdb-after-timeout'],
+      0,
+      'Blockers (with overridePdbAfterTimeout these pods are deleted at the drain deadline)',
+    ],
+  ])('a PDB that never allows an eviction, with %j: exit %i', async ([flags, status, title]) => {
+    const { run, output } = testRuntime({
+      kubernetesPort: cluster(webPods, [pdb('web', { maxUnavailable: 0 })]),
+    });
+    expect(
+      await run('plan', '--cluster', 'prod', '--node-group', 'win-a', '--ami', targetAmi, ...flags),
+    ).toBe(status);
+    expect(output.stdout).toContain(`${title}:\n  - PDB shop/web has maxUnavailable 0`);
   });
 
   it('prints the verdicts, the plan and the input as JSON for scripts', async () => {

@@ -87,14 +87,38 @@ describe.concurrent('npm run drain against the Kubernetes test server', () => {
     expect(cluster.pods.has('shop/web-1')).toBe(false);
   });
 
-  it('with --force, deletes the pod a PDB still refuses at the timeout and reports it in JSON', async (context) => {
+  it('with --force, still exits 1 at the timeout with the PDB-protected pods running', async (context) => {
+    const { expect } = context;
+    const { cluster, run } = await clusterFor(context, {
+      pods: [db('db-0'), db('db-1'), db('db-2')],
+      pdbs: [pdb('shop', 'db', { app: 'db' }, noDisruption)],
+    });
+
+    const { code, stderr } = await run('drain', '--timeout', '1', '--force');
+
+    expect(code).toBe(1);
+    expect(stderr).toContain('node win-1 not drained (timeout)');
+    expect(stderr).toContain('or use --override-pdb-after-timeout to delete them at the timeout');
+    expect(cluster.callsOf('deletePod')).toEqual([]);
+    expect([...cluster.pods.keys()].sort()).toEqual(['shop/db-0', 'shop/db-1', 'shop/db-2']);
+  });
+
+  it('with --override-pdb-after-timeout, deletes the pod a PDB still refuses at the timeout and reports it in JSON', async (context) => {
     const { expect } = context;
     const { cluster, run } = await clusterFor(context, {
       pods: [db('db-0')],
       pdbs: [pdb('shop', 'db', { app: 'db' }, noDisruption)],
     });
 
-    const { code, stdout } = await run('drain', '--timeout', '1', '--force', '--grace-period', '0', '--json');
+    const { code, stdout } = await run(
+      'drain',
+      '--timeout',
+      '1',
+      '--override-pdb-after-timeout',
+      '--grace-period',
+      '0',
+      '--json',
+    );
 
     expect(code).toBe(0);
     expect(JSON.parse(stdout)).toMatchObject({
@@ -134,21 +158,27 @@ describe.concurrent('npm run drain against the Kubernetes test server', () => {
     expect(cluster.pods.size).toBe(0);
   });
 
-  it('fails at once on a pod under two PDBs (500), naming both', async (context) => {
+  it('fails at once on pods under two PDBs (500), naming every pod and both PDBs', async (context) => {
     const { expect } = context;
     const pdbs = [
       pdb('shop', 'db-a', { app: 'db' }, noDisruption),
       pdb('shop', 'db-b', { app: 'db' }, noDisruption),
     ];
-    const { run } = await clusterFor(context, { pods: [db('db-0')], pdbs });
+    const { run } = await clusterFor(context, { pods: [db('db-0'), db('db-1')], pdbs });
 
     const { code, stdout } = await run('drain', '--json');
 
     expect(code).toBe(1);
-    expect(JSON.parse(stdout)).toMatchObject({
+    const report = JSON.parse(stdout);
+    expect(report).toMatchObject({
       outcome: 'pod-failed',
-      blockers: [{ pod: 'shop/db-0', pdbs: ['shop/db-a', 'shop/db-b'] }],
+      message: expect.stringContaining('or use --override-pdb-after-timeout to delete them'),
+      blockers: [
+        { pod: 'shop/db-0', pdbs: ['shop/db-a', 'shop/db-b'] },
+        { pod: 'shop/db-1', pdbs: ['shop/db-a', 'shop/db-b'] },
+      ],
     });
+    expect(report.message).toMatch(/shop\/db-0 .*shop\/db-1/);
   });
 
   it('with --dry-run prints the verdicts and changes nothing', async (context) => {

@@ -29,7 +29,7 @@ const blockingBudget = (name: string) =>
 function drainOf(
   cluster: FakeCluster,
   now = start,
-  options: Partial<typeof input & { force: boolean }> = {},
+  options: Partial<typeof input & { force: boolean; overridePdbAfterTimeout: boolean }> = {},
 ) {
   const handler = makeHandler({ kubernetes: async () => cluster, now: () => now });
   return (drain: DrainState | null) =>
@@ -89,27 +89,49 @@ describe('drain handler rounds', () => {
     });
   });
 
-  it('with force, deletes the pods still refused at the deadline and reports them', async () => {
+  it('with force, still fails at the deadline and keeps the pods their PDB protects', async () => {
     const cluster = new FakeCluster({ pods: [db('db-0')], pdbs: [blockingBudget('db')] });
     const first = await drainOf(cluster, start, { force: true })(null);
 
-    const second = await drainOf(cluster, pastDeadline, { force: true })(first);
+    await expect(drainOf(cluster, pastDeadline, { force: true })(first)).rejects.toMatchObject({
+      name: 'DrainTimeout',
+      message: expect.stringContaining(
+        'or start again with overridePdbAfterTimeout to delete the pods the PDBs still refuse at the deadline (force does not override PDBs)',
+      ),
+    });
+    expect(cluster.callsOf('deletePod')).toEqual([]);
+    expect(cluster.pods.has('shop/db-0')).toBe(true);
+  });
+
+  it('with overridePdbAfterTimeout, deletes the pods still refused at the deadline and reports them', async () => {
+    const cluster = new FakeCluster({ pods: [db('db-0')], pdbs: [blockingBudget('db')] });
+    const override = { overridePdbAfterTimeout: true };
+    const first = await drainOf(cluster, start, override)(null);
+    expect(cluster.callsOf('deletePod')).toEqual([]);
+
+    const second = await drainOf(cluster, pastDeadline, override)(first);
 
     // 900 s into the drain: looks again after a tenth of that.
     expect(second).toMatchObject({ done: false, seconds: 90, forced: ['shop/db-0'] });
     expect(cluster.callsOf('deletePod')).toEqual([['shop', 'db-0', undefined]]);
   });
 
-  it('fails a pod under two PDBs at once with DrainBlocked, or with force keeps it for the deadline', async () => {
+  it('fails pods under two PDBs at once with DrainBlocked naming each, or with the override keeps them for the deadline', async () => {
     const pdbs = [blockingBudget('db-a'), blockingBudget('db-b')];
-    const cluster = new FakeCluster({ pods: [db('db-0')], pdbs });
+    const cluster = new FakeCluster({ pods: [db('db-0'), db('db-1')], pdbs });
 
     await expect(drainOf(cluster)(null)).rejects.toMatchObject({
       name: 'DrainBlocked',
-      message: expect.stringContaining('Pod shop/db-0 cannot be evicted: This pod has more than one'),
+      message: expect.stringMatching(
+        /several PDBs: shop\/db-0 \(This pod has more than one.*\); shop\/db-1 \(This pod has more than one.*use overridePdbAfterTimeout/,
+      ),
     });
-    const forced = await drainOf(cluster, start, { force: true })(null);
-    expect(forced).toMatchObject({ done: false, seconds: 5, forced: [], blockers: [] });
+    await expect(drainOf(cluster, start, { force: true })(null)).rejects.toMatchObject({
+      name: 'DrainBlocked',
+    });
+    const kept = await drainOf(cluster, start, { overridePdbAfterTimeout: true })(null);
+    expect(kept).toMatchObject({ done: false, seconds: 5, forced: [] });
+    expect(kept.blockers).toHaveLength(2);
     expect(cluster.callsOf('deletePod')).toEqual([]);
   });
 

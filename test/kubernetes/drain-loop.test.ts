@@ -10,6 +10,7 @@ const settings: DrainSettings = {
   node: 'win-1',
   timeoutSeconds: 60,
   force: false,
+  overridePdbAfterTimeout: false,
   deleteEmptyDirData: false,
   gracePeriodSeconds: undefined,
   dryRun: false,

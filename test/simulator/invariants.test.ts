@@ -40,14 +40,14 @@ describe('invariants counted by the world', () => {
     expect(counts.pdbViolations).toBe(beyondBudget('web') + beyondBudget('ledger'));
   });
 
-  it('counts a plain delete unless the execution asked for force, which it lists instead', async () => {
+  it('counts a plain delete unless the execution asked for the PDB override, which it lists instead', async () => {
     const plain = worldOf();
     const [pod] = podsOf(plain.world, 'web');
     await plain.kubernetes.deletePod('shop', pod?.name ?? '');
     expect(plain.world.finalInvariants().podsDeletedWithoutEviction).toBe(1);
 
     const forced = worldOf((document) => {
-      (document.execution.input as Record<string, unknown>).force = true;
+      (document.execution.input as Record<string, unknown>).overridePdbAfterTimeout = true;
     });
     const [other] = podsOf(forced.world, 'web');
     await forced.kubernetes.deletePod('shop', other?.name ?? '');
@@ -57,7 +57,7 @@ describe('invariants counted by the world', () => {
 
   it('lists the budgets a forced delete overrode instead of counting a PDB violation', async () => {
     const forced = worldOf((document) => {
-      (document.execution.input as Record<string, unknown>).force = true;
+      (document.execution.input as Record<string, unknown>).overridePdbAfterTimeout = true;
     });
     const [first, second] = podsOf(forced.world, 'web');
     await forced.kubernetes.deletePod('shop', first?.name ?? '');

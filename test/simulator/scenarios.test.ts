@@ -112,6 +112,23 @@ describe('scenarios, run on the real state machine and handlers', () => {
     expect(report.error?.cause).toContain('ledger');
   });
 
+  it('with force, a PDB still holds: DrainTimeout at the deadline and no pod deleted', async () => {
+    const report = await reportOf(new URL('pdb-blocks-force.json', directories.simulator));
+    expect(report.error?.cause).toContain('start again with overridePdbAfterTimeout');
+    expect(eventsOf(report, 'PodDeleted')).toEqual([]);
+    expect(report.forcedDeletions).toEqual([]);
+  });
+
+  it('only the PDB override deletes, and the report and the notification list each pod it deleted', async () => {
+    const report = await reportOf(new URL('pdb-override.json', directories.simulator));
+    const deleted = report.forcedDeletions.map((deletion) => deletion.pod);
+    expect(deleted.sort()).toEqual(['finance/ledger-0', 'finance/ledger-1', 'finance/ledger-2']);
+    expect((report.output as { podsDeleted: string[] }).podsDeleted.sort()).toEqual(deleted);
+    const body = report.notifications.at(-1)?.message ?? '';
+    expect(body).toContain('Pods deleted at the drain deadline (overridePdbAfterTimeout):');
+    for (const pod of deleted) expect(body).toContain(`- ${pod}`);
+  });
+
   it('starts the rollouts of an Image Builder event and reports each execution', async () => {
     const report = await reportOf(new URL('image-builder-event.json', directories.simulator));
     expect(report.executions).toMatchObject([{ status: 'SUCCEEDED', input: { nodeGroupName: 'win-a' } }]);

@@ -157,6 +157,8 @@ describe('pre-flight', () => {
       lookup,
     );
     expect(result.blockers).toEqual([expect.stringContaining('covered by 2 PDBs (shop/a, shop/b)')]);
+    expect(result.pdbBlockers).toEqual(result.blockers);
+    expect(result.blockedPods).toEqual([]);
   });
 
   it('refuses bare and emptyDir pods, naming each', () => {
@@ -169,6 +171,7 @@ describe('pre-flight', () => {
       expect.stringContaining('shop/debug: bare pod'),
       expect.stringContaining('shop/cache: uses emptyDir'),
     ]);
+    expect(result.pdbBlockers).toEqual([]);
   });
 
   it('lists the pods force does not lift: an emptyDir pod without deleteEmptyDirData, not a bare pod', () => {

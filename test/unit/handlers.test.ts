@@ -45,6 +45,7 @@ const input = {
   drainTimeoutSeconds: 900,
   readyTimeoutSeconds: 1800,
   force: false,
+  overridePdbAfterTimeout: false,
   deleteEmptyDirData: false,
   dryRun: false,
   allowWindowsBuildChange: false,

@@ -15,14 +15,32 @@ export interface JudgedPod {
   verdict: EvictionVerdict;
 }
 
+/** How the caller spells its options, so that a message suggests one the operator can type. */
+export interface FlagNames {
+  force: string;
+  deleteEmptyDirData: string;
+  overridePdbAfterTimeout: string;
+}
+
+/** The execution input's field names. */
+export const inputFlagNames: FlagNames = {
+  force: 'force',
+  deleteEmptyDirData: 'deleteEmptyDirData',
+  overridePdbAfterTimeout: 'overridePdbAfterTimeout',
+};
+
 export interface DrainRules extends EvictionRules {
   /** Default: each pod's own terminationGracePeriodSeconds. */
   gracePeriodSeconds?: number;
+  /** At the deadline, delete the pods PDBs still refuse; until then a pod under several PDBs waits for it. */
+  overridePdbAfterTimeout: boolean;
+  /** Default: the execution input's field names. */
+  flags?: FlagNames;
 }
 
 export interface EvictionRound {
   evicted: V1Pod[];
-  /** Pods the API would not evict this round (a PDB said 429, or, with force, several PDBs). */
+  /** Pods the API would not evict this round (a PDB said 429, or, with the PDB override, several PDBs). */
   refused: V1Pod[];
   /** The 429s, as `namespace/pod refused by PDB name: message`. */
   blockers: string[];
@@ -50,13 +68,18 @@ export async function judgePods(
 }
 
 /** The pods to evict; any pod the rules do not allow refuses the whole drain (DrainBlocked naming it). */
-export function evictablePods(judged: JudgedPod[], nodeNames: string[]): V1Pod[] {
+export function evictablePods(
+  judged: JudgedPod[],
+  nodeNames: string[],
+  flags: FlagNames = inputFlagNames,
+): V1Pod[] {
   const blocked = judged.flatMap(({ pod, verdict }) =>
     verdict.action === 'blocked' ? [`${podKey(pod)} ${verdict.reason}`] : [],
   );
   if (blocked.length > 0) {
     throw new DrainBlocked(
-      `Pods on ${nodeNames.join(', ')} cannot be evicted: ${blocked.join('; ')}. Fix them or run again with force/deleteEmptyDirData.`,
+      `Pods on ${nodeNames.join(', ')} cannot be evicted: ${blocked.join('; ')}. Fix them, or allow bare and ` +
+        `orphaned DaemonSet pods with ${flags.force} and emptyDir pods with ${flags.deleteEmptyDirData}.`,
     );
   }
   return judged.flatMap(({ pod, verdict }) => (verdict.action === 'evict' ? [pod] : []));
@@ -64,7 +87,8 @@ export function evictablePods(judged: JudgedPod[], nodeNames: string[]): V1Pod[]
 
 /**
  * Asks the Eviction API (`policy/v1`) to evict each pod not already terminating. A pod under several
- * PDBs can never be evicted: DrainBlocked at once, unless force (then it waits for the deadline's delete).
+ * PDBs can never be evicted: DrainBlocked naming every such pod, unless the PDB override is given
+ * (then they wait for the deadline's delete).
  */
 export async function evictionRound(
   kubernetes: KubernetesPort,
@@ -73,6 +97,7 @@ export async function evictionRound(
   observe: EvictionObserver = () => undefined,
 ): Promise<EvictionRound> {
   const round: EvictionRound = { evicted: [], refused: [], blockers: [] };
+  const underSeveral: string[] = [];
   for (const pod of pods.filter((p) => !isTerminating(p))) {
     const { namespace = '', name = '' } = pod.metadata ?? {};
     const outcome = await kubernetes.evictPod(namespace, name, rules.gracePeriodSeconds);
@@ -85,18 +110,22 @@ export async function evictionRound(
       );
     }
     if (outcome.kind === 'multiplePdbs') {
-      if (!rules.force) {
-        throw new DrainBlocked(
-          `Pod ${podKey(pod)} cannot be evicted: ${outcome.message} Give it a single PDB, or use force.`,
-        );
-      }
+      underSeveral.push(`${podKey(pod)} (${outcome.message})`);
       round.refused.push(pod);
+      round.blockers.push(`${podKey(pod)} is under several PDBs: ${outcome.message}`);
     }
+  }
+  if (underSeveral.length > 0 && !rules.overridePdbAfterTimeout) {
+    const { overridePdbAfterTimeout } = rules.flags ?? inputFlagNames;
+    throw new DrainBlocked(
+      `The Eviction API never evicts a pod under several PDBs: ${underSeveral.join('; ')}. ` +
+        `Give each pod a single PDB, or use ${overridePdbAfterTimeout} to delete them at the deadline.`,
+    );
   }
   return round;
 }
 
-/** With force, at the deadline: plain deletes of the pods the API still refuses; their keys, for the report. */
+/** With the PDB override, at the deadline: plain deletes of the pods the API still refuses; their keys, for the report. */
 export async function deletePods(
   kubernetes: KubernetesPort,
   pods: V1Pod[],
