@@ -53,7 +53,7 @@ export class SimulatedKubernetes implements ClusterBackend {
     this.call('k8s:listPods', `list pods in ${namespace ?? 'all namespaces'}`);
     const labelsMatch = parseLabelSelector(options.labelSelector);
     const fieldsMatch = parsePodFieldSelector(options.fieldSelector);
-    return [...this.cluster.pods.values()]
+    const pods = [...this.cluster.pods.values()]
       .filter(
         (pod) =>
           (namespace === undefined || pod.namespace === namespace) &&
@@ -66,6 +66,8 @@ export class SimulatedKubernetes implements ClusterBackend {
           }),
       )
       .map((pod) => renderPod(pod, this.cluster, this.now));
+    this.world.metrics.podsListedByCall(pods.length);
+    return pods;
   }
 
   async getPod(namespace: string, name: string): Promise<V1Pod | undefined> {

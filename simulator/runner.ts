@@ -31,6 +31,7 @@ import {
 import { type ExecutionRecord, StepFunctions, stateMachineArn } from './stepfunctions.ts';
 import { schedulerOf, simulationStart } from './world/clock.ts';
 import type { ForcedDeletion, InvariantCounts } from './world/invariants.ts';
+import type { RolloutMetrics } from './world/metrics.ts';
 import { Random } from './world/random.ts';
 import type { TimelineEvent } from './world/timeline.ts';
 import { type InstanceReport, type Notification, World } from './world.ts';
@@ -76,6 +77,7 @@ export interface SimulationReport {
   perFunctionInvocations: Record<string, number>;
   instances: InstanceReport[];
   invariants: InvariantCounts;
+  metrics: RolloutMetrics;
   forcedDeletions: ForcedDeletion[];
   notifications: Notification[];
   /** The execution's output (or, for an event, what start-rollout returned). */
@@ -220,6 +222,7 @@ async function run(scenario: Scenario, options: SimulateOptions, engine: Engine)
     await clock.nextAsync();
   }
   const endedAt = clock.now;
+  world.metrics.freeze();
   await clock.tickAsync((options.settleSeconds ?? 3600) * 1000);
   if (more.failure !== undefined) throw more.failure;
 
@@ -242,6 +245,7 @@ async function run(scenario: Scenario, options: SimulateOptions, engine: Engine)
     perFunctionInvocations: lambda.invocations,
     instances: world.instanceReports(),
     invariants: world.finalInvariants(),
+    metrics: world.metrics.report(),
     forcedDeletions: world.invariants.forcedDeletions,
     notifications: world.notifications,
     ...(event === undefined && executionReports.length === 1 ? {} : { executions: executionReports }),

@@ -145,10 +145,22 @@ const throttledApi = z
 
 const at = { batch: batchPoint.optional() };
 const faultSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('throttle'), api: throttledApi, times: z.int().min(1), ...at }),
+  z.strictObject({
+    kind: z.literal('throttle'),
+    api: throttledApi,
+    times: z.int().min(1),
+    after: z.int().min(0).default(0),
+    ...at,
+  }),
   z.strictObject({ kind: z.literal('nodeNeverReady'), ...at }),
   z.strictObject({ kind: z.literal('launchFailure'), times: z.int().min(1), ...at }),
   z.strictObject({ kind: z.literal('pdbNeverAllows'), workload: z.string(), ...at }),
+  z.strictObject({
+    kind: z.literal('podStuckTerminating'),
+    workload: z.string(),
+    count: z.int().min(1),
+    ...at,
+  }),
   z.strictObject({ kind: z.literal('handlerCrash'), step: z.enum(handlerCrashSteps), ...at }),
   z.strictObject({
     kind: z.literal('amiDeregistered'),
@@ -206,6 +218,7 @@ const timingSchema = z.strictObject({
   nodeDeregisterSeconds: seconds.default(40),
   asgLaunchDelaySeconds: seconds.default(10),
   instanceShutdownSeconds: seconds.default(60),
+  instanceBootJitterPercent: z.number().min(0).max(90).default(0),
 });
 
 const executionSchema = z
@@ -329,7 +342,7 @@ function crossFieldProblems(scenario: Scenario): Problem[] {
       });
     }
     if (
-      fault.kind === 'pdbNeverAllows' &&
+      (fault.kind === 'pdbNeverAllows' || fault.kind === 'podStuckTerminating') &&
       !scenario.workloads.some((workload) => workload.name === fault.workload)
     ) {
       problems.push({

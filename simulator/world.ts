@@ -5,6 +5,7 @@ import { amiTags } from '../functions/domain/ami.ts';
 import { targetTags } from '../functions/domain/targets.ts';
 import { type AmiSpec, executionTargetAmi, type NodeGroupSpec, type Scenario } from './scenario.ts';
 import { AutoScaling, type AutoScalingGroupRecord, type AutoScalingTag } from './world/autoscaling.ts';
+import { BootTimes } from './world/boot.ts';
 import {
   account,
   amazonEksAmiOwner,
@@ -24,9 +25,11 @@ import type { Scheduler } from './world/clock.ts';
 import { Cluster } from './world/cluster.ts';
 import { Ec2, type ImageRecord, type InstanceStateName, type Platform } from './world/ec2.ts';
 import { Faults } from './world/faults.ts';
+import { finalizersOnDeletion } from './world/finalizers.ts';
 import { Fleet, type NodeGroupRecord } from './world/fleet.ts';
 import { Ids } from './world/ids.ts';
 import { type InvariantCounts, Invariants } from './world/invariants.ts';
+import { Metrics } from './world/metrics.ts';
 import { Random } from './world/random.ts';
 import { Timeline } from './world/timeline.ts';
 
@@ -69,6 +72,7 @@ export interface InstanceReport {
 export class World {
   readonly timeline: Timeline;
   readonly invariants: Invariants;
+  readonly metrics: Metrics;
   readonly faults: Faults;
   readonly ids: Ids;
   readonly ec2: Ec2;
@@ -94,6 +98,7 @@ export class World {
     this.ids = new Ids(new Random(scenario.seed));
     this.timeline = new Timeline(scheduler);
     this.invariants = new Invariants(this.timeline);
+    this.metrics = new Metrics(scheduler, this.targets.groups, scheduler.now());
     this.faults = new Faults(scenario.faults, scheduler, {
       setWorkloadNeverReady: (workload, neverReady) =>
         this.cluster.setWorkloadNeverReady(workload, neverReady),
@@ -111,7 +116,11 @@ export class World {
       invariants: this.invariants,
       imagePullSecondsPerGiB: scenario.timing.imagePullSecondsPerGiB,
       onSettled: () => this.observeCapacity(),
+      finalizersOnDeletion: (pod) => finalizersOnDeletion(this.faults, pod.workload.spec.name),
+      observer: this.metrics,
     });
+    const { instanceBootSeconds, instanceBootJitterPercent } = scenario.timing;
+    const bootTimes = new BootTimes(instanceBootSeconds, instanceBootJitterPercent, scenario.seed);
     this.fleet = new Fleet({
       scheduler,
       timeline: this.timeline,
@@ -122,8 +131,10 @@ export class World {
       clusterName: scenario.cluster.name,
       nodeGroup: (name) => this.nodeGroup(name),
       imageSizeGiB: (image, os) => this.imageSizeGiB(image, os),
+      bootSeconds: () => bootTimes.next(),
       neverReady: (image) => this.faults.nodesNeverReady && this.targets.amis.has(image.id),
       onChanged: () => this.observeCapacity(),
+      observer: this.metrics,
     });
     this.autoScaling = new AutoScaling({
       scheduler,
@@ -161,7 +172,10 @@ export class World {
   registerExecutionInput(input: unknown): void {
     if (input === null || typeof input !== 'object') return;
     const { nodeGroupName, amiId, overridePdbAfterTimeout } = input as Record<string, unknown>;
-    if (typeof nodeGroupName === 'string') this.targets.groups.add(nodeGroupName);
+    if (typeof nodeGroupName === 'string' && !this.targets.groups.has(nodeGroupName)) {
+      this.targets.groups.add(nodeGroupName);
+      this.metrics.targetAdded(nodeGroupName);
+    }
     if (typeof amiId === 'string') this.targets.amis.add(amiId);
     if (typeof nodeGroupName === 'string' && overridePdbAfterTimeout === true)
       this.targets.forcedGroups.add(nodeGroupName);
@@ -305,6 +319,7 @@ export class World {
     const managed = spec.management === 'managed';
     const autoScalingGroupName = managed ? `eks-${spec.name}-${this.ids.uuid()}` : spec.name;
     this.nodeGroups.set(spec.name, { spec, autoScalingGroupName, instanceType, podCapacity });
+    this.metrics.setBaseline(spec.name, spec.instances);
 
     const now = new Date(this.scheduler.now());
     const template = this.ec2.createLaunchTemplate(

@@ -285,6 +285,7 @@ export function renderPod(pod: PodRecord, cluster: Cluster, now: number): V1Pod 
       deletionTimestamp:
         pod.deletionTimestamp === undefined ? undefined : new NativeDate(pod.deletionTimestamp),
       deletionGracePeriodSeconds: pod.deletionGracePeriodSeconds,
+      finalizers: pod.finalizers.length === 0 ? undefined : [...pod.finalizers],
     },
     spec: {
       nodeName: pod.nodeName,

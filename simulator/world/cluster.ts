@@ -3,6 +3,7 @@ import type { PdbSpec, WorkloadSpec } from '../scenario.ts';
 import type { Scheduler } from './clock.ts';
 import { compareTuples } from './compare.ts';
 import type { ImageRecord, Platform } from './ec2.ts';
+import { removable } from './finalizers.ts';
 import type { Ids } from './ids.ts';
 import type { Invariants } from './invariants.ts';
 import { type ControllerScale, evictionVerdict, type PdbArithmetic, pdbArithmetic } from './pdb.ts';
@@ -50,6 +51,8 @@ export interface WorkloadRecord {
   startupSeconds: number;
   /** Its pods keep failing readiness (the `pdbNeverAllows` fault). */
   neverReady: boolean;
+  /** `spec.replicas` of a Deployment or StatefulSet as it is now (an HPA may change it). */
+  desiredReplicas: number | undefined;
 }
 
 export interface PodRecord {
@@ -68,6 +71,12 @@ export interface PodRecord {
   readySince: number | undefined;
   deletionTimestamp: number | undefined;
   deletionGracePeriodSeconds: number | undefined;
+  /** The replica this pod serves: the first pod's uid, inherited by each pod created to replace it. */
+  lineage: string;
+  /** It stopped counting for its controller (deleting, or removed): its replica went to a successor. */
+  retired: boolean;
+  /** `metadata.finalizers`: while any is left, a deleted pod stays Terminating. */
+  finalizers: string[];
   /** Its containers died with the node's instance; the API still shows the pod until the node goes. */
   lost: boolean;
   resourceVersion: number;
@@ -118,6 +127,19 @@ export interface ClusterOptions {
   imagePullSecondsPerGiB: number;
   /** Called after every change has settled (controllers and scheduler ran). */
   onSettled: () => void;
+  /** The finalizers a pod has when it is asked to go (none by default). */
+  finalizersOnDeletion?: (pod: PodRecord) => string[];
+  observer?: ClusterObserver;
+}
+
+/** Who watches the cluster change (the metrics), told only about what changed. */
+export interface ClusterObserver {
+  nodeChanged(node: NodeRecord, deleted: boolean): void;
+  evicted(pod: PodRecord): void;
+  workloadsChanged(
+    workloads: Iterable<WorkloadRecord>,
+    podsOf: (workload: WorkloadRecord) => PodRecord[],
+  ): void;
 }
 
 /** What registering a node needs; the rest is the node's own state. */
@@ -147,6 +169,10 @@ export class Cluster {
   private readonly podsByNode = new Map<string, Set<PodRecord>>();
   private readonly podsByWorkload = new Map<WorkloadRecord, Set<PodRecord>>();
   private readonly unscheduled = new Set<PodRecord>();
+  /** Workloads whose pods changed since the observer was last told. */
+  private readonly changedWorkloads = new Set<WorkloadRecord>();
+  /** Per workload, the replicas of pods that went, oldest first: the next pods it creates serve them. */
+  private readonly vacantReplicas = new Map<WorkloadRecord, string[]>();
   private revision = 1000;
   /** While the initial state is built, pods are placed as if they had been running for days. */
   private initializing = false;
@@ -159,6 +185,24 @@ export class Cluster {
 
   private bump(record: { resourceVersion: number }) {
     record.resourceVersion = ++this.revision;
+  }
+
+  private bumpPod(pod: PodRecord) {
+    this.bump(pod);
+    this.changedWorkloads.add(pod.workload);
+  }
+
+  private bumpNode(node: NodeRecord) {
+    this.bump(node);
+    this.options.observer?.nodeChanged(node, false);
+  }
+
+  /** The pod no longer serves its replica: the next pod its controller creates does. */
+  private retire(pod: PodRecord) {
+    if (pod.retired) return;
+    pod.retired = true;
+    const vacant = this.vacantReplicas.get(pod.workload) ?? [];
+    this.vacantReplicas.set(pod.workload, [...vacant, pod.lineage]);
   }
 
   addWorkload(
@@ -175,6 +219,7 @@ export class Cluster {
       imageSizeBytes: Math.round(details.imageSizeGiB * gibibyte),
       startupSeconds: details.startupSeconds,
       neverReady: details.neverReady,
+      desiredReplicas: spec.kind === 'Deployment' || spec.kind === 'StatefulSet' ? spec.replicas : undefined,
     };
     this.workloads.push(workload);
     if (spec.pdb !== undefined) this.addBudget(spec.namespace, spec.name, { app: spec.name }, spec.pdb);
@@ -198,7 +243,7 @@ export class Cluster {
         if (pod.containersStartedAt === undefined || pod.deletionTimestamp !== undefined || pod.lost)
           continue;
         pod.readySince = neverReady ? undefined : this.now;
-        this.bump(pod);
+        this.bumpPod(pod);
         this.options.timeline.record(neverReady ? 'PodNotReady' : 'PodReady', {
           pod: podKey(pod.namespace, pod.name),
           node: pod.nodeName,
@@ -217,6 +262,7 @@ export class Cluster {
     build();
     this.reconcile();
     this.initializing = false;
+    this.tellObserver();
     this.options.onSettled();
   }
 
@@ -240,7 +286,7 @@ export class Cluster {
       pulling: new Set(),
       resourceVersion: 0,
     };
-    this.bump(node);
+    this.bumpNode(node);
     this.nodes.set(node.name, node);
     if (readySince === undefined) {
       this.options.timeline.record('NodeRegistered', { node: node.name, instanceId: node.instanceId });
@@ -254,7 +300,7 @@ export class Cluster {
     if (node === undefined || !node.kubeletRunning) return;
     node.ready = 'True';
     node.readyTransitionAt = this.now;
-    this.bump(node);
+    this.bumpNode(node);
     this.options.timeline.record('NodeReady', { node: name, instanceId: node.instanceId });
     this.settle();
   }
@@ -274,7 +320,7 @@ export class Cluster {
       if (this.nodes.get(name) !== node) return;
       node.ready = 'Unknown';
       node.readyTransitionAt = this.now;
-      this.bump(node);
+      this.bumpNode(node);
       this.options.timeline.record('NodeNotReady', { node: name, instanceId: node.instanceId });
       this.settle();
     });
@@ -286,9 +332,14 @@ export class Cluster {
     const node = this.nodes.get(name);
     if (node === undefined) return;
     this.losePods(node, 'its node was deleted');
-    for (const pod of this.podsOn(name)) this.removePod(pod);
+    // Pod GC deletes the pods of a deleted node; finalizers keep some Terminating, bound to no node.
+    for (const pod of this.podsOn(name)) {
+      if (removable(pod)) this.removePod(pod);
+      else pod.deletionTimestamp ??= this.now;
+    }
     this.nodes.delete(name);
-    this.podsByNode.delete(name);
+    this.options.observer?.nodeChanged(node, true);
+    if ((this.podsByNode.get(name)?.size ?? 0) === 0) this.podsByNode.delete(name);
     this.options.timeline.record('NodeDeleted', { node: name, instanceId: node.instanceId });
     this.settle();
   }
@@ -310,7 +361,7 @@ export class Cluster {
       if (value === null) delete node.annotations[key];
       else node.annotations[key] = value;
     }
-    this.bump(node);
+    this.bumpNode(node);
     this.settle();
     return node;
   }
@@ -331,6 +382,7 @@ export class Cluster {
     }
     if (pod.deletionTimestamp === undefined) {
       this.options.timeline.record('PodEvicted', { pod: podKey(namespace, name), node: pod.nodeName });
+      this.options.observer?.evicted(pod);
     }
     this.beginDeletion(pod, gracePeriodSeconds ?? pod.workload.spec.terminationGracePeriodSeconds);
     this.settle();
@@ -393,11 +445,11 @@ export class Cluster {
   private controllerScale(pods: PodRecord[]): ControllerScale {
     const controllers = new Set(pods.map((pod) => pod.workload));
     let replicas = 0;
-    for (const { spec } of controllers) {
+    for (const { spec, desiredReplicas } of controllers) {
       if (spec.kind === 'Pod') return { error: `found no controller ref for pod "${spec.name}"` };
       if (spec.kind === 'DaemonSet')
         return { error: `DaemonSet ${spec.name} does not implement the scale subresource` };
-      replicas += spec.replicas;
+      replicas += desiredReplicas ?? 0;
     }
     return { replicas };
   }
@@ -427,20 +479,33 @@ export class Cluster {
       if (pod.lost || pod.deletionTimestamp !== undefined) continue;
       this.countDisruption(pod, `lost: ${how}`, false);
       pod.lost = true;
-      this.bump(pod);
+      this.bumpPod(pod);
     }
   }
 
   /** Graceful deletion: the kubelet stops the containers within the grace period, then the pod is gone. */
   private beginDeletion(pod: PodRecord, gracePeriodSeconds: number): void {
     if (pod.deletionTimestamp !== undefined) return;
+    this.retire(pod);
+    pod.finalizers = [...pod.finalizers, ...(this.options.finalizersOnDeletion?.(pod) ?? [])];
+    if (!removable(pod)) {
+      pod.deletionTimestamp = this.now + gracePeriodSeconds * 1000;
+      pod.deletionGracePeriodSeconds = gracePeriodSeconds;
+      this.bumpPod(pod);
+      this.options.timeline.record('PodStuckTerminating', {
+        pod: podKey(pod.namespace, pod.name),
+        node: pod.nodeName,
+        finalizers: pod.finalizers,
+      });
+      return;
+    }
     if (pod.nodeName === undefined || gracePeriodSeconds === 0) {
       this.removePod(pod);
       return;
     }
     pod.deletionTimestamp = this.now + gracePeriodSeconds * 1000;
     pod.deletionGracePeriodSeconds = gracePeriodSeconds;
-    this.bump(pod);
+    this.bumpPod(pod);
     this.options.scheduler.after(gracePeriodSeconds, () => {
       const node = pod.nodeName === undefined ? undefined : this.nodes.get(pod.nodeName);
       if (!this.isCurrent(pod) || node === undefined || !node.kubeletRunning) return;
@@ -450,6 +515,8 @@ export class Cluster {
   }
 
   private removePod(pod: PodRecord): void {
+    this.retire(pod);
+    this.changedWorkloads.add(pod.workload);
     this.pods.delete(podKey(pod.namespace, pod.name));
     this.podsByWorkload.get(pod.workload)?.delete(pod);
     this.unscheduled.delete(pod);
@@ -464,7 +531,14 @@ export class Cluster {
   private settle(): void {
     if (this.initializing) return;
     this.reconcile();
+    this.tellObserver();
     this.options.onSettled();
+  }
+
+  private tellObserver(): void {
+    if (this.changedWorkloads.size === 0) return;
+    this.options.observer?.workloadsChanged(this.changedWorkloads, (workload) => this.podsOf(workload));
+    this.changedWorkloads.clear();
   }
 
   private reconcile(): void {
@@ -478,7 +552,7 @@ export class Cluster {
     const active = pods.filter((pod) => pod.deletionTimestamp === undefined);
     switch (spec.kind) {
       case 'Deployment':
-        for (let count = active.length; count < spec.replicas; count++) {
+        for (let count = active.length; count < (workload.desiredReplicas ?? 0); count++) {
           this.createPod(
             workload,
             `${spec.name}-${workload.revisionHash}-${this.options.ids.kubernetesSuffix(5)}`,
@@ -486,11 +560,12 @@ export class Cluster {
         }
         return;
       case 'StatefulSet':
-        this.reconcileStatefulSet(workload, spec.replicas);
+        this.reconcileStatefulSet(workload, workload.desiredReplicas ?? 0);
         return;
       case 'DaemonSet': {
         for (const pod of pods) {
-          if (pod.requiredNode !== undefined && !this.nodes.has(pod.requiredNode)) this.removePod(pod);
+          if (pod.requiredNode !== undefined && !this.nodes.has(pod.requiredNode) && removable(pod))
+            this.removePod(pod);
         }
         const served = new Set(active.map((pod) => pod.requiredNode));
         for (const node of this.nodes.values()) {
@@ -534,11 +609,14 @@ export class Cluster {
     name: string,
     placement: { ordinal?: number; requiredNode?: string } = {},
   ): PodRecord {
+    const uid = this.options.ids.uuid();
     const pod: PodRecord = {
       namespace: workload.spec.namespace,
       name,
-      uid: this.options.ids.uuid(),
+      uid,
       workload,
+      lineage: this.vacantReplicas.get(workload)?.shift() ?? uid,
+      retired: false,
       ordinal: placement.ordinal,
       requiredNode: placement.requiredNode,
       createdAt: this.now,
@@ -549,10 +627,11 @@ export class Cluster {
       readySince: undefined,
       deletionTimestamp: undefined,
       deletionGracePeriodSeconds: undefined,
+      finalizers: [],
       lost: false,
       resourceVersion: 0,
     };
-    this.bump(pod);
+    this.bumpPod(pod);
     this.pods.set(podKey(pod.namespace, name), pod);
     const siblings = this.podsByWorkload.get(workload) ?? new Set();
     this.podsByWorkload.set(workload, siblings.add(pod));
@@ -610,7 +689,7 @@ export class Cluster {
     this.podsByNode.set(node.name, neighbours.add(pod));
     pod.boundAt = this.now;
     pod.podIp = this.options.ids.privateIp(node.zoneIndex);
-    this.bump(pod);
+    this.bumpPod(pod);
     if (this.initializing) {
       this.startAsIfLongRunning(pod, node);
       return;
@@ -643,7 +722,7 @@ export class Cluster {
     this.options.scheduler.after(seconds, () => {
       if (this.nodes.get(node.name) !== node || !node.pulling.delete(image)) return;
       node.images.set(image, pod.workload.imageSizeBytes);
-      this.bump(node);
+      this.bumpNode(node);
       this.options.timeline.record('ImagePulled', { node: node.name, image });
       for (const waiting of this.podsOn(node.name)) {
         const idle = waiting.containersStartedAt === undefined && waiting.deletionTimestamp === undefined;
@@ -655,13 +734,13 @@ export class Cluster {
 
   private startContainers(pod: PodRecord): void {
     pod.containersStartedAt = this.now;
-    this.bump(pod);
+    this.bumpPod(pod);
     if (pod.workload.neverReady) return;
     this.options.scheduler.after(pod.workload.startupSeconds, () => {
       if (!this.isCurrent(pod) || pod.deletionTimestamp !== undefined || pod.lost) return;
       if (pod.workload.neverReady) return;
       pod.readySince = this.now;
-      this.bump(pod);
+      this.bumpPod(pod);
       this.options.timeline.record('PodReady', { pod: podKey(pod.namespace, pod.name), node: pod.nodeName });
       this.settle();
     });

@@ -24,7 +24,10 @@ export function batchIndexOf(point: BatchPoint, count: number): number {
  * execution starts that batch; the others from the start. `clear()` is the operator fixing the causes.
  */
 export class Faults {
-  private readonly throttlesLeft = new Map<string, number>();
+  /** Per operation, each throttle fault's window: calls let through first, then calls refused. */
+  private readonly throttleWindows = new Map<string, { passesLeft: number; refusalsLeft: number }[]>();
+  /** Per workload, how many of its pods stay Terminating once asked to go. */
+  private readonly stuckLeft = new Map<string, number>();
   private launchFailuresLeft = 0;
   private readonly crashesLeft = new Set<string>();
   private readonly stopsAfter = new Set<string>();
@@ -64,7 +67,8 @@ export class Faults {
   clear(): void {
     this.cleared = true;
     this.waiting = [];
-    this.throttlesLeft.clear();
+    this.throttleWindows.clear();
+    this.stuckLeft.clear();
     this.launchFailuresLeft = 0;
     this.crashesLeft.clear();
     this.stopsAfter.clear();
@@ -73,11 +77,28 @@ export class Faults {
     this.neverReadyWorkloads.clear();
   }
 
-  /** Whether this call of `api` (`ec2:DescribeImages`, `k8s:evict`) is refused. */
+  /**
+   * Whether this call of `api` (`ec2:DescribeImages`, `k8s:evict`) is refused. Each throttle fault
+   * lets its `after` calls pass, then refuses `times` calls; a call refused by one fault does not use
+   * up another's refusals (two faults of 2 refuse 4 calls).
+   */
   throttles(api: string): boolean {
-    const left = this.throttlesLeft.get(api) ?? 0;
+    let refused = false;
+    for (const window of this.throttleWindows.get(api) ?? []) {
+      if (window.passesLeft > 0) window.passesLeft--;
+      else if (window.refusalsLeft > 0 && !refused) {
+        window.refusalsLeft--;
+        refused = true;
+      }
+    }
+    return refused;
+  }
+
+  /** Whether a pod of this workload, now asked to go, stays Terminating for ever (one of the fault's `count`). */
+  staysTerminating(workload: string): boolean {
+    const left = this.stuckLeft.get(workload) ?? 0;
     if (left === 0) return false;
-    this.throttlesLeft.set(api, left - 1);
+    this.stuckLeft.set(workload, left - 1);
     return true;
   }
 
@@ -106,8 +127,14 @@ export class Faults {
   /** `live`: the world is running (not being built), so effects apply now. */
   private arm(fault: FaultSpec, executionName: string | undefined, live: boolean): void {
     switch (fault.kind) {
-      case 'throttle':
-        this.throttlesLeft.set(fault.api, (this.throttlesLeft.get(fault.api) ?? 0) + fault.times);
+      case 'throttle': {
+        const windows = this.throttleWindows.get(fault.api) ?? [];
+        windows.push({ passesLeft: fault.after, refusalsLeft: fault.times });
+        this.throttleWindows.set(fault.api, windows);
+        return;
+      }
+      case 'podStuckTerminating':
+        this.stuckLeft.set(fault.workload, (this.stuckLeft.get(fault.workload) ?? 0) + fault.count);
         return;
       case 'launchFailure':
         this.launchFailuresLeft += fault.times;

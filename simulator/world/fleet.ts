@@ -32,9 +32,21 @@ export interface FleetOptions {
   nodeGroup: (name: string) => NodeGroupRecord;
   /** Size of a container image, as the scenario gives it or as typical for it. */
   imageSizeGiB: (image: string, os: 'windows' | 'linux') => number;
+  /** Seconds from launch to a Ready node for the next launch (the boot time, with its jitter). */
+  bootSeconds: () => number;
   /** Whether nodes booted from this image never turn Ready (the `nodeNeverReady` fault). */
   neverReady: (image: ImageRecord) => boolean;
   onChanged: () => void;
+  observer?: FleetObserver;
+}
+
+/** Who watches instances come and go (the metrics). */
+export interface FleetObserver {
+  /** Pending or running: counts toward its group. */
+  instanceUp(instance: InstanceRecord): void;
+  /** Shutting down. */
+  instanceDown(instance: InstanceRecord): void;
+  instanceTerminated(instance: InstanceRecord): void;
 }
 
 /** Seconds from launch until EC2 reports the instance running. */
@@ -57,7 +69,7 @@ export class Fleet implements InstanceFleet {
     template: LaunchTemplateRecord,
     version: LaunchTemplateVersionRecord,
   ): InstanceRecord {
-    const { scheduler, timing, timeline } = this.options;
+    const { scheduler, timeline } = this.options;
     const instance = this.createInstance(
       group,
       zone,
@@ -66,6 +78,7 @@ export class Fleet implements InstanceFleet {
       new Date(scheduler.now()),
       'pending',
     );
+    this.options.observer?.instanceUp(instance);
     timeline.record('InstanceLaunched', {
       instanceId: instance.id,
       group: group.nodeGroupName,
@@ -73,7 +86,7 @@ export class Fleet implements InstanceFleet {
       zone,
       launchTemplateVersion: version.versionNumber,
     });
-    const boot = timing.instanceBootSeconds;
+    const boot = this.options.bootSeconds();
     const stillUp = () => instance.state === 'pending' || instance.state === 'running';
     scheduler.after(Math.min(pendingSeconds, boot / 2), () => {
       if (instance.state !== 'pending') return;
@@ -100,6 +113,7 @@ export class Fleet implements InstanceFleet {
     launchTime: Date,
   ): InstanceRecord {
     const instance = this.createInstance(group, zone, template, version, launchTime, 'running');
+    this.options.observer?.instanceUp(instance);
     this.registerNode(instance, launchTime.getTime() + this.options.timing.instanceBootSeconds * 1000);
     return instance;
   }
@@ -108,10 +122,12 @@ export class Fleet implements InstanceFleet {
   terminate(instance: InstanceRecord, whenTerminated: () => void): void {
     const { scheduler, timing, timeline, cluster } = this.options;
     instance.state = 'shutting-down';
+    this.options.observer?.instanceDown(instance);
     instance.stateTransitionReason = `User initiated (${new Date(scheduler.now()).toISOString().replace('T', ' ').slice(0, 19)} GMT)`;
     cluster.stopKubelet(instance.privateDnsName);
     scheduler.after(timing.instanceShutdownSeconds, () => {
       instance.state = 'terminated';
+      this.options.observer?.instanceTerminated(instance);
       timeline.record('InstanceTerminated', {
         instanceId: instance.id,
         group: instance.groupName,

@@ -56,7 +56,7 @@ describe('scenario files', () => {
       (d: ReturnType<typeof scenarioDocument>) => {
         d.faults.push({ kind: 'meteorStrike' });
       },
-      'faults[0].kind: expected one of "throttle", "nodeNeverReady", "launchFailure", "pdbNeverAllows", "handlerCrash", "amiDeregistered", "executionStopped"',
+      'faults[0].kind: expected one of "throttle", "nodeNeverReady", "launchFailure", "pdbNeverAllows", "podStuckTerminating", "handlerCrash", "amiDeregistered", "executionStopped"',
     ],
     [
       'an unknown handler in a crash fault',

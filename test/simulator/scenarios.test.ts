@@ -88,6 +88,16 @@ describe('scenarios, run on the real state machine and handlers', () => {
     );
   });
 
+  it('measures what the default rollout cost: capacity kept, pods moved, instances paid for', async () => {
+    const { metrics } = await reportOf(defaultScenario);
+    expect(metrics.minSchedulableReadyNodes).toBeGreaterThanOrEqual(4);
+    expect(metrics.evictionsPerPod).toBeGreaterThanOrEqual(1);
+    expect(metrics.peakExtraInstances).toBeGreaterThanOrEqual(1);
+    expect(metrics.instanceHours).toBeGreaterThan(0);
+    expect(metrics.podsListed).toBeGreaterThan(0);
+    expect(metrics.unavailablePodSeconds).toBeGreaterThanOrEqual(0);
+  });
+
   it('changes nothing on a dry run or a refused input', async () => {
     const changes = [
       'LaunchTemplateVersionCreated',
