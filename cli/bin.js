@@ -17,8 +17,18 @@ process.stdout.on('error', (error) => {
   process.exit(process.exitCode ?? 0);
 });
 
-const { register } = await import('tsx/esm/api');
-register();
+const argv = process.argv.slice(2);
+// Help and --version come from the command table alone, which Node's own type stripping loads at
+// once; a command that runs needs tsx for the rest of the code (parameter properties, JSON imports).
+const answersAlone =
+  argv.length === 0 ||
+  argv.includes('--help') ||
+  argv.includes('-h') ||
+  ['help', 'version', '--version', '-V'].includes(argv[0]);
+if (!answersAlone || !process.features.typescript) {
+  const { register } = await import('tsx/esm/api');
+  register();
+}
 const { main } = await import('./main.ts');
 const { defaultRuntime } = await import('./runtime.ts');
-process.exitCode = await main(process.argv.slice(2), defaultRuntime());
+process.exitCode = await main(argv, defaultRuntime());

@@ -1,13 +1,22 @@
+import { readFileSync } from 'node:fs';
+import { cordon, drain, uncordon } from './commands/drain.ts';
 import { plan } from './commands/plan.ts';
+import { report } from './commands/report.ts';
 import { simulate } from './commands/simulate.ts';
 import { start } from './commands/start.ts';
 import { status } from './commands/status.ts';
-import { type Command, helpText, UsageError } from './options.ts';
+import { type Command, helpText, SetupError, UsageError } from './options.ts';
 import type { Runtime } from './runtime.ts';
 
 export const tool = 'eks-windows-patcher';
 
-const commands: Command[] = [plan, start, status, simulate];
+// Each command loads what it needs when it runs: help and --version load none of it, and nothing the
+// simulator sets up (its process.env) reaches a command that talks to AWS.
+const commands: Command[] = [plan, start, status, report, simulate, drain, cordon, uncordon];
+
+export const version = (): string =>
+  (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string })
+    .version;
 
 export function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length)) + 2;
@@ -19,8 +28,9 @@ export function usage(): string {
     'Commands:',
     ...commands.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
     '',
-    `Run '${tool} <command> --help' for its options. AWS credentials come from the default chain`,
-    '(environment, profile, SSO, instance role); the Kubernetes API from EKS, or KUBECONFIG when set.',
+    `Run '${tool} <command> --help' for its options, '${tool} --version' for the version.`,
+    'AWS credentials come from --profile or the default chain (environment, profile, SSO, instance',
+    'role); the Kubernetes API from EKS, or a kubeconfig.',
     '',
   ].join('\n');
 }
@@ -42,6 +52,10 @@ export async function main(argv: string[], runtime: Runtime): Promise<number> {
     (name === undefined ? runtime.stderr : runtime.stdout).write(usage());
     return name === undefined ? 2 : 0;
   }
+  if (name === '--version' || name === '-V' || name === 'version') {
+    runtime.stdout.write(`${tool} ${version()}\n`);
+    return 0;
+  }
   const command = commands.find((c) => c.name === name);
   if (!command) {
     runtime.stderr.write(`Unknown command: ${name}\n\n${usage()}`);
@@ -54,6 +68,10 @@ export async function main(argv: string[], runtime: Runtime): Promise<number> {
   try {
     return await command.run(rest, runtime);
   } catch (error) {
+    if (error instanceof SetupError) {
+      runtime.stderr.write(`${error.message}\n`);
+      return 1;
+    }
     if (error instanceof UsageError) {
       runtime.stderr.write(`${error.message}\nRun '${tool} ${name} --help' for the options.\n`);
       return 2;

@@ -8,6 +8,11 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
+/** Something to set up before the command can work (credentials, region): printed as its one line; exit 1. */
+export class SetupError extends Error {
+  override readonly name = 'SetupError';
+}
+
 export interface OptionSpec {
   type: 'string' | 'boolean';
   description: string;
@@ -30,15 +35,29 @@ export interface Command {
 
 export type OptionValues = Record<string, string | boolean | undefined>;
 
-export const commonOptions: Record<string, OptionSpec> = {
+export const helpOption: Record<string, OptionSpec> = {
+  help: { type: 'boolean', description: 'Show this help.' },
+};
+
+export const jsonOption: Record<string, OptionSpec> = {
+  json: { type: 'boolean', description: 'Print JSON for scripts instead of text.' },
+};
+
+/** For every command that calls AWS. */
+export const awsOptions: Record<string, OptionSpec> = {
   region: {
     type: 'string',
     value: 'REGION',
-    description: 'AWS region (default: the AWS SDK default chain).',
+    description: 'AWS region (default: AWS_REGION, or the region of the profile).',
   },
-  json: { type: 'boolean', description: 'Print JSON for scripts instead of text.' },
-  help: { type: 'boolean', description: 'Show this help.' },
+  profile: {
+    type: 'string',
+    value: 'NAME',
+    description: 'AWS profile of ~/.aws/config (default: AWS_PROFILE, or the default credential chain).',
+  },
 };
+
+export const commonOptions: Record<string, OptionSpec> = { ...awsOptions, ...jsonOption, ...helpOption };
 
 export function parseCommand(
   command: Command,

@@ -1,33 +1,30 @@
 import { writeFile } from 'node:fs/promises';
-import { describeEvent } from './format.ts';
+import { describeEvent, summary } from './format.ts';
 import { type SimulationReport, simulate } from './runner.ts';
 import type { Scenario } from './scenario.ts';
 
 export interface RehearsalOptions {
-  /** Print only the JSON report instead of the steps as they happen. */
-  json: boolean;
+  /** `steps`: each step as it happens, then how it ended; `quiet`: only how it ended; `json`: only the report. */
+  mode: 'steps' | 'quiet' | 'json';
   /** Also write the JSON report to this file. */
   out?: string;
   k8sHttp?: boolean;
   write: (text: string) => void;
 }
 
-/**
- * Runs a scenario the way `npm run simulate` shows it: the scenario and each step as it happens, or
- * only the JSON report; the human summary is the caller's (the CLIs add different lines to it).
- */
+/** Runs a scenario the way `eks-windows-patcher simulate` shows it. */
 export async function rehearse(scenario: Scenario, options: RehearsalOptions): Promise<SimulationReport> {
-  const human = !options.json;
-  if (human) options.write(`Scenario: ${scenario.description}\n`);
+  const { mode, write } = options;
+  if (mode !== 'json') write(`Scenario: ${scenario.description}\n`);
   const report = await simulate(scenario, {
     k8sHttp: options.k8sHttp === true,
     onEvent: (event) => {
-      const line = human ? describeEvent(event) : undefined;
-      if (line !== undefined) options.write(`${line}\n`);
+      const line = mode === 'steps' ? describeEvent(event) : undefined;
+      if (line !== undefined) write(`${line}\n`);
     },
   });
   const json = JSON.stringify(report, null, 2);
   if (options.out !== undefined) await writeFile(options.out, `${json}\n`);
-  if (!human) options.write(`${json}\n`);
+  write(mode === 'json' ? `${json}\n` : `\n${summary(report)}\n`);
   return report;
 }

@@ -1,6 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { consoleUrl } from '../../functions/domain/notification.ts';
 import {
   type Command,
   checkInput,
@@ -64,7 +62,14 @@ export const start: Command = {
     if (!stateMachineArn) {
       throw new UsageError('No state machine: pass --state-machine-arn ARN or set STATE_MACHINE_ARN.');
     }
-    const { sfn } = runtime.aws(stringOption(values, 'region') ?? regionOfArn(stateMachineArn));
+    const [{ sfn }, { StartExecutionCommand }, { consoleUrl }] = await Promise.all([
+      runtime.aws({
+        region: stringOption(values, 'region') ?? regionOfArn(stateMachineArn),
+        profile: stringOption(values, 'profile'),
+      }),
+      import('@aws-sdk/client-sfn'),
+      import('../../functions/domain/notification.ts'),
+    ]);
     // The input goes as typed: the deployed workflow fills in its own defaults.
     const { executionArn = '', startDate } = await sfn.send(
       new StartExecutionCommand({

@@ -1,15 +1,13 @@
 import { writeFile } from 'node:fs/promises';
-import { type HistoryEvent, paginateGetExecutionHistory, type SFNClient } from '@aws-sdk/client-sfn';
-import { readExecution } from '../../report/history.ts';
-import { renderReportHtml } from '../../report/html.ts';
-import { timelineFromExecution } from '../../report/timeline.ts';
-import { formatStatus, progressLine, statusSummary } from '../format.ts';
+import type { HistoryEvent, SFNClient } from '@aws-sdk/client-sfn';
 import { type Command, commonOptions, parseCommand, stringOption, UsageError } from '../options.ts';
 import { regionOfArn } from './start.ts';
 
 export const pollSeconds = 10;
 
-async function history(sfn: SFNClient, executionArn: string): Promise<HistoryEvent[]> {
+/** Every page of the execution's history. */
+export async function history(sfn: SFNClient, executionArn: string): Promise<HistoryEvent[]> {
+  const { paginateGetExecutionHistory } = await import('@aws-sdk/client-sfn');
   const events: HistoryEvent[] = [];
   for await (const page of paginateGetExecutionHistory({ client: sfn, pageSize: 1000 }, { executionArn })) {
     events.push(...(page.events ?? []));
@@ -38,7 +36,14 @@ export const status: Command = {
     const { values, positionals } = parseCommand(status, argv, 1);
     const [executionArn] = positionals;
     if (!executionArn) throw new UsageError('Expected the EXECUTION_ARN of the rollout.');
-    const { sfn } = runtime.aws(stringOption(values, 'region') ?? regionOfArn(executionArn));
+    const [{ sfn }, { readExecution }, { formatStatus, progressLine, statusSummary }] = await Promise.all([
+      runtime.aws({
+        region: stringOption(values, 'region') ?? regionOfArn(executionArn),
+        profile: stringOption(values, 'profile'),
+      }),
+      import('../../report/history.ts'),
+      import('../format.ts'),
+    ]);
     let run = readExecution(await history(sfn, executionArn));
     if (values.watch) {
       const live = runtime.stdout.isTTY === true;
@@ -61,6 +66,10 @@ export const status: Command = {
     );
     const report = stringOption(values, 'report');
     if (report) {
+      const [{ renderReportHtml }, { timelineFromExecution }] = await Promise.all([
+        import('../../report/html.ts'),
+        import('../../report/timeline.ts'),
+      ]);
       await writeFile(report, renderReportHtml(timelineFromExecution(run, now)));
       if (!values.json) runtime.stdout.write(`Report: ${report}\n`);
     }

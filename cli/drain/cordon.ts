@@ -1,7 +1,7 @@
 import type { V1Node } from '@kubernetes/client-node';
 import type { KubernetesPort } from '../../functions/adapters/kubernetes/port.ts';
 import { cordonedByAnnotation } from '../../functions/domain/nodes.ts';
-import { UsageError } from './options.ts';
+import { UsageError } from '../options.ts';
 
 /** The annotation's value for a cordon by hand: no execution has this name, so no rollback uncordons it. */
 export const cordonedByHand = 'manual';
@@ -15,7 +15,7 @@ export const changeLine = (node: string, result: CordonResult | UncordonResult):
 
 async function existingNode(kubernetes: KubernetesPort, name: string): Promise<V1Node> {
   const node = await kubernetes.getNode(name);
-  if (!node) throw new UsageError(`--node ${name}: the cluster has no such node.`);
+  if (!node) throw new UsageError(`Node ${name}: the cluster has no such node.`);
   return node;
 }
 

@@ -5,6 +5,7 @@ import {
   type EvictionRound,
   evictablePods,
   evictionRound,
+  type FlagNames,
   type JudgedPod,
   judgePods,
 } from '../../functions/adapters/kubernetes/drain-round.ts';
@@ -14,7 +15,6 @@ import type { EvictionVerdict } from '../../functions/domain/eviction.ts';
 import { isTerminating, podKey } from '../../functions/domain/nodes.ts';
 import { pdbName, pdbsOf } from '../../functions/domain/preflight.ts';
 import { type CordonResult, changeLine, cordonNode } from './cordon.ts';
-import { cliFlagNames, type DrainSettings } from './options.ts';
 
 /** How often the pods a PDB refused are tried again. */
 const retryIntervalMs = 5_000;
@@ -22,6 +22,23 @@ const retryIntervalMs = 5_000;
 const goneIntervalMs = 1_000;
 /** The API server's default terminationGracePeriodSeconds. */
 const defaultGraceSeconds = 30;
+
+export interface DrainSettings {
+  node: string;
+  timeoutSeconds: number;
+  force: boolean;
+  overridePdbAfterTimeout: boolean;
+  deleteEmptyDirData: boolean;
+  gracePeriodSeconds: number | undefined;
+  dryRun: boolean;
+}
+
+/** This command's flags, for the messages that suggest one. */
+export const cliFlagNames: FlagNames = {
+  force: '--force',
+  deleteEmptyDirData: '--delete-emptydir-data',
+  overridePdbAfterTimeout: '--override-pdb-after-timeout',
+};
 
 export interface Clock {
   now(): number;

@@ -4,4 +4,6 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 const serviceName = 'eks-windows-patcher';
 
 export const logger = new Logger({ serviceName });
-export const metrics = new Metrics({ serviceName, namespace: 'EksWindowsPatcher' });
+// Metrics' own warnings (e.g. a drain round with no metric to publish) go through the logger, at its level,
+// instead of straight to the console.
+export const metrics = new Metrics({ serviceName, namespace: 'EksWindowsPatcher', logger });

@@ -17,11 +17,9 @@ export const rolloutInputSchema = z
       .string()
       .regex(
         /^[0-9A-Za-z][A-Za-z0-9\-_.]{0,254}$/,
-        'must be a node group name: a managed node group, or the Auto Scaling group of a self-managed one',
+        'must be a node group name: the Auto Scaling group of a self-managed node group',
       )
-      .describe(
-        'Managed node group name, or the Auto Scaling group (or eksctl node group) of a self-managed group.',
-      ),
+      .describe('The self-managed node group: its Auto Scaling group name (or its eksctl node group name).'),
     amiId: z
       .string()
       .regex(/^ami-([0-9a-f]{8}|[0-9a-f]{17})$/, 'must be an AMI id like ami-0123456789abcdef0')

@@ -5,11 +5,11 @@ describe('eks-windows-patcher', () => {
   it('lists its commands with --help', async () => {
     const { run, output } = testRuntime();
     expect(await run('--help')).toBe(0);
-    for (const command of ['plan', 'start', 'status', 'simulate'])
+    for (const command of ['plan', 'start', 'status', 'report', 'simulate', 'drain', 'cordon', 'uncordon'])
       expect(output.stdout).toContain(`  ${command} `);
   });
 
-  it.each(['plan', 'start', 'status', 'simulate'])(
+  it.each(['plan', 'start', 'status', 'report', 'simulate', 'drain', 'cordon', 'uncordon'])(
     'explains %s and its options with --help',
     async (command) => {
       const { run, output } = testRuntime();
@@ -26,6 +26,23 @@ describe('eks-windows-patcher', () => {
       /--drain-timeout-seconds N +Deadline for draining one batch.* Default: 900\./,
     );
     expect(output.stdout).toMatch(/--dry-run +Verify and plan only; change nothing\./);
+  });
+
+  it.each(['plan', 'start', 'status', 'report'])(
+    'offers --profile and --region where %s calls AWS',
+    async (command) => {
+      const { run, output } = testRuntime();
+      await run(command, '--help');
+      expect(output.stdout).toMatch(/ {2}--profile NAME +AWS profile/);
+      expect(output.stdout).toMatch(/ {2}--region REGION +AWS region/);
+    },
+  );
+
+  it('offers only self-managed node groups in the help of --node-group', async () => {
+    const { run, output } = testRuntime();
+    await run('plan', '--help');
+    expect(output.stdout).toMatch(/--node-group NAME +The self-managed node group/);
+    expect(output.stdout).not.toMatch(/Managed node group|a managed node group/);
   });
 
   it('refuses an unknown command with the usage and exit status 2', async () => {

@@ -4,10 +4,9 @@ import { DescribeClusterCommand, DescribeNodegroupCommand, EKSClient } from '@aw
 import type { V1Pod } from '@kubernetes/client-node';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { defaultRuntime } from '../../cli/runtime.ts';
 import type { KubernetesPort } from '../../functions/adapters/kubernetes/port.ts';
 import { node, pdb, pod } from '../support/objects.ts';
-import { testRuntime } from './runtime-fixture.ts';
+import { testClients, testRuntime } from './runtime-fixture.ts';
 
 const ec2 = mockClient(EC2Client);
 const autoScaling = mockClient(AutoScalingClient);
@@ -191,9 +190,9 @@ describe('plan', () => {
     const regions: (string | undefined)[] = [];
     const { run } = testRuntime({
       kubernetesPort: cluster(webPods),
-      aws: (region) => {
+      aws: ({ region }) => {
         regions.push(region);
-        return defaultRuntime().aws(region);
+        return testClients(region);
       },
     });
     await run(

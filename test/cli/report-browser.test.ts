@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { defaultScenario } from '../../cli/commands/simulate.ts';
+import { defaultScenario } from '../../cli/scenario.ts';
 import { renderReportHtml } from '../../report/html.ts';
 import { timelineFromSimulation } from '../../report/timeline.ts';
 import { simulate } from '../../simulator/runner.ts';

@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { defaultRuntime } from '../../cli/runtime.ts';
-import { testRuntime } from './runtime-fixture.ts';
+import { testClients, testRuntime } from './runtime-fixture.ts';
 
 const sfn = mockClient(SFNClient);
 const stateMachineArn = 'arn:aws:states:eu-west-1:111122223333:stateMachine:eks-windows-patcher-prod-rollout';
@@ -109,9 +108,9 @@ describe('start', () => {
     const regions: (string | undefined)[] = [];
     const { run } = testRuntime({
       env: { STATE_MACHINE_ARN: stateMachineArn },
-      aws: (region) => {
+      aws: ({ region }) => {
         regions.push(region);
-        return defaultRuntime().aws(region);
+        return testClients(region);
       },
     });
     await run('start', ...required);

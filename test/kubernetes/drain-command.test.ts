@@ -18,11 +18,11 @@ interface Run {
 }
 
 /** `npm run <script> -- args` as a separate process, while this process serves the cluster. */
-async function npmRun(script: string, args: string[]): Promise<Run> {
+async function npmRun(script: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
   try {
     const { stdout, stderr } = await promisify(execFile)('npm', ['run', '--silent', script, '--', ...args], {
       cwd: root,
-      env: { ...process.env, PATH: projectPath },
+      env: { ...process.env, PATH: projectPath, ...env },
     });
     return { code: 0, stdout, stderr };
   } catch (error) {
@@ -44,7 +44,7 @@ async function clusterFor(context: TestContext, objects: ConstructorParameters<t
   const server = await startKubernetesTestServer(cluster);
   context.onTestFinished(() => server.close());
   const run = (script: string, ...args: string[]) =>
-    npmRun(script, ['--kubeconfig', server.kubeconfigPath, '--node', 'win-1', ...args]);
+    npmRun(script, ['win-1', '--kubeconfig', server.kubeconfigPath, ...args]);
   return { cluster, kubeconfig: server.kubeconfigPath, run };
 }
 
@@ -200,10 +200,11 @@ describe.concurrent('npm run drain against the Kubernetes test server', () => {
   });
 
   it.for<[string[], string]>([
-    [['--kubeconfig', 'k'], '--node NAME is required'],
-    [['--kubeconfig', 'k', '--node', 'win-1', '--timeout', 'soon'], '--timeout must be a whole number'],
-    [['--kubeconfig', 'k', '--node', 'win-1', '--grace-period', '-1'], "Option '--grace-period"],
-    [['--node', 'win-1', '--evict-everything'], "Unknown option '--evict-everything'"],
+    [['--kubeconfig', 'k'], 'Expected the NODE to drain.'],
+    [['win-1', '--kubeconfig', 'k', '--timeout', 'soon'], '--timeout must be a whole number'],
+    [['win-1', '--kubeconfig', 'k', '--grace-period', '-1'], "Option '--grace-period"],
+    [['win-1', '--evict-everything'], "Unknown option '--evict-everything'"],
+    [['win-1', 'win-2', '--kubeconfig', 'k'], 'Unexpected argument: win-2'],
   ])('exits 2 for bad usage %j, naming the flag', async ([args, message], { expect }) => {
     const { code, stderr } = await npmRun('drain', args);
 
@@ -211,14 +212,25 @@ describe.concurrent('npm run drain against the Kubernetes test server', () => {
     expect(stderr).toContain(message);
   });
 
-  it('exits 2 naming --node when the cluster has no such node', async (context) => {
+  it('exits 2 naming the node when the cluster has no such node', async (context) => {
     const { expect } = context;
     const { kubeconfig } = await clusterFor(context, {});
 
-    const { code, stderr } = await npmRun('drain', ['--kubeconfig', kubeconfig, '--node', 'win-9']);
+    const { code, stderr } = await npmRun('drain', ['win-9', '--kubeconfig', kubeconfig]);
 
     expect(code).toBe(2);
-    expect(stderr).toContain('--node win-9: the cluster has no such node.');
+    expect(stderr).toContain('Node win-9: the cluster has no such node.');
+  });
+
+  it('takes the kubeconfig from KUBECONFIG, as kubectl does', async (context) => {
+    const { expect } = context;
+    const { cluster, kubeconfig } = await clusterFor(context, {});
+
+    const { code, stdout } = await npmRun('cordon', ['win-1'], { KUBECONFIG: kubeconfig });
+
+    expect(code).toBe(0);
+    expect(stdout).toBe('node win-1: cordoned\n');
+    expect(cluster.nodes.get('win-1')?.spec?.unschedulable).toBe(true);
   });
 
   it('cordons and uncordons: uncordon also removes the annotation', async (context) => {

@@ -1,7 +1,6 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import type { DrainSettings } from '../../cli/drain/options.ts';
-import { type Clock, drainNode } from '../../cli/drain/run.ts';
+import { type Clock, type DrainSettings, drainNode } from '../../cli/drain/run.ts';
 import type { EvictionOutcome } from '../../functions/adapters/kubernetes/port.ts';
 import { FakeCluster, fixtures } from './fake-backend.ts';
 

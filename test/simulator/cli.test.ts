@@ -1,12 +1,12 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { scenarioDocument } from './world-fixture.ts';
 
-const cli = fileURLToPath(new URL('../../simulator/cli.ts', import.meta.url));
+const root = fileURLToPath(new URL('../..', import.meta.url));
 const shared = (name: string) => fileURLToPath(new URL(`../../../shared/scenarios/${name}`, import.meta.url));
 
 /** Runs the command as a person would: without the test runner's Powertools settings. */
@@ -15,9 +15,14 @@ function run(...args: string[]): Promise<{ code: number; stdout: string; stderr:
     Object.entries(process.env).filter(([key]) => !key.startsWith('POWERTOOLS_')),
   );
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', cli, ...args], { env }, (error, stdout, stderr) => {
-      resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout, stderr });
-    });
+    execFile(
+      'npm',
+      ['run', '--silent', 'simulate', '--', ...args],
+      { cwd: root, env },
+      (error, stdout, stderr) => {
+        resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -35,7 +40,8 @@ describe.concurrent('npm run simulate', () => {
   it('exits 2 on bad usage', async () => {
     const result = await run('--scenarios', 'x.json');
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('Usage: npm run simulate');
+    expect(result.stderr).toContain("Unknown option '--scenarios'");
+    expect(result.stderr).toContain("Run 'eks-windows-patcher simulate --help' for the options.");
   });
 
   it('prints only the report with --json, and exits 1 when the rollout did not succeed', async () => {
@@ -45,6 +51,15 @@ describe.concurrent('npm run simulate', () => {
       status: 'FAILED',
       error: { name: 'WindowsBuildMismatch' },
     });
+  });
+
+  it('rehearses the default scenario with the HTML report, and nothing on stderr (no Powertools warning)', async () => {
+    const file = join(await mkdtemp(join(tmpdir(), 'report-')), 'report.html');
+    const result = await run('--quiet', '--report', file);
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(result.stdout).toContain('Status:      SUCCEEDED');
+    expect(result.stdout).not.toMatch(/^\[\+/m);
+    expect(await readFile(file, 'utf8')).toMatch(/^<!doctype html>/);
   });
 
   it('prints each step stamped with simulated time, then a summary, and exits 0 on success', async () => {

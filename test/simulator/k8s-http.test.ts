@@ -75,19 +75,7 @@ describe('npm run k8s-test-server', () => {
       const node = nodes?.stdout.split('\n')[0]?.replace('node/', '') ?? 'ip-10-0-12-7.ec2.internal';
       const drained = await run(
         'npm',
-        [
-          'run',
-          '--silent',
-          'drain',
-          '--',
-          '--kubeconfig',
-          kubeconfig,
-          '--node',
-          node,
-          '--timeout',
-          '120',
-          '--json',
-        ],
+        ['run', '--silent', 'drain', '--', node, '--kubeconfig', kubeconfig, '--timeout', '120', '--json'],
         {
           cwd: repository,
         },
