@@ -85,7 +85,8 @@ export const makeHandler = (
               nodeGroupName: input.nodeGroupName,
               amiId: input.amiId,
               executionName,
-              input: { ...input, continuedFrom: execution.name },
+              // The canary of this rollout has passed: the next execution goes on at the batch size.
+              input: { ...input, canary: undefined, continuedFrom: execution.name },
             },
           ],
           deps.now,

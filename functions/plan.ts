@@ -86,7 +86,14 @@ export const makeHandler = (deps: Deps) =>
     }));
     const { toReplace, onTarget } = selectNodes(members, input.amiId);
     const ordered = orderForReplacement(toReplace);
-    const batches = toBatches(ordered, input.maxUnavailable, onTarget.length, batchesPerExecution(input));
+    // A continuation resumes a rollout whose canary already baked.
+    const canary = input.continuedFrom === undefined ? input.canary : undefined;
+    const batches = toBatches(
+      ordered,
+      { batchSize: input.maxUnavailable, canary, bakeSeconds: input.bakeSeconds },
+      onTarget.length,
+      batchesPerExecution({ ...input, canary }),
+    );
     const planned = batches.reduce((count, batch) => count + batch.nodes.length, 0);
     const replacedNodes = new Set(toReplace.flatMap((m) => m.nodeName ?? []));
     const podsToMove = allPods.filter((pod) => replacedNodes.has(pod.spec?.nodeName ?? ''));
@@ -114,6 +121,11 @@ export const makeHandler = (deps: Deps) =>
     const evictable = new Set(checks.verdicts.filter((v) => v.verdict.action === 'evict').map((v) => v.pod));
     const moving = podsToMove.filter((pod) => evictable.has(podKey(pod)));
     const longestGrace = Math.max(30, ...moving.map((pod) => pod.spec?.terminationGracePeriodSeconds ?? 30));
+    const timing = {
+      bootSeconds: defaultBootSeconds,
+      drainSeconds: longestGrace + 120,
+      terminateSeconds: 90,
+    };
     return {
       batches,
       continues: planned < ordered.length,
@@ -122,11 +134,10 @@ export const makeHandler = (deps: Deps) =>
       blockers: capped(checks.blockers),
       refused,
       warnings: capped(warnings),
-      estimatedSeconds: estimateSeconds(Math.ceil(toReplace.length / input.maxUnavailable), {
-        bootSeconds: defaultBootSeconds,
-        drainSeconds: longestGrace + 120,
-        terminateSeconds: 90,
-      }),
+      estimatedSeconds:
+        estimateSeconds(Math.ceil(toReplace.length / input.maxUnavailable), timing) +
+        batches.reduce((total, batch) => total + batch.bakeSeconds, 0),
+      batchSeconds: estimateSeconds(1, timing),
       imagesToMove: [
         ...new Set(moving.flatMap((pod) => (pod.spec?.containers ?? []).map((c) => c.image ?? ''))),
       ],

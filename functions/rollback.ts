@@ -2,15 +2,18 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import * as z from 'zod';
 import { describeGroup, setDesiredCapacity, terminateInstance, updateGroup } from './adapters/autoscaling.ts';
 import { describeAmi, describeInstances, describeLaunchTemplateVersions } from './adapters/ec2.ts';
+import { startExecutions } from './adapters/executions.ts';
 import { publish } from './adapters/notifications.ts';
-import { autoScalingClient, ec2Client, snsClient } from './commons/clients.ts';
+import { stateMachineArnOf } from './adapters/running-rollouts.ts';
+import { autoScalingClient, ec2Client, sfnClient, snsClient } from './commons/clients.ts';
 import { requireEnv } from './commons/config.ts';
 import type { Dependencies } from './commons/dependencies.ts';
 import { lambdaHandler } from './commons/handler.ts';
 import { kubernetesConnector } from './commons/kubernetes.ts';
 import { metrics } from './commons/powertools.ts';
-import { rolloutInputSchema } from './commons/rollout-input.ts';
+import { type RolloutInput, rolloutInputSchema } from './commons/rollout-input.ts';
 import { executionSchema, planSchema, rolloutGroupSchema, verifiedSchema } from './commons/state.ts';
+import { revertName } from './domain/continuation.ts';
 import { mirrorPodAnnotation } from './domain/eviction.ts';
 import { controllerOf, cordonedByAnnotation, isTerminating, nodesByInstance } from './domain/nodes.ts';
 import { caughtError, consoleUrl, executionError, rolloutNotification } from './domain/notification.ts';
@@ -27,7 +30,29 @@ const event = z.object({
   }),
 });
 
-type Deps = Pick<Dependencies, 'ec2' | 'autoScaling' | 'sns' | 'kubernetes' | 'now' | 'notificationTopicArn'>;
+type Deps = Pick<
+  Dependencies,
+  'ec2' | 'autoScaling' | 'sns' | 'sfn' | 'kubernetes' | 'now' | 'notificationTopicArn'
+>;
+
+/**
+ * The rollout that puts replaced nodes back on the previous AMI after an alarm: the same node group
+ * and pace, no window, alarms or bake (the alarm still fires), after this execution has ended.
+ */
+const revertInput = (input: RolloutInput, previousAmiId: string, executionName: string) => ({
+  clusterName: input.clusterName,
+  nodeGroupName: input.nodeGroupName,
+  amiId: previousAmiId,
+  maxUnavailable: input.maxUnavailable,
+  drainTimeoutSeconds: input.drainTimeoutSeconds,
+  readyTimeoutSeconds: input.readyTimeoutSeconds,
+  gracePeriodSeconds: input.gracePeriodSeconds,
+  force: input.force,
+  deleteEmptyDirData: input.deleteEmptyDirData,
+  allowWindowsBuildChange: input.allowWindowsBuildChange,
+  allowUntestedImage: input.allowUntestedImage,
+  continuedFrom: executionName,
+});
 
 export interface Failure {
   name: string;
@@ -38,7 +63,7 @@ export interface Failure {
 /**
  * The failure path after changes began: uncordon what we cordoned, remove unused replacements,
  * point the group back at its previous launch template version (if its AMI still exists), restore
- * max size, and notify. Every step is idempotent; the original error is what the execution reports.
+ * max size, after an alarm start the execution that puts replaced nodes back on that AMI, and notify. Every step is idempotent; the original error is what the execution reports.
  */
 export const makeHandler = (deps: Deps) =>
   lambdaHandler(
@@ -103,11 +128,11 @@ export const makeHandler = (deps: Deps) =>
         await setDesiredCapacity(deps.autoScaling, asgName, desired);
         actions.push(`desired capacity set back to ${desired}`);
       }
+      const [previous] = group
+        ? await describeLaunchTemplateVersions(deps.ec2, group.launchTemplateId, [group.previousVersion])
+        : [];
+      const previousAmi = previous?.imageId ? await describeAmi(deps.ec2, previous.imageId) : undefined;
       if (group && current?.launchTemplate?.version === group.targetVersion) {
-        const [previous] = await describeLaunchTemplateVersions(deps.ec2, group.launchTemplateId, [
-          group.previousVersion,
-        ]);
-        const previousAmi = previous?.imageId ? await describeAmi(deps.ec2, previous.imageId) : undefined;
         if (previousAmi?.state === 'available') {
           await updateGroup(deps.autoScaling, asgName, {
             launchTemplate: { id: group.launchTemplateId, version: group.previousVersion },
@@ -118,6 +143,37 @@ export const makeHandler = (deps: Deps) =>
             `launch template left on version ${group.targetVersion}: the previous AMI ${previous?.imageId ?? '(unknown)'} no longer exists`,
           );
         }
+      }
+      const nodesReplaced = plan.batches
+        .flatMap((b) => b.nodes)
+        .filter((n) => !live.includes(n.instanceId)).length;
+      if (
+        error.name === 'AlarmTriggered' &&
+        input.rollbackOnAlarm === 'replaceNodes' &&
+        nodesReplaced > 0 &&
+        previousAmi?.state === 'available' &&
+        previous?.imageId
+      ) {
+        const executionName = revertName(execution.name);
+        const { started, duplicates, failed } = await startExecutions(
+          deps.sfn,
+          stateMachineArnOf(execution.id),
+          [
+            {
+              clusterName: input.clusterName,
+              nodeGroupName: input.nodeGroupName,
+              amiId: previous.imageId,
+              executionName,
+              input: revertInput(input, previous.imageId, execution.name),
+            },
+          ],
+          deps.now,
+        );
+        if (failed[0]) throw failed[0].error;
+        if (started.length + duplicates.length > 0)
+          actions.push(
+            `started execution ${executionName} to replace the ${nodesReplaced} replaced nodes back onto ${previous.imageId}`,
+          );
       }
       const originalMax = group?.original.maxSize ?? verified.group.maxSize;
       if (current && current.maxSize > originalMax && desired <= originalMax) {
@@ -140,8 +196,7 @@ export const makeHandler = (deps: Deps) =>
           executionName: execution.name,
           consoleUrl: consoleUrl(execution.id),
           durationSeconds: Math.round((deps.now() - Date.parse(execution.startTime)) / 1000),
-          nodesReplaced: plan.batches.flatMap((b) => b.nodes).filter((n) => !live.includes(n.instanceId))
-            .length,
+          nodesReplaced,
           nodesOnTarget: plan.nodesOnTarget,
           error,
           actions,
@@ -159,6 +214,7 @@ export const handler = makeHandler({
   ec2: ec2Client(),
   autoScaling: autoScalingClient(),
   sns: snsClient(),
+  sfn: sfnClient(),
   kubernetes: kubernetesConnector(),
   now: Date.now,
   notificationTopicArn: requireEnv('NOTIFICATION_TOPIC_ARN'),

@@ -1,4 +1,5 @@
 import * as autoScalingSdk from '@aws-sdk/client-auto-scaling';
+import * as cloudWatchSdk from '@aws-sdk/client-cloudwatch';
 import * as ec2Sdk from '@aws-sdk/client-ec2';
 import * as eksSdk from '@aws-sdk/client-eks';
 import * as imageBuilderSdk from '@aws-sdk/client-imagebuilder';
@@ -7,6 +8,7 @@ import * as snsSdk from '@aws-sdk/client-sns';
 import * as ssmSdk from '@aws-sdk/client-ssm';
 import * as stsSdk from '@aws-sdk/client-sts';
 import { autoScalingOperations } from './aws/autoscaling.ts';
+import { cloudWatchOperations } from './aws/cloudwatch.ts';
 import { ec2Operations } from './aws/ec2.ts';
 import { eksOperations } from './aws/eks.ts';
 import { imageBuilderOperations } from './aws/imagebuilder.ts';
@@ -74,6 +76,12 @@ const services = {
     sdk: snsSdk,
     baseException: snsSdk.SNSServiceException,
     throttling: { code: 'ThrottledException', status: 400, message: 'Rate exceeded' },
+  },
+  cloudWatch: {
+    prefix: 'cloudwatch',
+    sdk: cloudWatchSdk,
+    baseException: cloudWatchSdk.CloudWatchServiceException,
+    throttling: { code: 'Throttling', status: 400, message: 'Rate exceeded' },
   },
   sts: {
     prefix: 'sts',
@@ -162,6 +170,7 @@ export interface SimulatedAwsClients {
   ssm: ssmSdk.SSMClient;
   sfn: sfnSdk.SFNClient;
   sns: snsSdk.SNSClient;
+  cloudWatch: cloudWatchSdk.CloudWatchClient;
   sts: stsSdk.STSClient;
 }
 
@@ -180,6 +189,7 @@ function operationTables(
     ssm: ssmOperations(world),
     sfn: stepFunctionsOperations(stepFunctions, () => new Date(world.scheduler.now())),
     sns: snsOperations(world, notificationTopicArn),
+    cloudWatch: cloudWatchOperations(world),
     sts: stsOperations(),
   };
 }
@@ -200,6 +210,7 @@ export function simulatedAwsClients(
     ssm: new ssmSdk.SSMClient(config),
     sfn: new sfnSdk.SFNClient(config),
     sns: new snsSdk.SNSClient(config),
+    cloudWatch: new cloudWatchSdk.CloudWatchClient(config),
     sts: new stsSdk.STSClient(config),
   };
   const tables = operationTables(world, stepFunctions, notificationTopicArn);

@@ -25,6 +25,36 @@ const outcomeEvents: Record<ExecutionOutcome['status'], string> = {
   ABORTED: 'ExecutionAborted',
 };
 
+/**
+ * The rollout-control moments a person follows on the timeline, from the state entered and its
+ * input, with the wall-clock time in `detail.at`.
+ */
+function controlEvent(
+  state: string,
+  input: unknown,
+  now: number,
+): { event: string; detail: Record<string, unknown> } | undefined {
+  const at = new Date(now).toISOString();
+  if (state === 'WaitForWindow' || state === 'WaitForBatchWindow') {
+    const batch = valueAtPath(input, '$.batch.index');
+    return {
+      event: 'WaitingForWindow',
+      detail: { at, until: valueAtPath(input, '$.gate.until'), ...(batch === undefined ? {} : { batch }) },
+    };
+  }
+  if (state === 'Bake' && valueAtPath(input, '$.bake') === null) {
+    return {
+      event: 'BakeStarted',
+      detail: {
+        at,
+        batch: valueAtPath(input, '$.batch.index'),
+        bakeSeconds: valueAtPath(input, '$.batch.bakeSeconds'),
+      },
+    };
+  }
+  return undefined;
+}
+
 function outcomeOf(error: unknown): ExecutionOutcome {
   if (error instanceof ExecutionTimeoutError) {
     return {
@@ -125,6 +155,8 @@ export function executionRunner(
         }
         if (event.state.type === 'Task')
           world.timeline.record('StateEntered', { execution: execution.name, state: event.state.name });
+        const control = controlEvent(event.state.name, event.state.input, world.scheduler.now());
+        if (control) world.timeline.record(control.event, { execution: execution.name, ...control.detail });
         if (event.state.name === 'Rollback')
           world.timeline.record('RollbackStarted', { execution: execution.name });
       }

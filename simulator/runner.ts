@@ -29,7 +29,7 @@ import {
   ScenarioError,
 } from './scenario.ts';
 import { type ExecutionRecord, StepFunctions, stateMachineArn } from './stepfunctions.ts';
-import { schedulerOf, simulationStart } from './world/clock.ts';
+import { schedulerOf } from './world/clock.ts';
 import type { ForcedDeletion, InvariantCounts } from './world/invariants.ts';
 import type { RolloutMetrics } from './world/metrics.ts';
 import { Random } from './world/random.ts';
@@ -107,7 +107,7 @@ export async function simulate(scenario: Scenario, options: SimulateOptions = {}
   const machine = new StateMachine(definition);
 
   const clock = FakeTimers.install({
-    now: simulationStart,
+    now: Date.parse(scenario.clock.start),
     toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'],
     // Middy arms a real `node:timers` timeout per invocation and clears it with the global clearTimeout.
     shouldClearNativeTimers: true,
@@ -239,7 +239,7 @@ async function run(scenario: Scenario, options: SimulateOptions, engine: Engine)
       await entry,
       executionReports.filter((execution) => !more.names.has(execution.name)),
     ),
-    simulatedSeconds: Math.round((endedAt - simulationStart) / 1000),
+    simulatedSeconds: Math.round((endedAt - Date.parse(scenario.clock.start)) / 1000),
     stateTransitions: executions.stateTransitions(),
     lambdaInvocations: lambda.total(),
     perFunctionInvocations: lambda.invocations,

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { defaultInstanceType, podCapacityOf, windowsBuildOfName } from './world/catalog.ts';
+import { simulationStart } from './world/clock.ts';
 
 /** A scenario file that cannot be simulated; `problems` name each bad field by its JSON path. */
 export class ScenarioError extends Error {
@@ -227,11 +228,26 @@ const executionSchema = z
     error: 'expected exactly one of input (an execution input) or event (an EventBridge event)',
   });
 
+const alarmSchema = z.strictObject({
+  name: z.string().min(1).max(255),
+  alarmAfterSeconds: seconds.nullable().default(null),
+  okAfterSeconds: seconds.nullable().default(null),
+});
+
 const executionStatuses = ['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'] as const;
 
 const scenarioShape = z.strictObject({
   description: z.string().min(1),
   seed: z.int().min(0).default(1),
+  /** The wall-clock time at simulated second 0 (maintenance windows and schedules depend on it). */
+  clock: z
+    .strictObject({
+      start: z.iso
+        .datetime({ error: 'expected an ISO 8601 UTC time like 2026-11-10T18:00:00Z' })
+        .default(new Date(simulationStart).toISOString()),
+    })
+    .prefault({}),
+  alarms: z.array(alarmSchema).default([]),
   cluster: clusterSchema,
   nodeGroups: z.array(nodeGroupSchema).min(1),
   amis: z.array(amiSchema).default([]),

@@ -1,4 +1,5 @@
 // First: the product modules imported below build Powertools, which reads the environment then.
+import { Alarms } from './world/alarms.ts';
 import './handler-environment.ts';
 import type { ResponseLaunchTemplateData } from '@aws-sdk/client-ec2';
 import { amiTags } from '../functions/domain/ami.ts';
@@ -71,6 +72,7 @@ export interface InstanceReport {
  */
 export class World {
   readonly timeline: Timeline;
+  readonly alarms: Alarms;
   readonly invariants: Invariants;
   readonly metrics: Metrics;
   readonly faults: Faults;
@@ -99,6 +101,7 @@ export class World {
     this.timeline = new Timeline(scheduler);
     this.invariants = new Invariants(this.timeline);
     this.metrics = new Metrics(scheduler, this.targets.groups, scheduler.now());
+    this.alarms = new Alarms(scenario.alarms, scheduler, this.timeline);
     this.faults = new Faults(scenario.faults, scheduler, {
       setWorkloadNeverReady: (workload, neverReady) =>
         this.cluster.setWorkloadNeverReady(workload, neverReady),

@@ -1,4 +1,5 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { ImagebuilderClient } from '@aws-sdk/client-imagebuilder';
@@ -27,3 +28,4 @@ export const imageBuilderClient = /* @__PURE__ */ once(() => new ImagebuilderCli
 export const ssmClient = /* @__PURE__ */ once(() => new SSMClient({}));
 export const sfnClient = /* @__PURE__ */ once(() => new SFNClient({}));
 export const snsClient = /* @__PURE__ */ once(() => new SNSClient({}));
+export const cloudWatchClient = /* @__PURE__ */ once(() => new CloudWatchClient({}));

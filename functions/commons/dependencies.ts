@@ -1,4 +1,5 @@
 import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { EKSClient } from '@aws-sdk/client-eks';
 import type { ImagebuilderClient } from '@aws-sdk/client-imagebuilder';
@@ -22,6 +23,7 @@ export interface Dependencies {
   ssm: SSMClient;
   sfn: SFNClient;
   sns: SNSClient;
+  cloudWatch: CloudWatchClient;
   kubernetes: KubernetesConnector;
   /** Milliseconds since the epoch; the simulator's clock is virtual. */
   now: () => number;

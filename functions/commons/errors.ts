@@ -41,6 +41,12 @@ export class DrainTimeout extends named('DrainTimeout') {}
 export class ReplacementNotReady extends named('ReplacementNotReady') {}
 /** The Auto Scaling group could not launch replacements. */
 export class LaunchFailed extends named('LaunchFailed') {}
+/** A CloudWatch alarm of the input was in ALARM before a batch or during a bake. */
+export class AlarmTriggered extends named('AlarmTriggered') {}
+/** An alarm of the input does not exist: watching nothing must not pass for healthy. */
+export class AlarmNotFound extends named('AlarmNotFound') {}
+/** No opening of the maintenance window is long enough for one batch. */
+export class MaintenanceWindowTooShort extends named('MaintenanceWindowTooShort') {}
 /** The Kubernetes API asked us to slow down (429 without a PDB cause, or 5xx); the state retries. */
 export class KubernetesThrottled extends named('KubernetesThrottled') {}
 
@@ -63,6 +69,9 @@ export const rolloutErrorNames = [
   'DrainTimeout',
   'ReplacementNotReady',
   'LaunchFailed',
+  'AlarmTriggered',
+  'AlarmNotFound',
+  'MaintenanceWindowTooShort',
   /** An AWS or Kubernetes API kept throttling (or was unavailable) after the step's retries. */
   'ApiThrottled',
   /** A step failed in a way the workflow does not name (a bug, a permission, a timeout): the cause says which. */

@@ -1,4 +1,43 @@
 import * as z from 'zod';
+import { weekdays } from '../domain/window.ts';
+
+const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a 24-hour local time like "22:00"');
+
+/** IANA zones as the Lambda runtime's ICU knows them; a typo must not silently mean UTC. */
+const timeZone = z.string().refine((zone) => {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}, 'must be an IANA time zone like "Europe/Berlin"');
+
+export const maintenanceWindowSchema = z
+  .strictObject({
+    timezone: timeZone,
+    days: z
+      .array(z.enum(weekdays, { error: `must be one of ${weekdays.join(', ')}` }))
+      .min(1, 'must name at least one day')
+      .refine((days) => new Set(days).size === days.length, 'must not repeat a day'),
+    start: clockTime,
+    end: clockTime,
+  })
+  .refine((window) => window.start !== window.end, {
+    message: 'start and end must differ (a window of 0 minutes never opens)',
+    path: ['end'],
+  })
+  .describe(
+    'Batches start only when expected to finish inside it; `days` are the days it opens, an `end` at or before `start` is on the next day.',
+  );
+export type MaintenanceWindowInput = z.output<typeof maintenanceWindowSchema>;
+
+/** A CloudWatch alarm name, or its ARN (arn:aws:cloudwatch:region:account:alarm:name). */
+const alarmName = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(255, 'must be at most 255 characters (a CloudWatch alarm name) or an alarm ARN')
+  .or(z.string().regex(/^arn:aws[a-z-]*:cloudwatch:[a-z0-9-]+:\d{12}:alarm:.{1,255}$/));
 
 /**
  * The execution input a person types in the Step Functions console (and what start-rollout sends).
@@ -79,6 +118,37 @@ export const rolloutInputSchema = z
       .boolean()
       .default(false)
       .describe('Replacements count as Ready only once the images of the pods to move are on them.'),
+    maintenanceWindow: maintenanceWindowSchema.optional(),
+    canary: z
+      .strictObject({
+        nodes: z.int().min(1, 'must be at least 1').max(100, 'must be at most 100'),
+        bakeSeconds: z.int().min(0, 'must be 0 or more').max(86_400, 'must be at most 86400'),
+      })
+      .optional()
+      .describe(
+        'The first batch has `nodes` nodes; after it the rollout bakes `bakeSeconds` before the next.',
+      ),
+    bakeSeconds: z
+      .int()
+      .min(0, 'must be 0 or more')
+      .max(86_400, 'must be at most 86400')
+      .default(0)
+      .describe('Seconds the rollout waits after each batch (but the last), watching `alarms`.'),
+    alarms: z
+      .array(alarmName)
+      .max(100, 'must list at most 100 alarms (one DescribeAlarms call)')
+      .optional()
+      .describe(
+        'CloudWatch alarms checked before every batch and throughout each bake; ALARM stops the rollout.',
+      ),
+    rollbackOnAlarm: z
+      .enum(['replaceNodes', 'launchTemplateOnly'], {
+        error: 'must be "replaceNodes" or "launchTemplateOnly"',
+      })
+      .default('replaceNodes')
+      .describe(
+        'After AlarmTriggered: also replace the nodes already replaced back onto the previous AMI (a new execution), or only restore the launch template.',
+      ),
     continuedFrom: z
       .string()
       .regex(/^[A-Za-z0-9_-]{1,80}$/, 'must be the name of an execution of this state machine')

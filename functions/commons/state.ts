@@ -45,6 +45,10 @@ export const batchSchema = z.object({
   readyTarget: z.int(),
   /** Size of the next batch of this execution, launched when this one is cordoned (0: none). */
   nextSize: z.int().min(0).default(0),
+  /** The batch before it launched this batch's replacements (its cordon). */
+  presurged: z.boolean().default(false),
+  /** Seconds to bake after this batch, watching the alarms. */
+  bakeSeconds: z.int().min(0).default(0),
 });
 export type BatchState = z.infer<typeof batchSchema>;
 
@@ -59,6 +63,8 @@ export const planSchema = z.object({
   refused: z.boolean().default(false),
   warnings: z.array(z.string()),
   estimatedSeconds: z.int(),
+  /** Expected seconds of one batch, from surge to termination: what a maintenance window must hold. */
+  batchSeconds: z.int().default(0),
   /** Images of the pods that will move, for the optional cache check on replacements. */
   imagesToMove: z.array(z.string()),
 });

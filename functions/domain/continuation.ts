@@ -10,3 +10,9 @@ export function continuationName(name: string): string {
   const suffix = `-part${match ? Number(match[2]) + 1 : 2}`;
   return `${base.slice(0, executionNameMaxLength - suffix.length)}${suffix}`;
 }
+
+/** The name of the execution that puts a stopped rollout's replaced nodes back on their previous AMI. */
+export function revertName(name: string): string {
+  const suffix = '-revert';
+  return `${name.slice(0, executionNameMaxLength - suffix.length)}${suffix}`;
+}

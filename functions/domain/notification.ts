@@ -55,6 +55,25 @@ export function rolloutNotification(summary: RolloutSummary): Notification {
   };
 }
 
+/** A rollout that is waiting (for its maintenance window, an approval, a resume): what, until when, and where. */
+export function waitingNotification(wait: {
+  clusterName: string;
+  nodeGroupName: string;
+  amiId: string;
+  executionName: string;
+  consoleUrl: string;
+  /** `WaitingForWindow`, ... */
+  reason: string;
+  lines: string[];
+}): Notification {
+  const target = `${wait.clusterName}/${wait.nodeGroupName}`;
+  return {
+    subject: `[${wait.reason}] EKS Windows rollout ${target} to ${wait.amiId}`,
+    body: [...wait.lines, ``, `Execution ${wait.executionName}: ${wait.consoleUrl}`].join('\n'),
+    attributes: { outcome: wait.reason, cluster: wait.clusterName, nodeGroup: wait.nodeGroupName },
+  };
+}
+
 /** The Step Functions console page of an execution. */
 export function consoleUrl(executionArn: string): string {
   const region = executionArn.split(':')[3] ?? 'us-east-1';

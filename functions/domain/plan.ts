@@ -26,6 +26,10 @@ export interface Batch {
   readyTarget: number;
   /** Size of the batch after this one in the same execution (0: none): launched when this one is cordoned. */
   nextSize: number;
+  /** The batch before it launched this batch's replacements. */
+  presurged: boolean;
+  /** Seconds the rollout bakes after this batch, watching the alarms (0: none). */
+  bakeSeconds: number;
 }
 
 export interface Selection {
@@ -65,29 +69,52 @@ export function orderForReplacement(members: GroupMember[]): GroupMember[] {
   return ordered;
 }
 
+/** How the batches are cut: a canary first (its own size and bake), then `batchSize`, baking between batches. */
+export interface Cadence {
+  batchSize: number;
+  canary?: { nodes: number; bakeSeconds: number } | undefined;
+  /** Seconds of bake after every batch but the rollout's last. */
+  bakeSeconds: number;
+}
+
 /**
- * Cuts the ordered nodes into batches of `batchSize`, each with its cumulative Ready target, keeping
- * at most `limit` batches: the rest is left to the next execution (see `batchesPerExecution`).
+ * Cuts the ordered nodes into batches, each with its cumulative Ready target, keeping at most `limit`
+ * batches: the rest is left to the next execution (see `batchesPerExecution`). A batch followed by a
+ * bake does not launch the next batch's replacements: nothing of the next batch starts before the bake passes.
  */
 export function toBatches(
   ordered: GroupMember[],
-  batchSize: number,
+  cadence: Cadence,
   alreadyOnTarget: number,
   limit = Number.POSITIVE_INFINITY,
 ): Batch[] {
+  const sizeOf = (index: number) =>
+    index === 0 && cadence.canary ? cadence.canary.nodes : cadence.batchSize;
   const batches: Batch[] = [];
-  const end = Math.min(ordered.length, limit * batchSize);
-  for (let start = 0; start < end; start += batchSize) {
+  let start = 0;
+  while (start < ordered.length && batches.length < limit) {
+    const index = batches.length;
     const nodes = ordered
-      .slice(start, start + batchSize)
+      .slice(start, start + sizeOf(index))
       .map((m) => ({ instanceId: m.instanceId, nodeName: m.nodeName ?? '' }));
-    const nextSize = Math.max(0, Math.min(batchSize, end - start - batchSize));
+    const end = start + nodes.length;
+    const lastOfRollout = end >= ordered.length;
+    const bakeSeconds = lastOfRollout
+      ? 0
+      : index === 0 && cadence.canary
+        ? cadence.canary.bakeSeconds
+        : cadence.bakeSeconds;
+    const nextInExecution = index + 1 < limit ? Math.min(sizeOf(index + 1), ordered.length - end) : 0;
+    const previous = batches[index - 1];
     batches.push({
-      index: batches.length,
+      index,
       nodes,
-      readyTarget: alreadyOnTarget + start + nodes.length,
-      nextSize,
+      readyTarget: alreadyOnTarget + end,
+      nextSize: bakeSeconds > 0 ? 0 : Math.max(0, nextInExecution),
+      presurged: (previous?.nextSize ?? 0) > 0,
+      bakeSeconds,
     });
+    start = end;
   }
   return batches;
 }
@@ -113,24 +140,40 @@ const eventsPerExecution = 100;
 const eventsPerBatch = 40;
 /** History events of one polling round: Wait (entered, exited), Lambda Task (5), Choice (2). */
 const eventsPerRound = 9;
+/** Rounds of the check before a batch: a look, a wait for the window or a pause, another look, and slack. */
+const gateRounds = 4;
+
+/** Alarms are read every minute of a bake, less often in a long one: a bake takes at most 100 rounds. */
+export const bakePollSeconds = (bakeSeconds: number): number => Math.max(60, Math.ceil(bakeSeconds / 100));
+
+/** Seconds of batches an execution may take on: its TimeoutSeconds is 21 days; a day is left for the rest. */
+export const executionSecondsBudget = 20 * 86_400;
 
 /**
- * How many batches one execution may take on so that its history stays within the budget even when
- * every wait runs to its deadline (each wait takes at most `maxPollRounds` rounds); the rest is done
- * by a new execution of the same input, which resumes from the nodes already on the target.
+ * How many batches one execution may take on so that its history stays within the budget, and its
+ * duration within `executionSecondsBudget`, even when every wait and bake runs to its deadline (each
+ * wait takes at most `maxPollRounds` rounds); the rest is done by a new execution of the same input,
+ * which resumes from the nodes already on the target. Waits for a maintenance window are not counted.
  */
 export function batchesPerExecution(timeouts: {
   readyTimeoutSeconds: number;
   drainTimeoutSeconds: number;
+  bakeSeconds?: number;
+  canary?: { bakeSeconds: number } | undefined;
 }): number {
+  const bake = Math.max(timeouts.bakeSeconds ?? 0, timeouts.canary?.bakeSeconds ?? 0);
   const rounds =
     maxPollRounds(timeouts.readyTimeoutSeconds, overduePollSeconds) +
-    maxPollRounds(timeouts.drainTimeoutSeconds, drainPollSeconds.expected);
+    maxPollRounds(timeouts.drainTimeoutSeconds, drainPollSeconds.expected) +
+    gateRounds +
+    (bake > 0 ? Math.ceil(bake / bakePollSeconds(bake)) + 1 : 0);
   const lastBatchWait = eventsPerRound * maxPollRounds(nodesGone.timeoutSeconds, nodesGone.pollSeconds);
-  return Math.max(
-    1,
-    Math.floor(
-      (historyEventBudget - eventsPerExecution - lastBatchWait) / (eventsPerBatch + eventsPerRound * rounds),
-    ),
+  const byHistory = Math.floor(
+    (historyEventBudget - eventsPerExecution - lastBatchWait) / (eventsPerBatch + eventsPerRound * rounds),
   );
+  const byTime = Math.floor(
+    (executionSecondsBudget - nodesGone.timeoutSeconds) /
+      (timeouts.readyTimeoutSeconds + timeouts.drainTimeoutSeconds + bake),
+  );
+  return Math.max(1, Math.min(byHistory, byTime));
 }

@@ -5,8 +5,8 @@ export interface Scheduler {
   after(seconds: number, action: () => void): void;
 }
 
-/** 2026-11-12T19:05:00Z: the simulated moment every run starts at. */
-export const simulationStart = Date.UTC(2026, 10, 12, 19, 5, 0);
+/** 2026-11-10T18:00:00Z, a Patch Tuesday evening: the simulated moment a run starts at unless its `clock.start` says otherwise. */
+export const simulationStart = Date.UTC(2026, 10, 10, 18, 0, 0);
 
 /** The subset of a @sinonjs/fake-timers clock the world schedules on. */
 export interface TimerClock {

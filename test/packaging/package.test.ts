@@ -78,10 +78,13 @@ const functionActions: Record<string, readonly string[]> = {
     'ec2:DescribeInstances',
     'ec2:DescribeLaunchTemplateVersions',
     'eks:DescribeCluster',
+    'states:StartExecution',
     'sns:Publish',
     ...launchTemplateUse,
   ],
   notifyRefusal: ['sns:Publish'],
+  beforeBatch: ['cloudwatch:DescribeAlarms', 'sns:Publish'],
+  bake: ['cloudwatch:DescribeAlarms'],
   startRollout: [
     'autoscaling:DescribeAutoScalingGroups',
     'eks:DescribeCluster',
@@ -114,6 +117,7 @@ const xrayActions = new Set([
 /** The IAM service prefix of each AWS SDK client package. */
 const iamPrefixOfClient: Record<string, string> = {
   'client-auto-scaling': 'autoscaling',
+  'client-cloudwatch': 'cloudwatch',
   'client-ec2': 'ec2',
   'client-eks': 'eks',
   'client-imagebuilder': 'imagebuilder',

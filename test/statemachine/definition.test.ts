@@ -82,11 +82,22 @@ describe('statemachine/rollout.asl.json', () => {
   it('waits in Wait states, never in a Lambda, and replaces one batch at a time', () => {
     const waits = allStates.filter(([, state]) => state.Type === 'Wait');
     expect(waits.map(([name]) => name).sort()).toEqual([
+      'WaitForBake',
+      'WaitForBatchWindow',
       'WaitForDrain',
       'WaitForReplacements',
       'WaitForTermination',
+      'WaitForWindow',
     ]);
-    expect(waits.every(([, state]) => typeof state.SecondsPath === 'string')).toBe(true);
+    // A maintenance window is waited for until a moment; every other wait paces its polling rounds.
+    const untilMoment = ['WaitForWindow', 'WaitForBatchWindow'];
+    expect(
+      waits.every(([name, state]) =>
+        untilMoment.includes(name)
+          ? state.TimestampPath === '$.gate.until'
+          : typeof state.SecondsPath === 'string',
+      ),
+    ).toBe(true);
     expect(mapState.MaxConcurrency).toBe(1);
   });
 });

@@ -51,6 +51,8 @@ const input = {
   allowWindowsBuildChange: false,
   allowUntestedImage: false,
   requireCachedImages: false,
+  bakeSeconds: 0,
+  rollbackOnAlarm: 'replaceNodes',
 };
 const execution = {
   id: 'arn:aws:states:us-east-1:111122223333:execution:rollout:run-1',

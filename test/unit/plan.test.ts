@@ -4,6 +4,7 @@ import { decideLaunchTemplate, resolveVersion } from '../../functions/domain/lau
 import {
   batchesPerExecution,
   estimateSeconds,
+  executionSecondsBudget,
   type GroupMember,
   historyEventBudget,
   orderForReplacement,
@@ -46,7 +47,7 @@ describe('selecting and ordering nodes', () => {
 
   it('puts both zones in every batch of two', () => {
     const members = [0, 1, 2, 3].flatMap((i) => [member(`i-a${i}`, 'a', i), member(`i-b${i}`, 'b', i)]);
-    for (const batch of toBatches(orderForReplacement(members), 2, 0)) {
+    for (const batch of toBatches(orderForReplacement(members), { batchSize: 2, bakeSeconds: 0 }, 0)) {
       expect(new Set(batch.nodes.map((n) => n.instanceId.slice(0, 3)))).toEqual(new Set(['i-a', 'i-b']));
     }
   });
@@ -58,7 +59,7 @@ describe('selecting and ordering nodes', () => {
     [0, 1, 4, [], []],
   ])('cuts %i nodes into batches of %i (already on target: %i)', (count, size, onTarget, sizes, targets) => {
     const ordered = Array.from({ length: count }, (_, i) => member(`i-${i}`, 'a', i));
-    const batches = toBatches(ordered, size, onTarget);
+    const batches = toBatches(ordered, { batchSize: size, bakeSeconds: 0 }, onTarget);
     expect(batches.map((b) => b.nodes.length)).toEqual(sizes);
     expect(batches.map((b) => b.readyTarget)).toEqual(targets);
     expect(batches.map((b) => b.index)).toEqual(sizes.map((_, i) => i));
@@ -66,15 +67,44 @@ describe('selecting and ordering nodes', () => {
 
   it('gives each batch the size of the next, whose replacements its cordon launches', () => {
     const ordered = Array.from({ length: 5 }, (_, i) => member(`i-${i}`, 'a', i));
-    expect(toBatches(ordered, 2, 0).map((b) => b.nextSize)).toEqual([2, 1, 0]);
+    expect(toBatches(ordered, { batchSize: 2, bakeSeconds: 0 }, 0).map((b) => b.nextSize)).toEqual([2, 1, 0]);
   });
 
   it('keeps at most the batches one execution may take; the next execution resumes', () => {
     const ordered = Array.from({ length: 7 }, (_, i) => member(`i-${i}`, 'a', i));
-    const batches = toBatches(ordered, 2, 1, 2);
+    const batches = toBatches(ordered, { batchSize: 2, bakeSeconds: 0 }, 1, 2);
     expect(batches.map((b) => b.nodes.length)).toEqual([2, 2]);
     expect(batches.map((b) => b.readyTarget)).toEqual([3, 5]);
     expect(batches.map((b) => b.nextSize)).toEqual([2, 0]);
+  });
+
+  it('cuts a canary first, bakes after it and between batches, never after the last', () => {
+    const ordered = Array.from({ length: 7 }, (_, i) => member(`i-${i}`, 'a', i));
+    const batches = toBatches(
+      ordered,
+      { batchSize: 3, canary: { nodes: 1, bakeSeconds: 1800 }, bakeSeconds: 600 },
+      0,
+    );
+    expect(batches.map((b) => b.nodes.length)).toEqual([1, 3, 3]);
+    expect(batches.map((b) => b.readyTarget)).toEqual([1, 4, 7]);
+    expect(batches.map((b) => b.bakeSeconds)).toEqual([1800, 600, 0]);
+  });
+
+  it('launches no replacements of the next batch before a bake has passed', () => {
+    const ordered = Array.from({ length: 5 }, (_, i) => member(`i-${i}`, 'a', i));
+    const batches = toBatches(
+      ordered,
+      { batchSize: 2, canary: { nodes: 1, bakeSeconds: 900 }, bakeSeconds: 0 },
+      0,
+    );
+    expect(batches.map((b) => b.nextSize)).toEqual([0, 2, 0]);
+    expect(batches.map((b) => b.presurged)).toEqual([false, false, true]);
+  });
+
+  it('bakes after the last batch of an execution that another one continues', () => {
+    const ordered = Array.from({ length: 6 }, (_, i) => member(`i-${i}`, 'a', i));
+    const batches = toBatches(ordered, { batchSize: 2, bakeSeconds: 300 }, 0, 2);
+    expect(batches.map((b) => b.bakeSeconds)).toEqual([300, 300]);
   });
 
   it('estimates a boot, then per batch the longer of a boot and a drain', () => {
@@ -98,6 +128,17 @@ describe('executions of a large group', () => {
       expect(batches).toBeLessThan(historyEventBudget / 9);
     },
   );
+
+  it('takes fewer batches per execution when each bakes, and fits them in the execution timeout', () => {
+    const plain = batchesPerExecution({ readyTimeoutSeconds: 1800, drainTimeoutSeconds: 900 });
+    const baked = batchesPerExecution({
+      readyTimeoutSeconds: 1800,
+      drainTimeoutSeconds: 900,
+      bakeSeconds: 86_400,
+    });
+    expect(baked).toBeLessThan(plain);
+    expect(baked * (1800 + 900 + 86_400)).toBeLessThanOrEqual(executionSecondsBudget);
+  });
 
   it('names the execution that continues another one, within 80 characters', () => {
     expect(continuationName('console-1')).toBe('console-1-part2');

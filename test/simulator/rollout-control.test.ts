@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { openings } from '../../functions/domain/window.ts';
+import { type SimulationReport, simulate } from '../../simulator/runner.ts';
+import { loadScenario } from '../../simulator/scenario.ts';
+
+const reports = new Map<string, Promise<SimulationReport>>();
+/** Each scenario runs once; several tests read its report (scenarios.test.ts checks status and invariants). */
+const reportOf = (name: string): Promise<SimulationReport> => {
+  let report = reports.get(name);
+  if (report === undefined) {
+    report = loadScenario(new URL(`./scenarios/${name}.json`, import.meta.url)).then((s) => simulate(s));
+    reports.set(name, report);
+  }
+  return report;
+};
+const eventsOf = (report: SimulationReport, ...names: string[]) =>
+  report.timeline.filter((event) => names.includes(event.event));
+const changes = [
+  'LaunchTemplateVersionCreated',
+  'AutoScalingGroupUpdated',
+  'InstanceLaunched',
+  'NodeCordoned',
+  'PodEvicted',
+  'InstanceTerminated',
+];
+
+describe('rollout control, run on the real state machine and handlers', () => {
+  it('waits from Tuesday evening to Saturday 22:00 Berlin, then cordons and terminates only inside the window', async () => {
+    const report = await reportOf('window-weekend');
+    const start = Date.parse('2026-11-10T18:00:00Z');
+    const wallClock = (t: number) => start + t * 1000;
+    const [firstChange] = eventsOf(report, ...changes);
+    expect(new Date(wallClock(firstChange?.t ?? 0)).toISOString()).toBe('2026-11-14T21:00:00.600Z');
+    const window = { timezone: 'Europe/Berlin', days: ['Sat', 'Sun'] as const, start: '22:00', end: '22:30' };
+    const open = openings(window, start);
+    const disruptions = eventsOf(report, 'NodeCordoned', 'PodEvicted', 'InstanceTerminated');
+    expect(disruptions.length).toBeGreaterThan(0);
+    for (const event of disruptions) {
+      const at = wallClock(event.t);
+      expect(
+        open.some((o) => o.opens <= at && at < o.closes),
+        `${event.event} at ${event.t}`,
+      ).toBe(true);
+    }
+    const waits = eventsOf(report, 'WaitingForWindow');
+    expect(waits.map((event) => event.detail.until)).toEqual([
+      '2026-11-14T21:00:00.000Z',
+      '2026-11-15T21:00:00.000Z',
+    ]);
+    expect(waits[0]?.detail.at).toBe('2026-11-10T18:00:01.500Z');
+    expect(report.notifications.filter((n) => n.subject?.startsWith('[WaitingForWindow]'))).toHaveLength(2);
+  });
+
+  it('stops on an alarm during the canary bake and puts the canary back on the previous AMI, touching no other node', async () => {
+    const report = await reportOf('canary-alarm');
+    const [rollout, revert] = report.executions ?? [];
+    expect(rollout?.error?.name).toBe('AlarmTriggered');
+    expect(revert).toMatchObject({ status: 'SUCCEEDED', input: { amiId: 'ami-0aaa0000000000001' } });
+    const [baked] = eventsOf(report, 'BakeStarted');
+    const [alarm] = eventsOf(report, 'AlarmTriggered');
+    expect(baked?.t).toBeLessThan(alarm?.t ?? 0);
+    // Only the canary's node was ever cordoned: by the rollout, then its replacement by the revert.
+    expect(eventsOf(report, 'NodeCordoned')).toHaveLength(2);
+    const windows = report.instances.filter((i) => i.nodeGroup === 'win-a');
+    expect(windows.filter((i) => i.state === 'running').map((i) => i.amiId)).toEqual(
+      Array(4).fill('ami-0aaa0000000000001'),
+    );
+    expect(
+      windows
+        .filter((i) => i.state === 'terminated')
+        .map((i) => i.amiId)
+        .sort(),
+    ).toEqual(['ami-0aaa0000000000001', 'ami-0ccc0000000000003']);
+  });
+
+  it('bakes after the canary and between batches, launching nothing of the next batch before a bake passes', async () => {
+    const report = await reportOf('canary-bake');
+    const bakes = eventsOf(report, 'BakeStarted');
+    expect(bakes.map((event) => event.detail.bakeSeconds)).toEqual([1800, 600]);
+    const [canaryBake, batchBake] = bakes.map((event) => event.t);
+    const launched = eventsOf(report, 'InstanceLaunched').map((event) => event.t);
+    expect(launched.filter((t) => t > (canaryBake ?? 0) && t < (canaryBake ?? 0) + 1800)).toEqual([]);
+    expect(launched.filter((t) => t > (batchBake ?? 0) && t < (batchBake ?? 0) + 600)).toEqual([]);
+  });
+
+  it('refuses to start while an alarm is in ALARM, changing nothing', async () => {
+    const report = await reportOf('alarm-before-start');
+    expect(eventsOf(report, ...changes)).toEqual([]);
+    expect(report.error?.cause).toContain('web-5xx');
+  });
+});
