@@ -48,6 +48,7 @@ const revertInput = (input: RolloutInput, previousAmiId: string, executionName: 
   readyTimeoutSeconds: input.readyTimeoutSeconds,
   gracePeriodSeconds: input.gracePeriodSeconds,
   force: input.force,
+  overridePdbAfterTimeout: input.overridePdbAfterTimeout,
   deleteEmptyDirData: input.deleteEmptyDirData,
   allowWindowsBuildChange: input.allowWindowsBuildChange,
   allowUntestedImage: input.allowUntestedImage,
