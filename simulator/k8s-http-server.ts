@@ -13,6 +13,7 @@ import type {
   V1PodDisruptionBudget,
 } from '@kubernetes/client-node';
 import type { EvictionOutcome, KubernetesPort } from '../functions/adapters/kubernetes/port.ts';
+import type { Taint } from './world/cluster.ts';
 
 /** What the test server serves: the port's calls plus the DaemonSet lookup `kubectl drain` makes. */
 export interface ClusterBackend extends KubernetesPort {
@@ -357,14 +358,29 @@ async function patchNode(backend: ClusterBackend, serve: ObjectServer, call: Cal
   return serve.one(call, 'Node', await backend.patchNode(name, patch), { tableAllowed: false });
 }
 
-type NodePatch = Parameters<KubernetesPort['patchNode']>[1];
+/** What the rollout patches, plus `spec.taints` (a list: the patch replaces it whole). */
+type NodePatch = Parameters<KubernetesPort['patchNode']>[1] & { taints?: Taint[] };
+
+const taintEffects: readonly string[] = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];
+
+function isTaint(value: unknown): value is Taint {
+  return (
+    isRecord(value) &&
+    onlyKeys(value, ['key', 'value', 'effect', 'timeAdded']) &&
+    typeof value.key === 'string' &&
+    (value.value === undefined || typeof value.value === 'string') &&
+    typeof value.effect === 'string' &&
+    taintEffects.includes(value.effect)
+  );
+}
 
 /** Only what cordon and the rollout's annotations change; `null` removes, as in a merge patch. */
 function nodePatch(body: unknown): NodePatch | string {
-  const unsupported = 'this test server patches only spec.unschedulable and metadata.annotations of a node';
+  const unsupported =
+    'this test server patches only spec.unschedulable, spec.taints and metadata.annotations of a node';
   if (!isRecord(body) || !onlyKeys(body, ['spec', 'metadata'])) return unsupported;
   const { spec = {}, metadata = {} } = body;
-  if (!isRecord(spec) || !onlyKeys(spec, ['unschedulable'])) return unsupported;
+  if (!isRecord(spec) || !onlyKeys(spec, ['unschedulable', 'taints'])) return unsupported;
   if (!isRecord(metadata) || !onlyKeys(metadata, ['annotations'])) return unsupported;
   const patch: NodePatch = {};
   if (spec.unschedulable !== undefined) {
@@ -372,6 +388,12 @@ function nodePatch(body: unknown): NodePatch | string {
       return 'spec.unschedulable must be a boolean';
     }
     patch.unschedulable = spec.unschedulable === true;
+  }
+  if (spec.taints !== undefined) {
+    if (spec.taints !== null && !(Array.isArray(spec.taints) && spec.taints.every(isTaint))) {
+      return `spec.taints must be a list of {key, value, effect} with effect one of ${taintEffects.join(', ')}`;
+    }
+    patch.taints = (spec.taints ?? []).map(({ key, value, effect }) => ({ key, value, effect }));
   }
   if (metadata.annotations !== undefined) {
     const annotations = metadata.annotations;

@@ -4,7 +4,7 @@ import { KubernetesThrottled } from '../functions/commons/errors.ts';
 import type { ClusterBackend } from './k8s-http-server.ts';
 import { renderDaemonSet, renderNode, renderPod, renderPodDisruptionBudget } from './kubernetes/objects.ts';
 import { parseLabelSelector, parsePodFieldSelector } from './kubernetes/selectors.ts';
-import { podKey, podLabels, podPhase } from './world/cluster.ts';
+import { podKey, podLabels, podPhase, type Taint } from './world/cluster.ts';
 import type { World } from './world.ts';
 
 /**
@@ -78,7 +78,7 @@ export class SimulatedKubernetes implements ClusterBackend {
 
   async patchNode(
     name: string,
-    patch: { unschedulable?: boolean; annotations?: Record<string, string | null> },
+    patch: { unschedulable?: boolean; annotations?: Record<string, string | null>; taints?: Taint[] },
   ): Promise<V1Node> {
     this.call('k8s:cordon', `patch node ${name}`);
     const node = this.cluster.patchNode(name, patch);

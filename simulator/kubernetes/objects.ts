@@ -86,7 +86,7 @@ const readyConditions: Record<NodeRecord['ready'], { reason: string; message: st
 
 function nodeTaints(node: NodeRecord): V1Taint[] | undefined {
   const since = new NativeDate(node.readyTransitionAt);
-  const taints: V1Taint[] = [];
+  const taints: V1Taint[] = node.taints.map((taint) => ({ ...taint }));
   if (node.unschedulable)
     taints.push({ key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule', timeAdded: since });
   if (node.ready === 'False') {

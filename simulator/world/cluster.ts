@@ -1,12 +1,12 @@
 import type { EvictionOutcome } from '../../functions/adapters/kubernetes/port.ts';
 import type { PdbSpec, WorkloadSpec } from '../scenario.ts';
 import type { Scheduler } from './clock.ts';
-import { compareTuples } from './compare.ts';
 import type { ImageRecord, Platform } from './ec2.ts';
 import { removable } from './finalizers.ts';
 import type { Ids } from './ids.ts';
 import type { Invariants } from './invariants.ts';
 import { type ControllerScale, evictionVerdict, type PdbArithmetic, pdbArithmetic } from './pdb.ts';
+import { pickNode } from './scheduler.ts';
 import type { Timeline } from './timeline.ts';
 
 const gibibyte = 2 ** 30;
@@ -14,6 +14,13 @@ const gibibyte = 2 ** 30;
 const nodeMonitorGraceSeconds = 40;
 
 export type ConditionStatus = 'True' | 'False' | 'Unknown';
+
+/** A taint someone put on a node (`spec.taints`); the ones Kubernetes derives from conditions are rendered, not kept. */
+export interface Taint {
+  key: string;
+  value?: string;
+  effect: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+}
 
 export interface NodeRecord {
   name: string;
@@ -33,6 +40,7 @@ export interface NodeRecord {
   readyTransitionAt: number;
   kubeletRunning: boolean;
   unschedulable: boolean;
+  taints: Taint[];
   /** Images on the node's disk (image → bytes): the AMI's cache and what pods pulled. */
   images: Map<string, number>;
   pulling: Set<string>;
@@ -93,6 +101,8 @@ export interface PdbRecord {
 
 export type PodPhase = 'Pending' | 'Running';
 
+const isDefined = <T>(value: T | undefined): value is T => value !== undefined;
+
 export const podPhase = (pod: PodRecord): PodPhase =>
   pod.containersStartedAt === undefined ? 'Pending' : 'Running';
 export const isPodReady = (pod: PodRecord): boolean =>
@@ -151,6 +161,7 @@ export type NewNode = Omit<
   | 'readyTransitionAt'
   | 'kubeletRunning'
   | 'unschedulable'
+  | 'taints'
   | 'pulling'
   | 'resourceVersion'
   | 'annotations'
@@ -279,6 +290,7 @@ export class Cluster {
       readyTransitionAt: readySince ?? this.now,
       kubeletRunning: true,
       unschedulable: false,
+      taints: [],
       annotations: {
         'node.alpha.kubernetes.io/ttl': '0',
         'volumes.kubernetes.io/controller-managed-attach-detach': 'true',
@@ -346,7 +358,7 @@ export class Cluster {
 
   patchNode(
     name: string,
-    patch: { unschedulable?: boolean; annotations?: Record<string, string | null> },
+    patch: { unschedulable?: boolean; annotations?: Record<string, string | null>; taints?: Taint[] },
   ): NodeRecord | undefined {
     const node = this.nodes.get(name);
     if (node === undefined) return undefined;
@@ -356,6 +368,11 @@ export class Cluster {
         node: name,
         instanceId: node.instanceId,
       });
+    }
+    if (patch.taints !== undefined) {
+      // spec.taints is a list: a patch replaces it whole.
+      node.taints = patch.taints.map((taint) => ({ ...taint }));
+      this.options.timeline.record('NodeTainted', { node: name, taints: node.taints });
     }
     for (const [key, value] of Object.entries(patch.annotations ?? {})) {
       if (value === null) delete node.annotations[key];
@@ -646,40 +663,21 @@ export class Cluster {
     }
   }
 
-  /**
-   * Filters (OS, room for one more pod, Ready and schedulable unless a DaemonSet's), then scores
-   * like the default profile: spread replicas over nodes, least loaded, image already there.
-   */
+  /** kube-scheduler's choice for the pod (`scheduler.ts`), from the cluster's indexes. */
   private pickNode(pod: PodRecord): NodeRecord | undefined {
-    const { spec } = pod.workload;
-    const podCount = (node: NodeRecord) => this.podsByNode.get(node.name)?.size ?? 0;
-    const hasRoom = (node: NodeRecord) =>
-      node.kubeletRunning && node.os === spec.os && podCount(node) < node.podCapacity;
-    if (pod.requiredNode !== undefined) {
-      const node = this.nodes.get(pod.requiredNode);
-      return node !== undefined && hasRoom(node) ? node : undefined;
-    }
-    const sameWorkload = new Map<string, number>();
+    const siblings = new Map<string, number>();
     for (const sibling of this.podsByWorkload.get(pod.workload) ?? []) {
       if (sibling.nodeName !== undefined)
-        sameWorkload.set(sibling.nodeName, (sameWorkload.get(sibling.nodeName) ?? 0) + 1);
+        siblings.set(sibling.nodeName, (siblings.get(sibling.nodeName) ?? 0) + 1);
     }
-    const score = (node: NodeRecord) => [
-      sameWorkload.get(node.name) ?? 0,
-      podCount(node),
-      node.images.has(spec.image) ? 0 : 1,
-    ];
-    let best: { node: NodeRecord; score: number[] } | undefined;
-    for (const node of this.nodes.values()) {
-      if (!hasRoom(node) || node.ready !== 'True' || node.unschedulable) continue;
-      const candidate = { node, score: score(node) };
-      const order =
-        best === undefined
-          ? -1
-          : compareTuples(candidate.score, best.score) || node.name.localeCompare(best.node.name);
-      if (order < 0) best = candidate;
-    }
-    return best?.node;
+    const candidates =
+      pod.requiredNode === undefined
+        ? this.nodes.values()
+        : [this.nodes.get(pod.requiredNode)].filter(isDefined);
+    return pickNode(pod, candidates, {
+      podCount: (node) => this.podsByNode.get(node.name)?.size ?? 0,
+      siblingsOn: (node) => siblings.get(node.name) ?? 0,
+    });
   }
 
   private bind(pod: PodRecord, node: NodeRecord): void {
