@@ -137,6 +137,10 @@ export function executionRunner(
         if (event.type === 'StateExited' && event.state.type === 'Task') {
           const step = tasks.get(event.state.name)?.functionKey ?? '';
           if (world.faults.stopsAfterStep(step)) world.stopExecution?.(execution.name);
+          // The plan as made, for the report: its batches, including the nodes a failure never reaches.
+          const plan = event.state.name === 'Plan' ? valueAtPath(event.state.output, '$.plan') : undefined;
+          if (plan !== undefined)
+            world.timeline.record('RolloutPlanned', { execution: execution.name, plan });
         }
         if (event.type === 'StateRetried') {
           world.timeline.record('StateRetried', {
@@ -153,8 +157,15 @@ export function executionRunner(
           const items = valueAtPath(event.state.input, itemsPaths.get(event.state.name) ?? '');
           batchCounts.set(event.state.name, Array.isArray(items) ? items.length : 0);
         }
-        if (event.state.type === 'Task')
-          world.timeline.record('StateEntered', { execution: execution.name, state: event.state.name });
+        if (event.state.type === 'Task') {
+          // Tasks of a batch carry its plan index: batches after the first start without a Surge.
+          const batch = valueAtPath(event.state.input, '$.batch.index');
+          world.timeline.record('StateEntered', {
+            execution: execution.name,
+            state: event.state.name,
+            ...(typeof batch === 'number' ? { batch } : {}),
+          });
+        }
         const control = controlEvent(event.state.name, event.state.input, world.scheduler.now());
         if (control) world.timeline.record(control.event, { execution: execution.name, ...control.detail });
         if (event.state.name === 'Rollback')

@@ -85,6 +85,8 @@ export class LambdaRuntime {
     private readonly world: World,
     private readonly functions: Map<string, LambdaFunction>,
     private readonly lambdaSeconds: number,
+    /** Sees each result as the state machine receives it (the CLI tells the plan in words). */
+    private readonly onResult: (invocation: Invocation, result: unknown) => void = () => undefined,
   ) {}
 
   /** The invocation running longest, with how long (real milliseconds) it has run. */
@@ -138,6 +140,7 @@ export class LambdaRuntime {
         state: stateName,
         summary: summarize(result),
       });
+      this.onResult(invocation, result);
       return result;
     } catch (error) {
       const failure = error instanceof Error ? error : new Error(String(error));

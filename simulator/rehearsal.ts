@@ -1,5 +1,5 @@
 import { writeFile } from 'node:fs/promises';
-import { describeEvent, summary } from './format.ts';
+import { Narrator, summary } from './format.ts';
 import { type SimulationReport, simulate } from './runner.ts';
 import type { Scenario } from './scenario.ts';
 
@@ -16,12 +16,13 @@ export interface RehearsalOptions {
 export async function rehearse(scenario: Scenario, options: RehearsalOptions): Promise<SimulationReport> {
   const { mode, write } = options;
   if (mode !== 'json') write(`Scenario: ${scenario.description}\n`);
+  const narrator = mode === 'steps' ? new Narrator(write) : undefined;
   const report = await simulate(scenario, {
     k8sHttp: options.k8sHttp === true,
-    onEvent: (event) => {
-      const line = mode === 'steps' ? describeEvent(event) : undefined;
-      if (line !== undefined) write(`${line}\n`);
-    },
+    ...(narrator && {
+      onEvent: (event) => narrator.event(event),
+      onTaskResult: (invocation, result) => narrator.result(invocation, result),
+    }),
   });
   const json = JSON.stringify(report, null, 2);
   if (options.out !== undefined) await writeFile(options.out, `${json}\n`);

@@ -50,6 +50,8 @@ export interface SimulateOptions {
    * loopback API server backed by the world, instead of calling the world in-process.
    */
   k8sHttp?: boolean;
+  /** Sees each Task's result as the state machine receives it, right after its TaskSucceeded event. */
+  onTaskResult?: (invocation: Invocation, result: unknown) => void;
   /** Sees the world once it is built, before any execution starts: for tests that inspect its state. */
   onWorld?: (world: World) => void;
   /**
@@ -151,7 +153,7 @@ async function run(scenario: Scenario, options: SimulateOptions, engine: Engine)
   options.onWorld?.(world);
   if (options.onEvent) world.timeline.subscribe(options.onEvent);
   const functions = new Map<string, ReturnType<MakeHandler>>();
-  const lambda = new LambdaRuntime(world, functions, scenario.timing.lambdaSeconds);
+  const lambda = new LambdaRuntime(world, functions, scenario.timing.lambdaSeconds, options.onTaskResult);
   const executions = executionRunner(
     world,
     engine.machine,

@@ -8,7 +8,8 @@ export const simulate: Command = {
   details:
     '`npm run simulate` runs this command. Without --scenario, the built-in mixed cluster. Prints the plan, then ' +
     'each batch as it goes, stamped with simulated time, then how it ended. Exit status 0 when the rollout ' +
-    'succeeded, 1 when it did not, 2 on bad usage or a bad scenario file.',
+    'succeeded (with several executions, the one that ended last), 1 when it did not, 2 on bad usage or a bad ' +
+    'scenario file.',
   usage: 'simulate [--scenario FILE] [options]',
   options: {
     scenario: {
@@ -36,7 +37,10 @@ export const simulate: Command = {
     const { values } = parseCommand(simulate, argv);
     const scenario = await scenarioFrom(stringOption(values, 'scenario'));
     const out = stringOption(values, 'out');
-    const { rehearse } = await import('../../simulator/rehearsal.ts');
+    const [{ rehearse }, { finalExecution }] = await Promise.all([
+      import('../../simulator/rehearsal.ts'),
+      import('../../simulator/format.ts'),
+    ]);
     const report = await rehearse(scenario, {
       mode: values.json ? 'json' : values.quiet ? 'quiet' : 'steps',
       k8sHttp: values['k8s-http'] === true,
@@ -52,6 +56,6 @@ export const simulate: Command = {
       await writeFile(html, renderReportHtml(timelineFromSimulation(report)));
       if (!values.json) runtime.stdout.write(`Report: ${html}\n`);
     }
-    return report.status === 'SUCCEEDED' ? 0 : 1;
+    return finalExecution(report).status === 'SUCCEEDED' ? 0 : 1;
   },
 };

@@ -65,7 +65,9 @@ describe.concurrent('npm run simulate', () => {
   it('prints each step stamped with simulated time, then a summary, and exits 0 on success', async () => {
     const result = await run('--scenario', shared('dry-run.json'));
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^\[\+00:00:0\d\] Plan: batches=\[4\]/m);
+    expect(result.stdout).toMatch(
+      /^\[\+00:00:0\d\] Plan: 4 nodes to replace \(0 already on the AMI\), in 4 batches/m,
+    );
     expect(result.stdout).toContain('Status:      SUCCEEDED');
   });
 });
