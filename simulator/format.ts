@@ -56,6 +56,10 @@ const worldEvents: Record<string, Describe> = {
   AmiDeregistered: (d) => `AMI ${text(d.amiId)} deregistered.`,
   Throttled: (d) => `${text(d.api)} was throttled.`,
   NotificationPublished: (d) => `Notification sent: ${text(d.subject)}`,
+  AlarmTriggered: (d) => `CloudWatch alarm ${text(d.alarm)} is in ALARM.`,
+  AlarmOk: (d) => `CloudWatch alarm ${text(d.alarm)} is OK again.`,
+  WaitingForWindow: (d) => `Waiting for the maintenance window, until ${text(d.until)}.`,
+  BakeStarted: (d) => `Baking for ${formatDuration(Number(d.bakeSeconds ?? 0))}, watching the alarms.`,
   InvariantViolated: (d) =>
     `INVARIANT BROKEN: ${text(d.invariant)} ${JSON.stringify({ ...d, invariant: undefined })}`,
 };
