@@ -85,8 +85,8 @@ export const makeHandler = (
               nodeGroupName: input.nodeGroupName,
               amiId: input.amiId,
               executionName,
-              // The canary of this rollout has passed: the next execution goes on at the batch size.
-              input: { ...input, canary: undefined, continuedFrom: execution.name },
+              // The canary and the approval of this rollout have passed: the next execution goes on.
+              input: { ...input, canary: undefined, approval: undefined, continuedFrom: execution.name },
             },
           ],
           deps.now,

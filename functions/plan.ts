@@ -90,7 +90,12 @@ export const makeHandler = (deps: Deps) =>
     const canary = input.continuedFrom === undefined ? input.canary : undefined;
     const batches = toBatches(
       ordered,
-      { batchSize: input.maxUnavailable, canary, bakeSeconds: input.bakeSeconds },
+      {
+        batchSize: input.maxUnavailable,
+        canary,
+        bakeSeconds: input.bakeSeconds,
+        approvalAfterCanary: input.approval === 'afterCanary',
+      },
       onTarget.length,
       batchesPerExecution({ ...input, canary }),
     );

@@ -35,6 +35,9 @@ type Deps = Pick<
   'ec2' | 'autoScaling' | 'sns' | 'sfn' | 'kubernetes' | 'now' | 'notificationTopicArn'
 >;
 
+/** Failures that say the new AMI is unwanted (not merely that a step failed): the replaced nodes go back. */
+const revertingErrors = ['AlarmTriggered', 'RolloutRejected', 'ApprovalTimedOut'];
+
 /**
  * The rollout that puts replaced nodes back on the previous AMI after an alarm: the same node group
  * and pace, no window, alarms or bake (the alarm still fires), after this execution has ended.
@@ -149,7 +152,7 @@ export const makeHandler = (deps: Deps) =>
         .flatMap((b) => b.nodes)
         .filter((n) => !live.includes(n.instanceId)).length;
       if (
-        error.name === 'AlarmTriggered' &&
+        revertingErrors.includes(error.name) &&
         input.rollbackOnAlarm === 'replaceNodes' &&
         nodesReplaced > 0 &&
         previousAmi?.state === 'available' &&

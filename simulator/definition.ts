@@ -14,7 +14,11 @@ export const { localFunctionArn } = definitions;
 export interface TaskState {
   functionKey: string;
   enclosingMap: string | undefined;
+  /** `lambda:invoke.waitForTaskToken`: the function gets `Parameters.Payload`; the Task waits for its token's answer. */
+  waitsForToken: boolean;
 }
+
+const lambdaInvoke = /^arn:aws:states:::lambda:invoke(\.waitForTaskToken)?$/;
 
 function collectTasks(
   states: StateMachineDefinition['States'],
@@ -22,8 +26,18 @@ function collectTasks(
   tasks: Map<string, TaskState>,
 ): void {
   for (const [name, state] of Object.entries(states)) {
-    if (state.Type === 'Task')
-      tasks.set(name, { functionKey: definitions.functionKeyOfArn(state.Resource), enclosingMap });
+    if (state.Type === 'Task') {
+      if (state.TimeoutSecondsPath !== undefined) state.TimeoutSecondsPath = effectiveInputPath(name, state);
+      const integration = lambdaInvoke.exec(state.Resource);
+      const functionArn = integration
+        ? String((state.Parameters as { FunctionName?: unknown } | undefined)?.FunctionName)
+        : state.Resource;
+      tasks.set(name, {
+        functionKey: definitions.functionKeyOfArn(functionArn),
+        enclosingMap,
+        waitsForToken: integration?.[1] !== undefined,
+      });
+    }
     if (state.Type === 'Map') {
       const processor = state.ItemProcessor ?? state.Iterator;
       if (processor !== undefined) collectTasks(processor.States, name, tasks);
@@ -31,6 +45,26 @@ function collectTasks(
     if (state.Type === 'Parallel')
       for (const branch of state.Branches) collectTasks(branch.States, enclosingMap, tasks);
   }
+}
+
+/**
+ * Step Functions reads a Task's TimeoutSecondsPath from the state input; aws-local-stepfunctions reads
+ * it from the effective input (after Parameters). The path is moved to where Parameters put the same
+ * value (`$.input.x` → `$.Payload.input.x` when Payload has `"input.$": "$.input"`), or loading fails.
+ */
+function effectiveInputPath(
+  name: string,
+  state: { TimeoutSecondsPath?: string; Parameters?: unknown },
+): string {
+  const path = state.TimeoutSecondsPath ?? '';
+  const [, top = '', rest = ''] = /^\$\.(\w+)(.*)$/.exec(path) ?? [];
+  const parameters = (state.Parameters ?? {}) as Record<string, unknown>;
+  const payload = (parameters.Payload ?? {}) as Record<string, unknown>;
+  if (payload[`${top}.$`] === `$.${top}`) return `$.Payload.${top}${rest}`;
+  if (parameters[`${top}.$`] === `$.${top}`) return path;
+  throw new Error(
+    `Task ${name}: its Parameters do not carry ${path} (TimeoutSecondsPath), which the simulator needs.`,
+  );
 }
 
 /** The top-level Map states' `ItemsPath` (`$.plan.batches`), by state name. */

@@ -12,6 +12,7 @@ import {
   type ExecutionRunner,
   stateMachineArn,
   stateMachineName,
+  TaskTokens,
 } from './stepfunctions.ts';
 import { account } from './world/catalog.ts';
 import type { World } from './world.ts';
@@ -82,6 +83,7 @@ export function executionRunner(
   lambda: LambdaRuntime,
   /** Milliseconds each Wait state lasts instead of its own, by state name (the bench's zero-latency runs). */
   waitTimeOverrides: Record<string, number> = {},
+  taskTokens: TaskTokens = new TaskTokens(),
 ): { run: ExecutionRunner; stateTransitions: () => number; stats: () => ExecutionStats[] } {
   const { tasks, itemsPaths } = definition;
   let stateTransitions = 0;
@@ -102,16 +104,21 @@ export function executionRunner(
     const failedMaps = new Set<string>();
     let stopped = false;
     const batchCounts = new Map<string, number>();
+    // One token per execution: at most one Task of it waits on a token at a time (an approval).
+    const taskToken = Buffer.from(`${execution.arn}#${world.ids.uuid()}`).toString('base64url');
     const localHandlers = Object.fromEntries(
-      [...tasks].map(([stateName, { functionKey, enclosingMap }]) => [
-        stateName,
-        (input: JSONValue) =>
-          lambda.invoke(
-            { functionKey, stateName, executionName: execution.name },
-            input,
-            () => !stopped && (enclosingMap === undefined || !failedMaps.has(enclosingMap)),
-          ) as Promise<JSONValue>,
-      ]),
+      [...tasks].map(([stateName, { functionKey, enclosingMap, waitsForToken }]) => {
+        const invocation = { functionKey, stateName, executionName: execution.name };
+        const mayRun = () => !stopped && (enclosingMap === undefined || !failedMaps.has(enclosingMap));
+        const handler = waitsForToken
+          ? async (input: JSONValue) => {
+              // lambda:invoke hands the function Parameters.Payload; the Task's result is the answer sent to the token.
+              await lambda.invoke(invocation, (input as { Payload?: unknown }).Payload, mayRun);
+              return (await taskTokens.wait(taskToken, execution.name)) as JSONValue;
+            }
+          : (input: JSONValue) => lambda.invoke(invocation, input, mayRun) as Promise<JSONValue>;
+        return [stateName, handler];
+      }),
     );
     const started = machine.run(execution.input as JSONValue, {
       overrides: { taskResourceLocalHandlers: localHandlers, waitTimeOverrides },
@@ -123,6 +130,7 @@ export function executionRunner(
           RoleArn: `arn:aws:iam::${account}:role/${stateMachineName}`,
         },
         StateMachine: { Id: stateMachineArn, Name: stateMachineName },
+        Task: { Token: taskToken },
       },
     });
     void (async () => {
@@ -178,6 +186,7 @@ export function executionRunner(
         outcomeOf,
       )
       .then((result) => {
+        taskTokens.forget(execution.name);
         world.timeline.record(outcomeEvents[result.status], {
           execution: execution.name,
           ...(result.error === undefined ? {} : { error: result.error }),

@@ -21,6 +21,7 @@ import {
   type MakeHandler,
   type SimulatedDependencies,
 } from './lambda.ts';
+import { simulatedOperator } from './operator.ts';
 import {
   type ExecutionStatus,
   jsonPath,
@@ -28,7 +29,7 @@ import {
   type Scenario,
   ScenarioError,
 } from './scenario.ts';
-import { type ExecutionRecord, StepFunctions, stateMachineArn } from './stepfunctions.ts';
+import { type ExecutionRecord, StepFunctions, stateMachineArn, TaskTokens } from './stepfunctions.ts';
 import { schedulerOf } from './world/clock.ts';
 import type { ForcedDeletion, InvariantCounts } from './world/invariants.ts';
 import type { RolloutMetrics } from './world/metrics.ts';
@@ -154,14 +155,16 @@ async function run(scenario: Scenario, options: SimulateOptions, engine: Engine)
   if (options.onEvent) world.timeline.subscribe(options.onEvent);
   const functions = new Map<string, ReturnType<MakeHandler>>();
   const lambda = new LambdaRuntime(world, functions, scenario.timing.lambdaSeconds, options.onTaskResult);
+  const taskTokens = new TaskTokens();
   const executions = executionRunner(
     world,
     engine.machine,
     engine,
     lambda,
     options.waitSeconds === undefined ? {} : waitOverrides(engine.definition, options.waitSeconds),
+    taskTokens,
   );
-  const stepFunctions = new StepFunctions(executions.run, world.ids, () => new Date(clock.now));
+  const stepFunctions = new StepFunctions(executions.run, world.ids, () => new Date(clock.now), taskTokens);
   world.stopExecution = (executionName) => {
     const execution = stepFunctions.executions.find((candidate) =>
       executionName === undefined ? candidate.status === 'RUNNING' : candidate.name === executionName,
@@ -169,6 +172,7 @@ async function run(scenario: Scenario, options: SimulateOptions, engine: Engine)
     if (execution?.status === 'RUNNING') execution.stop(undefined, undefined);
   };
   const clients = simulatedAwsClients(world, stepFunctions, notificationTopicArn);
+  simulatedOperator(scenario, world, taskTokens, clients.sfn);
   const kubernetes = new SimulatedKubernetes(world);
   const server = options.k8sHttp ? await startKubernetesTestServer(kubernetes) : undefined;
   if (server) engine.closers.push(server.close);

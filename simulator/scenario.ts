@@ -234,6 +234,11 @@ const alarmSchema = z.strictObject({
   okAfterSeconds: seconds.nullable().default(null),
 });
 
+const approvalSchema = z.strictObject({
+  decision: z.enum(['approve', 'reject']),
+  afterSeconds: seconds,
+});
+
 const executionStatuses = ['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'] as const;
 
 const scenarioShape = z.strictObject({
@@ -248,6 +253,8 @@ const scenarioShape = z.strictObject({
     })
     .prefault({}),
   alarms: z.array(alarmSchema).default([]),
+  /** The answers a person gives, in order, to each approval the rollout asks for. */
+  approvals: z.array(approvalSchema).default([]),
   cluster: clusterSchema,
   nodeGroups: z.array(nodeGroupSchema).min(1),
   amis: z.array(amiSchema).default([]),

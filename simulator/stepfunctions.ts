@@ -39,6 +39,61 @@ export type ExecutionRunner = (execution: { arn: string; name: string; input: un
 
 const maxPayloadBytes = 262_144;
 
+/** A Task waiting on its task token (`.waitForTaskToken`) until SendTaskSuccess or SendTaskFailure. */
+interface PendingTask {
+  executionName: string;
+  resolve: (output: unknown) => void;
+  reject: (error: Error) => void;
+}
+
+/** The task tokens Tasks of running executions wait on, and the answers sent to them. */
+export class TaskTokens {
+  private readonly pending = new Map<string, PendingTask>();
+  /** Sees each token as a Task starts waiting on it: the simulated operator answers from there. */
+  onToken: ((token: string, executionName: string) => void) | undefined;
+
+  /** A `.waitForTaskToken` Task waits: settles with the output sent to `token`, or fails with its error. */
+  wait(token: string, executionName: string): Promise<unknown> {
+    const answer = new Promise<unknown>((resolve, reject) => {
+      this.pending.set(token, { executionName, resolve, reject });
+    });
+    this.onToken?.(token, executionName);
+    return answer;
+  }
+
+  /** The execution ended (or its Task timed out and it moved on): its token is waited on no more. */
+  forget(executionName: string): void {
+    for (const [token, task] of this.pending)
+      if (task.executionName === executionName) this.pending.delete(token);
+  }
+
+  /** SendTaskSuccess: the output must be JSON; a token nobody waits on (any more) is refused. */
+  succeed(token: string | undefined, output: string | undefined): void {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(output ?? '');
+    } catch {
+      throw new AwsApiError('InvalidOutput', 'Invalid Output: the output is not valid JSON');
+    }
+    this.take(token).resolve(parsed);
+  }
+
+  /** SendTaskFailure: the Task fails with `error` (its name, for Catch) and `cause`. */
+  fail(token: string | undefined, error: string | undefined, cause: string | undefined): void {
+    this.take(token).reject(Object.assign(new Error(cause ?? ''), { name: error ?? 'States.TaskFailed' }));
+  }
+
+  private take(token: string | undefined): PendingTask {
+    const task = token === undefined ? undefined : this.pending.get(token);
+    if (task === undefined) {
+      // https://docs.aws.amazon.com/step-functions/latest/apireference/API_SendTaskSuccess.html#API_SendTaskSuccess_Errors
+      throw new AwsApiError('TaskTimedOut', 'Task Timed Out: the task token is not waited on any more');
+    }
+    this.pending.delete(token ?? '');
+    return task;
+  }
+}
+
 /** The rollout state machine's executions, with the Step Functions API's rules (names, inputs, idempotency). */
 export class StepFunctions {
   readonly executions: ExecutionRecord[] = [];
@@ -47,6 +102,7 @@ export class StepFunctions {
     private readonly run: ExecutionRunner,
     private readonly ids: Ids,
     private readonly now: () => Date,
+    readonly taskTokens = new TaskTokens(),
   ) {}
 
   /**

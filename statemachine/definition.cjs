@@ -16,7 +16,10 @@ function resolveResources(node, resolve) {
   if (node === null || typeof node !== 'object') return node;
   const out = {};
   for (const [key, value] of Object.entries(node)) {
-    const match = key === 'Resource' && typeof value === 'string' ? placeholder.exec(value) : null;
+    // A Task names its Lambda in Resource, or in Parameters.FunctionName for an integration such as
+    // lambda:invoke.waitForTaskToken.
+    const named = key === 'Resource' || key === 'FunctionName';
+    const match = named && typeof value === 'string' ? placeholder.exec(value) : null;
     out[key] = match ? resolve(functionKey(match[1])) : resolveResources(value, resolve);
   }
   return out;

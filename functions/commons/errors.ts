@@ -47,6 +47,8 @@ export class AlarmTriggered extends named('AlarmTriggered') {}
 export class AlarmNotFound extends named('AlarmNotFound') {}
 /** No opening of the maintenance window is long enough for one batch. */
 export class MaintenanceWindowTooShort extends named('MaintenanceWindowTooShort') {}
+/** A person rejected the rollout (`eks-windows-patcher reject`); sent to the approval's task token. */
+export const rolloutRejected = 'RolloutRejected';
 /** The Kubernetes API asked us to slow down (429 without a PDB cause, or 5xx); the state retries. */
 export class KubernetesThrottled extends named('KubernetesThrottled') {}
 
@@ -72,6 +74,10 @@ export const rolloutErrorNames = [
   'AlarmTriggered',
   'AlarmNotFound',
   'MaintenanceWindowTooShort',
+  /** A person answered the approval with reject. */
+  'RolloutRejected',
+  /** Nobody answered the approval within approvalTimeoutSeconds. */
+  'ApprovalTimedOut',
   /** An AWS or Kubernetes API kept throttling (or was unavailable) after the step's retries. */
   'ApiThrottled',
   /** A step failed in a way the workflow does not name (a bug, a permission, a timeout): the cause says which. */

@@ -149,6 +149,20 @@ export const rolloutInputSchema = z
       .describe(
         'After AlarmTriggered: also replace the nodes already replaced back onto the previous AMI (a new execution), or only restore the launch template.',
       ),
+    approval: z
+      .enum(['none', 'beforeFirstBatch', 'afterCanary'], {
+        error: 'must be "none", "beforeFirstBatch" or "afterCanary"',
+      })
+      .default('none')
+      .describe(
+        'Ask a person (SNS, answered with `eks-windows-patcher approve|reject EXECUTION`) before any change, or after the canary has baked.',
+      ),
+    approvalTimeoutSeconds: z
+      .int()
+      .min(60, 'must be at least 60')
+      .max(604_800, 'must be at most 604800 (7 days)')
+      .default(86_400)
+      .describe('How long an approval may wait for its answer; then the rollout ends with ApprovalTimedOut.'),
     continuedFrom: z
       .string()
       .regex(/^[A-Za-z0-9_-]{1,80}$/, 'must be the name of an execution of this state machine')
@@ -156,6 +170,11 @@ export const rolloutInputSchema = z
       .describe(
         'Set by the rollout itself when a large node group continues in a new execution: the execution it continues (it waits for that one to end).',
       ),
+  })
+  .refine((input) => input.approval !== 'afterCanary' || input.canary !== undefined, {
+    message:
+      'afterCanary needs a canary: add "canary": {"nodes": 1, "bakeSeconds": 1800}, or ask beforeFirstBatch',
+    path: ['approval'],
   })
   .describe('Execution input of the rollout state machine.');
 

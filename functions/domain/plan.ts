@@ -75,6 +75,8 @@ export interface Cadence {
   canary?: { nodes: number; bakeSeconds: number } | undefined;
   /** Seconds of bake after every batch but the rollout's last. */
   bakeSeconds: number;
+  /** A person approves the rest after the canary: nothing of the next batch starts before. */
+  approvalAfterCanary?: boolean;
 }
 
 /**
@@ -110,7 +112,10 @@ export function toBatches(
       index,
       nodes,
       readyTarget: alreadyOnTarget + end,
-      nextSize: bakeSeconds > 0 ? 0 : Math.max(0, nextInExecution),
+      nextSize:
+        bakeSeconds > 0 || (index === 0 && cadence.canary && cadence.approvalAfterCanary)
+          ? 0
+          : nextInExecution,
       presurged: (previous?.nextSize ?? 0) > 0,
       bakeSeconds,
     });

@@ -3,6 +3,10 @@ import type {
   DescribeExecutionCommandOutput,
   ListExecutionsCommandInput,
   ListExecutionsCommandOutput,
+  SendTaskFailureCommandInput,
+  SendTaskFailureCommandOutput,
+  SendTaskSuccessCommandInput,
+  SendTaskSuccessCommandOutput,
   StartExecutionCommandInput,
   StartExecutionCommandOutput,
   StopExecutionCommandInput,
@@ -13,6 +17,18 @@ import { type Answer, modelledParameters, type Operations, page } from './operat
 
 export function stepFunctionsOperations(stepFunctions: StepFunctions, now: () => Date): Operations {
   return {
+    SendTaskSuccess(input: SendTaskSuccessCommandInput): Answer<SendTaskSuccessCommandOutput> {
+      modelledParameters('states:SendTaskSuccess', input, ['taskToken', 'output']);
+      stepFunctions.taskTokens.succeed(input.taskToken, input.output);
+      return {};
+    },
+
+    SendTaskFailure(input: SendTaskFailureCommandInput): Answer<SendTaskFailureCommandOutput> {
+      modelledParameters('states:SendTaskFailure', input, ['taskToken', 'error', 'cause']);
+      stepFunctions.taskTokens.fail(input.taskToken, input.error, input.cause);
+      return {};
+    },
+
     StartExecution(input: StartExecutionCommandInput): Answer<StartExecutionCommandOutput> {
       modelledParameters('states:StartExecution', input, ['stateMachineArn', 'name', 'input']);
       const execution = stepFunctions.start(input.stateMachineArn, input.name, input.input);

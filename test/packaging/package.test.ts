@@ -85,6 +85,7 @@ const functionActions: Record<string, readonly string[]> = {
   notifyRefusal: ['sns:Publish'],
   beforeBatch: ['cloudwatch:DescribeAlarms', 'sns:Publish'],
   bake: ['cloudwatch:DescribeAlarms'],
+  requestApproval: ['sns:Publish'],
   startRollout: [
     'autoscaling:DescribeAutoScalingGroups',
     'eks:DescribeCluster',
@@ -514,17 +515,29 @@ describe('serverless package', () => {
 
     let tasks = 0;
     for (const [path, state] of sourceStates) {
-      const placeholder = /^\$\{([A-Za-z0-9]+)FunctionArn\}$/.exec(String(state.Resource));
-      if (state.Type !== 'Task' || placeholder === null) continue;
-      tasks++;
+      if (state.Type !== 'Task') continue;
+      // The Lambda is the Resource, or Parameters.FunctionName of a lambda:invoke integration (.waitForTaskToken).
+      const holders = [state as Record<string, unknown>, (state.Parameters ?? {}) as Record<string, unknown>];
       const compiledState = compiledStates.get(path) ?? {};
-      const variable = /^\$\{(\w+)\}$/.exec(String(compiledState.Resource))?.[1] ?? '';
-      expect(substitutions[variable], path).toEqual({
-        'Fn::GetAtt': [`${placeholder[1]}LambdaFunction`, 'Arn'],
-      });
-      expect(template.Resources[`${placeholder[1]}LambdaFunction`], path).toBeDefined();
-      // Apart from the ARNs, the compiled definition is the file.
-      compiledState.Resource = state.Resource;
+      const compiledHolders = [
+        compiledState as Record<string, unknown>,
+        (compiledState.Parameters ?? {}) as Record<string, unknown>,
+      ];
+      for (const [key, index] of [
+        ['Resource', 0],
+        ['FunctionName', 1],
+      ] as const) {
+        const placeholder = /^\$\{([A-Za-z0-9]+)FunctionArn\}$/.exec(String(holders[index]?.[key]));
+        if (placeholder === null) continue;
+        tasks++;
+        const variable = /^\$\{(\w+)\}$/.exec(String(compiledHolders[index]?.[key]))?.[1] ?? '';
+        expect(substitutions[variable], path).toEqual({
+          'Fn::GetAtt': [`${placeholder[1]}LambdaFunction`, 'Arn'],
+        });
+        expect(template.Resources[`${placeholder[1]}LambdaFunction`], path).toBeDefined();
+        // Apart from the ARNs, the compiled definition is the file.
+        (compiledHolders[index] as Record<string, unknown>)[key] = holders[index]?.[key];
+      }
     }
     expect(tasks).toBeGreaterThan(0);
     expect(compiled).toEqual(source);

@@ -89,3 +89,33 @@ describe('rollout control, run on the real state machine and handlers', () => {
     expect(report.error?.cause).toContain('web-5xx');
   });
 });
+
+describe('approvals, answered by the simulated operator through the task token', () => {
+  it('waits for the approval before any change, then goes on', async () => {
+    const report = await reportOf('approval-granted');
+    const [asked] = eventsOf(report, 'ApprovalRequested');
+    const [answered] = eventsOf(report, 'ApprovalReceived');
+    expect(answered?.detail).toMatchObject({ decision: 'approve', at: '2026-11-10T18:10:01.500Z' });
+    expect(eventsOf(report, ...changes).every((event) => event.t >= (answered?.t ?? 0))).toBe(true);
+    expect(asked?.t).toBeLessThan(answered?.t ?? 0);
+    const request = report.notifications.find((n) => n.subject?.startsWith('[ApprovalRequested]'));
+    expect(request?.message).toContain('npx eks-windows-patcher approve arn:aws:states:');
+    expect(request?.message).toContain('npx eks-windows-patcher reject arn:aws:states:');
+  });
+
+  it('rolls the canary back after a rejection, touching no other node', async () => {
+    const report = await reportOf('approval-rejected');
+    const [rollout, revert] = report.executions ?? [];
+    expect(rollout?.error?.name).toBe('RolloutRejected');
+    expect(revert).toMatchObject({ status: 'SUCCEEDED', input: { amiId: 'ami-0aaa0000000000001' } });
+    expect(eventsOf(report, 'NodeCordoned')).toHaveLength(2);
+    const running = report.instances.filter((i) => i.nodeGroup === 'win-a' && i.state === 'running');
+    expect(running.map((i) => i.amiId)).toEqual(Array(4).fill('ami-0aaa0000000000001'));
+  });
+
+  it('ends with ApprovalTimedOut, changing nothing, when nobody answers', async () => {
+    const report = await reportOf('approval-timed-out');
+    expect(eventsOf(report, ...changes)).toEqual([]);
+    expect(report.simulatedSeconds).toBeGreaterThanOrEqual(3600);
+  });
+});

@@ -53,6 +53,8 @@ const input = {
   requireCachedImages: false,
   bakeSeconds: 0,
   rollbackOnAlarm: 'replaceNodes',
+  approval: 'none',
+  approvalTimeoutSeconds: 86_400,
 };
 const execution = {
   id: 'arn:aws:states:us-east-1:111122223333:execution:rollout:run-1',

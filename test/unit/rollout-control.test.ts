@@ -130,6 +130,9 @@ describe('rollout control input', () => {
     [{ canary: { nodes: 0, bakeSeconds: 60 } }, 'canary.nodes: must be at least 1'],
     [{ bakeSeconds: 100_000 }, 'bakeSeconds: must be at most 86400'],
     [{ rollbackOnAlarm: 'nothing' }, 'rollbackOnAlarm: must be "replaceNodes" or "launchTemplateOnly"'],
+    [{ approval: 'afterCanary' }, 'approval: afterCanary needs a canary'],
+    [{ approval: 'always' }, 'approval: must be "none", "beforeFirstBatch" or "afterCanary"'],
+    [{ approvalTimeoutSeconds: 30 }, 'approvalTimeoutSeconds: must be at least 60'],
   ])('refuses %j naming the field', (extra, problem) => {
     expect(problems(extra)?.join('; ')).toContain(problem);
   });
