@@ -1,6 +1,9 @@
 import { formatClock, formatDuration } from './duration.ts';
 import { type NodeTimeline, type Phase, type PhaseSpan, phases, type RolloutTimeline } from './timeline.ts';
 
+/** An old node waiting for its batch's replacements: a wait, not work on the node itself. */
+const replacementWait = { label: 'Old node waits for its replacement', color: '#f3d9a4' };
+
 const phaseStyle: Record<Phase, { label: string; color: string }> = {
   boot: { label: 'Boot', color: '#8e6fc1' },
   waitReady: { label: 'Wait for Ready', color: '#e8a33d' },
@@ -38,13 +41,18 @@ export function tickMinutes(seconds: number): number {
   return tickSteps.find((step) => minutes / step <= 10) ?? 360;
 }
 
-/** Rows top to bottom: batch by batch, each batch's replacements before the nodes they replace. */
+/** Rows top to bottom: batch by batch as planned, each old node beside (above) the replacement it pairs with. */
 export function orderRows(nodes: readonly NodeTimeline[]): NodeTimeline[] {
-  const roleRank = { replacement: 0, replaced: 1 };
-  return [...nodes].sort(
-    (a, b) =>
-      a.batch - b.batch || roleRank[a.role] - roleRank[b.role] || a.nodeName.localeCompare(b.nodeName),
-  );
+  const byName = (a: NodeTimeline, b: NodeTimeline) => a.nodeName.localeCompare(b.nodeName);
+  const batches = [...new Set(nodes.map((node) => node.batch))].sort((a, b) => a - b);
+  return batches.flatMap((batch) => {
+    const inBatch = nodes.filter((node) => node.batch === batch);
+    const old = inBatch.filter((node) => node.role !== 'replacement').sort(byName);
+    const fresh = inBatch.filter((node) => node.role === 'replacement').sort(byName);
+    return Array.from({ length: Math.max(old.length, fresh.length) }, (_, i) => [old[i], fresh[i]]).flatMap(
+      (pair) => pair.filter((node): node is NodeTimeline => node !== undefined),
+    );
+  });
 }
 
 function axisSvg(timeline: RolloutTimeline, x: (t: number) => number, height: number): string {
@@ -63,25 +71,29 @@ function axisSvg(timeline: RolloutTimeline, x: (t: number) => number, height: nu
 function barSvg(node: NodeTimeline, span: PhaseSpan, x: (t: number) => number): string {
   const left = x(span.start);
   const width = x(span.end) - left;
-  const style = phaseStyle[span.phase];
-  const tip = `${style.label}${node.role === 'replaced' && span.phase === 'waitReady' ? ' (of its replacements)' : ''}: ${formatClock(span.start)} to ${formatClock(span.end)} (${formatDuration(span.end - span.start)})`;
+  const waits = node.role === 'replaced' && span.phase === 'waitReady';
+  const style = waits ? replacementWait : phaseStyle[span.phase];
+  const tip = `${style.label}: ${formatClock(span.start)} to ${formatClock(span.end)} (${formatDuration(span.end - span.start)})`;
   // A step of a few seconds (a cordon) is a tick standing out of the row, not a sliver under the next bar.
   const [barX, barWidth, barY, barHeight] =
     width < layout.tickWidth
       ? [left - layout.tickWidth / 2, layout.tickWidth, layout.tickTop, layout.rowHeight - 2 * layout.tickTop]
       : [left, width, (layout.rowHeight - layout.barHeight) / 2, layout.barHeight];
-  // Old nodes only wait for their replacements: drawn lighter than the work on the node itself.
-  const opacity = node.role === 'replaced' && span.phase === 'waitReady' ? ' fill-opacity="0.45"' : '';
   return (
-    `<rect class="bar" data-phase="${span.phase}" x="${barX.toFixed(1)}" y="${barY}" width="${barWidth.toFixed(1)}" ` +
-    `height="${barHeight}" rx="2" fill="${style.color}"${opacity}><title>${escapeHtml(tip)}</title></rect>`
+    `<rect class="bar" data-phase="${waits ? 'waitReplacement' : span.phase}" x="${barX.toFixed(1)}" y="${barY}" ` +
+    `width="${barWidth.toFixed(1)}" height="${barHeight}" rx="2" fill="${style.color}"><title>${escapeHtml(tip)}</title></rect>`
   );
 }
 
 function rowSvg(node: NodeTimeline, y: number, x: (t: number) => number): string {
   const isTick = (span: PhaseSpan) => x(span.end) - x(span.start) < layout.tickWidth;
   const bars = [...node.phases.filter((span) => !isTick(span)), ...node.phases.filter(isTick)];
-  const role = node.role === 'replacement' ? 'new' : 'old';
+  const role = { replacement: 'new', replaced: 'old', untouched: 'old, not reached' }[node.role];
+  const refusals = (node.refusals ?? []).map(
+    (t) =>
+      `<path class="refusal" d="M${x(t).toFixed(1)} 1 l4 7 h-8 z" fill="${refusalColor}">` +
+      `<title>${escapeHtml(`Eviction refused (429) at ${formatClock(t)}: a PDB allowed no disruption`)}</title></path>`,
+  );
   return (
     `<g class="node ${node.role}" data-node="${escapeHtml(node.nodeName)}" data-instance="${escapeHtml(node.instanceId)}" ` +
     `data-role="${node.role}" data-batch="${node.batch}" transform="translate(0 ${y})">` +
@@ -89,6 +101,7 @@ function rowSvg(node: NodeTimeline, y: number, x: (t: number) => number): string
     `<text class="label" x="8" y="${layout.rowHeight / 2 + 4}">${escapeHtml(node.nodeName)}` +
     `<tspan class="role" dx="6">${role}</tspan></text>` +
     bars.map((span) => barSvg(node, span, x)).join('') +
+    refusals.join('') +
     '</g>'
   );
 }
@@ -110,27 +123,42 @@ function chartSvg(timeline: RolloutTimeline): string {
   }
   const height = y + 8;
   const width = layout.labelWidth + layout.chartWidth + layout.rightMargin;
+  const failure = timeline.failure;
+  const failureMark = failure
+    ? `<g class="failure" data-t="${failure.t}"><line x1="${x(failure.t).toFixed(1)}" x2="${x(failure.t).toFixed(1)}" ` +
+      `y1="${layout.axisHeight}" y2="${height}" stroke="${failureColor}" stroke-width="2"/>` +
+      `<title>${escapeHtml(`${failure.name} at ${formatClock(failure.t)}`)}</title></g>`
+    : '';
   return (
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ` +
     `role="img" aria-label="${escapeHtml(`Timeline of ${timeline.nodes.length} nodes`)}">` +
     axisSvg(timeline, x, height) +
     rows.join('') +
+    failureMark +
     '</svg>'
   );
 }
 
+const refusalColor = '#b3261e';
+const failureColor = '#b3261e';
+
 const legendHtml = () =>
-  `<ul class="legend">${phases
-    .map(
-      (phase) =>
-        `<li><span class="swatch" style="background:${phaseStyle[phase].color}"></span>${phaseStyle[phase].label}</li>`,
-    )
-    .join('')}</ul>`;
+  `<ul class="legend">${[...phases.map((phase) => phaseStyle[phase]), replacementWait]
+    .map((style) => `<li><span class="swatch" style="background:${style.color}"></span>${style.label}</li>`)
+    .join('')}<li><span class="mark">▼</span>Eviction refused (429)</li>` +
+  `<li><span class="line"></span>Failure</li></ul>`;
+
+function untouchedHtml(timeline: RolloutTimeline): string {
+  const untouched = timeline.nodes.filter((node) => node.role === 'untouched');
+  if (untouched.length === 0) return '';
+  const names = untouched.map((node) => `${node.nodeName} (batch ${node.batch + 1})`).join(', ');
+  return `<p class="untouched">Not reached, still on the old AMI: ${escapeHtml(names)}</p>`;
+}
 
 function headerHtml(timeline: RolloutTimeline): string {
-  const old = timeline.nodes.filter((node) => node.role === 'replaced');
+  const old = timeline.nodes.filter((node) => node.role !== 'replacement');
   const replaced = old.filter((node) => node.phases.some((span) => span.phase === 'terminate')).length;
-  const launched = timeline.nodes.length - old.length;
+  const launched = timeline.nodes.filter((node) => node.role === 'replacement').length;
   const facts: [string, string][] = [
     ['Cluster', timeline.target.clusterName],
     ['Node group', timeline.target.nodeGroupName],
@@ -152,7 +180,13 @@ function headerHtml(timeline: RolloutTimeline): string {
           `<div><dt>${term}</dt><dd${term === 'Outcome' ? ` class="outcome ${outcomeClass}"` : ''}>${escapeHtml(value || '-')}</dd></div>`,
       )
       .join('') +
-    '</dl></header>'
+    '</dl>' +
+    (timeline.failure
+      ? `<p class="cause"><strong>${escapeHtml(timeline.failure.name)}</strong> at ${formatClock(timeline.failure.t)}: ` +
+        `${escapeHtml(timeline.failure.cause)}</p>`
+      : '') +
+    untouchedHtml(timeline) +
+    '</header>'
   );
 }
 
@@ -167,6 +201,8 @@ dd{margin:0;font-weight:600}
 .legend{display:flex;gap:18px;list-style:none;padding:0;margin:0 0 8px}
 .legend li{display:flex;align-items:center;gap:6px}
 .swatch{display:inline-block;width:14px;height:10px;border-radius:2px}
+.legend .mark{color:#b3261e;font-size:10px}.legend .line{display:inline-block;width:2px;height:12px;background:#b3261e}
+.cause{margin:0 0 12px;color:#b3261e}.untouched{margin:0 0 12px;color:#5c6670}
 svg{display:block;max-width:100%;height:auto}
 svg text{font-size:12px;fill:#1d232a}
 svg .tick{font-size:11px;fill:#5c6670;text-anchor:middle}

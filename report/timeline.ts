@@ -17,11 +17,24 @@ export interface PhaseSpan {
 export interface NodeTimeline {
   nodeName: string;
   instanceId: string;
-  /** Zero-based batch index. */
+  /** Zero-based batch index, as planned. */
   batch: number;
-  /** An old node the rollout drains and terminates, or a new one it launched. */
-  role: 'replaced' | 'replacement';
+  /**
+   * An old node the rollout drains and terminates, a new one it launched, or a planned node the
+   * rollout never reached (it failed or stopped first).
+   */
+  role: 'replaced' | 'replacement' | 'untouched';
   phases: PhaseSpan[];
+  /** Seconds at which an eviction from this node was refused (429: a PDB allowed no disruption). */
+  refusals?: number[];
+}
+
+/** Where and why the rollout failed. */
+export interface Failure {
+  /** Seconds since the start: the step that failed. */
+  t: number;
+  name: string;
+  cause: string;
 }
 
 export interface RolloutTarget {
@@ -39,6 +52,7 @@ export interface RolloutTimeline {
   start: number;
   end: number;
   nodes: NodeTimeline[];
+  failure?: Failure;
 }
 
 const text = (value: unknown) => (typeof value === 'string' ? value : '');
@@ -115,12 +129,36 @@ export function timelineFromSimulation(
         (e) => e.event === 'StateEntered' && e.detail.execution === execution && e.detail.state === state,
       )
       .map((e) => e.t);
-  const surges = entered('Surge');
   const drains = entered('Drain');
   const terminations = entered('Terminate');
-  const batchAt = (t: number) => Math.max(0, surges.filter((s) => s <= t).length - 1);
+  // A batch's Tasks carry its plan index; batches after the first start without a Surge.
+  const batchStates = events.filter(
+    (e) =>
+      e.event === 'StateEntered' && e.detail.execution === execution && typeof e.detail.batch === 'number',
+  );
+  const batchStart = new Map<number, number>();
+  for (const e of batchStates)
+    if (!batchStart.has(Number(e.detail.batch))) batchStart.set(Number(e.detail.batch), e.t);
+  const starts = [...batchStart.entries()].sort((x, y) => x[1] - y[1]);
+  const batchAt = (t: number) => starts.filter(([, start]) => start <= t).at(-1)?.[0] ?? 0;
+  /** The batch whose replacements a launch at `t` is: Cordon launches the next batch's. */
+  const launchedFor = (t: number) => {
+    const last = batchStates
+      .filter((e) => e.t <= t && (e.detail.state === 'Surge' || e.detail.state === 'Cordon'))
+      .at(-1);
+    return last ? Number(last.detail.batch) + (last.detail.state === 'Cordon' ? 1 : 0) : 0;
+  };
+  const nextStart = (batch: number) =>
+    starts.find(([index]) => index > batch)?.[1] ?? Number.POSITIVE_INFINITY;
   const within = (times: number[], from: number, batch: number) =>
-    times.find((t) => t >= from && t < (surges[batch + 1] ?? Number.POSITIVE_INFINITY));
+    times.find((t) => t >= from && t < nextStart(batch));
+  const planned = events.find((e) => e.event === 'RolloutPlanned' && e.detail.execution === execution)?.detail
+    .plan as { batches?: { index: number; nodes: { instanceId: string; nodeName: string }[] }[] } | undefined;
+  const plannedBatch = new Map(
+    (planned?.batches ?? []).flatMap((batch) =>
+      batch.nodes.map((node) => [node.instanceId, batch.index] as const),
+    ),
+  );
   const first = (event: string, match: (detail: Detail) => boolean, from: number) =>
     events.find((e) => e.event === event && e.t >= from && match(e.detail))?.t;
   const ofInstance = (instanceId: string) => (detail: Detail) => detail.instanceId === instanceId;
@@ -162,7 +200,7 @@ export function timelineFromSimulation(
       return {
         nodeName,
         instanceId,
-        batch: batchAt(launch.t),
+        batch: launchedFor(launch.t),
         role: 'replacement',
         phases: [
           { phase: 'boot', start: launch.t, end: booted },
@@ -185,16 +223,23 @@ export function timelineFromSimulation(
     .map((cordon): NodeTimeline => {
       const instanceId = text(cordon.detail.instanceId);
       const nodeName = text(cordon.detail.node);
-      const batch = batchAt(cordon.t);
+      const batch = plannedBatch.get(instanceId) ?? batchAt(cordon.t);
       const drain = within(drains, cordon.t, batch);
       const terminate = within(terminations, drain ?? cordon.t, batch);
       const uncordoned = first('NodeUncordoned', ofNode(nodeName), cordon.t);
-      const surge = surges[batch] ?? cordon.t;
+      const surge = batchStart.get(batch) ?? cordon.t;
+      const refusals = events
+        .filter(
+          (e) =>
+            e.event === 'EvictionRefused' && e.detail.node === nodeName && e.t >= cordon.t && e.t <= finished,
+        )
+        .map((e) => e.t);
       return {
         nodeName,
         instanceId,
         batch,
         role: 'replaced',
+        refusals,
         phases: [
           { phase: 'waitReady', start: surge, end: cordon.t },
           { phase: 'cordon', start: cordon.t, end: drain ?? terminate ?? uncordoned ?? finished },
@@ -206,7 +251,19 @@ export function timelineFromSimulation(
       };
     });
 
-  const nodes = [...replacements, ...replaced];
+  const reached = new Set(replaced.map((node) => node.instanceId));
+  const untouched = (planned?.batches ?? []).flatMap((batch) =>
+    batch.nodes
+      .filter((node) => !reached.has(node.instanceId))
+      .map((node): NodeTimeline => ({ ...node, batch: batch.index, role: 'untouched', phases: [] })),
+  );
+  // The failure point: the step whose failure started the rollback (earlier failures were retried).
+  const rollback =
+    events.find((e) => e.event === 'RollbackStarted' && e.detail.execution === execution)?.t ?? finished;
+  const failed = events
+    .filter((e) => e.event === 'TaskFailed' && e.detail.execution === execution && e.t <= rollback)
+    .at(-1);
+  const nodes = [...replacements, ...replaced, ...untouched];
   return {
     title: titleOf(target),
     target,
@@ -214,5 +271,6 @@ export function timelineFromSimulation(
     start: 0,
     end: Math.max(finished, ...nodes.flatMap((node) => node.phases.map((p) => p.end))),
     nodes,
+    ...(report.error && { failure: { t: failed?.t ?? finished, ...report.error } }),
   };
 }

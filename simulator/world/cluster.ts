@@ -393,7 +393,11 @@ export class Cluster {
     );
     if (verdict.kind === 'multiplePdbs') return verdict;
     if (verdict.kind === 'blockedByPdb') {
-      this.options.timeline.record('EvictionRefused', { pod: podKey(namespace, name), pdb: verdict.pdbName });
+      this.options.timeline.record('EvictionRefused', {
+        pod: podKey(namespace, name),
+        node: pod.nodeName,
+        pdb: verdict.pdbName,
+      });
       // The production adapter reports the 429's DisruptionBudget cause, which names the budget.
       return { kind: 'blockedByPdb', message: verdict.cause, pdbNames: [verdict.pdbName] };
     }

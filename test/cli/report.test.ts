@@ -12,7 +12,13 @@ import {
 import { History, startedAt } from './history-fixture.ts';
 
 const execution = 'console-1';
-const state = (t: number, name: string) => ({ t, event: 'StateEntered', detail: { execution, state: name } });
+const batchStates = new Set(['Surge', 'CheckReplacements', 'Cordon', 'Drain', 'Terminate']);
+/** A Task entered, as the simulator records it: a batch's Tasks with the batch's plan index. */
+const state = (t: number, name: string, batch = 0) => ({
+  t,
+  event: 'StateEntered',
+  detail: { execution, state: name, ...(batchStates.has(name) ? { batch } : {}) },
+});
 
 /** A simulator report of one batch: one old node replaced by one new node, with the world's events. */
 const simulated: Parameters<typeof timelineFromSimulation>[0] = {
@@ -226,16 +232,16 @@ describe('timelineFromSimulation', () => {
     expect(timeline).toMatchObject({ outcome: 'SUCCEEDED', start: 0, end: 1030 });
   });
 
-  it('counts batches by the Surge states and names the error of a failed run', () => {
+  it('puts each node in its batch by the plan index of its Tasks, and names the error of a failed run', () => {
     const second: Parameters<typeof timelineFromSimulation>[0] = {
       ...simulated,
       status: 'FAILED',
       error: { name: 'DrainTimeout', cause: '...' },
       timeline: [
         ...simulated.timeline.slice(0, -1),
-        state(1010, 'Surge'),
+        state(1010, 'CheckReplacements', 1),
         { t: 1400, event: 'NodeCordoned', detail: { node: 'ip-new', instanceId: 'i-0new' } },
-        state(1400, 'Drain'),
+        state(1400, 'Drain', 1),
         { t: 2300, event: 'NodeUncordoned', detail: { node: 'ip-new', instanceId: 'i-0new' } },
         { t: 2301, event: 'ExecutionFailed', detail: { execution } },
       ],
@@ -321,7 +327,7 @@ describe('renderReportHtml', () => {
     expect(renderReportHtml({ ...timeline, nodes: [] })).toContain('No node was replaced or launched');
   });
 
-  it('puts each batch together, its replacements before the nodes they replace', () => {
+  it('puts each batch together, each old node beside the replacement it pairs with', () => {
     const node = (nodeName: string, batch: number, role: NodeTimeline['role']): NodeTimeline => ({
       nodeName,
       instanceId: nodeName,
@@ -336,7 +342,7 @@ describe('renderReportHtml', () => {
         node('c', 1, 'replacement'),
         node('d', 0, 'replacement'),
       ]).map((n) => n.nodeName),
-    ).toEqual(['d', 'a', 'c', 'b']);
+    ).toEqual(['a', 'd', 'b', 'c']);
   });
 
   it.each([
