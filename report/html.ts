@@ -91,7 +91,7 @@ function rowSvg(node: NodeTimeline, y: number, x: (t: number) => number): string
   const role = { replacement: 'new', replaced: 'old', untouched: 'old, not reached' }[node.role];
   const refusals = (node.refusals ?? []).map(
     (t) =>
-      `<path class="refusal" d="M${x(t).toFixed(1)} 1 l4 7 h-8 z" fill="${refusalColor}">` +
+      `<path class="refusal" d="M${(x(t) - 4).toFixed(1)} 1 h8 l-4 7 z" fill="${refusalColor}">` +
       `<title>${escapeHtml(`Eviction refused (429) at ${formatClock(t)}: a PDB allowed no disruption`)}</title></path>`,
   );
   return (
