@@ -62,6 +62,7 @@ export async function oneAtATimeSeconds(scenario: Scenario): Promise<number> {
       Number(template.Version),
       input.amiId,
       'one at a time',
+      'baseline-one-at-a-time',
     );
     await aws.autoScaling.send(
       new UpdateAutoScalingGroupCommand({

@@ -1,6 +1,6 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import * as z from 'zod';
-import { describeGroup, updateGroup } from './adapters/autoscaling.ts';
+import { describeGroup, resumeAfterRollout, updateGroup } from './adapters/autoscaling.ts';
 import { startExecutions } from './adapters/executions.ts';
 import { publish } from './adapters/notifications.ts';
 import { stateMachineArnOf } from './adapters/running-rollouts.ts';
@@ -13,6 +13,7 @@ import { rolloutInputSchema } from './commons/rollout-input.ts';
 import { executionSchema, planSchema, rolloutGroupSchema } from './commons/state.ts';
 import { continuationName } from './domain/continuation.ts';
 import { consoleUrl, rolloutNotification } from './domain/notification.ts';
+import { unevenZonesNote } from './domain/processes.ts';
 
 const event = z.object({
   input: rolloutInputSchema,
@@ -54,6 +55,11 @@ export const makeHandler = (
       if (current && current.maxSize > group.original.maxSize && current.desired <= group.original.maxSize) {
         await updateGroup(deps.autoScaling, group.asgName, { maxSize: group.original.maxSize });
       }
+      const { leftSuspended } = current
+        ? await resumeAfterRollout(deps.autoScaling, current, group.suspendedBefore)
+        : { leftSuspended: [] };
+      const warnings =
+        leftSuspended.length > 0 ? [...plan.warnings, unevenZonesNote(leftSuspended)] : plan.warnings;
       const durationSeconds = Math.round((deps.now() - Date.parse(execution.startTime)) / 1000);
       const nodesReplaced = plan.batches.reduce((count, batch) => count + batch.nodes.length, 0);
       const report: RolloutReport = {
@@ -70,7 +76,7 @@ export const makeHandler = (
         nodesAlreadyOnTarget: plan.nodesOnTarget,
         batches: plan.batches.length,
         durationSeconds,
-        warnings: plan.warnings,
+        warnings,
         podsDeleted: deletedPods.flat(),
       };
       metrics.addMetric('NodesReplaced', MetricUnit.Count, nodesReplaced);
@@ -107,7 +113,7 @@ export const makeHandler = (
           durationSeconds,
           nodesReplaced,
           nodesOnTarget: plan.nodesOnTarget,
-          warnings: plan.warnings,
+          warnings,
           podsDeleted: report.podsDeleted,
         }),
       );

@@ -1,7 +1,22 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import * as z from 'zod';
-import { describeGroup, setDesiredCapacity, terminateInstance, updateGroup } from './adapters/autoscaling.ts';
-import { describeAmi, describeInstances, describeLaunchTemplateVersions } from './adapters/ec2.ts';
+import {
+  describeGroup,
+  type GroupState,
+  pointGroupAt,
+  resumeAfterRollout,
+  setDesiredCapacity,
+  terminateInstance,
+  updateGroup,
+} from './adapters/autoscaling.ts';
+import {
+  createLaunchTemplateVersion,
+  describeAmi,
+  describeInstances,
+  describeLaunchTemplateVersions,
+  effectiveImageId,
+  setDefaultVersion,
+} from './adapters/ec2.ts';
 import { startExecutions } from './adapters/executions.ts';
 import { publish } from './adapters/notifications.ts';
 import { stateMachineArnOf } from './adapters/running-rollouts.ts';
@@ -12,11 +27,19 @@ import { lambdaHandler } from './commons/handler.ts';
 import { kubernetesConnector } from './commons/kubernetes.ts';
 import { metrics } from './commons/powertools.ts';
 import { type RolloutInput, rolloutInputSchema } from './commons/rollout-input.ts';
-import { executionSchema, planSchema, rolloutGroupSchema, verifiedSchema } from './commons/state.ts';
+import {
+  executionSchema,
+  planSchema,
+  type RolloutGroup,
+  rolloutGroupSchema,
+  verifiedSchema,
+} from './commons/state.ts';
 import { revertName } from './domain/continuation.ts';
 import { mirrorPodAnnotation } from './domain/eviction.ts';
+import { clientToken, templateRestore } from './domain/launch-template.ts';
 import { controllerOf, cordonedByAnnotation, isTerminating, nodesByInstance } from './domain/nodes.ts';
 import { caughtError, consoleUrl, executionError, rolloutNotification } from './domain/notification.ts';
+import { unevenZonesNote } from './domain/processes.ts';
 import { ourCordons, rollbackActions } from './domain/rollback.ts';
 
 const event = z.object({
@@ -132,21 +155,22 @@ export const makeHandler = (deps: Deps) =>
         await setDesiredCapacity(deps.autoScaling, asgName, desired);
         actions.push(`desired capacity set back to ${desired}`);
       }
-      const [previous] = group
-        ? await describeLaunchTemplateVersions(deps.ec2, group.launchTemplateId, [group.previousVersion])
-        : [];
-      const previousAmi = previous?.imageId ? await describeAmi(deps.ec2, previous.imageId) : undefined;
-      if (group && current?.launchTemplate?.version === group.targetVersion) {
-        if (previousAmi?.state === 'available') {
-          await updateGroup(deps.autoScaling, asgName, {
-            launchTemplate: { id: group.launchTemplateId, version: group.previousVersion },
-          });
-          actions.push(`launch template ${group.launchTemplateId} back to version ${group.previousVersion}`);
-        } else {
-          actions.push(
-            `launch template left on version ${group.targetVersion}: the previous AMI ${previous?.imageId ?? '(unknown)'} no longer exists`,
-          );
-        }
+      const previousAmiId = group
+        ? await effectiveImageId(deps.ec2, group.launchTemplateId, Number(group.previousVersion))
+        : undefined;
+      const previousAmi = previousAmiId ? await describeAmi(deps.ec2, previousAmiId) : undefined;
+      if (group && current) {
+        const previous = { amiId: previousAmiId, available: previousAmi?.state === 'available' };
+        actions.push(...(await restoreTemplate(deps, group, current, execution.name, previous)));
+      }
+      if (current) {
+        const { resumed, leftSuspended } = await resumeAfterRollout(
+          deps.autoScaling,
+          current,
+          verified.group.suspendedProcesses,
+        );
+        if (resumed.length > 0) actions.push(`resumed ${resumed.join(', ')}`);
+        if (leftSuspended.length > 0) actions.push(unevenZonesNote(leftSuspended));
       }
       const nodesReplaced = plan.batches
         .flatMap((b) => b.nodes)
@@ -156,7 +180,7 @@ export const makeHandler = (deps: Deps) =>
         input.rollbackOnAlarm === 'replaceNodes' &&
         nodesReplaced > 0 &&
         previousAmi?.state === 'available' &&
-        previous?.imageId
+        previousAmiId
       ) {
         const executionName = revertName(execution.name);
         const { started, duplicates, failed } = await startExecutions(
@@ -166,9 +190,9 @@ export const makeHandler = (deps: Deps) =>
             {
               clusterName: input.clusterName,
               nodeGroupName: input.nodeGroupName,
-              amiId: previous.imageId,
+              amiId: previousAmiId,
               executionName,
-              input: revertInput(input, previous.imageId, execution.name),
+              input: revertInput(input, previousAmiId, execution.name),
             },
           ],
           deps.now,
@@ -176,7 +200,7 @@ export const makeHandler = (deps: Deps) =>
         if (failed[0]) throw failed[0].error;
         if (started.length + duplicates.length > 0)
           actions.push(
-            `started execution ${executionName} to replace the ${nodesReplaced} replaced nodes back onto ${previous.imageId}`,
+            `started execution ${executionName} to replace the ${nodesReplaced} replaced nodes back onto ${previousAmiId}`,
           );
       }
       const originalMax = group?.original.maxSize ?? verified.group.maxSize;
@@ -213,6 +237,59 @@ export const makeHandler = (deps: Deps) =>
     },
     { emitsMetrics: true },
   );
+
+/**
+ * Makes the group launch what it launched before, in its own reference form: the group pointed back
+ * (a number), the default moved back (`$Default`), or a copy of the previous version made the newest
+ * (`$Latest`). Only when the previous version's AMI still exists; an alias is resolved by EC2, never
+ * passed to an AMI API.
+ */
+async function restoreTemplate(
+  deps: Pick<Deps, 'ec2' | 'autoScaling'>,
+  group: RolloutGroup,
+  current: GroupState,
+  executionName: string,
+  previousAmi: { amiId: string | undefined; available: boolean },
+): Promise<string[]> {
+  const { launchTemplateId } = group;
+  const versions = await describeLaunchTemplateVersions(deps.ec2, launchTemplateId);
+  const restore = templateRestore(
+    group.reference,
+    {
+      groupVersion: current.launchTemplate?.version ?? '',
+      defaultVersion: versions.find((v) => v.isDefault)?.versionNumber,
+      latestVersion: Math.max(...versions.map((v) => v.versionNumber)),
+    },
+    { previousVersion: Number(group.previousVersion), targetVersion: Number(group.targetVersion) },
+  );
+  if (restore.kind === 'none') return [];
+  const { amiId: previousAmiId } = previousAmi;
+  if (previousAmiId === undefined || !previousAmi.available) {
+    return [
+      `launch template left on version ${group.targetVersion}: the previous AMI ${previousAmiId ?? '(unknown)'} no longer exists`,
+    ];
+  }
+  if (restore.kind === 'pointGroup') {
+    await pointGroupAt(deps.autoScaling, current, { id: launchTemplateId, version: String(restore.version) });
+    return [`launch template ${launchTemplateId} back to version ${restore.version}`];
+  }
+  if (restore.kind === 'setDefault') {
+    await setDefaultVersion(deps.ec2, launchTemplateId, restore.version);
+    return [`default version of launch template ${launchTemplateId} back to ${restore.version}`];
+  }
+  const previous = versions.find((v) => v.versionNumber === restore.version);
+  const copy = await createLaunchTemplateVersion(
+    deps.ec2,
+    launchTemplateId,
+    restore.version,
+    previous?.imageId ?? previousAmiId,
+    `copy of version ${restore.version}: rollback of ${group.targetAmiId} by eks-windows-patcher`,
+    clientToken(executionName, 'rollback'),
+  );
+  return [
+    `launch template ${launchTemplateId} version ${copy} (a copy of version ${restore.version}) is now $Latest`,
+  ];
+}
 
 export const handler = makeHandler({
   ec2: ec2Client(),

@@ -1,5 +1,6 @@
 import * as z from 'zod';
-import { describeAmi, describeInstances } from './adapters/ec2.ts';
+import { instanceRefreshInProgress } from './adapters/autoscaling.ts';
+import { describeAmi, describeInstances, describeLaunchTemplateVersions } from './adapters/ec2.ts';
 import { imageBuilderFacts } from './adapters/imagebuilder.ts';
 import { clusterVersion, resolveNodeGroup } from './adapters/node-group.ts';
 import { autoScalingClient, ec2Client, eksClient, imageBuilderClient } from './commons/clients.ts';
@@ -9,8 +10,10 @@ import { lambdaHandler } from './commons/handler.ts';
 import { kubernetesConnector } from './commons/kubernetes.ts';
 import { rolloutInputSchema } from './commons/rollout-input.ts';
 import type { Verified } from './commons/state.ts';
-import { amiTags, verifyAmi } from './domain/ami.ts';
+import { amiTags, verifyAmi, windowsBuildOf } from './domain/ami.ts';
+import { refuseGroupForm } from './domain/group-form.ts';
 import { isWindowsNode, nodesByInstance, windowsBuildOfNode } from './domain/nodes.ts';
+import { suspendedByOthers } from './domain/processes.ts';
 
 const event = z.object({ input: rolloutInputSchema });
 
@@ -20,12 +23,11 @@ type Deps = Pick<Dependencies, 'ec2' | 'autoScaling' | 'eks' | 'imageBuilder' | 
 export const makeHandler = (deps: Deps) =>
   lambdaHandler(event, async ({ input }): Promise<Verified> => {
     const group = await resolveNodeGroup(deps.eks, deps.autoScaling, input.clusterName, input.nodeGroupName);
-    if (!group.launchTemplate) {
-      throw new NodeGroupNotWindows(
-        `Auto Scaling group ${group.asgName} has no launch template (launch configurations cannot be versioned): ` +
-          'move the group to a launch template first.',
-      );
-    }
+    const suspendedProcesses = suspendedByOthers(group.suspendedProcesses, group.tags);
+    const launchTemplate = refuseGroupForm(
+      { ...group, suspendedProcesses },
+      await instanceRefreshInProgress(deps.autoScaling, group.asgName),
+    );
     const [version, kubernetes, ami] = await Promise.all([
       clusterVersion(deps.eks, input.clusterName),
       deps.kubernetes(input.clusterName),
@@ -40,16 +42,32 @@ export const makeHandler = (deps: Deps) =>
     const nodes = nodesByInstance(await kubernetes.listNodes());
     const groupNodes = instanceIds.flatMap((id) => nodes.get(id) ?? []);
     const nonWindows = groupNodes.filter((node) => !isWindowsNode(node));
-    if (groupNodes.length === 0 || nonWindows.length > 0) {
+    if ((instanceIds.length > 0 && groupNodes.length === 0) || nonWindows.length > 0) {
       throw new NodeGroupNotWindows(
         groupNodes.length === 0
           ? `Node group ${input.nodeGroupName} has no node in cluster ${input.clusterName}: nothing to compare the AMI with; check nodeGroupName.`
           : `Node group ${input.nodeGroupName} runs non-Windows nodes (${nonWindows.length} of ${groupNodes.length}): this service replaces Windows nodes only.`,
       );
     }
-    const currentImageId = (await describeInstances(deps.ec2, instanceIds.slice(0, 1)))[0]?.imageId;
+    // A group at zero instances: what it would launch (its template's AMI) stands for its nodes.
+    const currentImageId =
+      instanceIds.length > 0
+        ? (await describeInstances(deps.ec2, instanceIds.slice(0, 1)))[0]?.imageId
+        : (
+            await describeLaunchTemplateVersions(deps.ec2, launchTemplate.id, [launchTemplate.version], {
+              resolveAlias: true,
+            })
+          )[0]?.imageId;
     const currentAmi = currentImageId ? await describeAmi(deps.ec2, currentImageId) : undefined;
-    const nodeBuilds = groupNodes.flatMap((node) => windowsBuildOfNode(node) ?? []);
+    if (instanceIds.length === 0 && currentAmi?.platform?.toLowerCase() !== 'windows') {
+      throw new NodeGroupNotWindows(
+        `Node group ${input.nodeGroupName} has no instances and its launch template launches ${currentImageId ?? 'no AMI'}, not a Windows AMI: this service replaces Windows nodes only.`,
+      );
+    }
+    const nodeBuilds =
+      instanceIds.length > 0
+        ? groupNodes.flatMap((node) => windowsBuildOfNode(node) ?? [])
+        : [currentAmi ? windowsBuildOf(currentAmi) : undefined].flatMap((build) => build ?? []);
     const builderArn = ami.tags[amiTags.imageBuilderArn];
     const verdict = verifyAmi(
       ami,
@@ -71,12 +89,13 @@ export const makeHandler = (deps: Deps) =>
       },
       group: {
         asgName: group.asgName,
-        launchTemplateId: group.launchTemplate.id,
-        launchTemplateVersion: group.launchTemplate.version,
+        launchTemplateId: launchTemplate.id,
+        launchTemplateVersion: launchTemplate.version,
         minSize: group.minSize,
         maxSize: group.maxSize,
         desired: group.desired,
         windowsBuild: nodeBuilds[0] ?? '',
+        suspendedProcesses,
       },
       checks: verdict.checks,
     };

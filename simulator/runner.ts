@@ -35,7 +35,7 @@ import type { ForcedDeletion, InvariantCounts } from './world/invariants.ts';
 import type { RolloutMetrics } from './world/metrics.ts';
 import { Random } from './world/random.ts';
 import type { TimelineEvent } from './world/timeline.ts';
-import { type InstanceReport, type Notification, World } from './world.ts';
+import { type GroupReport, type InstanceReport, type Notification, World } from './world.ts';
 
 export { notificationTopicArn };
 
@@ -79,6 +79,8 @@ export interface SimulationReport {
   lambdaInvocations: number;
   perFunctionInvocations: Record<string, number>;
   instances: InstanceReport[];
+  /** Every node group's final state. */
+  groups: GroupReport[];
   invariants: InvariantCounts;
   metrics: RolloutMetrics;
   forcedDeletions: ForcedDeletion[];
@@ -250,6 +252,7 @@ async function run(scenario: Scenario, options: SimulateOptions, engine: Engine)
     lambdaInvocations: lambda.total(),
     perFunctionInvocations: lambda.invocations,
     instances: world.instanceReports(),
+    groups: world.groupReports(),
     invariants: world.finalInvariants(),
     metrics: world.metrics.report(),
     forcedDeletions: world.invariants.forcedDeletions,

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { scalingProcesses } from './world/autoscaling.ts';
 import { defaultInstanceType, podCapacityOf, windowsBuildOfName } from './world/catalog.ts';
 import { simulationStart } from './world/clock.ts';
 
@@ -28,6 +29,10 @@ const countOrPercent = z.union([z.int().min(0), z.string().regex(/^\d{1,3}%$/)],
 const seconds = z.number().min(0);
 const positiveSeconds = z.number().positive();
 
+const instanceType = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, 'expected an instance type like m5.large');
+
 const clusterSchema = z.strictObject({
   name: z.string().regex(/^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/, 'expected an EKS cluster name'),
   kubernetesVersion,
@@ -45,11 +50,34 @@ const nodeGroupSchema = z.strictObject({
   availabilityZones: z.array(availabilityZone).min(1),
   podsPerNode: z.int().min(1).optional(),
   nodesAlreadyOnTarget: z.int().min(0).default(0),
-  instanceType: z
-    .string()
-    .regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, 'expected an instance type like m5.large')
-    .optional(),
+  instanceType: instanceType.optional(),
   tags: z.record(z.string(), z.string()).default({}),
+  asgName: z
+    .string()
+    .regex(/^[\w\-.:/]{1,255}$/, 'expected an Auto Scaling group name (letters, digits, -_.:/)')
+    .optional(),
+  launchTemplate: z
+    .strictObject({
+      reference: z.enum(['number', '$Latest', '$Default']).default('number'),
+      imageIdFromSsm: z
+        .string()
+        .regex(/^\/[\w.\-/]{1,1010}$/, 'expected an SSM parameter name like /platform/windows/ami')
+        .optional(),
+      earlierVersions: z
+        .array(
+          z.strictObject({
+            amiId,
+            instanceType: instanceType.optional(),
+            userData: z.string().optional(),
+          }),
+        )
+        .default([]),
+    })
+    .optional(),
+  launchConfiguration: z.boolean().default(false),
+  mixedInstances: z.strictObject({ instanceTypes: z.array(instanceType).min(1) }).optional(),
+  suspendedProcesses: z.array(z.enum(scalingProcesses)).default([]),
+  instanceRefreshInProgress: z.boolean().default(false),
 });
 
 const amiSchema = z.strictObject({
@@ -302,6 +330,8 @@ function crossFieldProblems(scenario: Scenario): Problem[] {
     problems.push({ path: ['workloads'], message: `workload ${key} is defined twice` });
   }
   const targetAmi = executionTargetAmi(scenario);
+  const knownAmi = (id: string) =>
+    scenario.amis.some((ami) => ami.id === id) || scenario.nodeGroups.some((group) => group.amiId === id);
   scenario.nodeGroups.forEach((group, index) => {
     const at = (field: string, message: string) =>
       problems.push({ path: ['nodeGroups', index, field], message });
@@ -321,6 +351,32 @@ function crossFieldProblems(scenario: Scenario): Problem[] {
     if (group.podsPerNode === undefined && podCapacityOf(instanceType, group.os) === undefined) {
       at('podsPerNode', `required: the simulator does not know the pod capacity of ${instanceType}`);
     }
+    if (
+      group.launchConfiguration &&
+      (group.launchTemplate !== undefined || group.mixedInstances !== undefined)
+    ) {
+      at(
+        'launchConfiguration',
+        'a group launches from a launch configuration or a launch template, not both',
+      );
+    }
+    if (group.management === 'managed') {
+      for (const field of ['asgName', 'launchConfiguration', 'mixedInstances'] as const) {
+        if (group[field] !== undefined && group[field] !== false)
+          at(
+            field,
+            'only for self-managed groups: EKS names and shapes a managed group’s Auto Scaling group',
+          );
+      }
+    }
+    (group.launchTemplate?.earlierVersions ?? []).forEach((earlier, version) => {
+      if (!knownAmi(earlier.amiId)) {
+        problems.push({
+          path: ['nodeGroups', index, 'launchTemplate', 'earlierVersions', version, 'amiId'],
+          message: `no AMI of the scenario is ${earlier.amiId}: list it in amis`,
+        });
+      }
+    });
     const listed = scenario.amis.find((ami) => ami.id === group.amiId);
     if (listed !== undefined && listed.platform !== group.os) {
       at('amiId', `names ${listed.platform} AMI ${listed.id} for a ${group.os} group`);
@@ -338,8 +394,6 @@ function crossFieldProblems(scenario: Scenario): Problem[] {
       });
     }
   });
-  const knownAmi = (id: string) =>
-    scenario.amis.some((ami) => ami.id === id) || scenario.nodeGroups.some((group) => group.amiId === id);
   scenario.faults.forEach((fault, index) => {
     if (fault.kind === 'amiDeregistered' && fault.amiId !== undefined && !knownAmi(fault.amiId)) {
       problems.push({

@@ -32,6 +32,7 @@ import { Ids } from './world/ids.ts';
 import { type InvariantCounts, Invariants } from './world/invariants.ts';
 import { Metrics } from './world/metrics.ts';
 import { Random } from './world/random.ts';
+import { ParameterStore, ssmAliasPrefix } from './world/ssm.ts';
 import { Timeline } from './world/timeline.ts';
 
 const day = 86_400_000;
@@ -64,6 +65,21 @@ export interface InstanceReport {
   nodeName: string;
   state: InstanceStateName;
   unschedulable: boolean;
+  instanceType: string;
+  /** The launch template version it was launched from (null: a launch configuration). */
+  launchTemplateVersion: number | null;
+}
+
+export interface GroupReport {
+  name: string;
+  desired: number;
+  min: number;
+  max: number;
+  /** How the group names its template version (`3`, `$Latest`, `$Default`); null with a launch configuration. */
+  launchTemplateReference: string | null;
+  /** The AMI a launch would use now, aliases resolved. */
+  effectiveAmiId: string | null;
+  suspendedProcesses: string[];
 }
 
 /**
@@ -78,6 +94,7 @@ export class World {
   readonly faults: Faults;
   readonly ids: Ids;
   readonly ec2: Ec2;
+  readonly parameters = new ParameterStore();
   readonly cluster: Cluster;
   readonly autoScaling: AutoScaling;
   readonly fleet: Fleet;
@@ -108,7 +125,7 @@ export class World {
       deregisterImage: (amiId) => this.deregisterImage(amiId ?? [...this.targets.amis][0]),
       stopExecution: (executionName) => this.stopExecution?.(executionName),
     });
-    this.ec2 = new Ec2(this.ids);
+    this.ec2 = new Ec2(this.ids, this.parameters);
     const zones = [...new Set(scenario.nodeGroups.flatMap((group) => group.availabilityZones))].sort();
     this.subnetByZone = new Map(zones.map((zone) => [zone, this.ids.resourceId('subnet')]));
     this.eks = this.createEksCluster();
@@ -203,15 +220,53 @@ export class World {
       nodeName: instance.privateDnsName,
       state: instance.state,
       unschedulable: this.cluster.nodes.get(instance.privateDnsName)?.unschedulable ?? false,
+      instanceType: instance.instanceType,
+      launchTemplateVersion: instance.launchTemplate?.version ?? null,
     }));
   }
 
-  /** The counts, with the nodes left cordoned counted now. */
+  /** Every node group as it stands: its size, how it names its template, and what a launch would use now. */
+  groupReports(): GroupReport[] {
+    return [...this.nodeGroups.values()].map(({ spec, autoScalingGroupName }) => {
+      const group = this.autoScaling.group(autoScalingGroupName);
+      return {
+        name: spec.name,
+        desired: group.desiredCapacity,
+        min: group.minSize,
+        max: group.maxSize,
+        launchTemplateReference: group.launchTemplate?.version ?? null,
+        effectiveAmiId: this.autoScaling.effectiveImageId(group) ?? null,
+        suspendedProcesses: [...group.suspendedProcesses.keys()].sort(),
+      };
+    });
+  }
+
+  /**
+   * The counts, with what is judged at the end counted now: nodes left cordoned, processes an API
+   * caller suspended and nobody resumed, and groups whose template reference changed form
+   * (`$Latest` → `7`: Terraform and eksctl report it as drift).
+   */
   finalInvariants(): InvariantCounts {
     const cordonedNodesLeft = this.instanceReports().filter(
       (instance) => instance.state === 'running' && instance.unschedulable,
     ).length;
-    return { ...this.invariants.counts, cordonedNodesLeft };
+    const groups = [...this.nodeGroups.values()].map(({ spec, autoScalingGroupName }) => ({
+      spec,
+      group: this.autoScaling.group(autoScalingGroupName),
+    }));
+    const processesLeftSuspended = groups.reduce(
+      (count, { group }) => count + this.autoScaling.processesSuspendedByApi(group).length,
+      0,
+    );
+    const launchTemplateReferenceChanged = groups.filter(
+      ({ spec, group }) => referenceForm(group.launchTemplate?.version) !== startingForm(spec),
+    ).length;
+    return {
+      ...this.invariants.counts,
+      cordonedNodesLeft,
+      processesLeftSuspended,
+      launchTemplateReferenceChanged,
+    };
   }
 
   private observeCapacity(): void {
@@ -314,44 +369,41 @@ export class World {
   }
 
   private createNodeGroup(spec: NodeGroupSpec, groupIndex: number): void {
-    const clusterName = this.scenario.cluster.name;
     const instanceType = spec.instanceType ?? defaultInstanceType;
     const podCapacity = spec.podsPerNode ?? podCapacityOf(instanceType, spec.os);
     if (podCapacity === undefined)
       throw new Error(`Node group ${spec.name}: give podsPerNode for ${instanceType}`);
     const managed = spec.management === 'managed';
-    const autoScalingGroupName = managed ? `eks-${spec.name}-${this.ids.uuid()}` : spec.name;
+    const autoScalingGroupName = managed
+      ? `eks-${spec.name}-${this.ids.uuid()}`
+      : (spec.asgName ?? spec.name);
     this.nodeGroups.set(spec.name, { spec, autoScalingGroupName, instanceType, podCapacity });
     this.metrics.setBaseline(spec.name, spec.instances);
 
     const now = new Date(this.scheduler.now());
-    const template = this.ec2.createLaunchTemplate(
-      spec.name,
-      managed ? `eks-${this.ids.uuid()}` : `eksctl-${clusterName}-nodegroup-${spec.name}`,
-      this.launchTemplateData(spec, instanceType),
-      new Date(now.getTime() - 60 * day),
-    );
-    const targetAmi = executionTargetAmi(this.scenario);
-    if (spec.nodesAlreadyOnTarget > 0 && targetAmi !== undefined) {
-      // A stopped earlier run left its version behind and pointed the group back at version 1.
-      this.ec2.createLaunchTemplateVersion(
-        template,
-        { sourceVersion: '1', data: { ImageId: targetAmi }, description: undefined, clientToken: undefined },
-        new Date(now.getTime() - 7 * 3_600_000),
-      );
-    }
+    const created = new Date(now.getTime() - 60 * day);
+    const source = spec.launchConfiguration
+      ? this.createLaunchConfiguration(spec, autoScalingGroupName, instanceType, created)
+      : this.createLaunchTemplate(spec, instanceType, created);
     const group: AutoScalingGroupRecord = {
       name: autoScalingGroupName,
       arn: `arn:aws:autoscaling:${region}:${account}:autoScalingGroup:${this.ids.uuid()}:autoScalingGroupName/${autoScalingGroupName}`,
       nodeGroupName: spec.name,
-      launchTemplate: { id: template.id, name: template.name, version: '1' },
+      launchTemplate: source.launchTemplate,
+      mixedInstances: spec.mixedInstances,
+      launchConfigurationName: source.launchConfigurationName,
+      suspendedProcesses: new Map(
+        spec.suspendedProcesses.map((process) => [process, { by: 'scenario', at: created }]),
+      ),
+      instanceRefreshInProgress: spec.instanceRefreshInProgress ? this.ids.uuid() : undefined,
+      rebalanceLaunch: undefined,
       minSize: spec.minSize,
       maxSize: spec.maxSize,
       desiredCapacity: spec.instances,
       availabilityZones: spec.availabilityZones,
       subnetByZone: new Map(spec.availabilityZones.map((zone) => [zone, this.subnetByZone.get(zone) ?? ''])),
       tags: this.autoScalingTags(spec),
-      createdTime: template.createTime,
+      createdTime: created,
       instanceIds: [],
       activities: [],
       reconcileScheduled: false,
@@ -360,16 +412,104 @@ export class World {
     this.autoScaling.add(group);
 
     const onTarget = spec.instances - spec.nodesAlreadyOnTarget;
+    const current = this.autoScaling.launchSpec(group, source.currentVersion);
+    const earlierRun = source.targetVersion && this.autoScaling.launchSpec(group, source.targetVersion);
     for (let index = 0; index < spec.instances; index++) {
       const zone = spec.availabilityZones[index % spec.availabilityZones.length] ?? '';
       const alreadyOnTarget = index >= onTarget;
       const launchTime = alreadyOnTarget
         ? now.getTime() - 6 * 3_600_000 + (index - onTarget) * 900_000
         : now.getTime() - 30 * day + groupIndex * 420_000 + index * 7_200_000;
-      const version = this.ec2.resolveVersion(template, alreadyOnTarget ? '2' : '1');
-      const instance = this.fleet.materialize(group, zone, template, version, new Date(launchTime));
+      const launchSpec = alreadyOnTarget ? earlierRun : current;
+      if (typeof launchSpec !== 'object') throw new Error(`Node group ${spec.name}: ${String(launchSpec)}`);
+      const instance = this.fleet.materialize(group, zone, launchSpec, new Date(launchTime));
       group.instanceIds.push(instance.id);
     }
+  }
+
+  /** The older form: a launch configuration, no template (refused by the rollout, kept by the world). */
+  private createLaunchConfiguration(
+    spec: NodeGroupSpec,
+    groupName: string,
+    instanceType: string,
+    createdTime: Date,
+  ) {
+    const name = `${groupName}-LaunchConfiguration`;
+    this.ec2.launchConfigurations.set(name, { name, imageId: spec.amiId, instanceType, createdTime });
+    return {
+      launchTemplate: undefined,
+      launchConfigurationName: name,
+      currentVersion: undefined,
+      targetVersion: undefined,
+    };
+  }
+
+  /**
+   * The group's launch template: its earlier versions (1..n), then the current one (n+1) whose
+   * ImageId is the AMI or a `resolve:ssm:` alias of a parameter holding it; the group names the
+   * current one as its reference says. A stopped earlier run (`nodesAlreadyOnTarget`) left a version
+   * with the target AMI after it.
+   */
+  private createLaunchTemplate(spec: NodeGroupSpec, instanceType: string, createdTime: Date) {
+    const clusterName = this.scenario.cluster.name;
+    const managed = spec.management === 'managed';
+    const base = this.launchTemplateData(spec, instanceType);
+    const form = spec.launchTemplate;
+    const parameter = form?.imageIdFromSsm;
+    if (parameter !== undefined) this.parameters.put(parameter, spec.amiId, createdTime);
+    const versions: ResponseLaunchTemplateData[] = [
+      ...(form?.earlierVersions ?? []).map((earlier) => ({
+        ...base,
+        ImageId: earlier.amiId,
+        InstanceType: (earlier.instanceType ??
+          base.InstanceType) as ResponseLaunchTemplateData['InstanceType'],
+        UserData:
+          earlier.userData === undefined ? base.UserData : Buffer.from(earlier.userData).toString('base64'),
+      })),
+      { ...base, ImageId: parameter === undefined ? spec.amiId : `${ssmAliasPrefix}${parameter}` },
+    ];
+    const [first, ...rest] = versions;
+    const template = this.ec2.createLaunchTemplate(
+      spec.name,
+      managed ? `eks-${this.ids.uuid()}` : `eksctl-${clusterName}-nodegroup-${spec.name}`,
+      first ?? base,
+      createdTime,
+    );
+    for (const data of rest) {
+      this.ec2.createLaunchTemplateVersion(
+        template,
+        { sourceVersion: undefined, data, description: undefined, clientToken: undefined },
+        createdTime,
+      );
+    }
+    template.defaultVersion = versions.length;
+    const targetAmi = executionTargetAmi(this.scenario);
+    let targetVersion: string | undefined;
+    if (spec.nodesAlreadyOnTarget > 0 && targetAmi !== undefined) {
+      // A stopped earlier run left its version behind and pointed the group back at the current one.
+      const left = this.ec2.createLaunchTemplateVersion(
+        template,
+        {
+          sourceVersion: String(versions.length),
+          data: { ImageId: targetAmi },
+          description: undefined,
+          clientToken: undefined,
+        },
+        new Date(this.scheduler.now() - 7 * 3_600_000),
+      );
+      targetVersion = String(left.versionNumber);
+    }
+    const reference = form?.reference ?? 'number';
+    return {
+      launchTemplate: {
+        id: template.id,
+        name: template.name,
+        version: reference === 'number' ? String(versions.length) : reference,
+      },
+      launchConfigurationName: undefined,
+      currentVersion: String(versions.length),
+      targetVersion,
+    };
   }
 
   private launchTemplateData(spec: NodeGroupSpec, instanceType: string): ResponseLaunchTemplateData {
@@ -418,6 +558,16 @@ export class World {
   nodeGroupTags(spec: NodeGroupSpec): Record<string, string> {
     return { ...(spec.os === 'windows' ? { [targetTags.enabled]: 'true' } : {}), ...spec.tags };
   }
+}
+
+/** How a group names its launch template version: `number`, `$Latest`, `$Default`, or none. */
+function referenceForm(version: string | undefined): string {
+  if (version === undefined) return 'none';
+  return version.startsWith('$') ? version : 'number';
+}
+
+function startingForm(spec: NodeGroupSpec): string {
+  return spec.launchConfiguration ? 'none' : (spec.launchTemplate?.reference ?? 'number');
 }
 
 function describeImage(

@@ -1,32 +1,57 @@
 import {
   type AutoScalingClient,
   type AutoScalingGroup,
+  CreateOrUpdateTagsCommand,
+  DeleteTagsCommand,
   DescribeAutoScalingGroupsCommand,
+  DescribeInstanceRefreshesCommand,
   DescribeScalingActivitiesCommand,
   type Filter,
+  type LaunchTemplateOverrides,
+  type LaunchTemplateSpecification,
+  ResumeProcessesCommand,
   SetDesiredCapacityCommand,
+  SuspendProcessesCommand,
   TerminateInstanceInAutoScalingGroupCommand,
   UpdateAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
+import { processesToResume, suspendedByUsTag, zonesBalanced } from '../domain/processes.ts';
 
 export interface GroupState {
   asgName: string;
   minSize: number;
   maxSize: number;
   desired: number;
+  /** The group's template: its own, or the one of its MixedInstancesPolicy. */
   launchTemplate: { id: string; version: string } | undefined;
+  /** The MixedInstancesPolicy's template overrides, when the group has one (kept as they are on update). */
+  mixedInstancesOverrides: LaunchTemplateOverrides[] | undefined;
+  launchConfigurationName: string | undefined;
+  suspendedProcesses: string[];
+  availabilityZones: string[];
   instances: { instanceId: string; lifecycleState: string; availabilityZone: string }[];
   tags: Record<string, string>;
 }
+
+const templateOf = (specification: LaunchTemplateSpecification | undefined) =>
+  specification?.LaunchTemplateId
+    ? { id: specification.LaunchTemplateId, version: specification.Version ?? '$Default' }
+    : undefined;
 
 const toGroupState = (group: AutoScalingGroup): GroupState => ({
   asgName: group.AutoScalingGroupName ?? '',
   minSize: group.MinSize ?? 0,
   maxSize: group.MaxSize ?? 0,
   desired: group.DesiredCapacity ?? 0,
-  launchTemplate: group.LaunchTemplate?.LaunchTemplateId
-    ? { id: group.LaunchTemplate.LaunchTemplateId, version: group.LaunchTemplate.Version ?? '$Default' }
+  launchTemplate: templateOf(
+    group.LaunchTemplate ?? group.MixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification,
+  ),
+  mixedInstancesOverrides: group.MixedInstancesPolicy
+    ? (group.MixedInstancesPolicy.LaunchTemplate?.Overrides ?? [])
     : undefined,
+  launchConfigurationName: group.LaunchConfigurationName,
+  suspendedProcesses: (group.SuspendedProcesses ?? []).flatMap((p) => p.ProcessName ?? []),
+  availabilityZones: group.AvailabilityZones ?? [],
   instances: (group.Instances ?? []).map((i) => ({
     instanceId: i.InstanceId ?? '',
     lifecycleState: i.LifecycleState ?? 'unknown',
@@ -64,18 +89,112 @@ export function groupsWithTagKey(autoScaling: AutoScalingClient, tagKey: string)
 export async function updateGroup(
   autoScaling: AutoScalingClient,
   asgName: string,
-  change: { launchTemplate?: { id: string; version: string }; maxSize?: number; desired?: number },
+  change: { maxSize?: number; desired?: number },
 ): Promise<void> {
   await autoScaling.send(
     new UpdateAutoScalingGroupCommand({
       AutoScalingGroupName: asgName,
-      LaunchTemplate: change.launchTemplate
-        ? { LaunchTemplateId: change.launchTemplate.id, Version: change.launchTemplate.version }
-        : undefined,
       MaxSize: change.maxSize,
       DesiredCapacity: change.desired,
     }),
   );
+}
+
+/**
+ * Points the group at a version of its template where the group names it: its LaunchTemplate, or
+ * its MixedInstancesPolicy with the overrides kept (a plain LaunchTemplate would replace the policy).
+ */
+export async function pointGroupAt(
+  autoScaling: AutoScalingClient,
+  group: Pick<GroupState, 'asgName' | 'mixedInstancesOverrides'>,
+  launchTemplate: { id: string; version: string },
+): Promise<void> {
+  const specification = { LaunchTemplateId: launchTemplate.id, Version: launchTemplate.version };
+  await autoScaling.send(
+    new UpdateAutoScalingGroupCommand({
+      AutoScalingGroupName: group.asgName,
+      ...(group.mixedInstancesOverrides
+        ? {
+            MixedInstancesPolicy: {
+              LaunchTemplate: {
+                LaunchTemplateSpecification: specification,
+                Overrides: group.mixedInstancesOverrides,
+              },
+            },
+          }
+        : { LaunchTemplate: specification }),
+    }),
+  );
+}
+
+/** Suspends processes for the rollout, naming them in our tag first so a later run knows them for ours. */
+export async function suspendForRollout(
+  autoScaling: AutoScalingClient,
+  asgName: string,
+  processes: string[],
+) {
+  if (processes.length === 0) return;
+  await tagGroup(autoScaling, asgName, suspendedByUsTag, processes.join(','));
+  await autoScaling.send(
+    new SuspendProcessesCommand({ AutoScalingGroupName: asgName, ScalingProcesses: processes }),
+  );
+}
+
+/**
+ * Resumes what the rollout suspended (never what was suspended before it) and drops our tag. While
+ * the zones are uneven it resumes nothing and keeps the tag, so the next run resumes them: resuming
+ * would let AZRebalance terminate a node undrained. Says what it resumed, or what it left suspended.
+ */
+export async function resumeAfterRollout(
+  autoScaling: AutoScalingClient,
+  group: Pick<GroupState, 'asgName' | 'suspendedProcesses' | 'tags' | 'availabilityZones' | 'instances'>,
+  suspendedBefore: string[],
+): Promise<{ resumed: string[]; leftSuspended: string[] }> {
+  const resume = processesToResume(suspendedBefore, group.suspendedProcesses);
+  if (resume.length > 0 && !zonesBalanced(group.availabilityZones, group.instances)) {
+    return { resumed: [], leftSuspended: resume };
+  }
+  if (resume.length > 0) {
+    await autoScaling.send(
+      new ResumeProcessesCommand({ AutoScalingGroupName: group.asgName, ScalingProcesses: resume }),
+    );
+  }
+  if (suspendedByUsTag in group.tags) await untagGroup(autoScaling, group.asgName, suspendedByUsTag);
+  return { resumed: resume, leftSuspended: [] };
+}
+
+export async function tagGroup(autoScaling: AutoScalingClient, asgName: string, key: string, value: string) {
+  await autoScaling.send(
+    new CreateOrUpdateTagsCommand({
+      Tags: [
+        {
+          ResourceId: asgName,
+          ResourceType: 'auto-scaling-group',
+          Key: key,
+          Value: value,
+          PropagateAtLaunch: false,
+        },
+      ],
+    }),
+  );
+}
+
+export async function untagGroup(autoScaling: AutoScalingClient, asgName: string, key: string) {
+  await autoScaling.send(
+    new DeleteTagsCommand({ Tags: [{ ResourceId: asgName, ResourceType: 'auto-scaling-group', Key: key }] }),
+  );
+}
+
+/** Whether an instance refresh of the group is under way (it would replace instances under us). */
+export async function instanceRefreshInProgress(
+  autoScaling: AutoScalingClient,
+  asgName: string,
+): Promise<string | undefined> {
+  const { InstanceRefreshes } = await autoScaling.send(
+    new DescribeInstanceRefreshesCommand({ AutoScalingGroupName: asgName, MaxRecords: 10 }),
+  );
+  const active = new Set(['Pending', 'InProgress', 'Cancelling', 'RollbackInProgress', 'Baking']);
+  return (InstanceRefreshes ?? []).find((refresh) => active.has(refresh.Status ?? ''))?.InstanceRefreshId;
 }
 
 export async function setDesiredCapacity(autoScaling: AutoScalingClient, asgName: string, desired: number) {

@@ -5,6 +5,8 @@ import {
   DescribeLaunchTemplateVersionsCommand,
   type EC2Client,
   type Image,
+  ModifyLaunchTemplateCommand,
+  type ResponseLaunchTemplateData,
 } from '@aws-sdk/client-ec2';
 import type { AmiFacts } from '../domain/ami.ts';
 
@@ -70,14 +72,18 @@ export async function describeInstances(ec2: EC2Client, instanceIds: string[]): 
 export interface LaunchTemplateVersion {
   launchTemplateId: string;
   versionNumber: number;
+  /** As the version says it: an AMI id, or a `resolve:ssm:` alias (unless described with resolveAlias). */
   imageId: string | undefined;
   isDefault: boolean;
+  /** Everything the version launches with, to tell versions that differ only in ImageId. */
+  data: ResponseLaunchTemplateData;
 }
 
 export async function describeLaunchTemplateVersions(
   ec2: EC2Client,
   launchTemplateId: string,
   versions?: string[],
+  options: { resolveAlias?: boolean } = {},
 ): Promise<LaunchTemplateVersion[]> {
   const found: LaunchTemplateVersion[] = [];
   let NextToken: string | undefined;
@@ -86,6 +92,7 @@ export async function describeLaunchTemplateVersions(
       new DescribeLaunchTemplateVersionsCommand({
         LaunchTemplateId: launchTemplateId,
         Versions: versions,
+        ResolveAlias: options.resolveAlias,
         NextToken,
       }),
     );
@@ -95,6 +102,7 @@ export async function describeLaunchTemplateVersions(
         versionNumber: v.VersionNumber ?? 0,
         imageId: v.LaunchTemplateData?.ImageId,
         isDefault: v.DefaultVersion ?? false,
+        data: v.LaunchTemplateData ?? {},
       });
     }
     NextToken = page.NextToken;
@@ -102,13 +110,29 @@ export async function describeLaunchTemplateVersions(
   return found;
 }
 
-/** A new version from `sourceVersion` with only ImageId changed. */
+/** The AMI a launch from this version uses now: EC2 resolves a `resolve:ssm:` alias for us. */
+export async function effectiveImageId(
+  ec2: EC2Client,
+  launchTemplateId: string,
+  version: number,
+): Promise<string | undefined> {
+  const [resolved] = await describeLaunchTemplateVersions(ec2, launchTemplateId, [String(version)], {
+    resolveAlias: true,
+  });
+  return resolved?.imageId;
+}
+
+/**
+ * A new version from `sourceVersion` with only ImageId given (the rest inherited). The client token
+ * makes a retried call return the version the first call created.
+ */
 export async function createLaunchTemplateVersion(
   ec2: EC2Client,
   launchTemplateId: string,
   sourceVersion: number,
   imageId: string,
   description: string,
+  clientToken: string,
 ): Promise<number> {
   const { LaunchTemplateVersion } = await ec2.send(
     new CreateLaunchTemplateVersionCommand({
@@ -116,7 +140,15 @@ export async function createLaunchTemplateVersion(
       SourceVersion: String(sourceVersion),
       VersionDescription: description.slice(0, 255),
       LaunchTemplateData: { ImageId: imageId },
+      ClientToken: clientToken,
     }),
   );
   return LaunchTemplateVersion?.VersionNumber ?? 0;
+}
+
+/** Makes `version` the template's default (what `$Default` groups launch). */
+export async function setDefaultVersion(ec2: EC2Client, launchTemplateId: string, version: number) {
+  await ec2.send(
+    new ModifyLaunchTemplateCommand({ LaunchTemplateId: launchTemplateId, DefaultVersion: String(version) }),
+  );
 }

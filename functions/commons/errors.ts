@@ -20,6 +20,10 @@ export class InvalidInput extends named('InvalidInput') {}
 export class NodeGroupNotFound extends named('NodeGroupNotFound') {}
 export class NodeGroupNotWindows extends named('NodeGroupNotWindows') {}
 export class NodeGroupNotSupported extends named('NodeGroupNotSupported') {}
+/** Launch or Terminate suspended on the group by someone else. */
+export class AutoScalingProcessesSuspended extends named('AutoScalingProcessesSuspended') {}
+/** An instance refresh of the group is under way. */
+export class InstanceRefreshInProgress extends named('InstanceRefreshInProgress') {}
 export class AmiNotFound extends named('AmiNotFound') {}
 /** Not `available`, or deregistered. */
 export class AmiNotAvailable extends named('AmiNotAvailable') {}
@@ -58,6 +62,8 @@ export const rolloutErrorNames = [
   'NodeGroupNotFound',
   'NodeGroupNotWindows',
   'NodeGroupNotSupported',
+  'AutoScalingProcessesSuspended',
+  'InstanceRefreshInProgress',
   'AmiNotFound',
   'AmiNotAvailable',
   'AmiNotWindows',

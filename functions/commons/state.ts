@@ -23,6 +23,8 @@ export const verifiedGroupSchema = z.object({
   maxSize: z.int(),
   desired: z.int(),
   windowsBuild: z.string(),
+  /** Auto Scaling processes suspended before the rollout: someone else's, never resumed by us. */
+  suspendedProcesses: z.array(z.string()).default([]),
 });
 export type VerifiedGroup = z.infer<typeof verifiedGroupSchema>;
 
@@ -74,9 +76,13 @@ export type Plan = z.infer<typeof planSchema>;
 export const rolloutGroupSchema = z.object({
   asgName: z.string(),
   launchTemplateId: z.string(),
+  /** How the group names its version (kept): `number`, `$Latest` or `$Default`. */
+  reference: z.enum(['number', '$Latest', '$Default']).default('number'),
   previousVersion: z.string(),
   targetVersion: z.string(),
   targetAmiId: z.string(),
+  /** Auto Scaling processes suspended before the rollout (not ours to resume). */
+  suspendedBefore: z.array(z.string()).default([]),
   windowsBuild: z.string(),
   original: z.object({ minSize: z.int(), maxSize: z.int(), desired: z.int() }),
   imagesToMove: z.array(z.string()),

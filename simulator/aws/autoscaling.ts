@@ -1,26 +1,37 @@
 import type {
   Activity,
   AutoScalingGroup,
+  CreateOrUpdateTagsCommandInput,
+  CreateOrUpdateTagsCommandOutput,
+  DeleteTagsCommandInput,
+  DeleteTagsCommandOutput,
   DescribeAutoScalingGroupsCommandInput,
   DescribeAutoScalingGroupsCommandOutput,
+  DescribeInstanceRefreshesCommandInput,
+  DescribeInstanceRefreshesCommandOutput,
   DescribeScalingActivitiesCommandInput,
   DescribeScalingActivitiesCommandOutput,
   DescribeTagsCommandInput,
   DescribeTagsCommandOutput,
   Filter,
   LifecycleState,
+  ResumeProcessesCommandInput,
+  ResumeProcessesCommandOutput,
   SetDesiredCapacityCommandInput,
   SetDesiredCapacityCommandOutput,
+  SuspendProcessesCommandInput,
+  SuspendProcessesCommandOutput,
+  Tag,
   TagDescription,
   TerminateInstanceInAutoScalingGroupCommandInput,
   TerminateInstanceInAutoScalingGroupCommandOutput,
   UpdateAutoScalingGroupCommandInput,
   UpdateAutoScalingGroupCommandOutput,
 } from '@aws-sdk/client-auto-scaling';
-import type { AutoScalingGroupRecord, ScalingActivity } from '../world/autoscaling.ts';
+import { type AutoScalingGroupRecord, type ScalingActivity, scalingProcesses } from '../world/autoscaling.ts';
 import { account } from '../world/catalog.ts';
 import type { InstanceStateName } from '../world/ec2.ts';
-import { AwsApiError } from '../world/errors.ts';
+import { AwsApiError, SimulatorGap } from '../world/errors.ts';
 import type { World } from '../world.ts';
 import { type Answer, modelledParameters, type Operations, page } from './operations.ts';
 
@@ -41,16 +52,36 @@ function tagDescriptions(group: AutoScalingGroupRecord): TagDescription[] {
   }));
 }
 
+function templateShape(template: { id: string; name: string; version: string | number } | undefined) {
+  return template === undefined
+    ? undefined
+    : { LaunchTemplateId: template.id, LaunchTemplateName: template.name, Version: String(template.version) };
+}
+
 function groupShape(world: World, group: AutoScalingGroupRecord): AutoScalingGroup {
   const instances = group.instanceIds.flatMap((id) => world.ec2.instances.get(id) ?? []);
+  const template = templateShape(group.launchTemplate);
   return {
     AutoScalingGroupName: group.name,
     AutoScalingGroupARN: group.arn,
-    LaunchTemplate: {
-      LaunchTemplateId: group.launchTemplate.id,
-      LaunchTemplateName: group.launchTemplate.name,
-      Version: group.launchTemplate.version,
-    },
+    // A group names its template once: directly, or inside its MixedInstancesPolicy.
+    LaunchTemplate: group.mixedInstances === undefined ? template : undefined,
+    MixedInstancesPolicy:
+      group.mixedInstances === undefined
+        ? undefined
+        : {
+            LaunchTemplate: {
+              LaunchTemplateSpecification: template,
+              Overrides: group.mixedInstances.instanceTypes.map((InstanceType) => ({ InstanceType })),
+            },
+            InstancesDistribution: {
+              OnDemandAllocationStrategy: 'prioritized',
+              OnDemandBaseCapacity: 0,
+              OnDemandPercentageAboveBaseCapacity: 100,
+              SpotAllocationStrategy: 'lowest-price',
+            },
+          },
+    LaunchConfigurationName: group.launchConfigurationName,
     MinSize: group.minSize,
     MaxSize: group.maxSize,
     DesiredCapacity: group.desiredCapacity,
@@ -66,15 +97,16 @@ function groupShape(world: World, group: AutoScalingGroupRecord): AutoScalingGro
       AvailabilityZone: instance.availabilityZone,
       LifecycleState: lifecycleStates[instance.state],
       HealthStatus: 'Healthy',
-      LaunchTemplate: {
-        LaunchTemplateId: instance.launchTemplate.id,
-        LaunchTemplateName: instance.launchTemplate.name,
-        Version: String(instance.launchTemplate.version),
-      },
+      LaunchTemplate: templateShape(instance.launchTemplate),
+      LaunchConfigurationName:
+        instance.launchTemplate === undefined ? group.launchConfigurationName : undefined,
       ProtectedFromScaleIn: false,
     })),
     CreatedTime: group.createdTime,
-    SuspendedProcesses: [],
+    SuspendedProcesses: [...group.suspendedProcesses].map(([ProcessName, { at }]) => ({
+      ProcessName,
+      SuspensionReason: `User suspended at ${at.toISOString().replace(/\.\d{3}Z$/, 'Z')}`,
+    })),
     VPCZoneIdentifier: [...group.subnetByZone.values()].join(','),
     EnabledMetrics: [],
     Tags: tagDescriptions(group),
@@ -128,9 +160,31 @@ function tagMatches(tag: TagDescription, filters: Filter[] | undefined): boolean
   });
 }
 
+/** SuspendProcesses and ResumeProcesses refuse a name that is not a process. */
+function validProcesses(processes: string[] | undefined): string[] {
+  const unknown = (processes ?? []).filter(
+    (process) => !(scalingProcesses as readonly string[]).includes(process),
+  );
+  if (unknown.length > 0) {
+    throw new AwsApiError('ValidationError', `Process names are not valid: ${unknown.join(', ')}`);
+  }
+  return processes ?? [];
+}
+
 export function autoScalingOperations(world: World): Operations {
   const { autoScaling } = world;
   const groupNameOf = (asgName: string) => autoScaling.group(asgName).nodeGroupName;
+  /** Tags name their group by ResourceId; only `auto-scaling-group` resources exist. */
+  const taggedGroups = (tags: Tag[] | undefined) =>
+    (tags ?? []).map((tag) => {
+      if (tag.ResourceType !== 'auto-scaling-group' || tag.Key === undefined) {
+        throw new AwsApiError(
+          'ValidationError',
+          'A tag needs ResourceType auto-scaling-group, ResourceId and Key.',
+        );
+      }
+      return { group: autoScaling.group(tag.ResourceId ?? ''), tag };
+    });
 
   return {
     DescribeAutoScalingGroups(
@@ -203,26 +257,106 @@ export function autoScalingOperations(world: World): Operations {
       modelledParameters('autoscaling:UpdateAutoScalingGroup', input, [
         'AutoScalingGroupName',
         'LaunchTemplate',
+        'MixedInstancesPolicy',
         'MinSize',
         'MaxSize',
         'DesiredCapacity',
       ]);
       const name = input.AutoScalingGroupName ?? '';
-      let launchTemplate: AutoScalingGroupRecord['launchTemplate'] | undefined;
-      if (input.LaunchTemplate !== undefined) {
-        const template = world.ec2.launchTemplate(input.LaunchTemplate);
-        const version = input.LaunchTemplate.Version ?? '$Default';
+      const group = autoScaling.group(name);
+      const mixed = input.MixedInstancesPolicy;
+      if (input.LaunchTemplate !== undefined && mixed !== undefined) {
+        throw new AwsApiError(
+          'ValidationError',
+          'Valid requests must contain either LaunchTemplate, LaunchConfigurationName or MixedInstancesPolicy parameter.',
+        );
+      }
+      if (mixed !== undefined && group.mixedInstances === undefined) {
+        throw new SimulatorGap('autoscaling:UpdateAutoScalingGroup adding a MixedInstancesPolicy to a group');
+      }
+      const specification = input.LaunchTemplate ?? mixed?.LaunchTemplate?.LaunchTemplateSpecification;
+      let launchTemplate: NonNullable<AutoScalingGroupRecord['launchTemplate']> | undefined;
+      if (specification !== undefined) {
+        const template = world.ec2.launchTemplate(specification);
+        const version = specification.Version ?? '$Default';
         world.ec2.resolveVersion(template, version);
         launchTemplate = { id: template.id, name: template.name, version };
       }
+      // A plain LaunchTemplate replaces a MixedInstancesPolicy: the group loses its overrides.
+      if (input.LaunchTemplate !== undefined) group.mixedInstances = undefined;
+      const overrides = mixed?.LaunchTemplate?.Overrides;
       autoScaling.update(name, {
         launchTemplate,
+        mixedInstanceTypes: overrides?.flatMap((override) => override.InstanceType ?? []),
         minSize: input.MinSize,
         maxSize: input.MaxSize,
         desiredCapacity: input.DesiredCapacity,
       });
       world.touch(groupNameOf(name), 'UpdateAutoScalingGroup', name);
       return {};
+    },
+
+    SuspendProcesses(input: SuspendProcessesCommandInput): Answer<SuspendProcessesCommandOutput> {
+      modelledParameters('autoscaling:SuspendProcesses', input, ['AutoScalingGroupName', 'ScalingProcesses']);
+      const name = input.AutoScalingGroupName ?? '';
+      autoScaling.suspendProcesses(name, validProcesses(input.ScalingProcesses));
+      world.touch(groupNameOf(name), 'SuspendProcesses', name);
+      return {};
+    },
+
+    ResumeProcesses(input: ResumeProcessesCommandInput): Answer<ResumeProcessesCommandOutput> {
+      modelledParameters('autoscaling:ResumeProcesses', input, ['AutoScalingGroupName', 'ScalingProcesses']);
+      const name = input.AutoScalingGroupName ?? '';
+      autoScaling.resumeProcesses(name, validProcesses(input.ScalingProcesses));
+      world.touch(groupNameOf(name), 'ResumeProcesses', name);
+      return {};
+    },
+
+    CreateOrUpdateTags(input: CreateOrUpdateTagsCommandInput): Answer<CreateOrUpdateTagsCommandOutput> {
+      modelledParameters('autoscaling:CreateOrUpdateTags', input, ['Tags']);
+      for (const { group, tag } of taggedGroups(input.Tags)) {
+        group.tags = [
+          ...group.tags.filter((existing) => existing.key !== tag.Key),
+          { key: tag.Key ?? '', value: tag.Value ?? '', propagateAtLaunch: tag.PropagateAtLaunch ?? false },
+        ];
+        world.touch(group.nodeGroupName, 'CreateOrUpdateTags', group.name);
+      }
+      return {};
+    },
+
+    DeleteTags(input: DeleteTagsCommandInput): Answer<DeleteTagsCommandOutput> {
+      modelledParameters('autoscaling:DeleteTags', input, ['Tags']);
+      for (const { group, tag } of taggedGroups(input.Tags)) {
+        group.tags = group.tags.filter((existing) => existing.key !== tag.Key);
+        world.touch(group.nodeGroupName, 'DeleteTags', group.name);
+      }
+      return {};
+    },
+
+    DescribeInstanceRefreshes(
+      input: DescribeInstanceRefreshesCommandInput,
+    ): Answer<DescribeInstanceRefreshesCommandOutput> {
+      modelledParameters('autoscaling:DescribeInstanceRefreshes', input, [
+        'AutoScalingGroupName',
+        'InstanceRefreshIds',
+        'MaxRecords',
+        'NextToken',
+      ]);
+      const group = autoScaling.group(input.AutoScalingGroupName ?? '');
+      const refreshes = group.instanceRefreshInProgress
+        ? [
+            {
+              InstanceRefreshId: group.instanceRefreshInProgress,
+              AutoScalingGroupName: group.name,
+              Status: 'InProgress' as const,
+              StatusReason: 'Waiting for instances to warm up before continuing.',
+              StartTime: new Date(world.scheduler.now() - 1_200_000),
+              PercentageComplete: 25,
+              InstancesToUpdate: group.instanceIds.length,
+            },
+          ]
+        : [];
+      return { InstanceRefreshes: refreshes };
     },
 
     SetDesiredCapacity(input: SetDesiredCapacityCommandInput): Answer<SetDesiredCapacityCommandOutput> {

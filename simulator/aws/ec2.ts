@@ -274,6 +274,7 @@ export function ec2Operations(world: World): Operations {
         'Versions',
         'MaxResults',
         'NextToken',
+        'ResolveAlias',
       ]);
       const template = ec2.launchTemplate(input);
       const versions =
@@ -286,7 +287,13 @@ export function ec2Operations(world: World): Operations {
         'InvalidNextToken',
       );
       return {
-        LaunchTemplateVersions: items.map((version) => launchTemplateVersionShape(template, version)),
+        // ResolveAlias shows the AMI a `resolve:ssm:` alias stands for now, instead of the alias.
+        LaunchTemplateVersions: items.map((version) => {
+          const shape = launchTemplateVersionShape(template, version);
+          if (input.ResolveAlias === true && shape.LaunchTemplateData !== undefined)
+            shape.LaunchTemplateData.ImageId = ec2.effectiveImageId(version.data);
+          return shape;
+        }),
         NextToken: nextToken,
       };
     },

@@ -1,6 +1,6 @@
 import type { Scheduler } from './clock.ts';
 import { compareTuples } from './compare.ts';
-import type { Ec2, InstanceRecord, LaunchTemplateRecord, LaunchTemplateVersionRecord } from './ec2.ts';
+import type { Ec2, InstanceRecord } from './ec2.ts';
 import { AwsApiError } from './errors.ts';
 import type { Faults } from './faults.ts';
 import type { Ids } from './ids.ts';
@@ -29,7 +29,17 @@ export interface AutoScalingGroupRecord {
   arn: string;
   /** The scenario's node group this Auto Scaling group carries. */
   nodeGroupName: string;
-  launchTemplate: { id: string; name: string; version: string };
+  /** The group's own template, or the template of its MixedInstancesPolicy; undefined with a launch configuration. */
+  launchTemplate: { id: string; name: string; version: string } | undefined;
+  /** The template sits in a MixedInstancesPolicy with these instance type overrides, in priority order. */
+  mixedInstances: { instanceTypes: string[] } | undefined;
+  launchConfigurationName: string | undefined;
+  /** Suspended processes by name, each with who suspended it (the scenario's owner, or an API call) and when. */
+  suspendedProcesses: Map<string, { by: 'scenario' | 'api'; at: Date }>;
+  /** The id of an instance refresh started outside the rollout and still running. */
+  instanceRefreshInProgress: string | undefined;
+  /** The instance AZRebalance launched and has not yet balanced by a termination. */
+  rebalanceLaunch: string | undefined;
   minSize: number;
   maxSize: number;
   desiredCapacity: number;
@@ -45,14 +55,17 @@ export interface AutoScalingGroupRecord {
   launchRetrySeconds: number;
 }
 
+/** What one launch uses, resolved at launch from the template version or launch configuration. */
+export interface LaunchSpec {
+  imageId: string;
+  instanceType: string | undefined;
+  launchTemplate: { id: string; name: string; version: number } | undefined;
+  tagSpecifications: { ResourceType?: string; Tags?: { Key?: string; Value?: string }[] }[];
+}
+
 /** Launching and terminating instances, with everything that follows (boot, node, shutdown). */
 export interface InstanceFleet {
-  launch(
-    group: AutoScalingGroupRecord,
-    zone: string,
-    template: LaunchTemplateRecord,
-    version: LaunchTemplateVersionRecord,
-  ): InstanceRecord;
+  launch(group: AutoScalingGroupRecord, zone: string, spec: LaunchSpec): InstanceRecord;
   terminate(instance: InstanceRecord, whenTerminated: () => void): void;
 }
 
@@ -69,6 +82,19 @@ export interface AutoScalingOptions {
 }
 
 const firstLaunchRetrySeconds = 10;
+
+/** Every process SuspendProcesses knows; none named means all of them. */
+export const scalingProcesses = [
+  'Launch',
+  'Terminate',
+  'AddToLoadBalancer',
+  'AlarmNotification',
+  'AZRebalance',
+  'HealthCheck',
+  'InstanceRefresh',
+  'ReplaceUnhealthy',
+  'ScheduledActions',
+] as const;
 const maxLaunchRetrySeconds = 300;
 
 const validationError = (message: string) => new AwsApiError('ValidationError', message);
@@ -132,6 +158,8 @@ export class AutoScaling {
     name: string,
     change: {
       launchTemplate?: { id: string; name: string; version: string };
+      /** The MixedInstancesPolicy's overrides, when the update gives them. */
+      mixedInstanceTypes?: string[];
       minSize?: number;
       maxSize?: number;
       desiredCapacity?: number;
@@ -149,7 +177,12 @@ export class AutoScaling {
         `Desired capacity:${desired} must be between the specified min size:${minSize} and max size:${maxSize}`,
       );
     }
-    if (change.launchTemplate !== undefined) group.launchTemplate = change.launchTemplate;
+    if (change.launchTemplate !== undefined) {
+      if (group.launchConfigurationName !== undefined) group.launchConfigurationName = undefined;
+      group.launchTemplate = change.launchTemplate;
+    }
+    if (change.mixedInstanceTypes !== undefined && group.mixedInstances !== undefined)
+      group.mixedInstances = { instanceTypes: change.mixedInstanceTypes };
     group.minSize = minSize;
     group.maxSize = maxSize;
     this.changeDesired(group, desired, 'UpdateAutoScalingGroup');
@@ -205,7 +238,7 @@ export class AutoScaling {
       maxSize: group.maxSize,
       desiredCapacity: desired,
       previousDesiredCapacity: before,
-      launchTemplateVersion: group.launchTemplate.version,
+      launchTemplateVersion: group.launchTemplate?.version,
     });
     this.scheduleReconcile(group);
     this.options.onChanged();
@@ -224,11 +257,54 @@ export class AutoScaling {
     });
   }
 
-  /** Launches or terminates until the live instances match the desired capacity. */
+  /** SuspendProcesses: none named means all. */
+  suspendProcesses(name: string, processes: readonly string[]): void {
+    const group = this.group(name);
+    for (const process of processes.length === 0 ? scalingProcesses : processes) {
+      if (!group.suspendedProcesses.has(process))
+        group.suspendedProcesses.set(process, { by: 'api', at: this.now });
+    }
+    this.options.timeline.record('ProcessesSuspended', { group: group.name, processes: [...processes] });
+  }
+
+  /** ResumeProcesses: none named means all; resuming lets the group act on what it deferred. */
+  resumeProcesses(name: string, processes: readonly string[]): void {
+    const group = this.group(name);
+    for (const process of processes.length === 0 ? scalingProcesses : processes) {
+      group.suspendedProcesses.delete(process);
+    }
+    this.options.timeline.record('ProcessesResumed', { group: group.name, processes: [...processes] });
+    this.scheduleReconcile(group);
+  }
+
+  /** Processes the API suspended (the service, not the scenario) and still suspended. */
+  processesSuspendedByApi(group: AutoScalingGroupRecord): string[] {
+    return [...group.suspendedProcesses].flatMap(([process, { by }]) => (by === 'api' ? [process] : []));
+  }
+
+  /** The AMI a launch would use now, or undefined when a launch would fail to resolve one. */
+  effectiveImageId(group: AutoScalingGroupRecord): string | undefined {
+    const spec = this.launchSpec(group);
+    return typeof spec === 'string' ? undefined : spec.imageId;
+  }
+
+  /**
+   * Launches or terminates until the live instances match the desired capacity, as far as the
+   * suspended processes allow; then AZRebalance.
+   * https://docs.aws.amazon.com/autoscaling/ec2/userguide/as-suspend-resume-processes.html
+   */
   private reconcile(group: AutoScalingGroupRecord): void {
+    const suspended = (process: string) => group.suspendedProcesses.has(process);
     let live = this.liveInstances(group);
-    while (live.length < group.desiredCapacity) {
-      if (!this.launchOne(group, live.length)) {
+    const rebalancing = live.find((instance) => instance.id === group.rebalanceLaunch);
+    // AWS launches the rebalancing instance first and terminates in the fullest zone once it is in service.
+    if (rebalancing?.state === 'pending') {
+      this.scheduleReconcile(group);
+      return;
+    }
+    group.rebalanceLaunch = undefined;
+    while (live.length < group.desiredCapacity && !suspended('Launch')) {
+      if (this.launchOne(group, live.length) === undefined) {
         this.scheduleReconcile(group, group.launchRetrySeconds);
         group.launchRetrySeconds = Math.min(group.launchRetrySeconds * 2, maxLaunchRetrySeconds);
         return;
@@ -236,23 +312,51 @@ export class AutoScaling {
       group.launchRetrySeconds = firstLaunchRetrySeconds;
       live = this.liveInstances(group);
     }
-    while (live.length > group.desiredCapacity) {
+    while (live.length > group.desiredCapacity && !suspended('Terminate')) {
       const victim = this.scaleInVictim(group, live);
       const at = this.now.toISOString();
       this.terminate(
         group,
         victim,
-        `At ${at} an instance was taken out of service in response to a difference between desired and actual capacity, shrinking the capacity from ${live.length} to ${live.length - 1}. At ${at} instance ${victim.id} was selected for termination.`,
+        rebalancing === undefined
+          ? `At ${at} an instance was taken out of service in response to a difference between desired and actual capacity, shrinking the capacity from ${live.length} to ${live.length - 1}. At ${at} instance ${victim.id} was selected for termination.`
+          : `At ${at} an instance was taken out of service in response to an Availability Zone rebalancing operation. At ${at} instance ${victim.id} was selected for termination.`,
       );
       live = this.liveInstances(group);
     }
+    this.rebalance(group, live);
   }
 
-  /** One launch into the zone with the fewest instances, from the launch template version resolved now. */
-  private launchOne(group: AutoScalingGroupRecord, liveCount: number): boolean {
+  /**
+   * AZRebalance: when the group's zones differ by more than one instance, launch in the emptiest
+   * zone, then (next reconcile, once it runs) terminate in the fullest, without any drain. Suspended
+   * Launch or Terminate stops it.
+   * https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-benefits.html#AutoScalingBehavior.Rebalancing
+   */
+  private rebalance(group: AutoScalingGroupRecord, live: InstanceRecord[]): void {
+    if (['AZRebalance', 'Launch', 'Terminate'].some((process) => group.suspendedProcesses.has(process)))
+      return;
+    if (live.length !== group.desiredCapacity || live.length === 0) return;
+    const counts = group.availabilityZones.map(
+      (zone) => live.filter((instance) => instance.availabilityZone === zone).length,
+    );
+    if (Math.max(...counts) - Math.min(...counts) <= 1) return;
+    const launched = this.launchOne(group, live.length, 'an Availability Zone rebalancing operation');
+    if (launched === undefined) return;
+    group.rebalanceLaunch = launched;
+    this.options.timeline.record('AZRebalance', { group: group.name, instanceId: launched });
+    this.scheduleReconcile(group);
+  }
+
+  /** One launch into the zone with the fewest instances, from what the group says now; the instance id. */
+  private launchOne(
+    group: AutoScalingGroupRecord,
+    liveCount: number,
+    reason = 'a difference between desired and actual capacity',
+  ): string | undefined {
     const zone = this.leastPopulatedZone(group);
     const details = JSON.stringify({ 'Subnet ID': group.subnetByZone.get(zone), 'Availability Zone': zone });
-    const cause = `At ${this.now.toISOString()} an instance was started in response to a difference between desired and actual capacity, increasing the capacity from ${liveCount} to ${liveCount + 1}.`;
+    const cause = `At ${this.now.toISOString()} an instance was started in response to ${reason}, increasing the capacity from ${liveCount} to ${liveCount + 1}.`;
     const failure = this.launchFailure(group, zone);
     if (typeof failure === 'string') {
       this.addActivity(group, {
@@ -264,9 +368,9 @@ export class AutoScaling {
         ended: true,
       });
       this.options.timeline.record('LaunchFailed', { group: group.name, zone, reason: failure });
-      return false;
+      return undefined;
     }
-    const instance = this.options.fleet.launch(group, zone, failure.template, failure.version);
+    const instance = this.options.fleet.launch(group, zone, failure);
     group.instanceIds.push(instance.id);
     this.addActivity(group, {
       description: `Launching a new EC2 instance: ${instance.id}`,
@@ -276,35 +380,55 @@ export class AutoScaling {
       statusMessage: undefined,
       ended: true,
     });
-    return true;
+    return instance.id;
   }
 
-  /** Why a launch fails now (a message), or the launch template version it uses. */
-  private launchFailure(
-    group: AutoScalingGroupRecord,
-    zone: string,
-  ): string | { template: LaunchTemplateRecord; version: LaunchTemplateVersionRecord } {
+  /**
+   * What a launch uses now: the template version the group's reference resolves to (`$Latest` and
+   * `$Default` at launch time, `resolve:ssm:` read then), the first override of a
+   * MixedInstancesPolicy (the `prioritized` On-Demand strategy), or the launch configuration;
+   * `version` names another version of the group's template (the world's starting instances).
+   */
+  launchSpec(group: AutoScalingGroupRecord, version?: string): string | LaunchSpec {
     const { ec2 } = this.options;
-    let template: LaunchTemplateRecord;
-    let version: LaunchTemplateVersionRecord;
     try {
-      template = ec2.launchTemplate({ LaunchTemplateId: group.launchTemplate.id });
-      version = ec2.resolveVersion(template, group.launchTemplate.version);
+      if (group.launchTemplate === undefined) {
+        const configuration = ec2.launchConfigurations.get(group.launchConfigurationName ?? '');
+        if (configuration === undefined)
+          return `Launch configuration ${group.launchConfigurationName} not found.`;
+        const { imageId, instanceType } = configuration;
+        return { imageId, instanceType, launchTemplate: undefined, tagSpecifications: [] };
+      }
+      const template = ec2.launchTemplate({ LaunchTemplateId: group.launchTemplate.id });
+      const resolved = ec2.resolveVersion(template, version ?? group.launchTemplate.version);
+      return {
+        imageId: ec2.effectiveImageId(resolved.data) ?? '(none)',
+        instanceType: group.mixedInstances?.instanceTypes[0] ?? resolved.data.InstanceType,
+        launchTemplate: { id: template.id, name: template.name, version: resolved.versionNumber },
+        tagSpecifications: resolved.data.TagSpecifications ?? [],
+      };
     } catch (error) {
       return error instanceof Error ? error.message : String(error);
     }
-    const imageId = version.data.ImageId ?? '(none)';
+  }
+
+  /** Why a launch fails now (a message), or what it launches. */
+  private launchFailure(group: AutoScalingGroupRecord, zone: string): string | LaunchSpec {
+    const { ec2 } = this.options;
+    const spec = this.launchSpec(group);
+    if (typeof spec === 'string') return spec;
+    const imageId = spec.imageId;
     const image = ec2.images.get(imageId);
     if (image === undefined || image.state === 'deregistered')
       return `The image id '[${imageId}]' does not exist.`;
     if (image.state !== 'available')
       return `The image id '[${imageId}]' is not in a valid state (${image.state}).`;
     if (this.options.faults.launchFails()) {
-      const instanceType = version.data.InstanceType ?? 'the requested';
+      const instanceType = spec.instanceType ?? 'the requested';
       const others = group.availabilityZones.filter((other) => other !== zone).join(', ');
       return `We currently do not have sufficient ${instanceType} capacity in the Availability Zone you requested (${zone}). Our system will be working on provisioning additional capacity. You can currently get ${instanceType} capacity by not specifying an Availability Zone in your request or choosing ${others || 'another Availability Zone'}.`;
     }
-    return { template, version };
+    return spec;
   }
 
   private leastPopulatedZone(group: AutoScalingGroupRecord): string {
@@ -322,8 +446,8 @@ export class AutoScaling {
     const busiest = Math.max(...live.map((instance) => perZone(instance.availabilityZone)));
     const current = this.currentVersionNumber(group);
     const rank = (instance: InstanceRecord) => [
-      instance.launchTemplate.version === current ? 1 : 0,
-      instance.launchTemplate.version,
+      instance.launchTemplate?.version === current ? 1 : 0,
+      instance.launchTemplate?.version ?? 0,
       instance.launchTime.getTime(),
     ];
     const candidates = live.filter((instance) => perZone(instance.availabilityZone) === busiest);
@@ -333,12 +457,8 @@ export class AutoScaling {
   }
 
   private currentVersionNumber(group: AutoScalingGroupRecord): number | undefined {
-    try {
-      const template = this.options.ec2.launchTemplate({ LaunchTemplateId: group.launchTemplate.id });
-      return this.options.ec2.resolveVersion(template, group.launchTemplate.version).versionNumber;
-    } catch {
-      return undefined;
-    }
+    const spec = this.launchSpec(group);
+    return typeof spec === 'string' ? undefined : spec.launchTemplate?.version;
   }
 
   private terminate(group: AutoScalingGroupRecord, instance: InstanceRecord, cause: string): ScalingActivity {

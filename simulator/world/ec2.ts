@@ -1,6 +1,7 @@
 import type { ResponseLaunchTemplateData } from '@aws-sdk/client-ec2';
 import { AwsApiError } from './errors.ts';
 import type { Ids } from './ids.ts';
+import { type ParameterStore, ssmAliasPrefix } from './ssm.ts';
 
 export type Platform = 'windows' | 'linux';
 
@@ -60,8 +61,17 @@ export interface InstanceRecord {
   launchTime: Date;
   state: InstanceStateName;
   stateTransitionReason: string;
-  launchTemplate: { id: string; name: string; version: number };
+  /** Undefined for an instance launched from a launch configuration. */
+  launchTemplate: { id: string; name: string; version: number } | undefined;
   tags: Record<string, string>;
+}
+
+/** A launch configuration: immutable, the older way to say what a group launches. */
+export interface LaunchConfigurationRecord {
+  name: string;
+  imageId: string;
+  instanceType: string;
+  createdTime: Date;
 }
 
 const amiIdPattern = /^ami-([0-9a-f]{8}|[0-9a-f]{17})$/;
@@ -73,7 +83,18 @@ export class Ec2 {
   /** In launch order. */
   readonly instances = new Map<string, InstanceRecord>();
 
-  constructor(private readonly ids: Ids) {}
+  readonly launchConfigurations = new Map<string, LaunchConfigurationRecord>();
+
+  constructor(
+    private readonly ids: Ids,
+    private readonly parameters: ParameterStore,
+  ) {}
+
+  /** The AMI a launch from this data uses now: EC2 resolves a `resolve:ssm:` alias at each launch. */
+  effectiveImageId(data: ResponseLaunchTemplateData): string | undefined {
+    const imageId = data.ImageId;
+    return imageId?.startsWith(ssmAliasPrefix) ? this.parameters.resolveAlias(imageId) : imageId;
+  }
 
   /** DescribeImages' lookup: malformed ids and unknown ids are errors, as in EC2. */
   imageForDescribe(id: string): ImageRecord {

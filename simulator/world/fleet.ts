@@ -1,15 +1,9 @@
 import type { NodeGroupSpec, Timing } from '../scenario.ts';
-import type { AutoScalingGroupRecord, InstanceFleet } from './autoscaling.ts';
+import type { AutoScalingGroupRecord, InstanceFleet, LaunchSpec } from './autoscaling.ts';
 import { region } from './catalog.ts';
 import type { Scheduler } from './clock.ts';
 import type { Cluster } from './cluster.ts';
-import type {
-  Ec2,
-  ImageRecord,
-  InstanceRecord,
-  LaunchTemplateRecord,
-  LaunchTemplateVersionRecord,
-} from './ec2.ts';
+import type { Ec2, ImageRecord, InstanceRecord } from './ec2.ts';
 import type { Ids } from './ids.ts';
 import type { Timeline } from './timeline.ts';
 
@@ -63,28 +57,16 @@ export class Fleet implements InstanceFleet {
   constructor(private readonly options: FleetOptions) {}
 
   /** A new instance: pending, running, its node registers, then turns Ready after the boot time. */
-  launch(
-    group: AutoScalingGroupRecord,
-    zone: string,
-    template: LaunchTemplateRecord,
-    version: LaunchTemplateVersionRecord,
-  ): InstanceRecord {
+  launch(group: AutoScalingGroupRecord, zone: string, spec: LaunchSpec): InstanceRecord {
     const { scheduler, timeline } = this.options;
-    const instance = this.createInstance(
-      group,
-      zone,
-      template,
-      version,
-      new Date(scheduler.now()),
-      'pending',
-    );
+    const instance = this.createInstance(group, zone, spec, new Date(scheduler.now()), 'pending');
     this.options.observer?.instanceUp(instance);
     timeline.record('InstanceLaunched', {
       instanceId: instance.id,
       group: group.nodeGroupName,
       amiId: instance.imageId,
       zone,
-      launchTemplateVersion: version.versionNumber,
+      launchTemplateVersion: spec.launchTemplate?.version,
     });
     const boot = this.options.bootSeconds();
     const stillUp = () => instance.state === 'pending' || instance.state === 'running';
@@ -108,11 +90,10 @@ export class Fleet implements InstanceFleet {
   materialize(
     group: AutoScalingGroupRecord,
     zone: string,
-    template: LaunchTemplateRecord,
-    version: LaunchTemplateVersionRecord,
+    spec: LaunchSpec,
     launchTime: Date,
   ): InstanceRecord {
-    const instance = this.createInstance(group, zone, template, version, launchTime, 'running');
+    const instance = this.createInstance(group, zone, spec, launchTime, 'running');
     this.options.observer?.instanceUp(instance);
     this.registerNode(instance, launchTime.getTime() + this.options.timing.instanceBootSeconds * 1000);
     return instance;
@@ -141,16 +122,15 @@ export class Fleet implements InstanceFleet {
   private createInstance(
     group: AutoScalingGroupRecord,
     zone: string,
-    template: LaunchTemplateRecord,
-    version: LaunchTemplateVersionRecord,
+    spec: LaunchSpec,
     launchTime: Date,
     state: 'pending' | 'running',
   ): InstanceRecord {
     const { ids, ec2 } = this.options;
     const nodeGroup = this.options.nodeGroup(group.nodeGroupName);
     const privateIp = ids.privateIp(zoneIndexOf(zone));
-    const imageId = version.data.ImageId ?? '';
-    const launchedTags = (version.data.TagSpecifications ?? [])
+    const { imageId, launchTemplate } = spec;
+    const launchedTags = spec.tagSpecifications
       .filter((specification) => specification.ResourceType === 'instance')
       .flatMap((specification) => specification.Tags ?? []);
     const instance: InstanceRecord = {
@@ -158,7 +138,7 @@ export class Fleet implements InstanceFleet {
       groupName: nodeGroup.spec.name,
       imageId,
       platform: this.image(imageId).platform,
-      instanceType: version.data.InstanceType ?? nodeGroup.instanceType,
+      instanceType: spec.instanceType ?? nodeGroup.instanceType,
       availabilityZone: zone,
       subnetId: group.subnetByZone.get(zone) ?? '',
       privateIp,
@@ -166,15 +146,19 @@ export class Fleet implements InstanceFleet {
       launchTime,
       state,
       stateTransitionReason: '',
-      launchTemplate: { id: template.id, name: template.name, version: version.versionNumber },
+      launchTemplate,
       tags: {
         ...Object.fromEntries(launchedTags.map((tag) => [tag.Key ?? '', tag.Value ?? ''])),
         ...Object.fromEntries(
           group.tags.filter((tag) => tag.propagateAtLaunch).map((tag) => [tag.key, tag.value]),
         ),
         'aws:autoscaling:groupName': group.name,
-        'aws:ec2launchtemplate:id': template.id,
-        'aws:ec2launchtemplate:version': String(version.versionNumber),
+        ...(launchTemplate === undefined
+          ? {}
+          : {
+              'aws:ec2launchtemplate:id': launchTemplate.id,
+              'aws:ec2launchtemplate:version': String(launchTemplate.version),
+            }),
       },
     };
     ec2.instances.set(instance.id, instance);
@@ -211,8 +195,8 @@ export class Fleet implements InstanceFleet {
             'eks.amazonaws.com/nodegroup': nodeGroup.spec.name,
             'eks.amazonaws.com/nodegroup-image': image.id,
             'eks.amazonaws.com/capacityType': 'ON_DEMAND',
-            'eks.amazonaws.com/sourceLaunchTemplateId': instance.launchTemplate.id,
-            'eks.amazonaws.com/sourceLaunchTemplateVersion': String(instance.launchTemplate.version),
+            'eks.amazonaws.com/sourceLaunchTemplateId': instance.launchTemplate?.id ?? '',
+            'eks.amazonaws.com/sourceLaunchTemplateVersion': String(instance.launchTemplate?.version),
           }
         : {
             'alpha.eksctl.io/nodegroup-name': nodeGroup.spec.name,

@@ -6,6 +6,10 @@ export interface InvariantCounts {
   nonTargetNodesTouched: number;
   cordonedNodesLeft: number;
   capacityBelowMinimum: number;
+  /** Auto Scaling processes the service suspended and left suspended (counted at the end). */
+  processesLeftSuspended: number;
+  /** Groups whose launch template reference changed form, e.g. `$Latest` → `7` (counted at the end). */
+  launchTemplateReferenceChanged: number;
 }
 
 export interface ForcedDeletion {
@@ -24,6 +28,8 @@ export class Invariants {
     nonTargetNodesTouched: 0,
     cordonedNodesLeft: 0,
     capacityBelowMinimum: 0,
+    processesLeftSuspended: 0,
+    launchTemplateReferenceChanged: 0,
   };
   /** Plain deletes the execution asked for with `overridePdbAfterTimeout`: reported, not counted. */
   readonly forcedDeletions: ForcedDeletion[] = [];

@@ -19,7 +19,7 @@ export function worldSnapshot(world: World) {
       [...autoScaling.groups.values()].map((group) => [
         group.name,
         {
-          launchTemplateVersion: group.launchTemplate.version,
+          launchTemplateVersion: group.launchTemplate?.version,
           minSize: group.minSize,
           maxSize: group.maxSize,
           desiredCapacity: group.desiredCapacity,
@@ -31,7 +31,7 @@ export function worldSnapshot(world: World) {
     instances: Object.fromEntries(
       [...ec2.instances.values()].map((instance) => [
         instance.id,
-        { state: instance.state, imageId: instance.imageId, version: instance.launchTemplate.version },
+        { state: instance.state, imageId: instance.imageId, version: instance.launchTemplate?.version },
       ]),
     ),
     nodes: Object.fromEntries(

@@ -33,6 +33,8 @@ const simulated: Parameters<typeof timelineFromSimulation>[0] = {
       nodeName: 'ip-old',
       state: 'terminated',
       unschedulable: true,
+      instanceType: 'm5.xlarge',
+      launchTemplateVersion: 1,
     },
     {
       instanceId: 'i-0new',
@@ -41,6 +43,8 @@ const simulated: Parameters<typeof timelineFromSimulation>[0] = {
       nodeName: 'ip-new',
       state: 'running',
       unschedulable: false,
+      instanceType: 'm5.xlarge',
+      launchTemplateVersion: 1,
     },
     {
       instanceId: 'i-0lnx',
@@ -49,6 +53,8 @@ const simulated: Parameters<typeof timelineFromSimulation>[0] = {
       nodeName: 'ip-lnx',
       state: 'running',
       unschedulable: false,
+      instanceType: 'm5.xlarge',
+      launchTemplateVersion: 1,
     },
   ],
   timeline: [

@@ -20,6 +20,8 @@ export const noneBroken = {
   nonTargetNodesTouched: 0,
   cordonedNodesLeft: 0,
   capacityBelowMinimum: 0,
+  processesLeftSuspended: 0,
+  launchTemplateReferenceChanged: 0,
 };
 
 /** The documented error names (README, SIMULATION.md): an execution that fails ends with one of them. */
@@ -66,7 +68,7 @@ export function groupState(world: World) {
     return instance && (instance.state === 'pending' || instance.state === 'running') ? [instance] : [];
   });
   return {
-    launchTemplateVersion: autoScalingGroup.launchTemplate.version,
+    launchTemplateVersion: autoScalingGroup.launchTemplate?.version,
     desired: autoScalingGroup.desiredCapacity,
     maxSize: autoScalingGroup.maxSize,
     live: live.map((instance) => {

@@ -66,7 +66,7 @@ describe('Auto Scaling groups', () => {
     advance(1);
     const launched = [...world.ec2.instances.values()].at(-1);
     expect(launched).toMatchObject({ imageId: targetAmi, availabilityZone: 'us-east-1b', state: 'pending' });
-    expect(launched?.launchTemplate.version).toBe(2);
+    expect(launched?.launchTemplate?.version).toBe(2);
   });
 
   it('boots a new instance into a node that registers NotReady and turns Ready after the boot time', async () => {

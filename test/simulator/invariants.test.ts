@@ -15,6 +15,8 @@ describe('invariants counted by the world', () => {
       nonTargetNodesTouched: 0,
       cordonedNodesLeft: 0,
       capacityBelowMinimum: 0,
+      processesLeftSuspended: 0,
+      launchTemplateReferenceChanged: 0,
     });
   });
 

@@ -37,6 +37,8 @@ const noneBroken = {
   nonTargetNodesTouched: 0,
   cordonedNodesLeft: 0,
   capacityBelowMinimum: 0,
+  processesLeftSuspended: 0,
+  launchTemplateReferenceChanged: 0,
 };
 
 describe('scenarios, run on the real state machine and handlers', () => {

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { continuationName } from '../../functions/domain/continuation.ts';
-import { decideLaunchTemplate, resolveVersion } from '../../functions/domain/launch-template.ts';
+import {
+  decideLaunchTemplate,
+  resolveVersion,
+  templateRestore,
+} from '../../functions/domain/launch-template.ts';
 import {
   batchesPerExecution,
   estimateSeconds,
@@ -150,11 +154,15 @@ describe('executions of a large group', () => {
 });
 
 describe('launch template versions', () => {
-  const versions = [
-    { launchTemplateId: 'lt-1', versionNumber: 1, imageId: 'ami-old', isDefault: true },
-    { launchTemplateId: 'lt-1', versionNumber: 2, imageId: 'ami-older', isDefault: false },
-    { launchTemplateId: 'lt-1', versionNumber: 3, imageId: 'ami-old', isDefault: false },
-  ];
+  const data = { InstanceType: 'm5.xlarge' as const, UserData: 'Ym9vdA==' };
+  const version = (versionNumber: number, imageId: string, extra: object = {}, isDefault = false) => ({
+    launchTemplateId: 'lt-1',
+    versionNumber,
+    imageId,
+    isDefault,
+    data: { ...data, ImageId: imageId, ...extra },
+  });
+  const versions = [version(1, 'ami-old', {}, true), version(2, 'ami-older'), version(3, 'ami-old')];
 
   it.each([
     ['$Latest', 3],
@@ -165,25 +173,91 @@ describe('launch template versions', () => {
     expect(resolveVersion(spec, versions)?.versionNumber).toBe(number);
   });
 
-  it('creates a new version from the current one and remembers the current one', () => {
-    const current = versions[2];
-    expect(current && decideLaunchTemplate(versions, current, 'ami-new')).toEqual({
+  it.each([
+    ['number', 'creates a version from the current one', versions, 3, [undefined, 3, 3]],
+    [
+      'number',
+      'reuses a version equal to the current one apart from ImageId',
+      [...versions, version(4, 'ami-new'), version(5, 'ami-old')],
+      5,
+      [4, 5, 5],
+    ],
+    [
+      'number',
+      'does not reuse a target version that differs in anything else (the operator fixed it since)',
+      [...versions, version(4, 'ami-new', { UserData: 'YnJva2Vu' }), version(5, 'ami-old')],
+      5,
+      [undefined, 5, 5],
+    ],
+    [
+      '$Latest',
+      'reuses only the newest version for a $Latest group',
+      [...versions, version(4, 'ami-new'), version(5, 'ami-old')],
+      5,
+      [undefined, 5, 5],
+    ],
+    [
+      'number',
+      'keeps the version that already launches the target, and finds the previous one behind it',
+      [...versions, version(4, 'ami-new')],
+      4,
+      [4, 4, 3],
+    ],
+  ] as const)(
+    '%s group: %s',
+    (form, _, all, currentNumber, [reuseVersion, sourceVersion, previousVersion]) => {
+      const current = all.find((v) => v.versionNumber === currentNumber);
+      expect(current && decideLaunchTemplate([...all], current, 'ami-new', form)).toEqual({
+        reuseVersion,
+        sourceVersion,
+        previousVersion,
+      });
+    },
+  );
+
+  it('judges a resolve:ssm: version by the AMI its parameter holds', () => {
+    const aliased = version(3, 'resolve:ssm:/windows/ami');
+    const all = [...versions.slice(0, 2), aliased];
+    const resolved = (v: { versionNumber: number; imageId: string | undefined }) =>
+      v.versionNumber === 3 ? 'ami-new' : v.imageId;
+    expect(decideLaunchTemplate(all, aliased, 'ami-new', 'number', resolved)).toMatchObject({
+      reuseVersion: 3,
+    });
+    expect(decideLaunchTemplate(all, aliased, 'ami-newer', 'number', resolved)).toEqual({
       reuseVersion: undefined,
       sourceVersion: 3,
       previousVersion: 3,
     });
   });
 
-  it('reuses a version that already has the target AMI, and finds the previous one behind it', () => {
-    const withTarget = [
-      ...versions,
-      { launchTemplateId: 'lt-1', versionNumber: 4, imageId: 'ami-new', isDefault: false },
-    ];
-    const current = withTarget[3];
-    expect(current && decideLaunchTemplate(withTarget, current, 'ami-new')).toEqual({
-      reuseVersion: 4,
-      sourceVersion: 4,
-      previousVersion: 3,
-    });
+  it.each([
+    [
+      'number',
+      { groupVersion: '4', defaultVersion: 1, latestVersion: 4 },
+      { kind: 'pointGroup', version: 3 },
+    ],
+    ['number', { groupVersion: '5', defaultVersion: 1, latestVersion: 5 }, { kind: 'none' }],
+    [
+      '$Default',
+      { groupVersion: '$Default', defaultVersion: 4, latestVersion: 4 },
+      { kind: 'setDefault', version: 3 },
+    ],
+    ['$Default', { groupVersion: '$Default', defaultVersion: 3, latestVersion: 4 }, { kind: 'none' }],
+    [
+      '$Latest',
+      { groupVersion: '$Latest', defaultVersion: 1, latestVersion: 4 },
+      { kind: 'copyAsLatest', version: 3 },
+    ],
+    ['$Latest', { groupVersion: '$Latest', defaultVersion: 1, latestVersion: 5 }, { kind: 'none' }],
+  ] as const)(
+    'rolls a %s group back where the rollout’s change still stands (%j)',
+    (form, state, expected) => {
+      expect(templateRestore(form, state, { previousVersion: 3, targetVersion: 4 })).toMatchObject(expected);
+    },
+  );
+
+  it('restores nothing when the group already launched the target before the rollout', () => {
+    const state = { groupVersion: '4', defaultVersion: 1, latestVersion: 4 };
+    expect(templateRestore('number', state, { previousVersion: 4, targetVersion: 4 }).kind).toBe('none');
   });
 });

@@ -1,0 +1,60 @@
+import { AutoScalingProcessesSuspended } from '../commons/errors.ts';
+
+/**
+ * Auto Scaling processes suspended for the rollout: AZRebalance would otherwise answer a surge or a
+ * termination that leaves zones uneven by launching in one zone and terminating in another, with no drain.
+ * https://docs.aws.amazon.com/autoscaling/ec2/userguide/as-suspend-resume-processes.html
+ */
+export const rolloutProcesses = ['AZRebalance'] as const;
+
+/**
+ * The group tag naming the processes a rollout suspended, set before it suspends them: a later
+ * run (after a stopped one) knows them for ours, not someone else's.
+ */
+export const suspendedByUsTag = 'eks-windows-patcher/suspended-processes';
+
+/** Processes suspended before the rollout by someone else: suspended, and not named by our tag. */
+export const suspendedByOthers = (suspended: string[], tags: Record<string, string>): string[] => {
+  const ours = (tags[suspendedByUsTag] ?? '').split(',');
+  return suspended.filter((process) => !ours.includes(process));
+};
+
+/** Processes the rollout cannot work without: a surge needs Launch, a termination needs Terminate. */
+const requiredProcesses = ['Launch', 'Terminate'];
+
+/** What to suspend now: the rollout's processes that nobody suspended before. */
+export const processesToSuspend = (suspendedBefore: string[]): string[] =>
+  rolloutProcesses.filter((process) => !suspendedBefore.includes(process));
+
+/** What to resume: what the rollout suspended and is still suspended, never what was suspended before it. */
+export const processesToResume = (suspendedBefore: string[], suspendedNow: string[]): string[] =>
+  rolloutProcesses.filter((process) => suspendedNow.includes(process) && !suspendedBefore.includes(process));
+
+/** Refuses a group on which someone suspended Launch or Terminate: a surge would wait forever. */
+export function refuseSuspendedProcesses(asgName: string, suspended: string[]): void {
+  const blocking = requiredProcesses.filter((process) => suspended.includes(process));
+  if (blocking.length === 0) return;
+  throw new AutoScalingProcessesSuspended(
+    `Auto Scaling group ${asgName} has ${blocking.join(' and ')} suspended: replacements could not be launched ` +
+      `or old instances terminated. Resume them (aws autoscaling resume-processes --auto-scaling-group-name ${asgName} ` +
+      `--scaling-processes ${blocking.join(' ')}) once whoever suspended them is done, then run again.`,
+  );
+}
+
+/**
+ * Whether resuming AZRebalance now is safe: with zones that differ by more than one instance, Auto
+ * Scaling would at once launch in the emptiest and terminate in the fullest, without a drain.
+ */
+export function zonesBalanced(
+  zones: string[],
+  instances: { availabilityZone: string; lifecycleState: string }[],
+): boolean {
+  const live = instances.filter((i) => !/^Terminat/.test(i.lifecycleState));
+  const counts = zones.map((zone) => live.filter((i) => i.availabilityZone === zone).length);
+  return counts.length === 0 || Math.max(...counts) - Math.min(...counts) <= 1;
+}
+
+/** What an operator reads when the rollout left its processes suspended over uneven zones. */
+export const unevenZonesNote = (processes: string[]) =>
+  `${processes.join(', ')} left suspended: the zones are uneven and resuming now would let Auto Scaling terminate a node ` +
+  'without a drain; the next rollout of this group resumes it, or resume it by hand once the zones are even';
