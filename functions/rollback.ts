@@ -164,9 +164,11 @@ export const makeHandler = (deps: Deps) =>
         actions.push(...(await restoreTemplate(deps, group, current, execution.name, previous)));
       }
       if (current) {
+        // Read again: the terminations above changed the zones' counts.
+        const now = (await describeGroup(deps.autoScaling, asgName)) ?? current;
         const { resumed, leftSuspended } = await resumeAfterRollout(
           deps.autoScaling,
-          current,
+          now,
           verified.group.suspendedProcesses,
         );
         if (resumed.length > 0) actions.push(`resumed ${resumed.join(', ')}`);
