@@ -13,7 +13,6 @@ import { rolloutInputSchema } from './commons/rollout-input.ts';
 import { executionSchema, planSchema, rolloutGroupSchema } from './commons/state.ts';
 import { continuationName } from './domain/continuation.ts';
 import { consoleUrl, rolloutNotification } from './domain/notification.ts';
-import { unevenZonesNote } from './domain/processes.ts';
 
 const event = z.object({
   input: rolloutInputSchema,
@@ -55,11 +54,7 @@ export const makeHandler = (
       if (current && current.maxSize > group.original.maxSize && current.desired <= group.original.maxSize) {
         await updateGroup(deps.autoScaling, group.asgName, { maxSize: group.original.maxSize });
       }
-      const { leftSuspended } = current
-        ? await resumeAfterRollout(deps.autoScaling, current, group.suspendedBefore)
-        : { leftSuspended: [] };
-      const warnings =
-        leftSuspended.length > 0 ? [...plan.warnings, unevenZonesNote(leftSuspended)] : plan.warnings;
+      if (current) await resumeAfterRollout(deps.autoScaling, current, group.suspendedBefore);
       const durationSeconds = Math.round((deps.now() - Date.parse(execution.startTime)) / 1000);
       const nodesReplaced = plan.batches.reduce((count, batch) => count + batch.nodes.length, 0);
       const report: RolloutReport = {
@@ -76,7 +71,7 @@ export const makeHandler = (
         nodesAlreadyOnTarget: plan.nodesOnTarget,
         batches: plan.batches.length,
         durationSeconds,
-        warnings,
+        warnings: plan.warnings,
         podsDeleted: deletedPods.flat(),
       };
       metrics.addMetric('NodesReplaced', MetricUnit.Count, nodesReplaced);
@@ -113,7 +108,7 @@ export const makeHandler = (
           durationSeconds,
           nodesReplaced,
           nodesOnTarget: plan.nodesOnTarget,
-          warnings,
+          warnings: plan.warnings,
           podsDeleted: report.podsDeleted,
         }),
       );

@@ -39,7 +39,6 @@ import { mirrorPodAnnotation } from './domain/eviction.ts';
 import { clientToken, templateRestore } from './domain/launch-template.ts';
 import { controllerOf, cordonedByAnnotation, isTerminating, nodesByInstance } from './domain/nodes.ts';
 import { caughtError, consoleUrl, executionError, rolloutNotification } from './domain/notification.ts';
-import { unevenZonesNote } from './domain/processes.ts';
 import { ourCordons, rollbackActions } from './domain/rollback.ts';
 
 const event = z.object({
@@ -164,15 +163,12 @@ export const makeHandler = (deps: Deps) =>
         actions.push(...(await restoreTemplate(deps, group, current, execution.name, previous)));
       }
       if (current) {
-        // Read again: the terminations above changed the zones' counts.
-        const now = (await describeGroup(deps.autoScaling, asgName)) ?? current;
-        const { resumed, leftSuspended } = await resumeAfterRollout(
+        const resumed = await resumeAfterRollout(
           deps.autoScaling,
-          now,
+          current,
           verified.group.suspendedProcesses,
         );
         if (resumed.length > 0) actions.push(`resumed ${resumed.join(', ')}`);
-        if (leftSuspended.length > 0) actions.push(unevenZonesNote(leftSuspended));
       }
       const nodesReplaced = plan.batches
         .flatMap((b) => b.nodes)

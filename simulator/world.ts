@@ -396,7 +396,6 @@ export class World {
         spec.suspendedProcesses.map((process) => [process, { by: 'scenario', at: created }]),
       ),
       instanceRefreshInProgress: spec.instanceRefreshInProgress ? this.ids.uuid() : undefined,
-      rebalanceLaunch: undefined,
       minSize: spec.minSize,
       maxSize: spec.maxSize,
       desiredCapacity: spec.instances,

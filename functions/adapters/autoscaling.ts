@@ -15,7 +15,7 @@ import {
   TerminateInstanceInAutoScalingGroupCommand,
   UpdateAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
-import { processesToResume, suspendedByUsTag, zonesBalanced } from '../domain/processes.ts';
+import { processesToResume, suspendedByUsTag } from '../domain/processes.ts';
 
 export interface GroupState {
   asgName: string;
@@ -28,7 +28,6 @@ export interface GroupState {
   mixedInstancesOverrides: LaunchTemplateOverrides[] | undefined;
   launchConfigurationName: string | undefined;
   suspendedProcesses: string[];
-  availabilityZones: string[];
   instances: { instanceId: string; lifecycleState: string; availabilityZone: string }[];
   tags: Record<string, string>;
 }
@@ -51,7 +50,6 @@ const toGroupState = (group: AutoScalingGroup): GroupState => ({
     : undefined,
   launchConfigurationName: group.LaunchConfigurationName,
   suspendedProcesses: (group.SuspendedProcesses ?? []).flatMap((p) => p.ProcessName ?? []),
-  availabilityZones: group.AvailabilityZones ?? [],
   instances: (group.Instances ?? []).map((i) => ({
     instanceId: i.InstanceId ?? '',
     lifecycleState: i.LifecycleState ?? 'unknown',
@@ -140,27 +138,20 @@ export async function suspendForRollout(
   );
 }
 
-/**
- * Resumes what the rollout suspended (never what was suspended before it) and drops our tag. While
- * the zones are uneven it resumes nothing and keeps the tag, so the next run resumes them: resuming
- * would let AZRebalance terminate a node undrained. Says what it resumed, or what it left suspended.
- */
+/** Resumes what the rollout suspended (never what was suspended before it) and drops our tag; what it resumed. */
 export async function resumeAfterRollout(
   autoScaling: AutoScalingClient,
-  group: Pick<GroupState, 'asgName' | 'suspendedProcesses' | 'tags' | 'availabilityZones' | 'instances'>,
+  group: Pick<GroupState, 'asgName' | 'suspendedProcesses' | 'tags'>,
   suspendedBefore: string[],
-): Promise<{ resumed: string[]; leftSuspended: string[] }> {
+): Promise<string[]> {
   const resume = processesToResume(suspendedBefore, group.suspendedProcesses);
-  if (resume.length > 0 && !zonesBalanced(group.availabilityZones, group.instances)) {
-    return { resumed: [], leftSuspended: resume };
-  }
   if (resume.length > 0) {
     await autoScaling.send(
       new ResumeProcessesCommand({ AutoScalingGroupName: group.asgName, ScalingProcesses: resume }),
     );
   }
   if (suspendedByUsTag in group.tags) await untagGroup(autoScaling, group.asgName, suspendedByUsTag);
-  return { resumed: resume, leftSuspended: [] };
+  return resume;
 }
 
 export async function tagGroup(autoScaling: AutoScalingClient, asgName: string, key: string, value: string) {

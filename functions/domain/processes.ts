@@ -40,21 +40,3 @@ export function refuseSuspendedProcesses(asgName: string, suspended: string[]): 
       `--scaling-processes ${blocking.join(' ')}) once whoever suspended them is done, then run again.`,
   );
 }
-
-/**
- * Whether resuming AZRebalance now is safe: with zones that differ by more than one instance, Auto
- * Scaling would at once launch in the emptiest and terminate in the fullest, without a drain.
- */
-export function zonesBalanced(
-  zones: string[],
-  instances: { availabilityZone: string; lifecycleState: string }[],
-): boolean {
-  const live = instances.filter((i) => !/^Terminat/.test(i.lifecycleState));
-  const counts = zones.map((zone) => live.filter((i) => i.availabilityZone === zone).length);
-  return counts.length === 0 || Math.max(...counts) - Math.min(...counts) <= 1;
-}
-
-/** What an operator reads when the rollout left its processes suspended over uneven zones. */
-export const unevenZonesNote = (processes: string[]) =>
-  `${processes.join(', ')} left suspended: the zones are uneven and resuming now would let Auto Scaling terminate a node ` +
-  'without a drain; the next rollout of this group resumes it, or resume it by hand once the zones are even';

@@ -38,8 +38,6 @@ export interface AutoScalingGroupRecord {
   suspendedProcesses: Map<string, { by: 'scenario' | 'api'; at: Date }>;
   /** The id of an instance refresh started outside the rollout and still running. */
   instanceRefreshInProgress: string | undefined;
-  /** The instance AZRebalance launched and has not yet balanced by a termination. */
-  rebalanceLaunch: string | undefined;
   minSize: number;
   maxSize: number;
   desiredCapacity: number;
@@ -290,19 +288,12 @@ export class AutoScaling {
 
   /**
    * Launches or terminates until the live instances match the desired capacity, as far as the
-   * suspended processes allow; then AZRebalance.
+   * suspended processes allow.
    * https://docs.aws.amazon.com/autoscaling/ec2/userguide/as-suspend-resume-processes.html
    */
   private reconcile(group: AutoScalingGroupRecord): void {
     const suspended = (process: string) => group.suspendedProcesses.has(process);
     let live = this.liveInstances(group);
-    const rebalancing = live.find((instance) => instance.id === group.rebalanceLaunch);
-    // AWS launches the rebalancing instance first and terminates in the fullest zone once it is in service.
-    if (rebalancing?.state === 'pending') {
-      this.scheduleReconcile(group);
-      return;
-    }
-    group.rebalanceLaunch = undefined;
     while (live.length < group.desiredCapacity && !suspended('Launch')) {
       if (this.launchOne(group, live.length) === undefined) {
         this.scheduleReconcile(group, group.launchRetrySeconds);
@@ -318,45 +309,17 @@ export class AutoScaling {
       this.terminate(
         group,
         victim,
-        rebalancing === undefined
-          ? `At ${at} an instance was taken out of service in response to a difference between desired and actual capacity, shrinking the capacity from ${live.length} to ${live.length - 1}. At ${at} instance ${victim.id} was selected for termination.`
-          : `At ${at} an instance was taken out of service in response to an Availability Zone rebalancing operation. At ${at} instance ${victim.id} was selected for termination.`,
+        `At ${at} an instance was taken out of service in response to a difference between desired and actual capacity, shrinking the capacity from ${live.length} to ${live.length - 1}. At ${at} instance ${victim.id} was selected for termination.`,
       );
       live = this.liveInstances(group);
     }
-    this.rebalance(group, live);
-  }
-
-  /**
-   * AZRebalance: when the group's zones differ by more than one instance, launch in the emptiest
-   * zone, then (next reconcile, once it runs) terminate in the fullest, without any drain. Suspended
-   * Launch or Terminate stops it.
-   * https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-benefits.html#AutoScalingBehavior.Rebalancing
-   */
-  private rebalance(group: AutoScalingGroupRecord, live: InstanceRecord[]): void {
-    if (['AZRebalance', 'Launch', 'Terminate'].some((process) => group.suspendedProcesses.has(process)))
-      return;
-    if (live.length !== group.desiredCapacity || live.length === 0) return;
-    const counts = group.availabilityZones.map(
-      (zone) => live.filter((instance) => instance.availabilityZone === zone).length,
-    );
-    if (Math.max(...counts) - Math.min(...counts) <= 1) return;
-    const launched = this.launchOne(group, live.length, 'an Availability Zone rebalancing operation');
-    if (launched === undefined) return;
-    group.rebalanceLaunch = launched;
-    this.options.timeline.record('AZRebalance', { group: group.name, instanceId: launched });
-    this.scheduleReconcile(group);
   }
 
   /** One launch into the zone with the fewest instances, from what the group says now; the instance id. */
-  private launchOne(
-    group: AutoScalingGroupRecord,
-    liveCount: number,
-    reason = 'a difference between desired and actual capacity',
-  ): string | undefined {
+  private launchOne(group: AutoScalingGroupRecord, liveCount: number): string | undefined {
     const zone = this.leastPopulatedZone(group);
     const details = JSON.stringify({ 'Subnet ID': group.subnetByZone.get(zone), 'Availability Zone': zone });
-    const cause = `At ${this.now.toISOString()} an instance was started in response to ${reason}, increasing the capacity from ${liveCount} to ${liveCount + 1}.`;
+    const cause = `At ${this.now.toISOString()} an instance was started in response to a difference between desired and actual capacity, increasing the capacity from ${liveCount} to ${liveCount + 1}.`;
     const failure = this.launchFailure(group, zone);
     if (typeof failure === 'string') {
       this.addActivity(group, {

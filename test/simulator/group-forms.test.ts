@@ -72,7 +72,7 @@ describe('each group form ends launching the target AMI after success, its old A
     }
   });
 
-  it('suspends AZRebalance for the rollout and resumes it at Finish, so Auto Scaling never rebalances mid-rollout', async () => {
+  it('suspends AZRebalance for the rollout and resumes it at Finish, naming them in its tag', async () => {
     const report = await reportOf('az-rebalance');
     const events = report.timeline.map((e) => e.event);
     expect(events.filter((e) => /Processes(Suspended|Resumed)|AZRebalance/.test(e))).toEqual([
