@@ -173,6 +173,15 @@ const throttledApi = z
   });
 
 const at = { batch: batchPoint.optional() };
+/** Faults that strike at a moment: `afterSeconds` from the start, or when a `batch` starts. */
+const timedFaultKinds = [
+  'amiDeregistered',
+  'executionStopped',
+  'scaleWorkload',
+  'restartWorkload',
+  'scaleOut',
+  'nodeUnreachable',
+] as const;
 const faultSchema = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('throttle'),
@@ -191,6 +200,33 @@ const faultSchema = z.discriminatedUnion('kind', [
     ...at,
   }),
   z.strictObject({ kind: z.literal('handlerCrash'), step: z.enum(handlerCrashSteps), ...at }),
+  z.strictObject({
+    kind: z.literal('scaleWorkload'),
+    workload: z.string(),
+    replicas: z.int().min(0),
+    afterSeconds: seconds.optional(),
+    ...at,
+  }),
+  z.strictObject({
+    kind: z.literal('restartWorkload'),
+    workload: z.string(),
+    afterSeconds: seconds.optional(),
+    ...at,
+  }),
+  z.strictObject({
+    kind: z.literal('scaleOut'),
+    group: z.string(),
+    count: z.int().min(1),
+    afterSeconds: seconds.optional(),
+    ...at,
+  }),
+  z.strictObject({
+    kind: z.literal('nodeUnreachable'),
+    group: z.string(),
+    node: z.int().min(0),
+    afterSeconds: seconds.optional(),
+    ...at,
+  }),
   z.strictObject({
     kind: z.literal('amiDeregistered'),
     afterSeconds: seconds.optional(),
@@ -401,8 +437,9 @@ function crossFieldProblems(scenario: Scenario): Problem[] {
         message: `no AMI of the scenario is ${fault.amiId}`,
       });
     }
-    const timed = fault.kind === 'amiDeregistered' || fault.kind === 'executionStopped';
-    if (timed && (fault.afterSeconds === undefined) === (fault.batch === undefined)) {
+    const timed = (timedFaultKinds as readonly string[]).includes(fault.kind);
+    const afterSeconds = 'afterSeconds' in fault ? fault.afterSeconds : undefined;
+    if (timed && (afterSeconds === undefined) === (fault.batch === undefined)) {
       problems.push({ path: ['faults', index], message: 'expected exactly one of afterSeconds or batch' });
     }
     if (fault.kind === 'executionStopped' && fault.step !== undefined && fault.batch === undefined) {
@@ -418,14 +455,34 @@ function crossFieldProblems(scenario: Scenario): Problem[] {
         message: `only for the steps run in each batch (${batchSteps.join(', ')})`,
       });
     }
-    if (
-      (fault.kind === 'pdbNeverAllows' || fault.kind === 'podStuckTerminating') &&
-      !scenario.workloads.some((workload) => workload.name === fault.workload)
-    ) {
-      problems.push({
-        path: ['faults', index, 'workload'],
-        message: `no workload is named ${fault.workload}`,
-      });
+    const at = (field: string, message: string) => problems.push({ path: ['faults', index, field], message });
+    if ('workload' in fault) {
+      const kinds = scenario.workloads
+        .filter((workload) => workload.name === fault.workload)
+        .map((w) => w.kind);
+      if (kinds.length === 0) at('workload', `no workload is named ${fault.workload}`);
+      else if (
+        fault.kind === 'scaleWorkload' &&
+        !kinds.some((kind) => kind === 'Deployment' || kind === 'StatefulSet')
+      )
+        at(
+          'workload',
+          `${fault.workload} is a ${kinds[0]}: only a Deployment or a StatefulSet has replicas to scale`,
+        );
+      else if (fault.kind === 'restartWorkload' && !kinds.includes('Deployment'))
+        at(
+          'workload',
+          `${fault.workload} is a ${kinds[0]}: only a Deployment is restarted with a new ReplicaSet`,
+        );
+    }
+    if ('group' in fault) {
+      const group = scenario.nodeGroups.find((candidate) => candidate.name === fault.group);
+      if (group === undefined) at('group', `no node group is named ${fault.group}`);
+      else if (fault.kind === 'nodeUnreachable' && fault.node >= group.instances)
+        at(
+          'node',
+          `${fault.group} starts with ${group.instances} instances: node is an index from 0 to ${group.instances - 1}`,
+        );
     }
   });
   return problems;

@@ -101,6 +101,8 @@ export class World {
   readonly eks: EksClusterRecord;
   readonly nodeGroups = new Map<string, NodeGroupRecord>();
   readonly notifications: Notification[] = [];
+  /** Each node group's instances when the world was built, in order (what `nodeUnreachable` counts). */
+  private readonly startingInstances = new Map<string, string[]>();
   /** Calls the simulator could not answer: a run with any is not to be trusted. */
   readonly simulatorGaps: string[] = [];
   /** Stops an execution as StopExecution does (the `executionStopped` fault); set by the runner. */
@@ -124,6 +126,10 @@ export class World {
         this.cluster.setWorkloadNeverReady(workload, neverReady),
       deregisterImage: (amiId) => this.deregisterImage(amiId ?? [...this.targets.amis][0]),
       stopExecution: (executionName) => this.stopExecution?.(executionName),
+      scaleWorkload: (workload, replicas) => this.cluster.scaleWorkload(workload, replicas),
+      restartWorkload: (workload) => this.cluster.restartWorkload(workload),
+      scaleOut: (group, count) => this.scaleOut(group, count),
+      nodeUnreachable: (group, index) => this.nodeUnreachable(group, index),
     });
     this.ec2 = new Ec2(this.ids, this.parameters);
     const zones = [...new Set(scenario.nodeGroups.flatMap((group) => group.availabilityZones))].sort();
@@ -424,6 +430,26 @@ export class World {
       const instance = this.fleet.materialize(group, zone, launchSpec, new Date(launchTime));
       group.instanceIds.push(instance.id);
     }
+    this.startingInstances.set(spec.name, [...group.instanceIds]);
+  }
+
+  /** Someone raises the group's desired capacity (a person, a script): Auto Scaling's rules apply. */
+  private scaleOut(groupName: string, count: number): void {
+    const group = this.autoScaling.group(this.nodeGroup(groupName).autoScalingGroupName);
+    try {
+      this.autoScaling.setDesiredCapacity(group.name, group.desiredCapacity + count);
+      this.timeline.record('ScaledOutFromOutside', { group: groupName, count });
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      this.timeline.record('ScaleOutRefused', { group: groupName, count, reason });
+    }
+  }
+
+  /** The kubelet of a starting instance stops, if that instance still runs. */
+  private nodeUnreachable(groupName: string, index: number): void {
+    const instanceId = this.startingInstances.get(groupName)?.[index];
+    const instance = instanceId === undefined ? undefined : this.ec2.instances.get(instanceId);
+    if (instance?.state === 'running') this.cluster.kubeletUnreachable(instance.privateDnsName);
   }
 
   /** The older form: a launch configuration, no template (refused by the rollout, kept by the world). */

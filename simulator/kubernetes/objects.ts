@@ -168,14 +168,15 @@ export function renderNode(node: NodeRecord, now: number): V1Node {
   };
 }
 
-function ownerReferences(workload: WorkloadRecord): V1OwnerReference[] | undefined {
+function ownerReferences(pod: PodRecord): V1OwnerReference[] | undefined {
+  const { workload } = pod;
   const { spec } = workload;
   const owner = (kind: string, name: string, uid: string): V1OwnerReference[] => [
     { apiVersion: 'apps/v1', kind, name, uid, controller: true, blockOwnerDeletion: true },
   ];
   switch (spec.kind) {
     case 'Deployment':
-      return owner('ReplicaSet', `${spec.name}-${workload.revisionHash}`, workload.replicaSetUid);
+      return owner('ReplicaSet', `${spec.name}-${pod.revision.hash}`, pod.revision.replicaSetUid);
     case 'StatefulSet':
     case 'DaemonSet':
       return owner(spec.kind, spec.name, workload.uid);
@@ -281,7 +282,7 @@ export function renderPod(pod: PodRecord, cluster: Cluster, now: number): V1Pod 
       resourceVersion: String(pod.resourceVersion),
       creationTimestamp: new NativeDate(pod.createdAt),
       labels: podLabels(pod),
-      ownerReferences: ownerReferences(workload),
+      ownerReferences: ownerReferences(pod),
       deletionTimestamp:
         pod.deletionTimestamp === undefined ? undefined : new NativeDate(pod.deletionTimestamp),
       deletionGracePeriodSeconds: pod.deletionGracePeriodSeconds,

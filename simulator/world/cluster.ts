@@ -1,17 +1,17 @@
 import type { EvictionOutcome } from '../../functions/adapters/kubernetes/port.ts';
 import type { PdbSpec, WorkloadSpec } from '../scenario.ts';
 import type { Scheduler } from './clock.ts';
+import { deploymentStep } from './deployment.ts';
 import type { ImageRecord, Platform } from './ec2.ts';
 import { removable } from './finalizers.ts';
 import type { Ids } from './ids.ts';
 import type { Invariants } from './invariants.ts';
+import { kubeletWentSilent } from './node-lifecycle.ts';
 import { type ControllerScale, evictionVerdict, type PdbArithmetic, pdbArithmetic } from './pdb.ts';
 import { pickNode } from './scheduler.ts';
 import type { Timeline } from './timeline.ts';
 
 const gibibyte = 2 ** 30;
-/** kube-controller-manager's node-monitor-grace-period: a silent kubelet's node turns Unknown after it. */
-const nodeMonitorGraceSeconds = 40;
 
 export type ConditionStatus = 'True' | 'False' | 'Unknown';
 
@@ -79,6 +79,8 @@ export interface PodRecord {
   readySince: number | undefined;
   deletionTimestamp: number | undefined;
   deletionGracePeriodSeconds: number | undefined;
+  /** The template it was made from: pod-template-hash (or controller revision) and its ReplicaSet. */
+  revision: { hash: string; replicaSetUid: string };
   /** The replica this pod serves: the first pod's uid, inherited by each pod created to replace it. */
   lineage: string;
   /** It stopped counting for its controller (deleting, or removed): its replica went to a successor. */
@@ -111,7 +113,8 @@ export const podKey = (namespace: string, name: string) => `${namespace}/${name}
 
 /** The labels a pod carries: `app` (what the PDBs select) and its controller's own. */
 export function podLabels(pod: PodRecord): Record<string, string> {
-  const { spec, revisionHash } = pod.workload;
+  const { spec } = pod.workload;
+  const revisionHash = pod.revision.hash;
   const labels: Record<string, string> = { app: spec.name };
   if (spec.kind === 'Deployment') labels['pod-template-hash'] = revisionHash;
   if (spec.kind === 'StatefulSet') {
@@ -323,19 +326,79 @@ export class Cluster {
    * for the grace period.
    */
   stopKubelet(name: string): void {
+    this.silenceKubelet(name, 'its instance was terminated');
+  }
+
+  /** The kubelet stops while the instance runs on (the `nodeUnreachable` fault): its pods run on, unseen. */
+  kubeletUnreachable(name: string): void {
+    this.silenceKubelet(name, undefined);
+  }
+
+  /** `lostBecause`: the containers died with the instance (a disruption); undefined, they may run on. */
+  private silenceKubelet(name: string, lostBecause: string | undefined): void {
     const node = this.nodes.get(name);
     if (node === undefined || !node.kubeletRunning) return;
     node.kubeletRunning = false;
     node.pulling.clear();
-    this.losePods(node, 'its instance was terminated');
-    this.options.scheduler.after(nodeMonitorGraceSeconds, () => {
-      if (this.nodes.get(name) !== node) return;
-      node.ready = 'Unknown';
-      node.readyTransitionAt = this.now;
-      this.bumpNode(node);
-      this.options.timeline.record('NodeNotReady', { node: name, instanceId: node.instanceId });
-      this.settle();
+    if (lostBecause === undefined)
+      this.options.timeline.record('KubeletStopped', { node: name, instanceId: node.instanceId });
+    else this.losePods(node, lostBecause);
+    kubeletWentSilent(this.options.scheduler, {
+      stillThere: () => this.nodes.get(name) === node,
+      markUnknown: () => {
+        node.ready = 'Unknown';
+        node.readyTransitionAt = this.now;
+        this.bumpNode(node);
+        this.options.timeline.record('NodeNotReady', { node: name, instanceId: node.instanceId });
+        for (const pod of this.podsOn(name)) {
+          if (pod.readySince === undefined) continue;
+          pod.readySince = undefined;
+          this.bumpPod(pod);
+        }
+        this.settle();
+      },
+      evictForTaint: () => {
+        for (const pod of this.podsOn(name)) {
+          if (pod.workload.spec.kind === 'DaemonSet' || pod.deletionTimestamp !== undefined) continue;
+          this.options.timeline.record('PodEvictedByTaint', {
+            pod: podKey(pod.namespace, pod.name),
+            node: name,
+            taint: 'node.kubernetes.io/unreachable:NoExecute',
+          });
+          this.beginDeletion(pod, pod.workload.spec.terminationGracePeriodSeconds);
+        }
+        this.settle();
+      },
     });
+    this.settle();
+  }
+
+  /** An HPA or a person sets a Deployment's or StatefulSet's `spec.replicas` (the `scaleWorkload` fault). */
+  scaleWorkload(name: string, replicas: number): void {
+    for (const workload of this.workloads.filter((candidate) => candidate.spec.name === name)) {
+      if (workload.desiredReplicas === undefined) continue;
+      workload.desiredReplicas = replicas;
+      this.changedWorkloads.add(workload);
+      this.options.timeline.record('WorkloadScaled', {
+        workload: podKey(workload.spec.namespace, name),
+        replicas,
+      });
+    }
+    this.settle();
+  }
+
+  /** `kubectl rollout restart` of a Deployment: a new template, so a new ReplicaSet (the `restartWorkload` fault). */
+  restartWorkload(name: string): void {
+    const { ids } = this.options;
+    for (const workload of this.workloads.filter((candidate) => candidate.spec.name === name)) {
+      if (workload.spec.kind !== 'Deployment') continue;
+      workload.revisionHash = ids.kubernetesSuffix(10);
+      workload.replicaSetUid = ids.uuid();
+      this.options.timeline.record('WorkloadRestarted', {
+        workload: podKey(workload.spec.namespace, name),
+        replicaSet: `${name}-${workload.revisionHash}`,
+      });
+    }
     this.settle();
   }
 
@@ -572,14 +635,17 @@ export class Cluster {
     const pods = this.podsOf(workload);
     const active = pods.filter((pod) => pod.deletionTimestamp === undefined);
     switch (spec.kind) {
-      case 'Deployment':
-        for (let count = active.length; count < (workload.desiredReplicas ?? 0); count++) {
+      case 'Deployment': {
+        const step = deploymentStep(workload.desiredReplicas ?? 0, active, workload.revisionHash, isPodReady);
+        for (const pod of step.remove) this.deleteByController(pod);
+        for (let count = 0; count < step.create; count++) {
           this.createPod(
             workload,
             `${spec.name}-${workload.revisionHash}-${this.options.ids.kubernetesSuffix(5)}`,
           );
         }
         return;
+      }
       case 'StatefulSet':
         this.reconcileStatefulSet(workload, workload.desiredReplicas ?? 0);
         return;
@@ -623,6 +689,21 @@ export class Cluster {
       if (this.initializing) continue;
       if (pod.deletionTimestamp !== undefined || podPhase(pod) !== 'Running' || !isPodReady(pod)) return;
     }
+    if (this.initializing) return;
+    // Scale-down: the highest ordinal first, each gone before the next.
+    const condemned = this.podsOf(workload).filter((pod) => (pod.ordinal ?? 0) >= replicas);
+    if (condemned.some((pod) => pod.deletionTimestamp !== undefined)) return;
+    const [highest] = condemned.sort((a, b) => (b.ordinal ?? 0) - (a.ordinal ?? 0));
+    if (highest !== undefined) this.deleteByController(highest);
+  }
+
+  /** The controller deletes a pod it no longer wants (scale-down, rolling update): no budget is asked. */
+  private deleteByController(pod: PodRecord): void {
+    this.options.timeline.record('PodDeletedByController', {
+      pod: podKey(pod.namespace, pod.name),
+      node: pod.nodeName,
+    });
+    this.beginDeletion(pod, pod.workload.spec.terminationGracePeriodSeconds);
   }
 
   private createPod(
@@ -637,6 +718,7 @@ export class Cluster {
       uid,
       workload,
       lineage: this.vacantReplicas.get(workload)?.shift() ?? uid,
+      revision: { hash: workload.revisionHash, replicaSetUid: workload.replicaSetUid },
       retired: false,
       ordinal: placement.ordinal,
       requiredNode: placement.requiredNode,
@@ -740,6 +822,7 @@ export class Cluster {
     if (pod.workload.neverReady) return;
     this.options.scheduler.after(pod.workload.startupSeconds, () => {
       if (!this.isCurrent(pod) || pod.deletionTimestamp !== undefined || pod.lost) return;
+      if (this.nodes.get(pod.nodeName ?? '')?.kubeletRunning !== true) return;
       if (pod.workload.neverReady) return;
       pod.readySince = this.now;
       this.bumpPod(pod);

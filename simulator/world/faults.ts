@@ -9,6 +9,12 @@ export interface FaultEffects {
   deregisterImage(amiId: string | undefined): void;
   /** As StopExecution: the named execution, or the first one still running. */
   stopExecution(executionName: string | undefined): void;
+  scaleWorkload(workload: string, replicas: number): void;
+  restartWorkload(workload: string): void;
+  /** Desired capacity of the node group raised by `count` from outside the rollout. */
+  scaleOut(group: string, count: number): void;
+  /** The kubelet of the group's `index`-th starting instance stops. */
+  nodeUnreachable(group: string, index: number): void;
 }
 
 /** The index of the batch a point names, among `count` batches. */
@@ -152,6 +158,18 @@ export class Faults {
         return;
       case 'amiDeregistered':
         this.atPoint(fault.afterSeconds, () => this.effects.deregisterImage(fault.amiId));
+        return;
+      case 'scaleWorkload':
+        this.atPoint(fault.afterSeconds, () => this.effects.scaleWorkload(fault.workload, fault.replicas));
+        return;
+      case 'restartWorkload':
+        this.atPoint(fault.afterSeconds, () => this.effects.restartWorkload(fault.workload));
+        return;
+      case 'scaleOut':
+        this.atPoint(fault.afterSeconds, () => this.effects.scaleOut(fault.group, fault.count));
+        return;
+      case 'nodeUnreachable':
+        this.atPoint(fault.afterSeconds, () => this.effects.nodeUnreachable(fault.group, fault.node));
         return;
       case 'executionStopped':
         if (fault.step !== undefined) this.stopsAfter.add(fault.step);

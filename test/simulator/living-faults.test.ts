@@ -3,21 +3,10 @@ import {
   TerminateInstanceInAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
 import { describe, expect, it } from 'vitest';
-import { parseScenario, ScenarioError } from '../../simulator/scenario.ts';
 import { neverClearingFinalizer } from '../../simulator/world/finalizers.ts';
-import { podsOf, scenarioDocument, windowsNodes, worldOf } from './world-fixture.ts';
+import { podsOf, scenarioProblems, windowsNodes, worldOf } from './world-fixture.ts';
 
-const problemsOf = (change: (document: ReturnType<typeof scenarioDocument>) => void) => {
-  const document = scenarioDocument();
-  change(document);
-  try {
-    parseScenario(document);
-  } catch (error) {
-    if (error instanceof ScenarioError) return error.problems;
-    throw error;
-  }
-  return [];
-};
+const problemsOf = scenarioProblems;
 
 describe('throttle faults with after', () => {
   it('lets the first `after` calls through, then refuses `times` calls, then answers again', async () => {

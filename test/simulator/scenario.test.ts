@@ -1,21 +1,11 @@
 import { readdir } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { loadScenario, parseScenario, ScenarioError } from '../../simulator/scenario.ts';
-import { named, scenarioDocument } from './world-fixture.ts';
+import { loadScenario, parseScenario } from '../../simulator/scenario.ts';
+import { named, scenarioDocument, scenarioProblems } from './world-fixture.ts';
 
 const sharedScenarios = new URL('../../../shared/scenarios/', import.meta.url);
 
-function problemsOf(change: (document: ReturnType<typeof scenarioDocument>) => void): string[] {
-  const document = scenarioDocument();
-  change(document);
-  try {
-    parseScenario(document);
-  } catch (error) {
-    if (error instanceof ScenarioError) return error.problems;
-    throw error;
-  }
-  return [];
-}
+const problemsOf = scenarioProblems;
 
 describe('scenario files', () => {
   it('accepts the shared scenarios and the built-in default', async () => {
@@ -56,7 +46,7 @@ describe('scenario files', () => {
       (d: ReturnType<typeof scenarioDocument>) => {
         d.faults.push({ kind: 'meteorStrike' });
       },
-      'faults[0].kind: expected one of "throttle", "nodeNeverReady", "launchFailure", "pdbNeverAllows", "podStuckTerminating", "handlerCrash", "amiDeregistered", "executionStopped"',
+      'faults[0].kind: expected one of "throttle", "nodeNeverReady", "launchFailure", "pdbNeverAllows", "podStuckTerminating", "handlerCrash", "scaleWorkload", "restartWorkload", "scaleOut", "nodeUnreachable", "amiDeregistered", "executionStopped"',
     ],
     [
       'an unknown handler in a crash fault',

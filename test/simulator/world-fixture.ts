@@ -2,7 +2,7 @@ import FakeTimers from '@sinonjs/fake-timers';
 import { simulatedAwsClients } from '../../simulator/aws.ts';
 import { SimulatedKubernetes } from '../../simulator/kubernetes.ts';
 import { notificationTopicArn } from '../../simulator/runner.ts';
-import { parseScenario } from '../../simulator/scenario.ts';
+import { parseScenario, ScenarioError } from '../../simulator/scenario.ts';
 import { StepFunctions } from '../../simulator/stepfunctions.ts';
 import { schedulerOf, simulationStart } from '../../simulator/world/clock.ts';
 import { World } from '../../simulator/world.ts';
@@ -151,3 +151,16 @@ export const windowsNodes = (world: World) =>
 
 export const podsOf = (world: World, workload: string) =>
   [...world.cluster.pods.values()].filter((pod) => pod.workload.spec.name === workload);
+
+/** The problems the scenario parser names for the fixture edited by `change` ([] when it is valid). */
+export function scenarioProblems(change: (document: ScenarioDocument) => void): string[] {
+  const document = scenarioDocument();
+  change(document);
+  try {
+    parseScenario(document);
+  } catch (error) {
+    if (error instanceof ScenarioError) return error.problems;
+    throw error;
+  }
+  return [];
+}
