@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { describeGroup, raiseDesiredCapacity } from './adapters/autoscaling.ts';
+import { batchMembers, cordonNodes } from './adapters/kubernetes/batch-nodes.ts';
 import { autoScalingClient } from './commons/clients.ts';
 import type { Dependencies } from './commons/dependencies.ts';
 import { NodeGroupNotFound } from './commons/errors.ts';
@@ -7,7 +8,6 @@ import { lambdaHandler } from './commons/handler.ts';
 import { kubernetesConnector } from './commons/kubernetes.ts';
 import { rolloutInputSchema } from './commons/rollout-input.ts';
 import { batchSchema, executionSchema, rolloutGroupSchema } from './commons/state.ts';
-import { cordonedByAnnotation } from './domain/nodes.ts';
 
 const event = z.object({
   input: rolloutInputSchema,
@@ -17,24 +17,23 @@ const event = z.object({
 });
 
 /**
- * Marks the batch unschedulable, with our annotation so a rollback uncordons only what we cordoned.
- * A node already unschedulable is left as it is (someone else cordoned it; it stays cordoned).
- * Then the next batch's replacements are launched, so they boot while this batch drains: desired
- * covers the original size, this batch (not yet terminated) and the next one.
+ * Cordons the batch's nodes as they are now (matched to its instances by providerID: a node may have
+ * joined since Plan), with our annotation. Then the next batch's replacements are launched, so they
+ * boot while this batch drains: desired covers the original size, this batch (not yet terminated)
+ * and the next one.
  */
 export const makeHandler = (deps: Pick<Dependencies, 'kubernetes' | 'autoScaling'>) =>
   lambdaHandler(event, async ({ input, group, batch, execution }) => {
     const kubernetes = await deps.kubernetes(input.clusterName);
-    const cordoned: string[] = [];
-    for (const { nodeName } of batch.nodes) {
-      const node = nodeName ? await kubernetes.getNode(nodeName) : undefined;
-      if (!node || node.spec?.unschedulable) continue;
-      await kubernetes.patchNode(nodeName, {
-        unschedulable: true,
-        annotations: { [cordonedByAnnotation]: execution.name },
-      });
-      cordoned.push(nodeName);
-    }
+    const members = await batchMembers(
+      kubernetes,
+      batch.nodes.map((n) => n.instanceId),
+    );
+    const cordoned = await cordonNodes(
+      kubernetes,
+      members.flatMap((m) => (m.node ? [m.node] : [])),
+      execution.name,
+    );
     if (batch.nextSize > 0) {
       const current = await describeGroup(deps.autoScaling, group.asgName);
       if (!current)

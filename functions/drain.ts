@@ -1,6 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { V1Pod } from '@kubernetes/client-node';
 import * as z from 'zod';
+import { batchMembers, cordonNodes } from './adapters/kubernetes/batch-nodes.ts';
 import { deletePods, evictablePods, evictionRound, judgePods } from './adapters/kubernetes/drain-round.ts';
 import type { KubernetesPort } from './adapters/kubernetes/port.ts';
 import type { Dependencies } from './commons/dependencies.ts';
@@ -9,10 +10,25 @@ import { lambdaHandler } from './commons/handler.ts';
 import { kubernetesConnector } from './commons/kubernetes.ts';
 import { metrics } from './commons/powertools.ts';
 import { type RolloutInput, rolloutInputSchema } from './commons/rollout-input.ts';
-import { batchSchema, type DrainState, drainSchema } from './commons/state.ts';
-import { drainForecast, drainWaitSeconds, ownerBaselines, ownersNotYetReady } from './domain/drain.ts';
+import { batchSchema, type DrainState, drainSchema, executionSchema } from './commons/state.ts';
+import {
+  atDeadline,
+  drainForecast,
+  drainWaitSeconds,
+  leftoverReasons,
+  overdueDeletions,
+  ownerBaselines,
+  ownersNotYetReady,
+} from './domain/drain.ts';
+import { memberNodeNames } from './domain/members.ts';
+import { podKey } from './domain/nodes.ts';
 
-const event = z.object({ input: rolloutInputSchema, batch: batchSchema, drain: drainSchema.nullable() });
+const event = z.object({
+  input: rolloutInputSchema,
+  batch: batchSchema,
+  execution: executionSchema,
+  drain: drainSchema.nullable(),
+});
 
 async function podsOfNamespaces(kubernetes: KubernetesPort, namespaces: Set<string>): Promise<V1Pod[]> {
   return (await Promise.all([...namespaces].map((ns) => kubernetes.listPods(ns)))).flat();
@@ -24,52 +40,82 @@ const drainStart = (state: DrainState, input: RolloutInput) =>
 
 /**
  * One round of the drain: evict what may go (PDBs decide, through the Eviction API), and report
- * "done" once the batch holds no evictable pod and the evicted pods are Ready elsewhere. The state
- * machine waits between rounds, as long as the pods show it will take; at the deadline the drain
- * fails (or, with overridePdbAfterTimeout, deletes).
+ * "done" once the batch holds no evictable pod and the evicted pods are Ready elsewhere. The first
+ * call only takes the "Ready before" baseline, so that no retry of a round that already evicted can
+ * take it again without those pods. The state machine waits between rounds, as long as the pods show
+ * it will take, never past the deadline; at the deadline whatever is left fails the drain (see
+ * `atDeadline`: overridePdbAfterTimeout deletes refused pods, force stops waiting for stuck ones).
  */
 export const makeHandler = (deps: Pick<Dependencies, 'kubernetes' | 'now'>) =>
   lambdaHandler(
     event,
-    async ({ input, batch, drain }): Promise<DrainState> => {
+    async ({ input, batch, execution, drain }): Promise<DrainState> => {
       const kubernetes = await deps.kubernetes(input.clusterName);
       const now = deps.now();
-      const nodeNames = batch.nodes.map((n) => n.nodeName).filter((name) => name !== '');
+      // Matched again each round: a node that joined since Cordon is cordoned and drained like the others.
+      const members = await batchMembers(
+        kubernetes,
+        batch.nodes.map((n) => n.instanceId),
+      );
+      await cordonNodes(
+        kubernetes,
+        members.flatMap((m) => (m.node ? [m.node] : [])),
+        execution.name,
+      );
+      const nodeNames = memberNodeNames(members);
       const pods = evictablePods(await judgePods(kubernetes, nodeNames, input), nodeNames);
       const namespaces = new Set([
         ...pods.map((pod) => pod.metadata?.namespace ?? ''),
         ...(drain?.owners ?? []).map((owner) => owner.namespace),
       ]);
       const namespacePods = await podsOfNamespaces(kubernetes, namespaces);
-      const state: DrainState = drain ?? {
-        done: false,
-        seconds: 1,
-        deadline: now + input.drainTimeoutSeconds * 1000,
-        owners: ownerBaselines(pods, namespacePods),
-        evicted: 0,
-        forced: [],
-        blockers: [],
-      };
-      const { evicted, refused, blockers } = await evictionRound(kubernetes, pods, input);
-      const forced = [...state.forced];
-      if (refused.length > 0 && now >= state.deadline) {
-        if (!input.overridePdbAfterTimeout) {
-          throw new DrainTimeout(
-            `Drain of ${nodeNames.join(', ')} did not finish within ${input.drainTimeoutSeconds} s: ${blockers.join('; ')}. ` +
-              'Make the PDB allow a disruption (are its pods healthy?), raise drainTimeoutSeconds, or start again with ' +
-              'overridePdbAfterTimeout to delete the pods the PDBs still refuse at the deadline (force does not override PDBs).',
-          );
-        }
-        forced.push(...(await deletePods(kubernetes, refused, input.gracePeriodSeconds)));
+      if (drain === null) {
+        return {
+          done: false,
+          seconds: 1,
+          deadline: now + input.drainTimeoutSeconds * 1000,
+          nodes: nodeNames,
+          owners: ownerBaselines(pods, namespacePods),
+          evicted: 0,
+          forced: [],
+          leftTerminating: [],
+          blockers: [],
+        };
       }
-      const next = { ...state, evicted: state.evicted + evicted.length, forced, blockers };
-      const notReady = pods.length > 0 ? [] : ownersNotYetReady(state.owners, namespacePods);
-      if (pods.length === 0 && notReady.length === 0) {
-        const drainSeconds = Math.round((now - drainStart(state, input)) / 1000);
+      const pastDeadline = now >= drain.deadline;
+      const { abandoned, failing } = pastDeadline
+        ? atDeadline(pods, now, input)
+        : { abandoned: [], failing: [] };
+      if (failing.length > 0) {
+        throw new DrainTimeout(
+          `Drain of ${nodeNames.join(', ')} did not finish within ${input.drainTimeoutSeconds} s: ` +
+            `${leftoverReasons(failing, drain.blockers, now).join('; ')}. ` +
+            'Make the PDB allow a disruption (are its pods healthy?), remove what holds a Terminating pod ' +
+            '(a finalizer, an unreachable node), or raise drainTimeoutSeconds; or start again with ' +
+            'overridePdbAfterTimeout to delete the pods the PDBs still refuse at the deadline (force does not ' +
+            'override PDBs), or with force to stop waiting at the deadline for pods stuck Terminating.',
+        );
+      }
+      const waitingFor = pods.filter((pod) => !abandoned.includes(pod));
+      const { evicted, refused, blockers } = await evictionRound(kubernetes, waitingFor, input);
+      const deleted = pastDeadline ? refused : [];
+      const forced = [...drain.forced, ...(await deletePods(kubernetes, deleted, input.gracePeriodSeconds))];
+      const overdue = overdueDeletions(waitingFor, now);
+      const next: DrainState = {
+        ...drain,
+        nodes: [...new Set([...drain.nodes, ...nodeNames])],
+        evicted: drain.evicted + evicted.length,
+        forced,
+        leftTerminating: [...new Set([...drain.leftTerminating, ...abandoned.map(podKey)])],
+        blockers: [...blockers, ...leftoverReasons(overdue, [], now)],
+      };
+      const notReady = waitingFor.length > 0 ? [] : ownersNotYetReady(drain.owners, namespacePods);
+      if (waitingFor.length === 0 && notReady.length === 0) {
+        const drainSeconds = Math.round((now - drainStart(drain, input)) / 1000);
         metrics.addMetric('DrainSeconds', MetricUnit.Seconds, drainSeconds);
         return { ...next, done: true, seconds: 1 };
       }
-      if (pods.length === 0 && now >= state.deadline) {
+      if (waitingFor.length === 0 && pastDeadline) {
         throw new DrainTimeout(
           `Evicted pods of ${nodeNames.join(', ')} were not Ready elsewhere within ${input.drainTimeoutSeconds} s: ${notReady.join('; ')}. ` +
             'Check that the cluster has room for them (pending pods, image pulls), or raise drainTimeoutSeconds.',
@@ -77,17 +123,22 @@ export const makeHandler = (deps: Pick<Dependencies, 'kubernetes' | 'now'>) =>
       }
       const forecast = drainForecast({
         now,
-        batchPods: pods,
-        evicted: evicted.map((pod) => ({
+        batchPods: waitingFor,
+        evicted: [...evicted, ...deleted].map((pod) => ({
           pod,
           graceSeconds: input.gracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30,
         })),
-        refused,
+        refused: pastDeadline ? [] : refused,
         namespacePods,
-        owners: state.owners,
+        owners: drain.owners,
       });
-      const seconds = drainWaitSeconds(forecast, now, (now - drainStart(state, input)) / 1000);
-      return pods.length > 0
+      const seconds = drainWaitSeconds(
+        forecast,
+        now,
+        (now - drainStart(drain, input)) / 1000,
+        drain.deadline,
+      );
+      return waitingFor.length > 0
         ? { ...next, done: false, seconds }
         : { ...next, done: false, blockers: notReady.map((owner) => `waiting for ${owner}`), seconds };
     },

@@ -19,8 +19,10 @@ const event = z.object({
   execution: executionSchema,
   group: rolloutGroupSchema,
   plan: planSchema,
-  /** Per batch, the pods overridePdbAfterTimeout deleted (the Map's results). */
-  deletedPods: z.array(z.array(z.string())).default([]),
+  /** Per batch, the pods overridePdbAfterTimeout deleted and those force left Terminating (the Map's results). */
+  drained: z
+    .array(z.object({ forced: z.array(z.string()), leftTerminating: z.array(z.string()) }))
+    .default([]),
 });
 
 export interface RolloutReport {
@@ -36,9 +38,19 @@ export interface RolloutReport {
   warnings: string[];
   /** Pods deleted at a drain deadline because of overridePdbAfterTimeout, as namespace/name. */
   podsDeleted: string[];
+  /** With force: pods still Terminating past their grace period at a drain deadline, not waited for. */
+  podsLeftTerminating: string[];
   /** The execution that replaces the rest of the group, when this one took only its first batches. */
   continuedAs?: string;
 }
+
+/** What force did to pods stuck Terminating, in the words an operator reads in the report and the notification. */
+const leftTerminatingWarning = (pods: string[]): string[] =>
+  pods.length > 0
+    ? [
+        `not waited for with force (still Terminating past their grace period at the drain deadline; their node was terminated): ${pods.join(', ')}`,
+      ]
+    : [];
 
 /**
  * Restores the group's max size, and either continues the rollout in a new execution of the same
@@ -49,13 +61,15 @@ export const makeHandler = (
 ) =>
   lambdaHandler(
     event,
-    async ({ input, execution, group, plan, deletedPods }): Promise<RolloutReport> => {
+    async ({ input, execution, group, plan, drained }): Promise<RolloutReport> => {
       const current = await describeGroup(deps.autoScaling, group.asgName);
       if (current && current.maxSize > group.original.maxSize && current.desired <= group.original.maxSize) {
         await updateGroup(deps.autoScaling, group.asgName, { maxSize: group.original.maxSize });
       }
       if (current) await resumeAfterRollout(deps.autoScaling, current, group.suspendedBefore);
       const durationSeconds = Math.round((deps.now() - Date.parse(execution.startTime)) / 1000);
+      const podsDeleted = drained.flatMap((batch) => batch.forced);
+      const podsLeftTerminating = drained.flatMap((batch) => batch.leftTerminating);
       const nodesReplaced = plan.batches.reduce((count, batch) => count + batch.nodes.length, 0);
       const report: RolloutReport = {
         status: 'SUCCEEDED',
@@ -71,8 +85,9 @@ export const makeHandler = (
         nodesAlreadyOnTarget: plan.nodesOnTarget,
         batches: plan.batches.length,
         durationSeconds,
-        warnings: plan.warnings,
-        podsDeleted: deletedPods.flat(),
+        warnings: [...plan.warnings, ...leftTerminatingWarning(podsLeftTerminating)],
+        podsDeleted,
+        podsLeftTerminating,
       };
       metrics.addMetric('NodesReplaced', MetricUnit.Count, nodesReplaced);
       if (plan.continues) {
@@ -108,7 +123,7 @@ export const makeHandler = (
           durationSeconds,
           nodesReplaced,
           nodesOnTarget: plan.nodesOnTarget,
-          warnings: plan.warnings,
+          warnings: report.warnings,
           podsDeleted: report.podsDeleted,
         }),
       );

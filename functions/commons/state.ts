@@ -100,9 +100,18 @@ export const waitSchema = z.object({
 });
 export type WaitState = z.infer<typeof waitSchema>;
 
+/** Termination's wait, and whether a node joined or was uncordoned after the drain (drain again). */
+export const terminateSchema = waitSchema.extend({
+  redrain: z.boolean().default(false),
+  /** Why instances were not terminated: "i-... (its node ... joined after the drain)". */
+  undrained: z.array(z.string()).default([]),
+});
+export type TerminateState = z.infer<typeof terminateSchema>;
+
 export const ownerBaselineSchema = z.object({
   namespace: z.string(),
   uid: z.string(),
+  kind: z.string(),
   name: z.string(),
   readyBefore: z.int(),
 });
@@ -111,10 +120,14 @@ export const drainSchema = z.object({
   done: z.boolean(),
   seconds: z.int().min(1),
   deadline: z.number(),
+  /** The batch's nodes this drain cordoned or found cordoned, and drained: only these may be terminated. */
+  nodes: z.array(z.string()),
   owners: z.array(ownerBaselineSchema),
   evicted: z.int(),
   /** Pods deleted at the deadline because of overridePdbAfterTimeout. */
   forced: z.array(z.string()),
+  /** With force, pods still Terminating past their grace period at the deadline: not waited for. */
+  leftTerminating: z.array(z.string()),
   /** What held the drain in its last round: pods and the PDBs that refused them. */
   blockers: z.array(z.string()),
 });

@@ -1,10 +1,13 @@
 import type { V1Pod } from '@kubernetes/client-node';
-import { controllerOf, isPodReady, isTerminating } from './nodes.ts';
+import { controllerOf, isPodReady, isTerminating, podKey } from './nodes.ts';
 import { median, pollSpacing, secondsUntil } from './polling.ts';
 
 export interface OwnerBaseline {
   namespace: string;
   uid: string;
+  /** The controller's kind (`ReplicaSet`, `StatefulSet`, ...). */
+  kind: string;
+  /** What an operator knows it by: `Deployment/web` for a Deployment's ReplicaSet, else `Kind/name`. */
   name: string;
   readyBefore: number;
 }
@@ -12,10 +15,21 @@ export interface OwnerBaseline {
 const readyPodsOf = (uid: string, pods: V1Pod[]) =>
   pods.filter((pod) => controllerOf(pod)?.uid === uid && isPodReady(pod) && !isTerminating(pod)).length;
 
+const livePodsOf = (uid: string, pods: V1Pod[]) =>
+  pods.filter((pod) => controllerOf(pod)?.uid === uid && !isTerminating(pod)).length;
+
+/** A Deployment's ReplicaSet is named `<deployment>-<pod-template-hash>`: the operator knows the Deployment. */
+function workloadName(pod: V1Pod, owner: { kind: string; name: string }): string {
+  const hash = pod.metadata?.labels?.['pod-template-hash'];
+  return owner.kind === 'ReplicaSet' && hash && owner.name.endsWith(`-${hash}`)
+    ? `Deployment/${owner.name.slice(0, -hash.length - 1)}`
+    : `${owner.kind}/${owner.name}`;
+}
+
 /**
  * Before the first eviction: for every controller of a pod about to move, how many of its pods are
- * Ready in the whole cluster. The drain is finished only when each is back to that number, i.e. the
- * evicted pods are Ready again elsewhere.
+ * Ready in the whole cluster. The drain is finished only when each is back to that number (or to
+ * what the controller keeps now, see `ownersNotYetReady`), i.e. the evicted pods are Ready elsewhere.
  */
 export function ownerBaselines(moving: V1Pod[], namespacePods: V1Pod[]): OwnerBaseline[] {
   const owners = new Map<string, OwnerBaseline>();
@@ -25,20 +39,85 @@ export function ownerBaselines(moving: V1Pod[], namespacePods: V1Pod[]): OwnerBa
     owners.set(owner.uid, {
       namespace: pod.metadata?.namespace ?? '',
       uid: owner.uid,
-      name: `${owner.kind}/${owner.name}`,
+      kind: owner.kind,
+      name: workloadName(pod, owner),
       readyBefore: readyPodsOf(owner.uid, namespacePods),
     });
   }
   return [...owners.values()];
 }
 
-/** Controllers whose Ready pods are still below their baseline, as "namespace/Kind/name (ready/wanted)". */
+/**
+ * How many Ready pods the drain waits for: the count before it, unless the controller keeps fewer
+ * pods now. A ReplicaSet replaces a deleted pod at once, so its pods not Terminating are its
+ * spec.replicas; after a scale-down (an HPA) or while a new ReplicaSet takes over (a Deployment
+ * rollout) it keeps fewer, and waiting for the old count would never end. A StatefulSet recreates a
+ * pod only once its predecessor is gone, so its live pods under-count what it wants: the count before.
+ */
+export function readyWanted(owner: OwnerBaseline, namespacePods: V1Pod[]): number {
+  return owner.kind === 'StatefulSet'
+    ? owner.readyBefore
+    : Math.min(owner.readyBefore, livePodsOf(owner.uid, namespacePods));
+}
+
+/** Controllers whose Ready pods are still below what the drain waits for, as "namespace/Kind/name (ready/wanted Ready)". */
 export function ownersNotYetReady(baselines: OwnerBaseline[], namespacePods: V1Pod[]): string[] {
   return baselines.flatMap((owner) => {
     const ready = readyPodsOf(owner.uid, namespacePods);
-    return ready < owner.readyBefore
-      ? [`${owner.namespace}/${owner.name} (${ready}/${owner.readyBefore} Ready)`]
-      : [];
+    const wanted = readyWanted(owner, namespacePods);
+    return ready < wanted ? [`${owner.namespace}/${owner.name} (${ready}/${wanted} Ready)`] : [];
+  });
+}
+
+const timeOfDeletion = (pod: V1Pod): number | undefined => {
+  const at = pod.metadata?.deletionTimestamp;
+  return at === undefined || at === null ? undefined : new Date(at).getTime();
+};
+
+/**
+ * Pods asked to go that are still there after their grace period ended (the API's deletionTimestamp
+ * is when the kubelet must have stopped them): a finalizer that never clears, a hung container, or a
+ * node whose kubelet no longer answers. Nothing the drain does makes them go.
+ */
+export function overdueDeletions(pods: V1Pod[], now: number): V1Pod[] {
+  return pods.filter((pod) => {
+    const due = timeOfDeletion(pod);
+    return due !== undefined && due <= now;
+  });
+}
+
+/**
+ * What becomes of each pod still on the batch's nodes at the deadline: with force, a pod whose
+ * deletion never completes is no longer waited for (like `kubectl drain --skip-wait-for-delete-timeout`);
+ * a pod still refused is deleted only with overridePdbAfterTimeout (force does not override PDBs); a
+ * pod within its grace period is waited for; anything else fails the drain.
+ */
+export function atDeadline(
+  pods: V1Pod[],
+  now: number,
+  rules: { force: boolean; overridePdbAfterTimeout: boolean },
+): { abandoned: V1Pod[]; failing: V1Pod[] } {
+  const overdue = new Set(overdueDeletions(pods, now));
+  return {
+    abandoned: rules.force ? [...overdue] : [],
+    failing: pods.filter((pod) =>
+      overdue.has(pod) ? !rules.force : !isTerminating(pod) && !rules.overridePdbAfterTimeout,
+    ),
+  };
+}
+
+/**
+ * Why each pod still on the batch's nodes at the deadline is there, for DrainTimeout: the PDB that
+ * refused it in the last round, or how long it has been Terminating.
+ */
+export function leftoverReasons(pods: V1Pod[], lastBlockers: string[], now: number): string[] {
+  return pods.map((pod) => {
+    const key = podKey(pod);
+    const due = timeOfDeletion(pod);
+    if (due !== undefined && due <= now)
+      return `${key} still Terminating ${Math.round((now - due) / 1000)} s after its grace period ended (a finalizer that never clears, or a kubelet that no longer answers)`;
+    if (due !== undefined) return `${key} Terminating (grace period ends in ${secondsUntil(due, now)} s)`;
+    return lastBlockers.find((blocker) => blocker.startsWith(`${key} `)) ?? `${key} not evicted yet`;
   });
 }
 
@@ -181,11 +260,24 @@ export function drainForecast(facts: DrainRoundFacts): DrainForecast {
 
 /**
  * Seconds until the next round (the forecast's), paced by `pollSpacing`; plain polling once the
- * forecast has passed, or when it cannot say when a refused eviction may pass.
+ * forecast has passed, or when it cannot say when a refused eviction may pass. Never past the
+ * deadline: the round at the deadline decides. Past it (force: deleted pods finishing their grace
+ * periods), at most a tenth of the time waited and at least the overdue pace.
  */
-export function drainWaitSeconds(forecast: DrainForecast, now: number, elapsedSeconds: number): number {
+export function drainWaitSeconds(
+  forecast: DrainForecast,
+  now: number,
+  elapsedSeconds: number,
+  deadline: number = Number.POSITIVE_INFINITY,
+): number {
+  if (now >= deadline) {
+    const spacing = pollSpacing(elapsedSeconds, drainPollSeconds.overdue);
+    return Math.max(drainPollSeconds.overdue, Math.min(spacing, secondsUntil(forecast.doneAt, now)));
+  }
   const seconds = forecast.nextRoundAt === undefined ? 0 : secondsUntil(forecast.nextRoundAt, now);
-  return seconds > 0
-    ? Math.max(seconds, pollSpacing(elapsedSeconds, drainPollSeconds.expected))
-    : pollSpacing(elapsedSeconds, drainPollSeconds.overdue);
+  const paced =
+    seconds > 0
+      ? Math.max(seconds, pollSpacing(elapsedSeconds, drainPollSeconds.expected))
+      : pollSpacing(elapsedSeconds, drainPollSeconds.overdue);
+  return Math.max(1, Math.min(paced, secondsUntil(deadline, now)));
 }

@@ -6,7 +6,7 @@ import { lambdaContext as contextOf } from '../../simulator/lambda-context.ts';
 
 const lambdaContext = contextOf('test');
 
-import { pod } from '../support/objects.ts';
+import { node, pod } from '../support/objects.ts';
 import { FakeCluster, fixtures } from './fake-backend.ts';
 
 const input = {
@@ -14,6 +14,11 @@ const input = {
   nodeGroupName: 'win-a',
   amiId: 'ami-0ccc0000000000003',
   drainTimeoutSeconds: 900,
+};
+const execution = {
+  id: 'arn:aws:states:us-east-1:111122223333:execution:rollout:run-1',
+  name: 'run-1',
+  startTime: '2026-11-12T19:05:00.000Z',
 };
 const batch = { index: 0, nodes: [{ instanceId: 'i-1', nodeName: 'node-1' }], readyTarget: 1 };
 const start = 1_000_000;
@@ -31,12 +36,66 @@ function drainOf(
   now = start,
   options: Partial<typeof input & { force: boolean; overridePdbAfterTimeout: boolean }> = {},
 ) {
+  if (!cluster.nodes.has('node-1')) cluster.nodes.set('node-1', node('node-1', { instanceId: 'i-1' }));
   const handler = makeHandler({ kubernetes: async () => cluster, now: () => now });
   return (drain: DrainState | null) =>
-    handler({ input: { ...input, ...options }, batch, drain }, lambdaContext);
+    handler({ input: { ...input, ...options }, batch, execution, drain }, lambdaContext);
 }
 
+/** The first call takes the baseline; each later call is one round. */
+async function baselineThenRound(cluster: FakeCluster, now = start, options = {}) {
+  const baseline = await drainOf(cluster, now, options)(null);
+  return { baseline, first: await drainOf(cluster, now, options)(baseline) };
+}
+
+const terminatingSince = (template: V1Pod, dueAt: number): V1Pod => ({
+  ...template,
+  metadata: { ...template.metadata, deletionTimestamp: new Date(dueAt) },
+});
+
 describe('drain handler rounds', () => {
+  it('takes the Ready-before baseline first, evicting nothing, so no retry can take it again', async () => {
+    const cluster = new FakeCluster({ pods: [web('web-1'), web('web-2', 'node-2')] });
+
+    const baseline = await drainOf(cluster)(null);
+
+    expect(baseline).toEqual({
+      done: false,
+      seconds: 1,
+      deadline: start + 900_000,
+      nodes: ['node-1'],
+      owners: [
+        { namespace: 'shop', uid: 'uid-web', kind: 'ReplicaSet', name: 'ReplicaSet/web', readyBefore: 2 },
+      ],
+      evicted: 0,
+      forced: [],
+      leftTerminating: [],
+      blockers: [],
+    });
+    expect(cluster.callsOf('evictPod')).toEqual([]);
+    // A round throttled after its first eviction is retried with the same state: the baseline holds.
+    cluster.throttle('listPods', 1);
+    await expect(drainOf(cluster)(baseline)).rejects.toMatchObject({ name: 'KubernetesThrottled' });
+    const retried = await drainOf(cluster)(baseline);
+    expect(retried.owners).toEqual(baseline.owners);
+  });
+
+  it('cordons and drains a node that joined the batch since Cordon', async () => {
+    const cluster = new FakeCluster({ pods: [web('web-1', 'late-1')] });
+    // Plan saw node-1 for i-1; that node is gone and i-1 registered as late-1.
+    cluster.nodes.set('node-1', node('node-1', { instanceId: 'i-9' }));
+    cluster.nodes.set('late-1', node('late-1', { instanceId: 'i-1' }));
+
+    const baseline = await drainOf(cluster)(null);
+
+    expect(baseline.nodes).toEqual(['late-1']);
+    expect(cluster.callsOf('patchNode')).toEqual([
+      ['late-1', { unschedulable: true, annotations: { 'eks-windows-patcher/cordoned-by': 'run-1' } }],
+    ]);
+    await drainOf(cluster)(baseline);
+    expect(cluster.callsOf('evictPod')).toEqual([['shop', 'web-1', undefined]]);
+  });
+
   it('evicts controller pods, skips DaemonSet pods, and is done once the evicted pods are Ready elsewhere', async () => {
     const agent = pod('agent-1', { node: 'node-1', owner: { kind: 'DaemonSet', name: 'agent' } });
     const cluster = new FakeCluster({
@@ -45,21 +104,16 @@ describe('drain handler rounds', () => {
     });
     const drain = drainOf(cluster);
 
-    const first = await drain(null);
+    const { first } = await baselineThenRound(cluster);
+    // The ReplicaSet replaces the evicted pod at once; it starts on node-2.
+    const starting = web('web-3', 'node-2');
+    cluster.pods.set('shop/web-3', { ...starting, status: { phase: 'Pending' } });
     const second = await drain(first);
-    cluster.pods.set('shop/web-3', web('web-3', 'node-2'));
+    cluster.pods.set('shop/web-3', starting);
     const third = await drain(second);
 
     // Two minutes: the time a Windows pod takes to start, until the cluster shows how long web's take.
-    expect(first).toEqual({
-      done: false,
-      seconds: 120,
-      deadline: start + 900_000,
-      owners: [{ namespace: 'shop', uid: 'uid-web', name: 'ReplicaSet/web', readyBefore: 2 }],
-      evicted: 1,
-      forced: [],
-      blockers: [],
-    });
+    expect(first).toMatchObject({ done: false, seconds: 120, evicted: 1, forced: [], blockers: [] });
     expect(second).toMatchObject({
       done: false,
       seconds: 5,
@@ -70,10 +124,37 @@ describe('drain handler rounds', () => {
     expect(cluster.callsOf('evictPod')).toEqual([['shop', 'web-1', undefined]]);
   });
 
+  it('follows a scale-down during the drain: the controller keeps fewer pods, so fewer Ready are wanted', async () => {
+    const cluster = new FakeCluster({ pods: [web('web-1'), web('web-2', 'node-2'), web('web-3', 'node-2')] });
+    const { first } = await baselineThenRound(cluster);
+    // An HPA scales web from 3 to 2 while web-1's replacement would start: the ReplicaSet deletes none
+    // to make room, it simply does not recreate web-1.
+    expect(first.owners[0]?.readyBefore).toBe(3);
+
+    expect(await drainOf(cluster)(first)).toMatchObject({ done: true, blockers: [] });
+  });
+
+  it('names the workload whose pods are not Ready elsewhere at the deadline', async () => {
+    const rsPod = (name: string, node: string) =>
+      pod(name, {
+        node,
+        owner: { kind: 'ReplicaSet', name: 'web-5d8f7c' },
+        labels: { app: 'web', 'pod-template-hash': '5d8f7c' },
+      });
+    const cluster = new FakeCluster({ pods: [rsPod('web-1', 'node-1'), rsPod('web-2', 'node-2')] });
+    const { first } = await baselineThenRound(cluster);
+    cluster.pods.set('shop/web-3', { ...rsPod('web-3', 'node-2'), status: { phase: 'Pending' } });
+
+    await expect(drainOf(cluster, pastDeadline)(first)).rejects.toMatchObject({
+      name: 'DrainTimeout',
+      message: expect.stringContaining('not Ready elsewhere within 900 s: shop/Deployment/web (1/2 Ready)'),
+    });
+  });
+
   it('retries a pod its PDB protects, names the PDB, and fails with DrainTimeout at the deadline', async () => {
     const cluster = new FakeCluster({ pods: [db('db-0')], pdbs: [blockingBudget('db')] });
 
-    const first = await drainOf(cluster)(null);
+    const { first } = await baselineThenRound(cluster);
 
     expect(first).toMatchObject({
       done: false,
@@ -89,9 +170,48 @@ describe('drain handler rounds', () => {
     });
   });
 
+  it('never waits past the deadline: the last wait ends at it', async () => {
+    const cluster = new FakeCluster({ pods: [db('db-0')], pdbs: [blockingBudget('db')] });
+    const { baseline } = await baselineThenRound(cluster);
+
+    const late = await drainOf(cluster, pastDeadline - 3_000)(baseline);
+
+    expect(late).toMatchObject({ done: false, seconds: 3 });
+  });
+
+  it('counts a pod stuck Terminating against the deadline and names it in DrainTimeout', async () => {
+    const stuck = terminatingSince(web('web-1'), start + 30_000);
+    const cluster = new FakeCluster({ pods: [stuck, web('web-2', 'node-2'), web('web-3', 'node-2')] });
+    const { first } = await baselineThenRound(cluster);
+    const later = await drainOf(cluster, start + 600_000)(first);
+
+    expect(later).toMatchObject({
+      done: false,
+      blockers: [expect.stringContaining('shop/web-1 still Terminating 570 s after its grace period ended')],
+    });
+    await expect(drainOf(cluster, pastDeadline)(later)).rejects.toMatchObject({
+      name: 'DrainTimeout',
+      message: expect.stringContaining(
+        'did not finish within 900 s: shop/web-1 still Terminating 870 s after its grace period ended',
+      ),
+    });
+    expect(cluster.callsOf('evictPod')).toEqual([]);
+  });
+
+  it('with force, stops waiting at the deadline for a pod whose deletion never completes, and lists it', async () => {
+    const stuck = terminatingSince(web('web-1'), start + 30_000);
+    const cluster = new FakeCluster({ pods: [stuck, web('web-2', 'node-2')] });
+    const { first } = await baselineThenRound(cluster, start, { force: true });
+
+    const atDeadline = await drainOf(cluster, pastDeadline, { force: true })(first);
+
+    expect(atDeadline).toMatchObject({ done: true, leftTerminating: ['shop/web-1'], forced: [] });
+    expect(cluster.callsOf('deletePod')).toEqual([]);
+  });
+
   it('with force, still fails at the deadline and keeps the pods their PDB protects', async () => {
     const cluster = new FakeCluster({ pods: [db('db-0')], pdbs: [blockingBudget('db')] });
-    const first = await drainOf(cluster, start, { force: true })(null);
+    const { first } = await baselineThenRound(cluster, start, { force: true });
 
     await expect(drainOf(cluster, pastDeadline, { force: true })(first)).rejects.toMatchObject({
       name: 'DrainTimeout',
@@ -106,12 +226,12 @@ describe('drain handler rounds', () => {
   it('with overridePdbAfterTimeout, deletes the pods still refused at the deadline and reports them', async () => {
     const cluster = new FakeCluster({ pods: [db('db-0')], pdbs: [blockingBudget('db')] });
     const override = { overridePdbAfterTimeout: true };
-    const first = await drainOf(cluster, start, override)(null);
+    const { first } = await baselineThenRound(cluster, start, override);
     expect(cluster.callsOf('deletePod')).toEqual([]);
 
     const second = await drainOf(cluster, pastDeadline, override)(first);
 
-    // 900 s into the drain: looks again after a tenth of that.
+    // Past the deadline: looks again at the overdue pace, waiting for the deleted pods' replacements.
     expect(second).toMatchObject({ done: false, seconds: 90, forced: ['shop/db-0'] });
     expect(cluster.callsOf('deletePod')).toEqual([['shop', 'db-0', undefined]]);
   });
@@ -120,16 +240,18 @@ describe('drain handler rounds', () => {
     const pdbs = [blockingBudget('db-a'), blockingBudget('db-b')];
     const cluster = new FakeCluster({ pods: [db('db-0'), db('db-1')], pdbs });
 
-    await expect(drainOf(cluster)(null)).rejects.toMatchObject({
+    const baseline = await drainOf(cluster)(null);
+    await expect(drainOf(cluster)(baseline)).rejects.toMatchObject({
       name: 'DrainBlocked',
       message: expect.stringMatching(
         /several PDBs: shop\/db-0 \(This pod has more than one.*\); shop\/db-1 \(This pod has more than one.*use overridePdbAfterTimeout/,
       ),
     });
-    await expect(drainOf(cluster, start, { force: true })(null)).rejects.toMatchObject({
+    const baselineOnly = await drainOf(cluster, start, { force: true })(null);
+    await expect(drainOf(cluster, start, { force: true })(baselineOnly)).rejects.toMatchObject({
       name: 'DrainBlocked',
     });
-    const kept = await drainOf(cluster, start, { overridePdbAfterTimeout: true })(null);
+    const { first: kept } = await baselineThenRound(cluster, start, { overridePdbAfterTimeout: true });
     expect(kept).toMatchObject({ done: false, seconds: 5, forced: [] });
     expect(kept.blockers).toHaveLength(2);
     expect(cluster.callsOf('deletePod')).toEqual([]);
@@ -154,13 +276,9 @@ describe('drain handler rounds', () => {
       terminating: true,
       grace: 20,
     });
-    const leaving = {
-      ...evicted,
-      metadata: { ...evicted.metadata, deletionTimestamp: new Date(start + 20_000) },
-    };
-    const cluster = new FakeCluster({ pods: [leaving] });
+    const cluster = new FakeCluster({ pods: [terminatingSince(evicted, start + 20_000)] });
 
-    expect(await drainOf(cluster)(null)).toMatchObject({ done: false, seconds: 20, evicted: 0 });
+    expect((await baselineThenRound(cluster)).first).toMatchObject({ done: false, seconds: 20, evicted: 0 });
     expect(cluster.callsOf('evictPod')).toEqual([]);
   });
 });

@@ -290,6 +290,7 @@ const fakeKubernetes = (nodes: Record<string, ReturnType<typeof node>>) => {
   const patches: [string, unknown][] = [];
   const port = {
     getNode: async (name: string) => nodes[name],
+    listNodes: async () => Object.values(nodes),
     patchNode: async (name: string, patch: unknown) => {
       patches.push([name, patch]);
       return nodes[name] ?? node(name);
@@ -307,14 +308,21 @@ describe('cordon', () => {
 
   it('cordons schedulable nodes with our annotation and leaves cordoned ones alone', async () => {
     const { port, patches } = fakeKubernetes({
-      'node-1': node('node-1'),
-      'node-2': node('node-2', { unschedulable: true }),
+      'node-1': node('node-1', { instanceId: 'i-1' }),
+      'node-2': node('node-2', { instanceId: 'i-2', unschedulable: true }),
     });
     expect(await run(port)).toEqual({ cordoned: ['node-1'], launched: 0 });
     expect(patches).toEqual([
       ['node-1', { unschedulable: true, annotations: { 'eks-windows-patcher/cordoned-by': 'run-1' } }],
     ]);
     expect(autoScaling.calls()).toHaveLength(0);
+  });
+
+  it('cordons the node an instance has now, even when it had none at Plan', async () => {
+    const { port, patches } = fakeKubernetes({ 'late-1': node('late-1', { instanceId: 'i-1' }) });
+    const planned = { ...batch, nodes: [{ instanceId: 'i-1', nodeName: '' }] };
+    expect(await run(port, planned)).toEqual({ cordoned: ['late-1'], launched: 0 });
+    expect(patches.map(([name]) => name)).toEqual(['late-1']);
   });
 
   it("then launches the next batch's replacements: desired covers this batch and the next", async () => {
@@ -328,20 +336,57 @@ describe('cordon', () => {
 });
 
 describe('terminate', () => {
-  const run = (port: KubernetesPort, terminating = batch, now = 0) =>
+  const drained = (nodes: string[]) => ({
+    done: true,
+    seconds: 1,
+    deadline: 0,
+    nodes,
+    owners: [],
+    evicted: 0,
+    forced: [],
+    leftTerminating: [],
+    blockers: [],
+  });
+  const run = (port: KubernetesPort, terminating = batch, drainedNodes = ['node-1', 'node-2'], now = 0) =>
     terminate({ autoScaling: new AutoScalingClient({}), kubernetes: async () => port, now: () => now })(
-      { input, group, batch: terminating, terminate: null },
+      { input, group, batch: terminating, drain: drained(drainedNodes), terminate: null },
       lambdaContext,
     );
+  const cordoned = (name: string, instanceId: string) => node(name, { instanceId, unschedulable: true });
 
   it('terminates in-service instances through the group, decrementing desired, and waits for them to go', async () => {
     autoScaling.on(DescribeAutoScalingGroupsCommand).resolves(asg());
-    const { port } = fakeKubernetes({ 'node-1': node('node-1') });
+    const { port } = fakeKubernetes({ 'node-1': cordoned('node-1', 'i-1') });
     const result = await run(port);
     expect(
       autoScaling.commandCalls(TerminateInstanceInAutoScalingGroupCommand).map((c) => c.args[0].input),
     ).toEqual([{ InstanceId: 'i-1', ShouldDecrementDesiredCapacity: true }]);
-    expect(result).toMatchObject({ done: false, seconds: 90, deadline: 900_000 });
+    expect(result).toMatchObject({ done: false, seconds: 90, deadline: 900_000, redrain: false });
+  });
+
+  it('terminates an instance that never had a node: it never ran a pod', async () => {
+    autoScaling.on(DescribeAutoScalingGroupsCommand).resolves(asg());
+    const { port } = fakeKubernetes({});
+    await run(port, batch, []);
+    expect(autoScaling.commandCalls(TerminateInstanceInAutoScalingGroupCommand)).toHaveLength(1);
+  });
+
+  it.each([
+    [
+      'joined after the drain',
+      node('late-1', { instanceId: 'i-1', unschedulable: true }),
+      'its node late-1 joined after the drain',
+    ],
+    [
+      'was uncordoned after the drain',
+      node('node-1', { instanceId: 'i-1' }),
+      'its node node-1 was uncordoned after the drain',
+    ],
+  ])('keeps an instance whose node %s, and asks for another drain', async (_, joined, reason) => {
+    autoScaling.on(DescribeAutoScalingGroupsCommand).resolves(asg());
+    const { port } = fakeKubernetes({ [joined.metadata?.name ?? '']: joined });
+    expect(await run(port)).toMatchObject({ done: false, redrain: true, undrained: [`i-1 (${reason})`] });
+    expect(autoScaling.commandCalls(TerminateInstanceInAutoScalingGroupCommand)).toHaveLength(0);
   });
 
   it('is done when the instances left the group and the nodes are gone', async () => {
@@ -353,7 +398,7 @@ describe('terminate', () => {
 
   it('lets the next batch go on while the instances shut down', async () => {
     autoScaling.on(DescribeAutoScalingGroupsCommand).resolves(asg());
-    const { port } = fakeKubernetes({ 'node-1': node('node-1') });
+    const { port } = fakeKubernetes({ 'node-1': cordoned('node-1', 'i-1') });
     expect((await run(port, { ...batch, nextSize: 2 })).done).toBe(true);
     expect(autoScaling.commandCalls(TerminateInstanceInAutoScalingGroupCommand)).toHaveLength(1);
   });

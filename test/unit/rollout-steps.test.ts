@@ -3,8 +3,11 @@ import { describe, expect, it } from 'vitest';
 import {
   drainForecast,
   drainWaitSeconds,
+  leftoverReasons,
+  overdueDeletions,
   ownerBaselines,
   ownersNotYetReady,
+  readyWanted,
 } from '../../functions/domain/drain.ts';
 import { lockHolder } from '../../functions/domain/lock.ts';
 import { caughtError, consoleUrl, rolloutNotification } from '../../functions/domain/notification.ts';
@@ -29,7 +32,7 @@ describe('waiting for evicted pods to be Ready elsewhere', () => {
 
   it('records how many pods of each controller are Ready before the drain', () => {
     expect(ownerBaselines(before.slice(0, 1), before)).toEqual([
-      { namespace: 'shop', uid: 'rs-1', name: 'ReplicaSet/web-rs', readyBefore: 2 },
+      { namespace: 'shop', uid: 'rs-1', kind: 'ReplicaSet', name: 'ReplicaSet/web-rs', readyBefore: 2 },
     ]);
   });
 
@@ -47,6 +50,55 @@ describe('waiting for evicted pods to be Ready elsewhere', () => {
 
   it('ignores bare pods, which nothing recreates', () => {
     expect(ownerBaselines([pod('debug')], [pod('debug')])).toEqual([]);
+  });
+
+  it('names a Deployment by its own name, not its ReplicaSet’s', () => {
+    const owned = pod('web-1', {
+      owner: { kind: 'ReplicaSet', name: 'web-7f9c4', uid: 'rs-7' },
+      labels: { app: 'web', 'pod-template-hash': '7f9c4' },
+    });
+    expect(ownerBaselines([owned], [owned])[0]?.name).toBe('Deployment/web');
+  });
+
+  const baseline = (kind: string, readyBefore: number) => ({
+    namespace: 'shop',
+    uid: 'c-1',
+    kind,
+    name: `${kind}/c`,
+    readyBefore,
+  });
+  const of = (kind: string, name: string, options: { ready?: boolean; terminating?: boolean } = {}) =>
+    pod(name, { owner: { kind, name: 'c', uid: 'c-1' }, ...options });
+  it.each([
+    ['a ReplicaSet that replaced its evicted pod', 'ReplicaSet', 3, ['a', 'b', 'c'], 3],
+    ['a ReplicaSet scaled down from 3 to 2 (an HPA)', 'ReplicaSet', 3, ['a', 'b'], 2],
+    ['an old ReplicaSet scaled to 0 by a Deployment rollout', 'ReplicaSet', 3, [], 0],
+    ['a ReplicaSet scaled up: still the count before', 'ReplicaSet', 3, ['a', 'b', 'c', 'd'], 3],
+    ['a StatefulSet whose pod is not recreated yet', 'StatefulSet', 3, ['a', 'b'], 3],
+  ])('wants as many Ready pods as %s keeps (%#)', (_, kind, before, live, wanted) => {
+    const pods = [...live.map((name) => of(kind, name)), of(kind, 'gone', { terminating: true })];
+    expect(readyWanted(baseline(kind, before), pods)).toBe(wanted);
+  });
+});
+
+describe('pods asked to go that are still there', () => {
+  const leaving = (name: string, dueAt: number) => {
+    const base = pod(name, { owner: rs, terminating: true });
+    return { ...base, metadata: { ...base.metadata, deletionTimestamp: new Date(dueAt) } };
+  };
+
+  it('are overdue once their grace period has ended', () => {
+    const pods = [leaving('late', 1_000), leaving('on-time', 61_000), pod('running', { owner: rs })];
+    expect(overdueDeletions(pods, 31_000).map((p) => p.metadata?.name)).toEqual(['late']);
+  });
+
+  it('are named with what holds each of them at the deadline', () => {
+    const pods = [leaving('late', 1_000), leaving('on-time', 61_000), pod('guarded', { owner: rs })];
+    expect(leftoverReasons(pods, ['shop/guarded refused by PDB web: no'], 31_000)).toEqual([
+      'shop/late still Terminating 30 s after its grace period ended (a finalizer that never clears, or a kubelet that no longer answers)',
+      'shop/on-time Terminating (grace period ends in 30 s)',
+      'shop/guarded refused by PDB web: no',
+    ]);
   });
 });
 
@@ -197,6 +249,27 @@ describe('pacing the drain by what the pods show', () => {
     [{ doneAt: s(400), nextRoundAt: s(320) }, s(300), 300, 30],
   ])('waits for the forecast, paced (%#)', (forecast, now, elapsed, seconds) => {
     expect(drainWaitSeconds(forecast, now, elapsed)).toBe(seconds);
+  });
+
+  it.each([
+    ['ends the last wait at the deadline', { doneAt: s(400), nextRoundAt: s(400) }, s(300), s(310), 10],
+    ['waits a second at least', { doneAt: s(400), nextRoundAt: s(400) }, s(300), s(300) + 1, 1],
+    [
+      'past it, follows deleted pods at most a tenth of the wait',
+      { doneAt: s(1000), nextRoundAt: undefined },
+      s(900),
+      s(900),
+      90,
+    ],
+    [
+      'past it, polls no faster than the overdue pace',
+      { doneAt: s(900), nextRoundAt: undefined },
+      s(900),
+      s(900),
+      5,
+    ],
+  ])('%s', (_, forecast, now, deadline, seconds) => {
+    expect(drainWaitSeconds(forecast, now, now / 1000, deadline)).toBe(seconds);
   });
 });
 
