@@ -15,6 +15,7 @@ import {
   atDeadline,
   drainForecast,
   drainWaitSeconds,
+  lateAllowanceSeconds,
   leftoverReasons,
   overdueDeletions,
   ownerBaselines,
@@ -115,7 +116,8 @@ export const makeHandler = (deps: Pick<Dependencies, 'kubernetes' | 'now'>) =>
         metrics.addMetric('DrainSeconds', MetricUnit.Seconds, drainSeconds);
         return { ...next, done: true, seconds: 1 };
       }
-      if (waitingFor.length === 0 && pastDeadline) {
+      const lateUntil = drain.deadline + lateAllowanceSeconds(input.drainTimeoutSeconds) * 1000;
+      if (waitingFor.length === 0 && now >= lateUntil) {
         throw new DrainTimeout(
           `Evicted pods of ${nodeNames.join(', ')} were not Ready elsewhere within ${input.drainTimeoutSeconds} s: ${notReady.join('; ')}. ` +
             'Check that the cluster has room for them (pending pods, image pulls), or raise drainTimeoutSeconds.',
@@ -137,6 +139,7 @@ export const makeHandler = (deps: Pick<Dependencies, 'kubernetes' | 'now'>) =>
         now,
         (now - drainStart(drain, input)) / 1000,
         drain.deadline,
+        lateUntil,
       );
       return waitingFor.length > 0
         ? { ...next, done: false, seconds }

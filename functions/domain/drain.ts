@@ -259,20 +259,31 @@ export function drainForecast(facts: DrainRoundFacts): DrainForecast {
 }
 
 /**
+ * How long past its deadline a drain may still wait for evicted pods to be Ready elsewhere (nothing
+ * is left on the batch's nodes, the replacements are on their way): one polling interval of a wait
+ * that long, so the deadline is honoured to within one polling interval.
+ */
+export const lateAllowanceSeconds = (timeoutSeconds: number): number =>
+  pollSpacing(timeoutSeconds, drainPollSeconds.expected);
+
+/**
  * Seconds until the next round (the forecast's), paced by `pollSpacing`; plain polling once the
  * forecast has passed, or when it cannot say when a refused eviction may pass. Never past the
- * deadline: the round at the deadline decides. Past it (force: deleted pods finishing their grace
- * periods), at most a tenth of the time waited and at least the overdue pace.
+ * deadline: the round at the deadline decides. Past it (pods on their way: deleted ones finishing
+ * their grace periods, replacements starting), at most a tenth of the time waited and never past
+ * `lateUntil` while it lasts.
  */
 export function drainWaitSeconds(
   forecast: DrainForecast,
   now: number,
   elapsedSeconds: number,
   deadline: number = Number.POSITIVE_INFINITY,
+  lateUntil: number = deadline,
 ): number {
   if (now >= deadline) {
     const spacing = pollSpacing(elapsedSeconds, drainPollSeconds.overdue);
-    return Math.max(drainPollSeconds.overdue, Math.min(spacing, secondsUntil(forecast.doneAt, now)));
+    const paced = Math.max(drainPollSeconds.overdue, Math.min(spacing, secondsUntil(forecast.doneAt, now)));
+    return now < lateUntil ? Math.max(1, Math.min(paced, secondsUntil(lateUntil, now))) : paced;
   }
   const seconds = forecast.nextRoundAt === undefined ? 0 : secondsUntil(forecast.nextRoundAt, now);
   const paced =

@@ -36,9 +36,6 @@ export const rolloutInput = (fields: Fields = {}) => ({
   nodeGroupName: group,
   amiId: targetAmi,
   maxUnavailable: 2,
-  // web's pods start in 8 minutes on a fresh node (image pull) and its PDB lets one go at a time:
-  // a batch of two nodes drains in about 16 minutes, more than the default deadline allows.
-  drainTimeoutSeconds: 1800,
   ...fields,
 });
 

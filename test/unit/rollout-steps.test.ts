@@ -1,8 +1,10 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import {
+  atDeadline,
   drainForecast,
   drainWaitSeconds,
+  lateAllowanceSeconds,
   leftoverReasons,
   overdueDeletions,
   ownerBaselines,
@@ -90,6 +92,24 @@ describe('pods asked to go that are still there', () => {
   it('are overdue once their grace period has ended', () => {
     const pods = [leaving('late', 1_000), leaving('on-time', 61_000), pod('running', { owner: rs })];
     expect(overdueDeletions(pods, 31_000).map((p) => p.metadata?.name)).toEqual(['late']);
+  });
+
+  it.each([
+    ['no flag: a stuck pod and a refused one fail the drain', false, false, [], ['late', 'guarded']],
+    [
+      'force: the stuck pod is no longer waited for; the refused one still fails',
+      true,
+      false,
+      ['late'],
+      ['guarded'],
+    ],
+    ['the PDB override: the refused one is deleted; the stuck one fails', false, true, [], ['late']],
+    ['both', true, true, ['late'], []],
+  ])('at the deadline, %s', (_, force, overridePdbAfterTimeout, abandoned, failing) => {
+    const pods = [leaving('late', 1_000), leaving('on-time', 61_000), pod('guarded', { owner: rs })];
+    const names = (list: V1Pod[]) => list.map((p) => p.metadata?.name);
+    const verdict = atDeadline(pods, 31_000, { force, overridePdbAfterTimeout });
+    expect([names(verdict.abandoned), names(verdict.failing)]).toEqual([abandoned, failing]);
   });
 
   it('are named with what holds each of them at the deadline', () => {
@@ -270,6 +290,13 @@ describe('pacing the drain by what the pods show', () => {
     ],
   ])('%s', (_, forecast, now, deadline, seconds) => {
     expect(drainWaitSeconds(forecast, now, now / 1000, deadline)).toBe(seconds);
+  });
+
+  it('past the deadline, waits for pods on their way no longer than the late allowance', () => {
+    expect(lateAllowanceSeconds(900)).toBe(90);
+    const replacementsStarting = { doneAt: s(1000), nextRoundAt: s(1000) };
+    expect(drainWaitSeconds(replacementsStarting, s(900), 900, s(900), s(990))).toBe(90);
+    expect(drainWaitSeconds(replacementsStarting, s(960), 960, s(900), s(990))).toBe(30);
   });
 });
 
