@@ -36,6 +36,9 @@ export const rolloutInput = (fields: Fields = {}) => ({
   nodeGroupName: group,
   amiId: targetAmi,
   maxUnavailable: 2,
+  // web's pods take 8 minutes to start on a fresh node (image pull) and its PDB lets one go at a
+  // time: a batch of two nodes drains in about 16 minutes, more than the default 900 s deadline.
+  drainTimeoutSeconds: 1800,
   ...fields,
 });
 
