@@ -1,17 +1,26 @@
 import * as z from 'zod';
-import { describeGroup, recentActivities } from './adapters/autoscaling.ts';
+import { describeGroup, raiseDesiredCapacity, recentActivities } from './adapters/autoscaling.ts';
 import { describeInstances } from './adapters/ec2.ts';
+import { protectFromScaleDown } from './adapters/kubernetes/batch-nodes.ts';
 import { autoScalingClient, ec2Client } from './commons/clients.ts';
 import type { Dependencies } from './commons/dependencies.ts';
 import { LaunchFailed, NodeGroupNotFound, ReplacementNotReady } from './commons/errors.ts';
 import { lambdaHandler } from './commons/handler.ts';
 import { kubernetesConnector } from './commons/kubernetes.ts';
 import { rolloutInputSchema } from './commons/rollout-input.ts';
-import { batchSchema, rolloutGroupSchema, type WaitState, waitSchema } from './commons/state.ts';
+import {
+  batchSchema,
+  executionSchema,
+  rolloutGroupSchema,
+  type WaitState,
+  waitSchema,
+} from './commons/state.ts';
+import { nodesJoinedSince } from './domain/members.ts';
 import { nodesByInstance } from './domain/nodes.ts';
 import {
-  defaultBootSeconds,
+  expectedBootSeconds,
   launchFailure,
+  lostReplacements,
   nextCheckSeconds,
   observedBootSeconds,
   replacementProblem,
@@ -21,21 +30,32 @@ const event = z.object({
   input: rolloutInputSchema,
   group: rolloutGroupSchema,
   batch: batchSchema,
+  execution: executionSchema,
   /** null when the previous batch's cordon launched these replacements: the wait begins now. */
   wait: waitSchema.nullable(),
 });
 
+const lostSentence = (lost: number) =>
+  lost > 0
+    ? `; the group lost ${lost} replacement(s) during the wait (removed by something else, e.g. the cluster-autoscaler) and each was asked for again`
+    : '';
+
 type Deps = Pick<Dependencies, 'ec2' | 'autoScaling' | 'kubernetes' | 'now'>;
 
-/** Are there enough Ready Windows replacements on the target AMI? Fails at the deadline. */
+/**
+ * Are there enough Ready Windows replacements on the target AMI? Protects them from the
+ * cluster-autoscaler meanwhile, asks the group again for a replacement that vanished (the
+ * autoscaler, a person), and fails at the deadline.
+ */
 export const makeHandler = (deps: Deps) =>
-  lambdaHandler(event, async ({ input, group, batch, wait: previous }): Promise<WaitState> => {
+  lambdaHandler(event, async ({ input, group, batch, execution, wait: previous }): Promise<WaitState> => {
     const now = deps.now();
     const wait = previous ?? {
       done: false,
       seconds: 1,
       deadline: now + input.readyTimeoutSeconds * 1000,
       since: now,
+      lost: 0,
     };
     const current = await describeGroup(deps.autoScaling, group.asgName);
     if (!current)
@@ -46,6 +66,11 @@ export const makeHandler = (deps: Deps) =>
     const kubernetes = await deps.kubernetes(input.clusterName);
     const [instances, nodes] = await Promise.all([describeInstances(deps.ec2, live), kubernetes.listNodes()]);
     const byInstance = nodesByInstance(nodes);
+    await protectFromScaleDown(
+      kubernetes,
+      nodesJoinedSince(live, nodes, Date.parse(execution.startTime)),
+      execution.name,
+    );
     const expected = {
       windowsBuild: group.windowsBuild,
       requiredImages: input.requireCachedImages ? group.imagesToMove : [],
@@ -61,6 +86,14 @@ export const makeHandler = (deps: Deps) =>
     if (ready.length >= batch.readyTarget) return { ...wait, done: true };
 
     const pending = replacements.filter((r) => r.problem !== undefined);
+    // Fewer replacements than wanted and none on the way: the group lost some; ask for them again.
+    const lost = lostReplacements({
+      readyTarget: batch.readyTarget,
+      replacements: ready.length + pending.length,
+      desired: current.desired,
+      live: live.length,
+    });
+    if (lost > 0) await raiseDesiredCapacity(deps.autoScaling, current, live.length + lost);
     const failure = launchFailure(await recentActivities(deps.autoScaling, group.asgName), wait.since);
     if (failure && ready.length + pending.length < batch.readyTarget) {
       throw new LaunchFailed(
@@ -74,13 +107,13 @@ export const makeHandler = (deps: Deps) =>
         pending.map((r) => `${r.instanceId} ${r.problem}`).join('; ') || 'no instance was launched';
       throw new ReplacementNotReady(
         `${missing} replacement node(s) from ${group.targetAmiId} were not Ready within ${input.readyTimeoutSeconds} s ` +
-          `(${detail}): check the AMI's bootstrap (user data, kubelet logs) before running again; no old node was drained in this batch.`,
+          `(${detail})${lostSentence(wait.lost + lost)}: check the AMI's bootstrap (user data, kubelet logs) before running again; no old node was drained in this batch.`,
       );
     }
-    const boot =
-      observedBootSeconds(
-        ready.flatMap((r) => (r.node ? [{ launchTime: r.launchTime, node: r.node }] : [])),
-      ) ?? defaultBootSeconds;
+    const boot = expectedBootSeconds(
+      observedBootSeconds(ready.flatMap((r) => (r.node ? [{ launchTime: r.launchTime, node: r.node }] : []))),
+      input.readyTimeoutSeconds,
+    );
     const seconds = nextCheckSeconds(
       now,
       pending.map((r) => r.launchTime),
@@ -89,6 +122,7 @@ export const makeHandler = (deps: Deps) =>
     );
     return {
       ...wait,
+      lost: wait.lost + lost,
       done: false,
       seconds: Math.min(seconds, Math.max(1, Math.ceil((wait.deadline - now) / 1000))),
     };

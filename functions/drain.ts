@@ -1,16 +1,24 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { V1Pod } from '@kubernetes/client-node';
 import * as z from 'zod';
-import { batchMembers, cordonNodes } from './adapters/kubernetes/batch-nodes.ts';
+import { describeGroup } from './adapters/autoscaling.ts';
+import { cordonNodes, protectFromScaleDown } from './adapters/kubernetes/batch-nodes.ts';
 import { deletePods, evictablePods, evictionRound, judgePods } from './adapters/kubernetes/drain-round.ts';
 import type { KubernetesPort } from './adapters/kubernetes/port.ts';
+import { autoScalingClient } from './commons/clients.ts';
 import type { Dependencies } from './commons/dependencies.ts';
 import { DrainTimeout } from './commons/errors.ts';
 import { lambdaHandler } from './commons/handler.ts';
 import { kubernetesConnector } from './commons/kubernetes.ts';
 import { metrics } from './commons/powertools.ts';
 import { type RolloutInput, rolloutInputSchema } from './commons/rollout-input.ts';
-import { batchSchema, type DrainState, drainSchema, executionSchema } from './commons/state.ts';
+import {
+  batchSchema,
+  type DrainState,
+  drainSchema,
+  executionSchema,
+  rolloutGroupSchema,
+} from './commons/state.ts';
 import {
   atDeadline,
   drainForecast,
@@ -21,11 +29,12 @@ import {
   ownerBaselines,
   ownersNotYetReady,
 } from './domain/drain.ts';
-import { memberNodeNames } from './domain/members.ts';
+import { matchBatch, memberNodeNames, memberNodes, nodesJoinedSince } from './domain/members.ts';
 import { podKey } from './domain/nodes.ts';
 
 const event = z.object({
   input: rolloutInputSchema,
+  group: rolloutGroupSchema,
   batch: batchSchema,
   execution: executionSchema,
   drain: drainSchema.nullable(),
@@ -47,22 +56,32 @@ const drainStart = (state: DrainState, input: RolloutInput) =>
  * it will take, never past the deadline; at the deadline whatever is left fails the drain (see
  * `atDeadline`: overridePdbAfterTimeout deletes refused pods, force stops waiting for stuck ones).
  */
-export const makeHandler = (deps: Pick<Dependencies, 'kubernetes' | 'now'>) =>
+export const makeHandler = (deps: Pick<Dependencies, 'kubernetes' | 'autoScaling' | 'now'>) =>
   lambdaHandler(
     event,
-    async ({ input, batch, execution, drain }): Promise<DrainState> => {
+    async ({ input, group, batch, execution, drain }): Promise<DrainState> => {
       const kubernetes = await deps.kubernetes(input.clusterName);
       const now = deps.now();
-      // Matched again each round: a node that joined since Cordon is cordoned and drained like the others.
-      const members = await batchMembers(
+      const [nodes, current] = await Promise.all([
+        kubernetes.listNodes(),
+        describeGroup(deps.autoScaling, group.asgName),
+      ]);
+      // The next batch's replacements join while this batch drains, empty: the autoscaler must leave them.
+      await protectFromScaleDown(
         kubernetes,
-        batch.nodes.map((n) => n.instanceId),
-      );
-      await cordonNodes(
-        kubernetes,
-        members.flatMap((m) => (m.node ? [m.node] : [])),
+        nodesJoinedSince(
+          (current?.instances ?? []).map((i) => i.instanceId),
+          nodes,
+          Date.parse(execution.startTime),
+        ),
         execution.name,
       );
+      // Matched again each round: a node that joined since Cordon is cordoned and drained like the others.
+      const members = matchBatch(
+        batch.nodes.map((n) => n.instanceId),
+        nodes,
+      );
+      await cordonNodes(kubernetes, memberNodes(members), execution.name);
       const nodeNames = memberNodeNames(members);
       const pods = evictablePods(await judgePods(kubernetes, nodeNames, input), nodeNames);
       const namespaces = new Set([
@@ -148,4 +167,8 @@ export const makeHandler = (deps: Pick<Dependencies, 'kubernetes' | 'now'>) =>
     { emitsMetrics: true },
   );
 
-export const handler = makeHandler({ kubernetes: kubernetesConnector(), now: Date.now });
+export const handler = makeHandler({
+  kubernetes: kubernetesConnector(),
+  autoScaling: autoScalingClient(),
+  now: Date.now,
+});

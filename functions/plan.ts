@@ -20,7 +20,7 @@ import {
   toBatches,
 } from './domain/plan.ts';
 import { preflight } from './domain/preflight.ts';
-import { defaultBootSeconds } from './domain/replacements.ts';
+import { expectedBootSeconds } from './domain/replacements.ts';
 
 const event = z.object({ input: rolloutInputSchema, verified: verifiedSchema });
 
@@ -127,7 +127,7 @@ export const makeHandler = (deps: Deps) =>
     const moving = podsToMove.filter((pod) => evictable.has(podKey(pod)));
     const longestGrace = Math.max(30, ...moving.map((pod) => pod.spec?.terminationGracePeriodSeconds ?? 30));
     const timing = {
-      bootSeconds: defaultBootSeconds,
+      bootSeconds: expectedBootSeconds(undefined, input.readyTimeoutSeconds),
       drainSeconds: longestGrace + 120,
       terminateSeconds: 90,
     };

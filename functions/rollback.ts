@@ -18,6 +18,7 @@ import {
   setDefaultVersion,
 } from './adapters/ec2.ts';
 import { startExecutions } from './adapters/executions.ts';
+import { releaseScaleDown } from './adapters/kubernetes/batch-nodes.ts';
 import { publish } from './adapters/notifications.ts';
 import { stateMachineArnOf } from './adapters/running-rollouts.ts';
 import { autoScalingClient, ec2Client, sfnClient, snsClient } from './commons/clients.ts';
@@ -120,6 +121,12 @@ export const makeHandler = (deps: Deps) =>
           annotations: { [cordonedByAnnotation]: null },
         });
         actions.push(`uncordoned ${name}`);
+      }
+      for (const name of await releaseScaleDown(
+        kubernetes,
+        instances.flatMap((i) => byInstance.get(i.instanceId) ?? []),
+      )) {
+        actions.push(`scale-down by the cluster-autoscaler allowed again on ${name}`);
       }
       const pods = await kubernetes.listPods(undefined);
       const workloadPods = new Map<string, number>();

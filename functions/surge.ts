@@ -29,6 +29,7 @@ export const makeHandler = (deps: Pick<Dependencies, 'autoScaling' | 'now'>) =>
       seconds: firstCheckSeconds,
       deadline: now + input.readyTimeoutSeconds * 1000,
       since: now,
+      lost: 0,
     };
   });
 

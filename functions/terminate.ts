@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { describeGroup, terminateInstance } from './adapters/autoscaling.ts';
-import { batchMembers } from './adapters/kubernetes/batch-nodes.ts';
+import { releaseScaleDown } from './adapters/kubernetes/batch-nodes.ts';
 import { autoScalingClient } from './commons/clients.ts';
 import type { Dependencies } from './commons/dependencies.ts';
 import { NodeGroupNotFound } from './commons/errors.ts';
@@ -14,7 +14,7 @@ import {
   type TerminateState,
   terminateSchema,
 } from './commons/state.ts';
-import { memberNodeNames, terminationVerdict } from './domain/members.ts';
+import { matchBatch, memberNodeNames, memberNodes, terminationVerdict } from './domain/members.ts';
 import { nodesGone, pollSpacing } from './domain/polling.ts';
 
 const event = z.object({
@@ -45,6 +45,7 @@ export const makeHandler = (deps: Pick<Dependencies, 'autoScaling' | 'kubernetes
       seconds: nodesGone.firstLookSeconds,
       deadline: now + nodesGone.timeoutSeconds * 1000,
       since: now,
+      lost: 0,
       redrain: false,
       undrained: [],
     };
@@ -53,9 +54,10 @@ export const makeHandler = (deps: Pick<Dependencies, 'autoScaling' | 'kubernetes
       throw new NodeGroupNotFound(`Auto Scaling group ${group.asgName} disappeared during the rollout.`);
     const inGroup = new Map(current.instances.map((i) => [i.instanceId, i.lifecycleState]));
     const kubernetes = await deps.kubernetes(input.clusterName);
-    const members = await batchMembers(
-      kubernetes,
+    const nodes = await kubernetes.listNodes();
+    const members = matchBatch(
       batch.nodes.map((n) => n.instanceId),
+      nodes,
     );
     const undrained: string[] = [];
     for (const member of members) {
@@ -70,7 +72,16 @@ export const makeHandler = (deps: Pick<Dependencies, 'autoScaling' | 'kubernetes
     const instancesLeft = batch.nodes.filter(({ instanceId }) => inGroup.has(instanceId));
     const gone = instancesLeft.length === 0 && !nodesLeft;
     const seconds = terminate ? pollSpacing((now - wait.since) / 1000, nodesGone.pollSeconds) : wait.seconds;
-    return { ...wait, done: gone || now >= wait.deadline, seconds, redrain: false, undrained };
+    const done = gone || now >= wait.deadline;
+    // The execution's replacements are all in place: the cluster-autoscaler may manage them again.
+    if (done) {
+      const groupMembers = matchBatch(
+        current.instances.map((i) => i.instanceId),
+        nodes,
+      );
+      await releaseScaleDown(kubernetes, memberNodes(groupMembers));
+    }
+    return { ...wait, done, seconds, redrain: false, undrained };
   });
 
 export const handler = makeHandler({

@@ -97,6 +97,8 @@ export const waitSchema = z.object({
   deadline: z.number(),
   /** Epoch milliseconds when the wait began. */
   since: z.number(),
+  /** Replacements the group lost during the wait (and was asked for again). */
+  lost: z.int().min(0).default(0),
 });
 export type WaitState = z.infer<typeof waitSchema>;
 

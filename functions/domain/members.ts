@@ -16,6 +16,10 @@ export function matchBatch(instanceIds: string[], nodes: V1Node[]): BatchMember[
   return instanceIds.map((instanceId) => ({ instanceId, node: byInstance.get(instanceId) }));
 }
 
+/** The members' nodes, for those that have one. */
+export const memberNodes = (members: BatchMember[]): V1Node[] =>
+  members.flatMap((member) => (member.node ? [member.node] : []));
+
 /** Names of the members' nodes, for those that have one. */
 export const memberNodeNames = (members: BatchMember[]): string[] =>
   members.flatMap((member) => (member.node ? [nodeName(member.node)] : []));
@@ -36,4 +40,16 @@ export function terminationVerdict(member: BatchMember, drainedNodes: string[]):
   if (!member.node.spec?.unschedulable)
     return { terminate: false, reason: `its node ${name} was uncordoned after the drain` };
   return { terminate: true, reason: `its node ${name} was cordoned and drained` };
+}
+
+/**
+ * Nodes of the group's instances that registered at or after `since` (epoch milliseconds): the
+ * replacements this execution launched (and any scale-out while it runs), which sit empty until their
+ * batch drains and would look unneeded to the cluster-autoscaler.
+ */
+export function nodesJoinedSince(instanceIds: string[], nodes: V1Node[], since: number): V1Node[] {
+  return matchBatch(instanceIds, nodes).flatMap(({ node }) => {
+    const created = node?.metadata?.creationTimestamp;
+    return node && created !== undefined && new Date(created).getTime() >= since ? [node] : [];
+  });
 }

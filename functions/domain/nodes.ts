@@ -6,6 +6,14 @@ export const labels = {
   zone: 'topology.kubernetes.io/zone',
 } as const;
 
+/**
+ * The cluster-autoscaler never removes a node whose annotation says "true" (its FAQ: "How can I
+ * prevent Cluster Autoscaler from scaling down a particular node?").
+ */
+export const scaleDownDisabledAnnotation = 'cluster-autoscaler.kubernetes.io/scale-down-disabled';
+/** Set with it by the rollout, so that it releases only the nodes it protected. */
+export const protectedByAnnotation = 'eks-windows-patcher/scale-down-disabled-by';
+
 /** Annotation put on a node we cordon, so a rollback uncordons only our nodes. */
 export const cordonedByAnnotation = 'eks-windows-patcher/cordoned-by';
 

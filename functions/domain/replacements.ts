@@ -24,8 +24,17 @@ export function replacementProblem(
   return missing.length > 0 ? `lacks cached images ${missing.join(', ')}` : undefined;
 }
 
-/** Time a Windows node usually takes from launch to Ready (no Fast Launch) when nothing has been observed yet. */
-export const defaultBootSeconds = 420;
+/**
+ * Until a replacement has been seen Ready, when to expect the first: this fraction of the ready
+ * deadline after launch. Conservative (a Windows boot takes minutes): polls paced by `pollSpacing`
+ * follow, so a late node is seen within a tenth of the time waited.
+ */
+export const firstLookFraction = 1 / 6;
+
+/** Seconds from launch to Ready to expect: what replacements showed, else the first look. */
+export function expectedBootSeconds(observed: number | undefined, readyTimeoutSeconds: number): number {
+  return observed ?? Math.ceil(readyTimeoutSeconds * firstLookFraction);
+}
 /** Shortest wait between two looks once a node is overdue. */
 export const overduePollSeconds = 5;
 
@@ -74,4 +83,19 @@ export function launchFailure(activitiesNewestFirst: Activity[], since: number):
   const recent = activitiesNewestFirst.filter((a) => a.startTime >= since).slice(0, failedLaunchesToGiveUp);
   const allFailed = recent.length === failedLaunchesToGiveUp && recent.every((a) => a.status === 'Failed');
   return allFailed ? recent[0]?.message : undefined;
+}
+
+/**
+ * Replacements the group lost: fewer on the target AMI (Ready or on their way) than the batch needs,
+ * while the group launches nothing (desired no higher than its live instances) — something else
+ * (the cluster-autoscaler, a person) removed them and decremented desired. They are asked for again.
+ */
+export function lostReplacements(group: {
+  readyTarget: number;
+  replacements: number;
+  desired: number;
+  live: number;
+}): number {
+  const missing = group.readyTarget - group.replacements;
+  return missing > 0 && group.desired <= group.live ? missing : 0;
 }

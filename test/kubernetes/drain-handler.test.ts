@@ -1,5 +1,7 @@
+import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import type { V1Pod } from '@kubernetes/client-node';
-import { describe, expect, it } from 'vitest';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { DrainState } from '../../functions/commons/state.ts';
 import { makeHandler } from '../../functions/drain.ts';
 import { lambdaContext as contextOf } from '../../simulator/lambda-context.ts';
@@ -20,6 +22,43 @@ const execution = {
   name: 'run-1',
   startTime: '2026-11-12T19:05:00.000Z',
 };
+const group = {
+  asgName: 'win-a',
+  launchTemplateId: 'lt-0123',
+  previousVersion: '3',
+  targetVersion: '4',
+  targetAmiId: input.amiId,
+  windowsBuild: '10.0.20348',
+  original: { minSize: 1, maxSize: 4, desired: 2 },
+  imagesToMove: [],
+};
+const autoScaling = new AutoScalingClient({});
+const autoScalingMock = mockClient(AutoScalingClient);
+/** The group holds i-1 (the batch) and i-2, a replacement launched by this execution. */
+beforeEach(() => {
+  autoScalingMock.reset();
+  autoScalingMock.on(DescribeAutoScalingGroupsCommand).resolves({
+    AutoScalingGroups: [
+      {
+        AutoScalingGroupName: 'win-a',
+        MinSize: 1,
+        MaxSize: 4,
+        DesiredCapacity: 2,
+        DefaultCooldown: 300,
+        AvailabilityZones: ['us-east-1a'],
+        HealthCheckType: 'EC2',
+        CreatedTime: new Date(0),
+        Instances: ['i-1', 'i-2'].map((InstanceId) => ({
+          InstanceId,
+          LifecycleState: 'InService',
+          AvailabilityZone: 'us-east-1a',
+          HealthStatus: 'Healthy',
+          ProtectedFromScaleIn: false,
+        })),
+      },
+    ],
+  });
+});
 const batch = { index: 0, nodes: [{ instanceId: 'i-1', nodeName: 'node-1' }], readyTarget: 1 };
 const start = 1_000_000;
 const pastDeadline = start + 900_000;
@@ -37,9 +76,9 @@ function drainOf(
   options: Partial<typeof input & { force: boolean; overridePdbAfterTimeout: boolean }> = {},
 ) {
   if (!cluster.nodes.has('node-1')) cluster.nodes.set('node-1', node('node-1', { instanceId: 'i-1' }));
-  const handler = makeHandler({ kubernetes: async () => cluster, now: () => now });
+  const handler = makeHandler({ kubernetes: async () => cluster, autoScaling, now: () => now });
   return (drain: DrainState | null) =>
-    handler({ input: { ...input, ...options }, batch, execution, drain }, lambdaContext);
+    handler({ input: { ...input, ...options }, group, batch, execution, drain }, lambdaContext);
 }
 
 /** The first call takes the baseline; each later call is one round. */
@@ -94,6 +133,35 @@ describe('drain handler rounds', () => {
     ]);
     await drainOf(cluster)(baseline);
     expect(cluster.callsOf('evictPod')).toEqual([['shop', 'web-1', undefined]]);
+  });
+
+  it('keeps the cluster-autoscaler from removing the group’s nodes that joined during this execution', async () => {
+    const cluster = new FakeCluster({ pods: [web('web-1')] });
+    const replacement = node('new-1', { instanceId: 'i-2' });
+    cluster.nodes.set('new-1', {
+      ...replacement,
+      metadata: {
+        ...replacement.metadata,
+        creationTimestamp: new Date(Date.parse(execution.startTime) + 60_000),
+      },
+    });
+
+    await drainOf(cluster)(null);
+
+    expect(cluster.callsOf('patchNode')).toContainEqual([
+      'new-1',
+      {
+        annotations: {
+          'cluster-autoscaler.kubernetes.io/scale-down-disabled': 'true',
+          'eks-windows-patcher/scale-down-disabled-by': 'run-1',
+        },
+      },
+    ]);
+    const protectedNodes = cluster
+      .callsOf('patchNode')
+      .filter(([, patch]) => JSON.stringify(patch).includes('scale-down-disabled'))
+      .map(([name]) => name);
+    expect(protectedNodes).toEqual(['new-1']);
   });
 
   it('evicts controller pods, skips DaemonSet pods, and is done once the evicted pods are Ready elsewhere', async () => {

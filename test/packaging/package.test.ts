@@ -54,6 +54,8 @@ const functionActions: Record<string, readonly string[]> = {
     'autoscaling:DescribeAutoScalingGroups',
     'autoscaling:DescribeScalingActivities',
     'ec2:DescribeInstances',
+    'autoscaling:UpdateAutoScalingGroup',
+    'autoscaling:SetDesiredCapacity',
     'eks:DescribeCluster',
   ],
   cordon: [
@@ -62,7 +64,7 @@ const functionActions: Record<string, readonly string[]> = {
     'autoscaling:UpdateAutoScalingGroup',
     'autoscaling:SetDesiredCapacity',
   ],
-  drain: ['eks:DescribeCluster'],
+  drain: ['eks:DescribeCluster', 'autoscaling:DescribeAutoScalingGroups'],
   terminate: [
     'autoscaling:DescribeAutoScalingGroups',
     'autoscaling:TerminateInstanceInAutoScalingGroup',

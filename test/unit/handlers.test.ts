@@ -256,7 +256,13 @@ describe('surge', () => {
 
   it('sets desired to the original size plus the batch, absolutely', async () => {
     autoScaling.on(DescribeAutoScalingGroupsCommand).resolves(asg({ MaxSize: 8 }));
-    expect(await run()).toEqual({ done: false, seconds: 60, deadline: 1_000 + 1_800_000, since: 1_000 });
+    expect(await run()).toEqual({
+      done: false,
+      seconds: 60,
+      deadline: 1_000 + 1_800_000,
+      since: 1_000,
+      lost: 0,
+    });
     expect(autoScaling.commandCalls(SetDesiredCapacityCommand)[0]?.args[0].input).toEqual({
       AutoScalingGroupName: 'win-a',
       DesiredCapacity: 6,
@@ -394,6 +400,32 @@ describe('terminate', () => {
     const { port } = fakeKubernetes({});
     expect((await run(port)).done).toBe(true);
     expect(autoScaling.commandCalls(TerminateInstanceInAutoScalingGroupCommand)).toHaveLength(0);
+  });
+
+  it('gives the replacements back to the cluster-autoscaler once the last batch is done', async () => {
+    autoScaling
+      .on(DescribeAutoScalingGroupsCommand)
+      .resolves(asg({ Instances: [instance('i-3', 'InService')] }));
+    const protectedNode = node('new-3', {
+      instanceId: 'i-3',
+      annotations: {
+        'cluster-autoscaler.kubernetes.io/scale-down-disabled': 'true',
+        'eks-windows-patcher/scale-down-disabled-by': 'run-1',
+      },
+    });
+    const { port, patches } = fakeKubernetes({ 'new-3': protectedNode });
+    expect((await run(port)).done).toBe(true);
+    expect(patches).toEqual([
+      [
+        'new-3',
+        {
+          annotations: {
+            'cluster-autoscaler.kubernetes.io/scale-down-disabled': null,
+            'eks-windows-patcher/scale-down-disabled-by': null,
+          },
+        },
+      ],
+    ]);
   });
 
   it('lets the next batch go on while the instances shut down', async () => {

@@ -15,7 +15,9 @@ import { lockHolder } from '../../functions/domain/lock.ts';
 import { caughtError, consoleUrl, rolloutNotification } from '../../functions/domain/notification.ts';
 import { maxPollRounds, pollSpacing } from '../../functions/domain/polling.ts';
 import {
+  expectedBootSeconds,
   launchFailure,
+  lostReplacements,
   nextCheckSeconds,
   observedBootSeconds,
   replacementProblem,
@@ -482,5 +484,29 @@ describe('notifications', () => {
     expect(message.body).toContain(
       'https://eu-west-1.console.aws.amazon.com/states/home?region=eu-west-1#/v2/executions/details/',
     );
+  });
+});
+
+describe('a replacement the group lost', () => {
+  it.each([
+    ['none lost: all there', { readyTarget: 2, replacements: 2, desired: 5, live: 5 }, 0],
+    [
+      'launches on their way: desired above the live instances',
+      { readyTarget: 2, replacements: 1, desired: 5, live: 4 },
+      0,
+    ],
+    [
+      'removed with desired decremented (the cluster-autoscaler)',
+      { readyTarget: 2, replacements: 1, desired: 4, live: 4 },
+      1,
+    ],
+    ['both removed', { readyTarget: 3, replacements: 1, desired: 4, live: 4 }, 2],
+  ])('%s', (_, group, lost) => {
+    expect(lostReplacements(group)).toBe(lost);
+  });
+
+  it('expects the first replacement after a sixth of the ready deadline until one was seen Ready', () => {
+    expect(expectedBootSeconds(undefined, 1800)).toBe(300);
+    expect(expectedBootSeconds(432, 1800)).toBe(432);
   });
 });

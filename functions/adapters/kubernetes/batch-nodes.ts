@@ -1,6 +1,11 @@
 import type { V1Node } from '@kubernetes/client-node';
 import { type BatchMember, matchBatch } from '../../domain/members.ts';
-import { cordonedByAnnotation, nodeName } from '../../domain/nodes.ts';
+import {
+  cordonedByAnnotation,
+  nodeName,
+  protectedByAnnotation,
+  scaleDownDisabledAnnotation,
+} from '../../domain/nodes.ts';
 import type { KubernetesPort } from './port.ts';
 
 /** The batch's instances and their nodes, as the cluster shows them now. */
@@ -30,4 +35,38 @@ export async function cordonNodes(
     cordoned.push(nodeName(node));
   }
   return cordoned;
+}
+
+/**
+ * Keeps the cluster-autoscaler from removing nodes (its scale-down-disabled annotation), with our
+ * marker so that only these are released at the end. A node that already carries the annotation is
+ * left as it is: whoever set it keeps it. Returns the nodes it protected.
+ */
+export async function protectFromScaleDown(
+  kubernetes: KubernetesPort,
+  nodes: V1Node[],
+  executionName: string,
+): Promise<string[]> {
+  const protectedNodes: string[] = [];
+  for (const node of nodes.filter(
+    (n) => n.metadata?.annotations?.[scaleDownDisabledAnnotation] === undefined,
+  )) {
+    await kubernetes.patchNode(nodeName(node), {
+      annotations: { [scaleDownDisabledAnnotation]: 'true', [protectedByAnnotation]: executionName },
+    });
+    protectedNodes.push(nodeName(node));
+  }
+  return protectedNodes;
+}
+
+/** Gives the nodes the rollout protected back to the cluster-autoscaler. Returns the nodes released. */
+export async function releaseScaleDown(kubernetes: KubernetesPort, nodes: V1Node[]): Promise<string[]> {
+  const released: string[] = [];
+  for (const node of nodes.filter((n) => n.metadata?.annotations?.[protectedByAnnotation] !== undefined)) {
+    await kubernetes.patchNode(nodeName(node), {
+      annotations: { [scaleDownDisabledAnnotation]: null, [protectedByAnnotation]: null },
+    });
+    released.push(nodeName(node));
+  }
+  return released;
 }
