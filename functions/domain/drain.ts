@@ -286,9 +286,11 @@ export function drainWaitSeconds(
     return now < lateUntil ? Math.max(1, Math.min(paced, secondsUntil(lateUntil, now))) : paced;
   }
   const seconds = forecast.nextRoundAt === undefined ? 0 : secondsUntil(forecast.nextRoundAt, now);
+  const spacing = pollSpacing(elapsedSeconds, drainPollSeconds.expected);
   const paced =
-    seconds > 0
-      ? Math.max(seconds, pollSpacing(elapsedSeconds, drainPollSeconds.expected))
-      : pollSpacing(elapsedSeconds, drainPollSeconds.overdue);
-  return Math.max(1, Math.min(paced, secondsUntil(deadline, now)));
+    seconds > 0 ? Math.max(seconds, spacing) : pollSpacing(elapsedSeconds, drainPollSeconds.overdue);
+  // A forecast is a guess (start times seen while a probe failed, say): never bet more than half of
+  // the time left on it, so a round still comes while an eviction that passes can finish in time.
+  const hedged = Math.max(spacing, Math.ceil(secondsUntil(deadline, now) / 2));
+  return Math.max(1, Math.min(paced, hedged, secondsUntil(deadline, now)));
 }

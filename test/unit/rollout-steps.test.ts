@@ -294,6 +294,11 @@ describe('pacing the drain by what the pods show', () => {
     expect(drainWaitSeconds(forecast, now, now / 1000, deadline)).toBe(seconds);
   });
 
+  it('bets no more than half of the time left on a forecast', () => {
+    // Start times seen while a readiness probe failed forecast 2262 s; 1800 s are left.
+    expect(drainWaitSeconds({ doneAt: s(2262), nextRoundAt: s(2262) }, 0, 0, s(1800))).toBe(900);
+  });
+
   it('past the deadline, waits for pods on their way no longer than the late allowance', () => {
     expect(lateAllowanceSeconds(900)).toBe(90);
     const replacementsStarting = { doneAt: s(1000), nextRoundAt: s(1000) };
