@@ -1,4 +1,8 @@
-import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
+import {
+  AutoScalingClient,
+  DescribeAutoScalingGroupsCommand,
+  DescribeInstanceRefreshesCommand,
+} from '@aws-sdk/client-auto-scaling';
 import { DescribeImagesCommand, DescribeInstancesCommand, EC2Client, type Image } from '@aws-sdk/client-ec2';
 import { DescribeClusterCommand, DescribeNodegroupCommand, EKSClient } from '@aws-sdk/client-eks';
 import type { V1Pod } from '@kubernetes/client-node';
@@ -42,6 +46,7 @@ beforeEach(() => {
     .on(DescribeNodegroupCommand)
     .rejects(Object.assign(new Error('No node group found'), { name: 'ResourceNotFoundException' }));
   eks.on(DescribeClusterCommand).resolves({ cluster: { name: 'prod', version: '1.31' } });
+  autoScaling.on(DescribeInstanceRefreshesCommand).resolves({ InstanceRefreshes: [] });
   autoScaling.on(DescribeAutoScalingGroupsCommand).resolves({
     AutoScalingGroups: [
       {
