@@ -8,6 +8,7 @@ export default defineConfig({
     env: {
       AWS_REGION: 'us-east-1',
       NOTIFICATION_TOPIC_ARN: 'arn:aws:sns:us-east-1:111122223333:eks-windows-patcher-test',
+      LOCK_TABLE_NAME: 'eks-windows-patcher-test-locks',
       POWERTOOLS_LOG_LEVEL: 'SILENT',
       POWERTOOLS_METRICS_DISABLED: 'true',
       POWERTOOLS_TRACE_ENABLED: 'false',

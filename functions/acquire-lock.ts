@@ -1,35 +1,99 @@
 import * as z from 'zod';
-import { runningExecutions, stateMachineArnOf } from './adapters/running-rollouts.ts';
-import { sfnClient } from './commons/clients.ts';
+import { extendLease, putLease, readLease } from './adapters/lock-table.ts';
+import { resolveNodeGroup } from './adapters/node-group.ts';
+import { executionStatus } from './adapters/running-rollouts.ts';
+import { autoScalingClient, dynamoDbClient, eksClient, sfnClient } from './commons/clients.ts';
+import { requireEnv } from './commons/config.ts';
 import type { Dependencies } from './commons/dependencies.ts';
-import { ParentExecutionRunning, RolloutInProgress } from './commons/errors.ts';
+import { LockReleasePending, RolloutInProgress } from './commons/errors.ts';
 import { lambdaHandler } from './commons/handler.ts';
 import { rolloutInputSchema } from './commons/rollout-input.ts';
-import { executionSchema } from './commons/state.ts';
-import { lockHolder } from './domain/lock.ts';
+import { executionSchema, lockSchema } from './commons/state.ts';
+import { isLive, type Lease, leaseSeconds, lockRefusal, siblingExecutionArn } from './domain/lock.ts';
 
-const event = z.object({ input: rolloutInputSchema, execution: executionSchema });
+const event = z.object({
+  input: rolloutInputSchema,
+  execution: executionSchema,
+  lock: lockSchema.optional(),
+});
+
+type Deps = Pick<Dependencies, 'sfn' | 'eks' | 'autoScaling' | 'dynamoDb' | 'lockTableName' | 'now'>;
+
+/** Refuses with the holder named; a holder that has ended gets a short grace for its clean-up (retried). */
+async function refuse(deps: Deps, lease: Lease, target: z.output<typeof rolloutInputSchema>): Promise<never> {
+  const refusal = lockRefusal(lease, await executionStatus(deps.sfn, lease.holder), target);
+  throw refusal.kind === 'inProgress'
+    ? new RolloutInProgress(refusal.message)
+    : new LockReleasePending(refusal.message);
+}
 
 /**
- * One rollout per node group: refuse when an earlier RUNNING execution targets the same group. An
- * execution that continues another one waits (the state machine retries) until that one has ended.
+ * One rollout per node group: a lease in DynamoDB keyed by the group's ARN, so the group named by its
+ * Auto Scaling group or by its eksctl name is one lock. Taken before any change (with the group as it
+ * was, for the clean-up), renewed as each batch starts (`lock` given), handed over to the execution
+ * that continues this one, released at every ending. A dry run only checks.
  */
-export const makeHandler = (deps: Pick<Dependencies, 'sfn'>) =>
-  lambdaHandler(event, async ({ input, execution }) => {
-    const running = await runningExecutions(deps.sfn, stateMachineArnOf(execution.id));
-    const holder = lockHolder(execution.id, running, input);
-    if (holder && holder.name === input.continuedFrom) {
-      throw new ParentExecutionRunning(
-        `Execution ${holder.name}, which this one continues, is still running: looking again shortly.`,
-      );
-    }
-    if (holder) {
+export const makeHandler = (deps: Deps) =>
+  lambdaHandler(event, async ({ input, execution, lock }) => {
+    const now = deps.now();
+    const expiresAt = now + leaseSeconds(input) * 1000;
+    const self = { holder: execution.id, holderName: execution.name, expiresAt };
+    if (lock) {
+      if (
+        await extendLease(deps.dynamoDb, deps.lockTableName, { groupId: lock.groupId, ...self }, execution.id)
+      )
+        return { groupId: lock.groupId, expiresAt };
+      const lease = await readLease(deps.dynamoDb, deps.lockTableName, lock.groupId);
       throw new RolloutInProgress(
-        `Execution ${holder.name} (started ${new Date(holder.startDate).toISOString()}) is already rolling node group ` +
-          `${input.nodeGroupName} of cluster ${input.clusterName}: wait for it to finish, or stop it in the Step Functions console.`,
+        `The lock on node group ${input.nodeGroupName} of cluster ${input.clusterName} expired and is now held by ` +
+          `${lease ? `execution ${lease.holderName}` : 'nobody'}: this execution stops here; run the rollout again once that one ends.`,
       );
     }
-    return { holder: execution.name };
+    const group = await resolveNodeGroup(deps.eks, deps.autoScaling, input.clusterName, input.nodeGroupName);
+    const groupId = group.arn;
+    const before = {
+      asgName: group.asgName,
+      launchTemplateId: group.launchTemplate?.id ?? '',
+      launchTemplateVersion: group.launchTemplate?.version ?? '',
+      minSize: group.minSize,
+      maxSize: group.maxSize,
+      desired: group.desired,
+    };
+    if (input.dryRun) {
+      const lease = await readLease(deps.dynamoDb, deps.lockTableName, groupId);
+      if (lease && isLive(lease, now) && lease.holder !== execution.id) await refuse(deps, lease, input);
+      return { groupId, expiresAt: now };
+    }
+    const parent = input.continuedFrom
+      ? siblingExecutionArn(execution.id, input.continuedFrom)
+      : execution.id;
+    // The continued execution's lease first (it keeps the group's state from before), then a new one,
+    // then our own (a retry of this step after a lost response).
+    const acquired =
+      (input.continuedFrom !== undefined &&
+        (await extendLease(deps.dynamoDb, deps.lockTableName, { groupId, ...self }, parent))) ||
+      (await putLease(
+        deps.dynamoDb,
+        deps.lockTableName,
+        { groupId, ...self, acquiredAt: now, before },
+        now,
+      )) ||
+      (await extendLease(deps.dynamoDb, deps.lockTableName, { groupId, ...self }, execution.id));
+    if (acquired) return { groupId, expiresAt };
+    const lease = await readLease(deps.dynamoDb, deps.lockTableName, groupId);
+    if (lease === undefined) {
+      throw new LockReleasePending(
+        `The lock on node group ${input.nodeGroupName} of cluster ${input.clusterName} was released while this execution asked for it: asking again.`,
+      );
+    }
+    return refuse(deps, lease, input);
   });
 
-export const handler = makeHandler({ sfn: sfnClient() });
+export const handler = makeHandler({
+  sfn: sfnClient(),
+  eks: eksClient(),
+  autoScaling: autoScalingClient(),
+  dynamoDb: dynamoDbClient(),
+  lockTableName: requireEnv('LOCK_TABLE_NAME'),
+  now: Date.now,
+});

@@ -2,21 +2,23 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import * as z from 'zod';
 import { describeGroup, resumeAfterRollout, updateGroup } from './adapters/autoscaling.ts';
 import { startExecutions } from './adapters/executions.ts';
+import { releaseLease } from './adapters/lock-table.ts';
 import { publish } from './adapters/notifications.ts';
 import { stateMachineArnOf } from './adapters/running-rollouts.ts';
-import { autoScalingClient, sfnClient, snsClient } from './commons/clients.ts';
+import { autoScalingClient, dynamoDbClient, sfnClient, snsClient } from './commons/clients.ts';
 import { requireEnv } from './commons/config.ts';
 import type { Dependencies } from './commons/dependencies.ts';
 import { lambdaHandler } from './commons/handler.ts';
 import { metrics } from './commons/powertools.ts';
 import { rolloutInputSchema } from './commons/rollout-input.ts';
-import { executionSchema, planSchema, rolloutGroupSchema } from './commons/state.ts';
+import { executionSchema, lockSchema, planSchema, rolloutGroupSchema } from './commons/state.ts';
 import { continuationName } from './domain/continuation.ts';
 import { consoleUrl, rolloutNotification } from './domain/notification.ts';
 
 const event = z.object({
   input: rolloutInputSchema,
   execution: executionSchema,
+  lock: lockSchema,
   group: rolloutGroupSchema,
   plan: planSchema,
   /** Per batch, the pods overridePdbAfterTimeout deleted and those force left Terminating (the Map's results). */
@@ -54,14 +56,18 @@ const leftTerminatingWarning = (pods: string[]): string[] =>
 
 /**
  * Restores the group's max size, and either continues the rollout in a new execution of the same
- * input (a large group: this execution's history is full) or tells the operators and returns the report.
+ * input (a large group: this execution's history is full; it takes the lock over) or tells the
+ * operators, releases the lock and returns the report.
  */
 export const makeHandler = (
-  deps: Pick<Dependencies, 'autoScaling' | 'sfn' | 'sns' | 'now' | 'notificationTopicArn'>,
+  deps: Pick<
+    Dependencies,
+    'autoScaling' | 'sfn' | 'sns' | 'dynamoDb' | 'now' | 'notificationTopicArn' | 'lockTableName'
+  >,
 ) =>
   lambdaHandler(
     event,
-    async ({ input, execution, group, plan, drained }): Promise<RolloutReport> => {
+    async ({ input, execution, lock, group, plan, drained }): Promise<RolloutReport> => {
       const current = await describeGroup(deps.autoScaling, group.asgName);
       if (current && current.maxSize > group.original.maxSize && current.desired <= group.original.maxSize) {
         await updateGroup(deps.autoScaling, group.asgName, { maxSize: group.original.maxSize });
@@ -128,6 +134,7 @@ export const makeHandler = (
         }),
       );
       metrics.addMetric('RolloutSeconds', MetricUnit.Seconds, durationSeconds);
+      await releaseLease(deps.dynamoDb, deps.lockTableName, lock.groupId, execution.id);
       return report;
     },
     { emitsMetrics: true },
@@ -137,6 +144,8 @@ export const handler = makeHandler({
   autoScaling: autoScalingClient(),
   sfn: sfnClient(),
   sns: snsClient(),
+  dynamoDb: dynamoDbClient(),
   now: Date.now,
   notificationTopicArn: requireEnv('NOTIFICATION_TOPIC_ARN'),
+  lockTableName: requireEnv('LOCK_TABLE_NAME'),
 });

@@ -1,11 +1,13 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import * as z from 'zod';
+import { releaseLease } from './adapters/lock-table.ts';
 import { publish } from './adapters/notifications.ts';
-import { snsClient } from './commons/clients.ts';
+import { dynamoDbClient, snsClient } from './commons/clients.ts';
 import { requireEnv } from './commons/config.ts';
 import type { Dependencies } from './commons/dependencies.ts';
 import { lambdaHandler } from './commons/handler.ts';
 import { metrics } from './commons/powertools.ts';
+import { lockSchema } from './commons/state.ts';
 import { caughtError, consoleUrl, executionError, rolloutNotification } from './domain/notification.ts';
 
 /** The state may be the raw console input (when it was refused), so every field is optional here. */
@@ -13,14 +15,18 @@ const event = z.object({
   state: z.looseObject({
     input: z.looseObject({}).optional(),
     execution: z.object({ id: z.string(), name: z.string(), startTime: z.string() }).optional(),
+    /** Present when the refusal came after AcquireLock took the lock. */
+    lock: lockSchema.optional(),
     error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }),
   }),
 });
 
 const text = (value: unknown) => (typeof value === 'string' ? value : '(not given)');
 
-/** A refusal before any change: nothing to undo; tell the operators why, and fail with that error. */
-export const makeHandler = (deps: Pick<Dependencies, 'sns' | 'now' | 'notificationTopicArn'>) =>
+/** A refusal before any change: nothing to undo; tell the operators why, release the lock if taken, and fail with that error. */
+export const makeHandler = (
+  deps: Pick<Dependencies, 'sns' | 'dynamoDb' | 'now' | 'notificationTopicArn' | 'lockTableName'>,
+) =>
   lambdaHandler(
     event,
     async ({ state }) => {
@@ -46,6 +52,9 @@ export const makeHandler = (deps: Pick<Dependencies, 'sns' | 'now' | 'notificati
       );
       metrics.addDimension('ErrorName', error.name);
       metrics.addMetric('RolloutRefusals', MetricUnit.Count, 1);
+      if (state.lock && state.execution) {
+        await releaseLease(deps.dynamoDb, deps.lockTableName, state.lock.groupId, state.execution.id);
+      }
       return { ...error, actions: [] };
     },
     { emitsMetrics: true },
@@ -53,6 +62,8 @@ export const makeHandler = (deps: Pick<Dependencies, 'sns' | 'now' | 'notificati
 
 export const handler = makeHandler({
   sns: snsClient(),
+  dynamoDb: dynamoDbClient(),
   now: Date.now,
   notificationTopicArn: requireEnv('NOTIFICATION_TOPIC_ARN'),
+  lockTableName: requireEnv('LOCK_TABLE_NAME'),
 });

@@ -19,9 +19,10 @@ import {
 } from './adapters/ec2.ts';
 import { startExecutions } from './adapters/executions.ts';
 import { releaseScaleDown } from './adapters/kubernetes/batch-nodes.ts';
+import { releaseLease } from './adapters/lock-table.ts';
 import { publish } from './adapters/notifications.ts';
 import { stateMachineArnOf } from './adapters/running-rollouts.ts';
-import { autoScalingClient, ec2Client, sfnClient, snsClient } from './commons/clients.ts';
+import { autoScalingClient, dynamoDbClient, ec2Client, sfnClient, snsClient } from './commons/clients.ts';
 import { requireEnv } from './commons/config.ts';
 import type { Dependencies } from './commons/dependencies.ts';
 import { lambdaHandler } from './commons/handler.ts';
@@ -30,6 +31,7 @@ import { metrics } from './commons/powertools.ts';
 import { type RolloutInput, rolloutInputSchema } from './commons/rollout-input.ts';
 import {
   executionSchema,
+  lockSchema,
   planSchema,
   type RolloutGroup,
   rolloutGroupSchema,
@@ -46,6 +48,7 @@ const event = z.object({
   state: z.object({
     input: rolloutInputSchema,
     execution: executionSchema,
+    lock: lockSchema,
     verified: verifiedSchema,
     group: rolloutGroupSchema.optional(),
     plan: planSchema,
@@ -55,7 +58,15 @@ const event = z.object({
 
 type Deps = Pick<
   Dependencies,
-  'ec2' | 'autoScaling' | 'sns' | 'sfn' | 'kubernetes' | 'now' | 'notificationTopicArn'
+  | 'ec2'
+  | 'autoScaling'
+  | 'sns'
+  | 'sfn'
+  | 'dynamoDb'
+  | 'kubernetes'
+  | 'now'
+  | 'notificationTopicArn'
+  | 'lockTableName'
 >;
 
 /** Failures that say the new AMI is unwanted (not merely that a step failed): the replaced nodes go back. */
@@ -96,7 +107,7 @@ export const makeHandler = (deps: Deps) =>
   lambdaHandler(
     event,
     async ({ state }): Promise<Failure> => {
-      const { input, execution, verified, group, plan } = state;
+      const { input, execution, lock, verified, group, plan } = state;
       const error = executionError(caughtError(state.error));
       const asgName = verified.group.asgName;
       const actions: string[] = [];
@@ -238,6 +249,8 @@ export const makeHandler = (deps: Deps) =>
       );
       metrics.addDimension('ErrorName', error.name);
       metrics.addMetric('RolloutFailures', MetricUnit.Count, 1);
+      // Last: the node group is free once it is back as it was.
+      await releaseLease(deps.dynamoDb, deps.lockTableName, lock.groupId, execution.id);
       return { ...error, actions };
     },
     { emitsMetrics: true },
@@ -304,4 +317,6 @@ export const handler = makeHandler({
   kubernetes: kubernetesConnector(),
   now: Date.now,
   notificationTopicArn: requireEnv('NOTIFICATION_TOPIC_ARN'),
+  dynamoDb: dynamoDbClient(),
+  lockTableName: requireEnv('LOCK_TABLE_NAME'),
 });

@@ -1,5 +1,6 @@
 import * as autoScalingSdk from '@aws-sdk/client-auto-scaling';
 import * as cloudWatchSdk from '@aws-sdk/client-cloudwatch';
+import * as dynamoDbSdk from '@aws-sdk/client-dynamodb';
 import * as ec2Sdk from '@aws-sdk/client-ec2';
 import * as eksSdk from '@aws-sdk/client-eks';
 import * as imageBuilderSdk from '@aws-sdk/client-imagebuilder';
@@ -9,6 +10,7 @@ import * as ssmSdk from '@aws-sdk/client-ssm';
 import * as stsSdk from '@aws-sdk/client-sts';
 import { autoScalingOperations } from './aws/autoscaling.ts';
 import { cloudWatchOperations } from './aws/cloudwatch.ts';
+import { dynamoDbOperations } from './aws/dynamodb.ts';
 import { ec2Operations } from './aws/ec2.ts';
 import { eksOperations } from './aws/eks.ts';
 import { imageBuilderOperations } from './aws/imagebuilder.ts';
@@ -82,6 +84,17 @@ const services = {
     sdk: cloudWatchSdk,
     baseException: cloudWatchSdk.CloudWatchServiceException,
     throttling: { code: 'Throttling', status: 400, message: 'Rate exceeded' },
+  },
+  dynamoDb: {
+    prefix: 'dynamodb',
+    sdk: dynamoDbSdk,
+    baseException: dynamoDbSdk.DynamoDBServiceException,
+    // On-demand tables throttle with ThrottlingException (400).
+    throttling: {
+      code: 'ThrottlingException',
+      status: 400,
+      message: 'Throughput exceeds the current capacity of your table or index.',
+    },
   },
   sts: {
     prefix: 'sts',
@@ -171,6 +184,7 @@ export interface SimulatedAwsClients {
   sfn: sfnSdk.SFNClient;
   sns: snsSdk.SNSClient;
   cloudWatch: cloudWatchSdk.CloudWatchClient;
+  dynamoDb: dynamoDbSdk.DynamoDBClient;
   sts: stsSdk.STSClient;
 }
 
@@ -187,9 +201,14 @@ function operationTables(
     eks: eksOperations(world),
     imageBuilder: imageBuilderOperations(world),
     ssm: ssmOperations(world),
-    sfn: stepFunctionsOperations(stepFunctions, () => new Date(world.scheduler.now())),
+    sfn: stepFunctionsOperations(
+      stepFunctions,
+      () => new Date(world.scheduler.now()),
+      () => world.faults.listExecutionsLagSeconds,
+    ),
     sns: snsOperations(world, notificationTopicArn),
     cloudWatch: cloudWatchOperations(world),
+    dynamoDb: dynamoDbOperations(world),
     sts: stsOperations(),
   };
 }
@@ -211,6 +230,7 @@ export function simulatedAwsClients(
     sfn: new sfnSdk.SFNClient(config),
     sns: new snsSdk.SNSClient(config),
     cloudWatch: new cloudWatchSdk.CloudWatchClient(config),
+    dynamoDb: new dynamoDbSdk.DynamoDBClient(config),
     sts: new stsSdk.STSClient(config),
   };
   const tables = operationTables(world, stepFunctions, notificationTopicArn);

@@ -15,6 +15,7 @@ import {
   TaskTokens,
 } from './stepfunctions.ts';
 import { account } from './world/catalog.ts';
+import type { ExecutionEnding } from './world/faults.ts';
 import type { World } from './world.ts';
 
 type JSONValue = Parameters<StateMachine['run']>[0];
@@ -56,15 +57,17 @@ function controlEvent(
   return undefined;
 }
 
-function outcomeOf(error: unknown): ExecutionOutcome {
-  if (error instanceof ExecutionTimeoutError) {
-    return {
-      status: 'TIMED_OUT',
-      error: 'States.Timeout',
-      cause: "The execution ran longer than the state machine's TimeoutSeconds.",
-    };
-  }
-  if (error instanceof ExecutionAbortedError) return { status: 'ABORTED' };
+const timedOut: ExecutionOutcome = {
+  status: 'TIMED_OUT',
+  error: 'States.Timeout',
+  cause: "The execution ran longer than the state machine's TimeoutSeconds.",
+};
+
+/** `endedAs`: how the simulator stopped it (the `executionTimedOut` fault stops the engine too). */
+function outcomeOf(error: unknown, endedAs: ExecutionEnding | undefined): ExecutionOutcome {
+  if (error instanceof ExecutionTimeoutError) return timedOut;
+  if (error instanceof ExecutionAbortedError)
+    return endedAs === 'TIMED_OUT' ? timedOut : { status: 'ABORTED' };
   if (error instanceof ExecutionError && error.cause instanceof Error) {
     return { status: 'FAILED', error: error.cause.name, cause: error.cause.message };
   }
@@ -103,6 +106,7 @@ export function executionRunner(
     // are refused here.
     const failedMaps = new Set<string>();
     let stopped = false;
+    let endedAs: ExecutionEnding | undefined;
     const batchCounts = new Map<string, number>();
     // One token per execution: at most one Task of it waits on a token at a time (an approval).
     const taskToken = Buffer.from(`${execution.arn}#${world.ids.uuid()}`).toString('base64url');
@@ -144,7 +148,8 @@ export function executionRunner(
         }
         if (event.type === 'StateExited' && event.state.type === 'Task') {
           const step = tasks.get(event.state.name)?.functionKey ?? '';
-          if (world.faults.stopsAfterStep(step)) world.stopExecution?.(execution.name);
+          const ending = world.faults.stopsAfterStep(step);
+          if (ending) world.stopExecution?.(execution.name, ending);
           // The plan as made, for the report: its batches, including the nodes a failure never reaches.
           const plan = event.state.name === 'Plan' ? valueAtPath(event.state.output, '$.plan') : undefined;
           if (plan !== undefined)
@@ -183,7 +188,7 @@ export function executionRunner(
     const outcome = started.result
       .then(
         (output): ExecutionOutcome => ({ status: 'SUCCEEDED', output: JSON.stringify(output) }),
-        outcomeOf,
+        (error: unknown) => outcomeOf(error, endedAs),
       )
       .then((result) => {
         taskTokens.forget(execution.name);
@@ -193,8 +198,9 @@ export function executionRunner(
         });
         return result;
       });
-    const abort = () => {
+    const abort = (ending: ExecutionEnding) => {
       stopped = true;
+      endedAs = ending;
       started.abort();
     };
     return { outcome, abort };

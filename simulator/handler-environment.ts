@@ -1,5 +1,7 @@
 import { stateMachineArn } from './stepfunctions.ts';
-import { account, region } from './world/catalog.ts';
+import { account, lockTable, region } from './world/catalog.ts';
+
+export { lockTable };
 
 /**
  * The environment the functions read at cold start. Powertools reads its settings when its
@@ -11,6 +13,7 @@ Object.assign(process.env, {
   AWS_REGION: region,
   NOTIFICATION_TOPIC_ARN: notificationTopicArn,
   STATE_MACHINE_ARN: stateMachineArn,
+  LOCK_TABLE_NAME: lockTable.name,
   // Read only by the modules' production handlers; the simulator builds its own with makeHandler.
   CLUSTER_NAMES: 'simulated',
 });

@@ -124,9 +124,11 @@ export class LambdaRuntime {
     try {
       if (this.world.faults.crashes(functionKey))
         throw new Error(`Simulated crash of the ${functionKey} handler`);
-      const json = JSON.stringify(
-        (await handler(structuredClone(input), lambdaContext(functionKey, this.world.ids.uuid()))) ?? null,
+      const context = lambdaContext(functionKey, this.world.ids.uuid());
+      const output = await this.world.actingFor.run(executionName, () =>
+        handler(structuredClone(input), context),
       );
+      const json = JSON.stringify(output ?? null);
       const bytes = Buffer.byteLength(json);
       if (bytes > maxPayloadBytes) {
         throw terminalError(

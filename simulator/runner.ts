@@ -7,8 +7,9 @@ import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctio
 import { kubeconfigConnector } from '../functions/adapters/kubernetes/connect.ts';
 import { simulatedAwsClients, unmodelledApis } from './aws.ts';
 import { rolloutDefinition } from './definition.ts';
+import { deliverExecutionEvents, executionEndedRule } from './eventbridge.ts';
 import { executionRunner } from './execution.ts';
-import { notificationTopicArn } from './handler-environment.ts';
+import { lockTable, notificationTopicArn } from './handler-environment.ts';
 import type { ExecutionStats } from './history.ts';
 import { startKubernetesTestServer } from './k8s-http-server.ts';
 import { SimulatedKubernetes } from './kubernetes.ts';
@@ -105,6 +106,7 @@ const startRollout: Invocation = {
 export async function simulate(scenario: Scenario, options: SimulateOptions = {}): Promise<SimulationReport> {
   const { definition, tasks, itemsPaths } = rolloutDefinition();
   const functionKeys = new Set([...tasks.values()].map((task) => task.functionKey));
+  functionKeys.add(executionEndedRule.functionKey);
   if (scenario.execution.event !== undefined) functionKeys.add(startRolloutKey);
   const makeHandlers = new Map(
     await Promise.all([...functionKeys].map(async (key) => [key, await loadMakeHandler(key)] as const)),
@@ -167,12 +169,15 @@ async function run(scenario: Scenario, options: SimulateOptions, engine: Engine)
     taskTokens,
   );
   const stepFunctions = new StepFunctions(executions.run, world.ids, () => new Date(clock.now), taskTokens);
-  world.stopExecution = (executionName) => {
+  world.stopExecution = (executionName, ending) => {
     const execution = stepFunctions.executions.find((candidate) =>
       executionName === undefined ? candidate.status === 'RUNNING' : candidate.name === executionName,
     );
-    if (execution?.status === 'RUNNING') execution.stop(undefined, undefined);
+    if (execution?.status !== 'RUNNING') return;
+    if (ending === 'TIMED_OUT') execution.timeOut();
+    else execution.stop(undefined, undefined);
   };
+  const events = deliverExecutionEvents(world, stepFunctions, lambda, stateMachineArn);
   const clients = simulatedAwsClients(world, stepFunctions, notificationTopicArn);
   simulatedOperator(scenario, world, taskTokens, clients.sfn);
   const kubernetes = new SimulatedKubernetes(world);
@@ -190,6 +195,7 @@ async function run(scenario: Scenario, options: SimulateOptions, engine: Engine)
     },
     now: () => clock.now,
     notificationTopicArn,
+    lockTableName: lockTable.name,
     stateMachineArn,
     clusterNames: [scenario.cluster.name],
   };
@@ -210,7 +216,7 @@ async function run(scenario: Scenario, options: SimulateOptions, engine: Engine)
   });
   const firstEnded = entry.then(() => Promise.all(stepFunctions.executions.map((e) => e.finished)));
   const more = startMoreExecutions(scenario.moreExecutions, world, stepFunctions, firstEnded);
-  const busy = () => !entryDone || stepFunctions.running() || more.pending();
+  const busy = () => !entryDone || stepFunctions.running() || more.pending() || events.pending();
 
   const stuckMilliseconds = (options.stuckHandlerSeconds ?? 5) * 1000;
   while (busy()) {

@@ -165,7 +165,7 @@ const kubernetesThrottleApis = [
 const throttledApi = z
   .string()
   .regex(
-    /^((ec2|autoscaling|eks|imagebuilder|ssm|states|sns|sts):[A-Z][A-Za-z0-9]+|k8s:[A-Za-z]+)$/,
+    /^((ec2|autoscaling|eks|imagebuilder|ssm|states|sns|sts|dynamodb):[A-Z][A-Za-z0-9]+|k8s:[A-Za-z]+)$/,
     'expected an operation like "ec2:CreateLaunchTemplateVersion" or "k8s:evict"',
   )
   .refine((api) => !api.startsWith('k8s:') || (kubernetesThrottleApis as readonly string[]).includes(api), {
@@ -177,6 +177,7 @@ const at = { batch: batchPoint.optional() };
 const timedFaultKinds = [
   'amiDeregistered',
   'executionStopped',
+  'executionTimedOut',
   'scaleWorkload',
   'restartWorkload',
   'scaleOut',
@@ -239,6 +240,13 @@ const faultSchema = z.discriminatedUnion('kind', [
     step: z.enum(batchSteps).optional(),
     ...at,
   }),
+  z.strictObject({
+    kind: z.literal('executionTimedOut'),
+    afterSeconds: seconds.optional(),
+    step: z.enum(batchSteps).optional(),
+    ...at,
+  }),
+  z.strictObject({ kind: z.literal('listExecutionsLag'), seconds, ...at }),
 ]);
 
 /** More console executions in the same world, each started relative to the one before it. */
@@ -442,7 +450,8 @@ function crossFieldProblems(scenario: Scenario): Problem[] {
     if (timed && (afterSeconds === undefined) === (fault.batch === undefined)) {
       problems.push({ path: ['faults', index], message: 'expected exactly one of afterSeconds or batch' });
     }
-    if (fault.kind === 'executionStopped' && fault.step !== undefined && fault.batch === undefined) {
+    const ends = fault.kind === 'executionStopped' || fault.kind === 'executionTimedOut';
+    if (ends && fault.step !== undefined && fault.batch === undefined) {
       problems.push({ path: ['faults', index, 'step'], message: 'only with batch' });
     }
     if (

@@ -1,5 +1,6 @@
 import { account, region } from './world/catalog.ts';
 import { AwsApiError } from './world/errors.ts';
+import type { ExecutionEnding } from './world/faults.ts';
 import type { Ids } from './world/ids.ts';
 
 export const stateMachineName = 'eks-windows-patcher-rollout';
@@ -29,12 +30,14 @@ export interface ExecutionRecord {
   /** Settles when the execution has ended. */
   finished: Promise<void>;
   stop: (error: string | undefined, cause: string | undefined) => void;
+  /** Ends it as the state machine's TimeoutSeconds does: TIMED_OUT, nothing more runs. */
+  timeOut: () => void;
 }
 
 /** Runs one execution of the state machine; `outcome` settles when it ends. */
 export type ExecutionRunner = (execution: { arn: string; name: string; input: unknown; startDate: Date }) => {
   outcome: Promise<ExecutionOutcome>;
-  abort: () => void;
+  abort: (ending: ExecutionEnding) => void;
 };
 
 const maxPayloadBytes = 262_144;
@@ -97,6 +100,7 @@ export class TaskTokens {
 /** The rollout state machine's executions, with the Step Functions API's rules (names, inputs, idempotency). */
 export class StepFunctions {
   readonly executions: ExecutionRecord[] = [];
+  private readonly endListeners: ((execution: ExecutionRecord) => void)[] = [];
 
   constructor(
     private readonly run: ExecutionRunner,
@@ -154,21 +158,34 @@ export class StepFunctions {
       cause: undefined,
       finished: outcome.then((result) => {
         Object.assign(record, result, { stopDate: this.now() });
+        for (const listener of this.endListeners) listener(record);
       }),
       stop: (error, cause) => {
-        abort();
+        abort('ABORTED');
         Object.assign(record, { error, cause });
       },
+      timeOut: () => abort('TIMED_OUT'),
     };
     this.executions.push(record);
     return record;
   }
 
-  /** Newest first, as ListExecutions returns them. */
-  list(machineArn: string | undefined, status: string | undefined): ExecutionRecord[] {
+  /** Called with each execution as it ends (EventBridge's execution status change). */
+  onEnded(listener: (execution: ExecutionRecord) => void): void {
+    this.endListeners.push(listener);
+  }
+
+  /**
+   * Newest first, as ListExecutions returns them. It is eventually consistent ("may not reflect very
+   * recent updates"): executions started less than `lagSeconds` ago are left out.
+   * https://docs.aws.amazon.com/step-functions/latest/apireference/API_ListExecutions.html
+   */
+  list(machineArn: string | undefined, status: string | undefined, lagSeconds = 0): ExecutionRecord[] {
     this.requireStateMachine(machineArn);
+    const visibleFrom = this.now().getTime() - lagSeconds * 1000;
     return this.executions
       .filter((execution) => status === undefined || execution.status === status)
+      .filter((execution) => execution.startDate.getTime() <= visibleFrom)
       .sort((a, b) => b.startDate.getTime() - a.startDate.getTime());
   }
 

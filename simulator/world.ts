@@ -1,9 +1,11 @@
 // First: the product modules imported below build Powertools, which reads the environment then.
 import { Alarms } from './world/alarms.ts';
 import './handler-environment.ts';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ResponseLaunchTemplateData } from '@aws-sdk/client-ec2';
 import { amiTags } from '../functions/domain/ami.ts';
 import { targetTags } from '../functions/domain/targets.ts';
+import { lockTable } from './handler-environment.ts';
 import { type AmiSpec, executionTargetAmi, type NodeGroupSpec, type Scenario } from './scenario.ts';
 import { AutoScaling, type AutoScalingGroupRecord, type AutoScalingTag } from './world/autoscaling.ts';
 import { BootTimes } from './world/boot.ts';
@@ -24,8 +26,9 @@ import {
 } from './world/catalog.ts';
 import type { Scheduler } from './world/clock.ts';
 import { Cluster } from './world/cluster.ts';
+import { DynamoDb } from './world/dynamodb.ts';
 import { Ec2, type ImageRecord, type InstanceStateName, type Platform } from './world/ec2.ts';
-import { Faults } from './world/faults.ts';
+import { type ExecutionEnding, Faults } from './world/faults.ts';
 import { finalizersOnDeletion } from './world/finalizers.ts';
 import { Fleet, type NodeGroupRecord } from './world/fleet.ts';
 import { Ids } from './world/ids.ts';
@@ -103,10 +106,14 @@ export class World {
   readonly notifications: Notification[] = [];
   /** Each node group's instances when the world was built, in order (what `nodeUnreachable` counts). */
   private readonly startingInstances = new Map<string, string[]>();
+  /** The deployment's DynamoDB tables: the rollout lock. */
+  readonly dynamoDb = new DynamoDb();
   /** Calls the simulator could not answer: a run with any is not to be trusted. */
   readonly simulatorGaps: string[] = [];
-  /** Stops an execution as StopExecution does (the `executionStopped` fault); set by the runner. */
-  stopExecution: ((executionName: string | undefined) => void) | undefined;
+  /** Stops an execution as StopExecution or the timeout does (`executionStopped`, `executionTimedOut`); set by the runner. */
+  stopExecution: ((executionName: string | undefined, ending: ExecutionEnding) => void) | undefined;
+  /** The execution on whose behalf the current Lambda invocation runs (set by the Lambda runtime). */
+  readonly actingFor = new AsyncLocalStorage<string>();
   /** Node groups and AMIs the started executions target, and the groups whose executions may override PDBs. */
   readonly targets = { groups: new Set<string>(), amis: new Set<string>(), forcedGroups: new Set<string>() };
   /** One subnet per availability zone the node groups use. */
@@ -125,13 +132,14 @@ export class World {
       setWorkloadNeverReady: (workload, neverReady) =>
         this.cluster.setWorkloadNeverReady(workload, neverReady),
       deregisterImage: (amiId) => this.deregisterImage(amiId ?? [...this.targets.amis][0]),
-      stopExecution: (executionName) => this.stopExecution?.(executionName),
+      stopExecution: (executionName, ending) => this.stopExecution?.(executionName, ending),
       scaleWorkload: (workload, replicas) => this.cluster.scaleWorkload(workload, replicas),
       restartWorkload: (workload) => this.cluster.restartWorkload(workload),
       scaleOut: (group, count) => this.scaleOut(group, count),
       nodeUnreachable: (group, index) => this.nodeUnreachable(group, index),
     });
     this.ec2 = new Ec2(this.ids, this.parameters);
+    this.dynamoDb.createTable(lockTable.name, lockTable.partitionKey);
     const zones = [...new Set(scenario.nodeGroups.flatMap((group) => group.availabilityZones))].sort();
     this.subnetByZone = new Map(zones.map((zone) => [zone, this.ids.resourceId('subnet')]));
     this.eks = this.createEksCluster();
@@ -197,7 +205,10 @@ export class World {
   /** An execution started with this input: its node group and AMI are the rollout's targets. */
   registerExecutionInput(input: unknown): void {
     if (input === null || typeof input !== 'object') return;
-    const { nodeGroupName, amiId, overridePdbAfterTimeout } = input as Record<string, unknown>;
+    const { nodeGroupName: named, amiId, overridePdbAfterTimeout } = input as Record<string, unknown>;
+    // An input may name a self-managed group by its Auto Scaling group.
+    const nodeGroupName =
+      [...this.nodeGroups.values()].find((group) => group.autoScalingGroupName === named)?.spec.name ?? named;
     if (typeof nodeGroupName === 'string' && !this.targets.groups.has(nodeGroupName)) {
       this.targets.groups.add(nodeGroupName);
       this.metrics.targetAdded(nodeGroupName);
@@ -209,7 +220,11 @@ export class World {
 
   /** Records a change to a node, instance or group; outside the target groups it breaks an invariant. */
   touch(groupName: string | undefined, action: string, resource: string): void {
-    if (groupName !== undefined && this.targets.groups.has(groupName)) return;
+    if (groupName !== undefined && this.targets.groups.has(groupName)) {
+      const execution = this.actingFor.getStore();
+      if (execution !== undefined) this.invariants.groupChangedBy(groupName, execution);
+      return;
+    }
     this.invariants.nonTargetTouched(groupName ?? '(no node group)', action, resource);
   }
 

@@ -19,6 +19,8 @@ import { processesToResume, suspendedByUsTag } from '../domain/processes.ts';
 
 export interface GroupState {
   asgName: string;
+  /** The group's identity: a name can be reused after a delete, the ARN (with its UUID) cannot. */
+  arn: string;
   minSize: number;
   maxSize: number;
   desired: number;
@@ -39,6 +41,7 @@ const templateOf = (specification: LaunchTemplateSpecification | undefined) =>
 
 const toGroupState = (group: AutoScalingGroup): GroupState => ({
   asgName: group.AutoScalingGroupName ?? '',
+  arn: group.AutoScalingGroupARN ?? '',
   minSize: group.MinSize ?? 0,
   maxSize: group.MaxSize ?? 0,
   desired: group.DesiredCapacity ?? 0,

@@ -1,11 +1,4 @@
-import { DescribeExecutionCommand, ListExecutionsCommand, type SFNClient } from '@aws-sdk/client-sfn';
-
-export interface RunningExecution {
-  executionArn: string;
-  name: string;
-  startDate: number;
-  input: unknown;
-}
+import { DescribeExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 
 /** `arn:aws:states:r:a:execution:Machine:name` → `arn:aws:states:r:a:stateMachine:Machine` */
 export function stateMachineArnOf(executionArn: string): string {
@@ -13,29 +6,13 @@ export function stateMachineArnOf(executionArn: string): string {
   return [...parts.slice(0, 5), 'stateMachine', parts[6] ?? ''].join(':');
 }
 
-/** Every RUNNING execution of the state machine, with its input. */
-export async function runningExecutions(
-  sfn: SFNClient,
-  stateMachineArn: string,
-): Promise<RunningExecution[]> {
-  const running: RunningExecution[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await sfn.send(
-      new ListExecutionsCommand({ stateMachineArn, statusFilter: 'RUNNING', maxResults: 100, nextToken }),
-    );
-    for (const execution of page.executions ?? []) {
-      const described = await sfn.send(
-        new DescribeExecutionCommand({ executionArn: execution.executionArn }),
-      );
-      running.push({
-        executionArn: execution.executionArn ?? '',
-        name: execution.name ?? '',
-        startDate: execution.startDate?.getTime() ?? 0,
-        input: JSON.parse(described.input ?? 'null'),
-      });
-    }
-    nextToken = page.nextToken;
-  } while (nextToken);
-  return running;
+/** RUNNING, SUCCEEDED, FAILED, TIMED_OUT or ABORTED; `GONE` when Step Functions no longer knows it. */
+export async function executionStatus(sfn: SFNClient, executionArn: string): Promise<string> {
+  try {
+    const { status } = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    return status ?? 'GONE';
+  } catch (error) {
+    if ((error as Error).name === 'ExecutionDoesNotExist') return 'GONE';
+    throw error;
+  }
 }

@@ -1,5 +1,6 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { ImagebuilderClient } from '@aws-sdk/client-imagebuilder';
@@ -29,3 +30,4 @@ export const ssmClient = /* @__PURE__ */ once(() => new SSMClient({}));
 export const sfnClient = /* @__PURE__ */ once(() => new SFNClient({}));
 export const snsClient = /* @__PURE__ */ once(() => new SNSClient({}));
 export const cloudWatchClient = /* @__PURE__ */ once(() => new CloudWatchClient({}));
+export const dynamoDbClient = /* @__PURE__ */ once(() => new DynamoDBClient({}));

@@ -1,5 +1,6 @@
 import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { EKSClient } from '@aws-sdk/client-eks';
 import type { ImagebuilderClient } from '@aws-sdk/client-imagebuilder';
@@ -24,9 +25,12 @@ export interface Dependencies {
   sfn: SFNClient;
   sns: SNSClient;
   cloudWatch: CloudWatchClient;
+  dynamoDb: DynamoDBClient;
   kubernetes: KubernetesConnector;
   /** Milliseconds since the epoch; the simulator's clock is virtual. */
   now: () => number;
   /** SNS topic for rollout notifications. */
   notificationTopicArn: string;
+  /** DynamoDB table of the node groups' locks. */
+  lockTableName: string;
 }

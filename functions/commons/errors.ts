@@ -35,8 +35,8 @@ export class KubeletVersionSkew extends named('KubeletVersionSkew') {}
 export class AmiTestsNotPassed extends named('AmiTestsNotPassed') {}
 /** Another execution holds the node group. */
 export class RolloutInProgress extends named('RolloutInProgress') {}
-/** The execution this one continues has not ended yet; AcquireLock retries, then refuses with it. */
-export class ParentExecutionRunning extends named('ParentExecutionRunning') {}
+/** The lock's holder has ended but its clean-up has not released the group yet; AcquireLock retries, then refuses with it. */
+export class LockReleasePending extends named('LockReleasePending') {}
 /** Pods that cannot be evicted without `force`, or pods matched by several PDBs. */
 export class DrainBlocked extends named('DrainBlocked') {}
 /** Evictions refused until the deadline. */
@@ -72,7 +72,7 @@ export const rolloutErrorNames = [
   'KubeletVersionSkew',
   'AmiTestsNotPassed',
   'RolloutInProgress',
-  'ParentExecutionRunning',
+  'LockReleasePending',
   'DrainBlocked',
   'DrainTimeout',
   'ReplacementNotReady',

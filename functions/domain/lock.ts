@@ -1,28 +1,78 @@
-import type { RunningExecution } from '../adapters/running-rollouts.ts';
+import { nodesGone } from './polling.ts';
 
-interface Target {
-  clusterName: string;
-  nodeGroupName: string;
+/** The group as the rollout found it, before any change: what a clean-up restores. */
+export interface GroupBefore {
+  asgName: string;
+  launchTemplateId: string;
+  /** As the group names it: a number, `$Latest` or `$Default`. */
+  launchTemplateVersion: string;
+  minSize: number;
+  maxSize: number;
+  desired: number;
 }
 
-const targets = (input: unknown, target: Target): boolean => {
-  const candidate = input as Partial<Target> | null;
-  return candidate?.clusterName === target.clusterName && candidate?.nodeGroupName === target.nodeGroupName;
-};
+/** One node group's lock: who holds it, until when, and the group's state from before the rollout. */
+export interface Lease {
+  /** The group's ARN: one group however the input names it. */
+  groupId: string;
+  /** Execution ARN of the holder. */
+  holder: string;
+  holderName: string;
+  /** Epoch milliseconds. */
+  acquiredAt: number;
+  expiresAt: number;
+  before: GroupBefore;
+}
+
+/** Time after a batch's waits for retries, Finish and Rollback. */
+const leaseMarginSeconds = 3_600;
 
 /**
- * The execution that holds the node group, if not this one. The lock is the set of RUNNING executions
- * themselves: the earliest started (then the smallest name) wins, so two executions started together
- * agree on one winner, and a crashed execution (no longer RUNNING) never holds it.
+ * How long a lease lasts: the execution renews it as each batch starts, and a batch ends within its
+ * waits' deadlines. A holder that is lost without clean-up blocks the group at most this long.
  */
-export function lockHolder(
-  self: string,
-  running: RunningExecution[],
-  target: Target,
-): RunningExecution | undefined {
-  const contenders = running
-    .filter((execution) => targets(execution.input, target))
-    .sort((a, b) => a.startDate - b.startDate || a.name.localeCompare(b.name));
-  const winner = contenders[0];
-  return winner && winner.executionArn !== self ? winner : undefined;
+export function leaseSeconds(timeouts: { readyTimeoutSeconds: number; drainTimeoutSeconds: number }): number {
+  return (
+    timeouts.readyTimeoutSeconds +
+    timeouts.drainTimeoutSeconds +
+    nodesGone.timeoutSeconds +
+    leaseMarginSeconds
+  );
+}
+
+export const isLive = (lease: Lease, now: number): boolean => lease.expiresAt >= now;
+
+/** `arn:aws:states:r:a:execution:Machine:self` and `other` → the ARN of execution `other`. */
+export function siblingExecutionArn(executionArn: string, name: string): string {
+  return [...executionArn.split(':').slice(0, 7), name].join(':');
+}
+
+export type LockRefusal =
+  | { kind: 'inProgress'; message: string }
+  /** The holder has ended; its clean-up (an EventBridge rule) releases the group shortly. */
+  | { kind: 'releasePending'; message: string };
+
+/** Why a live lease held by another execution refuses this one. */
+export function lockRefusal(
+  lease: Lease,
+  holderStatus: string,
+  target: { clusterName: string; nodeGroupName: string },
+): LockRefusal {
+  const group = `node group ${target.nodeGroupName} of cluster ${target.clusterName}`;
+  const since = new Date(lease.acquiredAt).toISOString();
+  if (holderStatus === 'RUNNING') {
+    return {
+      kind: 'inProgress',
+      message:
+        `Execution ${lease.holderName} (holding the lock since ${since}) is already rolling ${group} ` +
+        `(Auto Scaling group ${lease.before.asgName}): wait for it to finish, or stop it in the Step Functions console.`,
+    };
+  }
+  return {
+    kind: 'releasePending',
+    message:
+      `Execution ${lease.holderName} ended ${holderStatus} while holding ${group}, and its clean-up has not released ` +
+      `the group yet (the lock expires at ${new Date(lease.expiresAt).toISOString()}): check the clean-up function's ` +
+      'logs and the group, then run the rollout again.',
+  };
 }

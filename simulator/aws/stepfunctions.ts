@@ -15,7 +15,11 @@ import type {
 import { type StepFunctions, stateMachineArn } from '../stepfunctions.ts';
 import { type Answer, modelledParameters, type Operations, page } from './operations.ts';
 
-export function stepFunctionsOperations(stepFunctions: StepFunctions, now: () => Date): Operations {
+export function stepFunctionsOperations(
+  stepFunctions: StepFunctions,
+  now: () => Date,
+  listLagSeconds: () => number,
+): Operations {
   return {
     SendTaskSuccess(input: SendTaskSuccessCommandInput): Answer<SendTaskSuccessCommandOutput> {
       modelledParameters('states:SendTaskSuccess', input, ['taskToken', 'output']);
@@ -43,7 +47,7 @@ export function stepFunctionsOperations(stepFunctions: StepFunctions, now: () =>
         'nextToken',
       ]);
       const { items, nextToken } = page(
-        stepFunctions.list(input.stateMachineArn, input.statusFilter),
+        stepFunctions.list(input.stateMachineArn, input.statusFilter, listLagSeconds()),
         { maxResults: input.maxResults || undefined, nextToken: input.nextToken },
         'InvalidToken',
         100,

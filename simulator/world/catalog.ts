@@ -107,3 +107,6 @@ export function kubernetesVersionOfName(name: string): string | undefined {
 export const amazonWindowsAmiOwner = '801119661308';
 /** The owner of the public EKS-optimized Amazon Linux AMIs in us-east-1. */
 export const amazonEksAmiOwner = '602401143452';
+
+/** The deployment's lock table (serverless.yml's LockTable): one item per node group, keyed by its ARN. */
+export const lockTable = { name: 'eks-windows-patcher-locks', partitionKey: 'groupId' };

@@ -7,8 +7,8 @@ export interface FaultEffects {
   setWorkloadNeverReady(workload: string, neverReady: boolean): void;
   /** `amiId` undefined: the execution's target. */
   deregisterImage(amiId: string | undefined): void;
-  /** As StopExecution: the named execution, or the first one still running. */
-  stopExecution(executionName: string | undefined): void;
+  /** As StopExecution (`ABORTED`) or the state machine's timeout (`TIMED_OUT`): the named execution, or the first one still running. */
+  stopExecution(executionName: string | undefined, ending: ExecutionEnding): void;
   scaleWorkload(workload: string, replicas: number): void;
   restartWorkload(workload: string): void;
   /** Desired capacity of the node group raised by `count` from outside the rollout. */
@@ -16,6 +16,9 @@ export interface FaultEffects {
   /** The kubelet of the group's `index`-th starting instance stops. */
   nodeUnreachable(group: string, index: number): void;
 }
+
+/** How a stopped execution ends. */
+export type ExecutionEnding = 'ABORTED' | 'TIMED_OUT';
 
 /** The index of the batch a point names, among `count` batches. */
 export function batchIndexOf(point: BatchPoint, count: number): number {
@@ -36,7 +39,8 @@ export class Faults {
   private readonly stuckLeft = new Map<string, number>();
   private launchFailuresLeft = 0;
   private readonly crashesLeft = new Set<string>();
-  private readonly stopsAfter = new Set<string>();
+  private readonly stopsAfter = new Map<string, ExecutionEnding>();
+  private listLagSeconds = 0;
   private readonly neverReadyWorkloads = new Set<string>();
   private nodesNeverReadyArmed = false;
   private waiting: FaultSpec[];
@@ -120,9 +124,16 @@ export class Faults {
     return this.crashesLeft.delete(step);
   }
 
-  /** Whether the execution is stopped now that this step's handler has returned. */
-  stopsAfterStep(step: string): boolean {
-    return this.stopsAfter.delete(step);
+  /** How the execution ends now that this step's handler has returned, if a fault stops it there. */
+  stopsAfterStep(step: string): ExecutionEnding | undefined {
+    const ending = this.stopsAfter.get(step);
+    this.stopsAfter.delete(step);
+    return ending;
+  }
+
+  /** ListExecutions omits executions started less than this long ago (eventual consistency). */
+  get listExecutionsLagSeconds(): number {
+    return this.listLagSeconds;
   }
 
   /** Throttled operations the scenario names, to check that the simulator models them. */
@@ -172,8 +183,14 @@ export class Faults {
         this.atPoint(fault.afterSeconds, () => this.effects.nodeUnreachable(fault.group, fault.node));
         return;
       case 'executionStopped':
-        if (fault.step !== undefined) this.stopsAfter.add(fault.step);
-        else this.atPoint(fault.afterSeconds, () => this.effects.stopExecution(executionName));
+      case 'executionTimedOut': {
+        const ending = fault.kind === 'executionStopped' ? 'ABORTED' : 'TIMED_OUT';
+        if (fault.step !== undefined) this.stopsAfter.set(fault.step, ending);
+        else this.atPoint(fault.afterSeconds, () => this.effects.stopExecution(executionName, ending));
+        return;
+      }
+      case 'listExecutionsLag':
+        this.listLagSeconds = fault.seconds;
     }
   }
 

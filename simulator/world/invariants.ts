@@ -10,6 +10,7 @@ export interface InvariantCounts {
   processesLeftSuspended: number;
   /** Groups whose launch template reference changed form, e.g. `$Latest` → `7` (counted at the end). */
   launchTemplateReferenceChanged: number;
+  concurrentRollouts: number;
 }
 
 export interface ForcedDeletion {
@@ -30,10 +31,15 @@ export class Invariants {
     capacityBelowMinimum: 0,
     processesLeftSuspended: 0,
     launchTemplateReferenceChanged: 0,
+    concurrentRollouts: 0,
   };
   /** Plain deletes the execution asked for with `overridePdbAfterTimeout`: reported, not counted. */
   readonly forcedDeletions: ForcedDeletion[] = [];
   private readonly groupsBelowMinimum = new Set<string>();
+  /** Per node group, the executions that changed it. */
+  private readonly changedBy = new Map<string, Set<string>>();
+  private readonly endedExecutions = new Set<string>();
+  private readonly concurrentPairs = new Set<string>();
 
   constructor(private readonly timeline: Timeline) {}
 
@@ -65,6 +71,28 @@ export class Invariants {
       action,
       resource,
     });
+  }
+
+  /** An execution (or work it triggered) changed a target group: two running executions that both did break the lock. */
+  groupChangedBy(group: string, execution: string): void {
+    if (this.endedExecutions.has(execution)) return;
+    const executions = this.changedBy.get(group) ?? new Set<string>();
+    this.changedBy.set(group, executions.add(execution));
+    for (const other of executions) {
+      const pair = `${group}\n${[execution, other].sort().join('\n')}`;
+      if (other === execution || this.endedExecutions.has(other) || this.concurrentPairs.has(pair)) continue;
+      this.concurrentPairs.add(pair);
+      this.counts.concurrentRollouts++;
+      this.timeline.record('InvariantViolated', {
+        invariant: 'concurrentRollouts',
+        group,
+        executions: [other, execution],
+      });
+    }
+  }
+
+  executionEnded(execution: string): void {
+    this.endedExecutions.add(execution);
   }
 
   /** Counts each moment a target group falls below its minimum of Ready nodes (once per dip). */

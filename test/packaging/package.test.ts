@@ -7,6 +7,8 @@ import { inflateRawSync } from 'node:zlib';
 import { loadYaml } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseTrigger, ssmParameterName } from '../../functions/domain/targets.ts';
+import { executionEndedRule } from '../../simulator/eventbridge.ts';
+import { lockTable } from '../../simulator/world/catalog.ts';
 
 /** Calls Auto Scaling makes on the caller's behalf when a group is pointed at a launch template. */
 const launchTemplateUse = ['ec2:RunInstances', 'ec2:CreateTags', 'iam:PassRole'];
@@ -23,7 +25,15 @@ const notCalledByCode = [...launchTemplateUse, ...asyncFailureDestination];
  */
 const functionActions: Record<string, readonly string[]> = {
   validateInput: [],
-  acquireLock: ['states:ListExecutions', 'states:DescribeExecution'],
+  acquireLock: [
+    'autoscaling:DescribeAutoScalingGroups',
+    'eks:DescribeCluster',
+    'eks:DescribeNodegroup',
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:GetItem',
+    'states:DescribeExecution',
+  ],
   verifyAmi: [
     'autoscaling:DescribeAutoScalingGroups',
     'autoscaling:DescribeInstanceRefreshes',
@@ -77,6 +87,7 @@ const functionActions: Record<string, readonly string[]> = {
     'autoscaling:DeleteTags',
     'states:StartExecution',
     'sns:Publish',
+    'dynamodb:DeleteItem',
   ],
   rollback: [
     'autoscaling:DescribeAutoScalingGroups',
@@ -93,9 +104,25 @@ const functionActions: Record<string, readonly string[]> = {
     'eks:DescribeCluster',
     'states:StartExecution',
     'sns:Publish',
+    'dynamodb:DeleteItem',
     ...launchTemplateUse,
   ],
-  notifyRefusal: ['sns:Publish'],
+  notifyRefusal: ['sns:Publish', 'dynamodb:DeleteItem'],
+  cleanUp: [
+    'autoscaling:DescribeAutoScalingGroups',
+    'autoscaling:UpdateAutoScalingGroup',
+    'autoscaling:SetDesiredCapacity',
+    'autoscaling:TerminateInstanceInAutoScalingGroup',
+    'ec2:DescribeImages',
+    'ec2:DescribeInstances',
+    'ec2:DescribeLaunchTemplateVersions',
+    'eks:DescribeCluster',
+    'eks:DescribeNodegroup',
+    'sns:Publish',
+    'dynamodb:GetItem',
+    'dynamodb:DeleteItem',
+    ...launchTemplateUse,
+  ],
   beforeBatch: ['cloudwatch:DescribeAlarms', 'sns:Publish'],
   bake: ['cloudwatch:DescribeAlarms'],
   requestApproval: ['sns:Publish'],
@@ -504,6 +531,7 @@ describe('serverless package', () => {
     for (const key of Object.keys(functionActions)) {
       expect(functionProperties(key).Environment.Variables, key).toMatchObject({
         NOTIFICATION_TOPIC_ARN: { Ref: 'NotificationTopic' },
+        LOCK_TABLE_NAME: { Ref: 'LockTable' },
         POWERTOOLS_SERVICE_NAME: 'eks-windows-patcher',
         POWERTOOLS_METRICS_NAMESPACE: 'EksWindowsPatcher',
         NODE_OPTIONS: '--enable-source-maps',
@@ -764,6 +792,41 @@ describe('serverless package', () => {
       for (const always of ['ImageBuilderImageStateRule', 'TriggerDeadLetterQueue', 'Dashboard']) {
         expect(variant('defaults').deployed(always), always).toBe(true);
       }
+    });
+  });
+
+  describe('one rollout per node group, and clean-up after every ending', () => {
+    it('keeps the locks in an on-demand DynamoDB table keyed by the group, with TTL on the lease expiry', () => {
+      expect(resource('LockTable').Properties).toMatchObject({
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [{ AttributeName: lockTable.partitionKey, AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: lockTable.partitionKey, KeyType: 'HASH' }],
+        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      });
+      for (const statement of allStatements()) {
+        if (actionsOf(statement).some((action) => action.startsWith('dynamodb:'))) {
+          expect(statement.Resource).toEqual({ 'Fn::GetAtt': ['LockTable', 'Arn'] });
+        }
+      }
+    });
+
+    it('sends this state machine’s executions that end without their own rollback to clean-up, as the simulator does', () => {
+      const rule = resource('ExecutionEndedRule').Properties;
+      expect(rule.EventPattern).toEqual({
+        source: ['aws.states'],
+        'detail-type': ['Step Functions Execution Status Change'],
+        detail: {
+          status: [...executionEndedRule.statuses],
+          stateMachineArn: [{ Ref: 'RolloutStateMachine' }],
+        },
+      });
+      expect(rule.Targets).toMatchObject([
+        { Arn: { 'Fn::GetAtt': [`${logicalId(executionEndedRule.functionKey)}LambdaFunction`, 'Arn'] } },
+      ]);
+      expect(resource('CleanUpExecutionEndedRulePermission').Properties).toMatchObject({
+        Principal: 'events.amazonaws.com',
+        SourceArn: { 'Fn::GetAtt': ['ExecutionEndedRule', 'Arn'] },
+      });
     });
   });
 

@@ -22,6 +22,7 @@ export const noneBroken = {
   capacityBelowMinimum: 0,
   processesLeftSuspended: 0,
   launchTemplateReferenceChanged: 0,
+  concurrentRollouts: 0,
 };
 
 /** The documented error names (README, SIMULATION.md): an execution that fails ends with one of them. */
@@ -64,7 +65,10 @@ export function safetyDocument(): SafetyDocument {
 
 /** The target group as it stands: what a person would see in the console at that moment. */
 export function groupState(world: World) {
-  const autoScalingGroup = world.autoScaling.groups.get(group);
+  // By node group: its Auto Scaling group may have a name of its own (eksctl's).
+  const autoScalingGroup = [...world.autoScaling.groups.values()].find(
+    (candidate) => candidate.nodeGroupName === group,
+  );
   if (autoScalingGroup === undefined) throw new Error(`no Auto Scaling group ${group}`);
   const live = autoScalingGroup.instanceIds.flatMap((id) => {
     const instance = world.ec2.instances.get(id);

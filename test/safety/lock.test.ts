@@ -70,21 +70,57 @@ describe('one rollout per node group', () => {
   });
 });
 
-describe('a stopped execution holds no lock', () => {
+describe('one lock per group, however it is named, and whatever ListExecutions shows', () => {
+  it('refuses a second rollout naming the group by its Auto Scaling group while the first named it by its eksctl name', async () => {
+    const document = safetyDocument();
+    const asgName = 'eksctl-prod-nodegroup-win-a-NodeGroup-1AB2C3';
+    Object.assign(document.nodeGroups[0] ?? {}, { asgName });
+    document.moreExecutions = [
+      { input: rolloutInput({ nodeGroupName: asgName }), start: 'withPrevious', delaySeconds: 2 },
+    ];
+    const { report, executions, groupAtEnd } = await simulateRuns(document);
+    expect(executions.map((execution) => execution.status)).toEqual(['SUCCEEDED', 'FAILED']);
+    expect(executions[1]?.error?.name).toBe('RolloutInProgress');
+    expect(executions[1]?.error?.cause).toContain(`Execution ${executions[0]?.name}`);
+    expect(statesOf(report, executions[1]?.name)).toEqual(refusedAtTheLock);
+    expect(report.invariants).toEqual(noneBroken);
+    expect(groupAtEnd.desired).toBe(5);
+    expect(groupAtEnd.maxSize).toBe(7);
+    expectAllOn(groupAtEnd, targetAmi);
+  });
+
+  it('refuses a second rollout started 2 s after the first while ListExecutions lags 10 s', async () => {
+    const document = safetyDocument();
+    document.faults = [{ kind: 'listExecutionsLag', seconds: 10 }];
+    document.moreExecutions = [{ input: rolloutInput(), start: 'withPrevious', delaySeconds: 2 }];
+    const { report, executions, groupAtEnd } = await simulateRuns(document);
+    expect(executions.map((execution) => execution.error?.name ?? execution.status)).toEqual([
+      'SUCCEEDED',
+      'RolloutInProgress',
+    ]);
+    expect(report.invariants).toEqual(noneBroken);
+    expectAllOn(groupAtEnd, targetAmi);
+  });
+});
+
+describe('a stopped execution is cleaned up and releases its lock', () => {
   it.each([
-    ['right away', 0],
-    ['an hour later', 3600],
+    // Started at once, the next execution meets the lock before the clean-up's event arrives: it waits.
+    ['right away', 0, 2],
+    ['an hour later', 3600, 0],
   ])(
-    'a rollout stopped mid-batch does not block the next one started %s, which completes',
-    async (_, delay) => {
+    'a rollout stopped mid-batch is rolled back by the clean-up; the next one started %s completes',
+    async (_, delay, cordonedAtNextStart) => {
       const document = safetyDocument();
       document.faults = [{ kind: 'executionStopped', batch: 'first', step: 'cordon' }];
       document.moreExecutions = [{ input: rolloutInput(), start: 'afterPrevious', delaySeconds: delay }];
       const { report, executions, groupAtStart, groupAtEnd } = await simulateRuns(document);
       const [stopped, next] = executions;
       expect(stopped?.status).toBe('ABORTED');
-      // Stopped right after cordoning: its nodes stay cordoned until the next run drains them.
-      expect(groupAtStart[0]?.live.filter((instance) => instance.cordoned)).toHaveLength(2);
+      expect(groupAtStart[0]?.live.filter((instance) => instance.cordoned)).toHaveLength(cordonedAtNextStart);
+      expect(report.notifications.map((notification) => notification.subject)).toContain(
+        `[FAILED] EKS Windows rollout prod/${group} to ${targetAmi}: ExecutionAborted`,
+      );
       expect(next?.status).toBe('SUCCEEDED');
       expect(statesOf(report, next?.name)).toContain('PrepareLaunchTemplate');
       expect(report.invariants).toEqual(noneBroken);
@@ -92,12 +128,13 @@ describe('a stopped execution holds no lock', () => {
     },
   );
 
-  it('an execution started while another is stopping waits for nothing: the stopped one is no longer RUNNING', async () => {
+  it('an execution started while another is stopping waits for its clean-up, then proceeds', async () => {
     const document = safetyDocument();
     document.faults = [{ kind: 'executionStopped', afterSeconds: 30 }];
     document.moreExecutions = [{ input: rolloutInput(), start: 'withPrevious', delaySeconds: 30 }];
-    const { executions, groupAtEnd } = await simulateRuns(document);
+    const { executions, groupAtEnd, report } = await simulateRuns(document);
     expect(executions.map((execution) => execution.status)).toEqual(['ABORTED', 'SUCCEEDED']);
+    expect(report.invariants).toEqual(noneBroken);
     expectAllOn(groupAtEnd, targetAmi);
   });
 });

@@ -17,6 +17,7 @@ describe('invariants counted by the world', () => {
       capacityBelowMinimum: 0,
       processesLeftSuspended: 0,
       launchTemplateReferenceChanged: 0,
+      concurrentRollouts: 0,
     });
   });
 

@@ -39,6 +39,7 @@ const noneBroken = {
   capacityBelowMinimum: 0,
   processesLeftSuspended: 0,
   launchTemplateReferenceChanged: 0,
+  concurrentRollouts: 0,
 };
 
 describe('scenarios, run on the real state machine and handlers', () => {

@@ -8,11 +8,19 @@ import {
   UpdateAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
 import {
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import {
   CreateLaunchTemplateVersionCommand,
   DescribeLaunchTemplateVersionsCommand,
   EC2Client,
 } from '@aws-sdk/client-ec2';
-import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { DescribeNodegroupCommand, EKSClient, ResourceNotFoundException } from '@aws-sdk/client-eks';
+import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { makeHandler as acquireLock } from '../../functions/acquire-lock.ts';
@@ -31,6 +39,8 @@ import { node } from '../support/objects.ts';
 const ec2 = mockClient(EC2Client);
 const autoScaling = mockClient(AutoScalingClient);
 const sfn = mockClient(SFNClient);
+const dynamoDb = mockClient(DynamoDBClient);
+const eks = mockClient(EKSClient);
 beforeEach(() => {
   ec2.reset();
   autoScaling.reset();
@@ -141,37 +151,83 @@ describe('validate-input', () => {
 });
 
 describe('acquire-lock', () => {
-  it('refuses when an earlier execution rolls the same node group', async () => {
-    sfn.on(ListExecutionsCommand).resolves({
-      executions: [
+  const groupArn =
+    'arn:aws:autoscaling:us-east-1:111122223333:autoScalingGroup:u-1:autoScalingGroupName/win-a';
+  const conditionFailed = () =>
+    new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+  const deps = () => ({
+    sfn: new SFNClient({}),
+    eks: new EKSClient({}),
+    autoScaling: new AutoScalingClient({}),
+    dynamoDb: new DynamoDBClient({}),
+    lockTableName: 'locks',
+    now: () => Date.parse('2026-11-12T19:05:00Z'),
+  });
+  beforeEach(() => {
+    dynamoDb.reset();
+    eks.reset();
+    eks
+      .on(DescribeNodegroupCommand)
+      .rejects(new ResourceNotFoundException({ message: 'No node group found', $metadata: {} }));
+    autoScaling.on(DescribeAutoScalingGroupsCommand).resolves({
+      AutoScalingGroups: [
         {
-          executionArn: execution.id,
-          name: 'run-1',
-          startDate: new Date(2000),
-          stateMachineArn: 'x',
-          status: 'RUNNING',
-        },
-        {
-          executionArn: `${execution.id}-0`,
-          name: 'run-0',
-          startDate: new Date(1000),
-          stateMachineArn: 'x',
-          status: 'RUNNING',
+          AutoScalingGroupName: 'win-a',
+          AutoScalingGroupARN: groupArn,
+          MinSize: 2,
+          MaxSize: 5,
+          DesiredCapacity: 4,
+          DefaultCooldown: 300,
+          AvailabilityZones: ['us-east-1a'],
+          HealthCheckType: 'EC2',
+          CreatedTime: new Date(0),
+          LaunchTemplate: { LaunchTemplateId: 'lt-0123', Version: '3' },
+          Tags: [{ Key: 'kubernetes.io/cluster/prod', Value: 'owned' }],
         },
       ],
     });
-    sfn
-      .on(DescribeExecutionCommand)
-      .resolves({ input: JSON.stringify({ clusterName: 'prod', nodeGroupName: 'win-a' }) });
-    await expect(
-      acquireLock({ sfn: new SFNClient({}) })({ input, execution }, lambdaContext),
-    ).rejects.toMatchObject({
-      name: 'RolloutInProgress',
-      message: expect.stringContaining('run-0'),
+  });
+
+  it('takes the lease keyed by the group ARN with a conditional write, remembering the group as it was', async () => {
+    dynamoDb.on(PutItemCommand).resolves({});
+    await expect(acquireLock(deps())({ input, execution }, lambdaContext)).resolves.toEqual({
+      groupId: groupArn,
+      expiresAt: Date.parse('2026-11-12T19:05:00Z') + (1800 + 900 + 900 + 3600) * 1000,
     });
-    expect(sfn.commandCalls(ListExecutionsCommand)[0]?.args[0].input).toMatchObject({
-      stateMachineArn: 'arn:aws:states:us-east-1:111122223333:stateMachine:rollout',
-      statusFilter: 'RUNNING',
+    const put = dynamoDb.commandCalls(PutItemCommand)[0]?.args[0].input;
+    expect(put?.ConditionExpression).toBe('attribute_not_exists(groupId) OR #expiresAt < :now');
+    expect(put?.Item?.groupId).toEqual({ S: groupArn });
+    expect(JSON.parse(put?.Item?.before?.S ?? '')).toEqual({
+      asgName: 'win-a',
+      launchTemplateId: 'lt-0123',
+      launchTemplateVersion: '3',
+      minSize: 2,
+      maxSize: 5,
+      desired: 4,
+    });
+  });
+
+  it('refuses while another running execution holds the lease, naming it', async () => {
+    dynamoDb.on(PutItemCommand).rejects(conditionFailed());
+    dynamoDb.on(UpdateItemCommand).rejects(conditionFailed());
+    dynamoDb.on(GetItemCommand).resolves({
+      Item: {
+        groupId: { S: groupArn },
+        holder: { S: `${execution.id}-0` },
+        holderName: { S: 'run-0' },
+        acquiredAt: { N: '1000' },
+        expiresAt: { N: String(Date.parse('2026-11-12T21:00:00Z') / 1000) },
+        before: { S: JSON.stringify({ asgName: 'win-a' }) },
+      },
+    });
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' });
+    await expect(acquireLock(deps())({ input, execution }, lambdaContext)).rejects.toMatchObject({
+      name: 'RolloutInProgress',
+      message: expect.stringContaining('Execution run-0'),
+    });
+    expect(dynamoDb.commandCalls(GetItemCommand)[0]?.args[0].input.ConsistentRead).toBe(true);
+    expect(sfn.commandCalls(DescribeExecutionCommand)[0]?.args[0].input).toEqual({
+      executionArn: `${execution.id}-0`,
     });
   });
 });

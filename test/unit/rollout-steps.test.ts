@@ -11,7 +11,7 @@ import {
   ownersNotYetReady,
   readyWanted,
 } from '../../functions/domain/drain.ts';
-import { lockHolder } from '../../functions/domain/lock.ts';
+import { isLive, leaseSeconds, lockRefusal, siblingExecutionArn } from '../../functions/domain/lock.ts';
 import { caughtError, consoleUrl, rolloutNotification } from '../../functions/domain/notification.ts';
 import { maxPollRounds, pollSpacing } from '../../functions/domain/polling.ts';
 import {
@@ -424,27 +424,56 @@ describe('rollback', () => {
 
 describe('one rollout per node group', () => {
   const target = { clusterName: 'prod', nodeGroupName: 'win-a' };
-  const running = (name: string, startDate: number, input: unknown) => ({
-    executionArn: `arn:aws:states:us-east-1:1:execution:m:${name}`,
-    name,
-    startDate,
-    input,
+  const lease = {
+    groupId: 'arn:aws:autoscaling:us-east-1:1:autoScalingGroup:u:autoScalingGroupName/win-a',
+    holder: 'arn:aws:states:us-east-1:1:execution:m:early',
+    holderName: 'early',
+    acquiredAt: Date.parse('2026-11-10T18:00:00Z'),
+    expiresAt: Date.parse('2026-11-10T20:00:00Z'),
+    before: {
+      asgName: 'eksctl-prod-nodegroup-win-a',
+      launchTemplateId: 'lt-1',
+      launchTemplateVersion: '1',
+      minSize: 3,
+      maxSize: 6,
+      desired: 4,
+    },
+  };
+
+  it.each([
+    [
+      'RUNNING',
+      'inProgress',
+      'Execution early (holding the lock since 2026-11-10T18:00:00.000Z) is already rolling',
+    ],
+    [
+      'ABORTED',
+      'releasePending',
+      'Execution early ended ABORTED while holding node group win-a of cluster prod',
+    ],
+    [
+      'GONE',
+      'releasePending',
+      'its clean-up has not released the group yet (the lock expires at 2026-11-10T20:00:00.000Z)',
+    ],
+  ])('refuses while the holder is %s (%s), naming it', (status, kind, text) => {
+    const refusal = lockRefusal(lease, status, target);
+    expect(refusal.kind).toBe(kind);
+    expect(refusal.message).toContain(text);
   });
 
-  it('lets the earliest execution of the group hold it', () => {
-    const executions = [
-      running('late', 20, target),
-      running('early', 10, target),
-      running('other', 5, { ...target, nodeGroupName: 'win-b' }),
-    ];
-    expect(lockHolder('arn:aws:states:us-east-1:1:execution:m:early', executions, target)).toBeUndefined();
-    expect(lockHolder('arn:aws:states:us-east-1:1:execution:m:late', executions, target)?.name).toBe('early');
+  it('holds a lease for a batch at most: its waits, the last nodes leaving, an hour for the rest', () => {
+    expect(leaseSeconds({ readyTimeoutSeconds: 1800, drainTimeoutSeconds: 900 })).toBe(
+      1800 + 900 + 900 + 3600,
+    );
+    expect(isLive(lease, lease.expiresAt)).toBe(true);
+    expect(isLive(lease, lease.expiresAt + 1)).toBe(false);
   });
 
-  it('breaks a tie on start time by name, so both agree', () => {
-    const executions = [running('b', 10, target), running('a', 10, target)];
-    expect(lockHolder('arn:aws:states:us-east-1:1:execution:m:a', executions, target)).toBeUndefined();
-    expect(lockHolder('arn:aws:states:us-east-1:1:execution:m:b', executions, target)?.name).toBe('a');
+  it('names the execution a continuation comes from by ARN', () => {
+    expect(siblingExecutionArn('arn:aws:states:us-east-1:1:execution:m:run-part2', 'run')).toBe(
+      'arn:aws:states:us-east-1:1:execution:m:run',
+    );
   });
 });
 

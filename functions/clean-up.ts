@@ -1,0 +1,91 @@
+import * as z from 'zod';
+import { describeGroup } from './adapters/autoscaling.ts';
+import { readLease, releaseLease } from './adapters/lock-table.ts';
+import { resolveNodeGroup } from './adapters/node-group.ts';
+import { type RollBackDeps, rollBack } from './adapters/roll-back.ts';
+import { autoScalingClient, dynamoDbClient, ec2Client, eksClient, snsClient } from './commons/clients.ts';
+import { requireEnv } from './commons/config.ts';
+import type { Dependencies } from './commons/dependencies.ts';
+import { RolloutError } from './commons/errors.ts';
+import { lambdaHandler } from './commons/handler.ts';
+import { kubernetesConnector } from './commons/kubernetes.ts';
+import { rolloutInputSchema } from './commons/rollout-input.ts';
+import { endingError, endingsToCleanUp, launchTemplateChange } from './domain/clean-up.ts';
+
+/** EventBridge's "Step Functions Execution Status Change" event, the fields read here. */
+const event = z.object({
+  detail: z.object({
+    executionArn: z.string(),
+    name: z.string(),
+    status: z.string(),
+    startDate: z.number(),
+    input: z.string().nullish(),
+    error: z.string().nullish(),
+    cause: z.string().nullish(),
+  }),
+});
+
+export interface CleanUpResult {
+  cleanedUp: boolean;
+  reason: string;
+  actions: string[];
+}
+
+const nothing = (reason: string): CleanUpResult => ({ cleanedUp: false, reason, actions: [] });
+
+/**
+ * After an execution ends without its own rollback (stopped, timed out, or failed past its Catch),
+ * runs the same rollback for its node group and notifies. It acts only while that execution still
+ * holds the group's lock: every ending of the workflow itself releases it, so a repeated event, or
+ * an execution that rolled back or was refused, changes nothing.
+ */
+export const makeHandler = (deps: RollBackDeps & Pick<Dependencies, 'eks' | 'dynamoDb' | 'lockTableName'>) =>
+  lambdaHandler(
+    event,
+    async ({ detail }): Promise<CleanUpResult> => {
+      if (!(endingsToCleanUp as readonly string[]).includes(detail.status))
+        return nothing(`the execution ended ${detail.status}`);
+      const parsed = rolloutInputSchema.safeParse(JSON.parse(detail.input ?? 'null'));
+      if (!parsed.success) return nothing('the input was refused before the lock was taken');
+      const input = parsed.data;
+      let groupId: string;
+      try {
+        groupId = (await resolveNodeGroup(deps.eks, deps.autoScaling, input.clusterName, input.nodeGroupName))
+          .arn;
+      } catch (error) {
+        if (error instanceof RolloutError) return nothing(`no node group to clean up: ${error.message}`);
+        throw error;
+      }
+      const lease = await readLease(deps.dynamoDb, deps.lockTableName, groupId);
+      if (lease?.holder !== detail.executionArn)
+        return nothing('the execution does not hold the lock: it released it at its own ending');
+      const current = await describeGroup(deps.autoScaling, lease.before.asgName);
+      const failure = await rollBack(deps, {
+        input,
+        execution: {
+          id: detail.executionArn,
+          name: detail.name,
+          startTime: new Date(detail.startDate).toISOString(),
+        },
+        before: lease.before,
+        launchTemplate: launchTemplateChange(lease.before, current?.launchTemplate),
+        plan: undefined,
+        error: endingError(detail.status, detail.name, detail.error, detail.cause),
+      });
+      await releaseLease(deps.dynamoDb, deps.lockTableName, groupId, detail.executionArn);
+      return { cleanedUp: true, reason: failure.name, actions: failure.actions };
+    },
+    { emitsMetrics: true },
+  );
+
+export const handler = makeHandler({
+  ec2: ec2Client(),
+  autoScaling: autoScalingClient(),
+  eks: eksClient(),
+  sns: snsClient(),
+  dynamoDb: dynamoDbClient(),
+  kubernetes: kubernetesConnector(),
+  now: Date.now,
+  notificationTopicArn: requireEnv('NOTIFICATION_TOPIC_ARN'),
+  lockTableName: requireEnv('LOCK_TABLE_NAME'),
+});
