@@ -29,6 +29,7 @@ import {
   ownerBaselines,
   ownersNotYetReady,
 } from './domain/drain.ts';
+import { capList, listText } from './domain/limits.ts';
 import { matchBatch, memberNodeNames, memberNodes, nodesJoinedSince } from './domain/members.ts';
 import { podKey } from './domain/nodes.ts';
 
@@ -42,6 +43,11 @@ const event = z.object({
 
 async function podsOfNamespaces(kubernetes: KubernetesPort, namespaces: Set<string>): Promise<V1Pod[]> {
   return (await Promise.all([...namespaces].map((ns) => kubernetes.listPods(ns)))).flat();
+}
+
+function cappedBlockers(blockers: string[]): Pick<DrainState, 'blockers' | 'blockersOmitted'> {
+  const { items, omitted } = capList(blockers);
+  return { blockers: items, blockersOmitted: omitted };
 }
 
 /** When the drain of this batch began: its deadline minus the allowed time. */
@@ -98,8 +104,10 @@ export const makeHandler = (deps: Pick<Dependencies, 'kubernetes' | 'autoScaling
           owners: ownerBaselines(pods, namespacePods),
           evicted: 0,
           forced: [],
+          forcedOmitted: 0,
           leftTerminating: [],
           blockers: [],
+          blockersOmitted: 0,
         };
       }
       const pastDeadline = now >= drain.deadline;
@@ -108,8 +116,8 @@ export const makeHandler = (deps: Pick<Dependencies, 'kubernetes' | 'autoScaling
         : { abandoned: [], failing: [] };
       if (failing.length > 0) {
         throw new DrainTimeout(
-          `Drain of ${nodeNames.join(', ')} did not finish within ${input.drainTimeoutSeconds} s: ` +
-            `${leftoverReasons(failing, drain.blockers, now).join('; ')}. ` +
+          `Drain of ${listText(nodeNames)} did not finish within ${input.drainTimeoutSeconds} s: ` +
+            `${listText(leftoverReasons(failing, drain.blockers, now))}. ` +
             'Make the PDB allow a disruption (are its pods healthy?), remove what holds a Terminating pod ' +
             '(a finalizer, an unreachable node), or raise drainTimeoutSeconds; or start again with ' +
             'overridePdbAfterTimeout to delete the pods the PDBs still refuse at the deadline (force does not ' +
@@ -119,15 +127,19 @@ export const makeHandler = (deps: Pick<Dependencies, 'kubernetes' | 'autoScaling
       const waitingFor = pods.filter((pod) => !abandoned.includes(pod));
       const { evicted, refused, blockers } = await evictionRound(kubernetes, waitingFor, input);
       const deleted = pastDeadline ? refused : [];
-      const forced = [...drain.forced, ...(await deletePods(kubernetes, deleted, input.gracePeriodSeconds))];
+      const forced = capList([
+        ...drain.forced,
+        ...(await deletePods(kubernetes, deleted, input.gracePeriodSeconds)),
+      ]);
       const overdue = overdueDeletions(waitingFor, now);
       const next: DrainState = {
         ...drain,
         nodes: [...new Set([...drain.nodes, ...nodeNames])],
         evicted: drain.evicted + evicted.length,
-        forced,
+        forced: forced.items,
+        forcedOmitted: drain.forcedOmitted + forced.omitted,
         leftTerminating: [...new Set([...drain.leftTerminating, ...abandoned.map(podKey)])],
-        blockers: [...blockers, ...leftoverReasons(overdue, [], now)],
+        ...cappedBlockers([...blockers, ...leftoverReasons(overdue, [], now)]),
       };
       const notReady = waitingFor.length > 0 ? [] : ownersNotYetReady(drain.owners, namespacePods);
       if (waitingFor.length === 0 && notReady.length === 0) {
@@ -162,7 +174,12 @@ export const makeHandler = (deps: Pick<Dependencies, 'kubernetes' | 'autoScaling
       );
       return waitingFor.length > 0
         ? { ...next, done: false, seconds }
-        : { ...next, done: false, blockers: notReady.map((owner) => `waiting for ${owner}`), seconds };
+        : {
+            ...next,
+            done: false,
+            ...cappedBlockers(notReady.map((owner) => `waiting for ${owner}`)),
+            seconds,
+          };
     },
     { emitsMetrics: true },
   );

@@ -10,6 +10,7 @@ import { lambdaHandler } from './commons/handler.ts';
 import { kubernetesConnector } from './commons/kubernetes.ts';
 import { rolloutInputSchema } from './commons/rollout-input.ts';
 import { type Plan, verifiedSchema } from './commons/state.ts';
+import { cappedWithCount, listText } from './domain/limits.ts';
 import { controllerOf, nodesByInstance, podKey } from './domain/nodes.ts';
 import {
   batchesPerExecution,
@@ -25,10 +26,6 @@ import { expectedBootSeconds } from './domain/replacements.ts';
 const event = z.object({ input: rolloutInputSchema, verified: verifiedSchema });
 
 type Deps = Pick<Dependencies, 'ec2' | 'autoScaling' | 'kubernetes'>;
-
-/** Lists kept in the state are capped: the state must stay small for a 1,000-node group. */
-const capped = (items: string[], limit = 50) =>
-  items.length <= limit ? items : [...items.slice(0, limit), `… and ${items.length - limit} more`];
 
 async function daemonSetLookup(kubernetes: KubernetesPort, pods: V1Pod[]): Promise<(pod: V1Pod) => boolean> {
   const keys = new Set(
@@ -120,7 +117,7 @@ export const makeHandler = (deps: Deps) =>
     const refused = checks.blockedPods.length > 0 || pdbRefused;
     if (refused && !input.dryRun) {
       throw new DrainBlocked(
-        `The drain of node group ${input.nodeGroupName} would be blocked: ${capped(checks.blockers, 10).join('; ')}. ${planFix(checks.blockedPods.length > 0, pdbRefused)}`,
+        `The drain of node group ${input.nodeGroupName} would be blocked: ${listText(checks.blockers, 10)}. ${planFix(checks.blockedPods.length > 0, pdbRefused)}`,
       );
     }
     const evictable = new Set(checks.verdicts.filter((v) => v.verdict.action === 'evict').map((v) => v.pod));
@@ -136,9 +133,9 @@ export const makeHandler = (deps: Deps) =>
       continues: planned < ordered.length,
       nodesToReplace: toReplace.length,
       nodesOnTarget: onTarget.length,
-      blockers: capped(checks.blockers),
+      blockers: cappedWithCount(checks.blockers, 50),
       refused,
-      warnings: capped(warnings),
+      warnings: cappedWithCount(warnings, 50),
       estimatedSeconds:
         estimateSeconds(Math.ceil(toReplace.length / input.maxUnavailable), timing) +
         batches.reduce((total, batch) => total + batch.bakeSeconds, 0),

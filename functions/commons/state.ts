@@ -13,15 +13,6 @@ export const executionSchema = z.object({
 });
 export type Execution = z.infer<typeof executionSchema>;
 
-/** The node group's lock, as AcquireLock took it. */
-export const lockSchema = z.object({
-  /** The group's ARN: the lock table's key. */
-  groupId: z.string(),
-  /** Epoch milliseconds. */
-  expiresAt: z.number(),
-});
-export type LockState = z.infer<typeof lockSchema>;
-
 /** The node group as verified: what the rollout starts from. */
 export const verifiedGroupSchema = z.object({
   asgName: z.string(),
@@ -137,9 +128,12 @@ export const drainSchema = z.object({
   evicted: z.int(),
   /** Pods deleted at the deadline because of overridePdbAfterTimeout. */
   forced: z.array(z.string()),
+  /** Deleted pods left out of `forced`: lists in the state are capped. */
+  forcedOmitted: z.int().min(0).default(0),
   /** With force, pods still Terminating past their grace period at the deadline: not waited for. */
   leftTerminating: z.array(z.string()),
-  /** What held the drain in its last round: pods and the PDBs that refused them. */
+  /** What held the drain in its last round: pods and the PDBs that refused them (capped, `blockersOmitted` more). */
   blockers: z.array(z.string()),
+  blockersOmitted: z.int().min(0).default(0),
 });
 export type DrainState = z.infer<typeof drainSchema>;

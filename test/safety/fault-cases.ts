@@ -309,6 +309,12 @@ export async function expectSafeUnder(fault: FaultCase, options: { allBite: bool
     expect(notice?.subject).toContain(first.error?.name);
     expectRolledBack(atRerun, notice?.message ?? '', { maxSize: 7 });
   }
+  if (first?.status === 'ABORTED') {
+    // No Catch runs on a stop: the clean-up (EventBridge on ABORTED) rolled back instead.
+    const notice = report.notifications.find((n) => n.subject?.includes('ExecutionAborted'));
+    expect(notice?.message).toBeDefined();
+    expectRolledBack(atRerun, notice?.message ?? '', { maxSize: 7 });
+  }
   expect(rerun?.status, JSON.stringify(rerun?.error)).toBe('SUCCEEDED');
   expectAllOn(groupAtEnd, rerunAmi);
   // A stop, an unfinished rollback or kept replacements leave the max size raised, and the re-run
