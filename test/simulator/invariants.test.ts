@@ -21,6 +21,24 @@ describe('invariants counted by the world', () => {
     });
   });
 
+  it('counts two executions that both changed a group while neither had ended, once per pair', () => {
+    const { world } = worldOf();
+    const change = (execution: string) =>
+      world.actingFor.run(execution, () => world.touch('win-a', 'SetDesiredCapacity', 'win-a'));
+    change('first');
+    change('first');
+    expect(world.finalInvariants().concurrentRollouts).toBe(0);
+    change('second');
+    change('second');
+    expect(world.finalInvariants().concurrentRollouts).toBe(1);
+    world.invariants.executionEnded('first');
+    world.invariants.executionEnded('second');
+    // A clean-up after the end acts for an ended execution; a later rollout overlaps nothing.
+    change('first');
+    change('third');
+    expect(world.finalInvariants().concurrentRollouts).toBe(1);
+  });
+
   it('counts pods lost with an undrained instance, and the PDB violations among them', async () => {
     const { world, aws } = worldOf();
     const node = windowsNodes(world).find((candidate) =>
