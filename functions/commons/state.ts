@@ -13,6 +13,15 @@ export const executionSchema = z.object({
 });
 export type Execution = z.infer<typeof executionSchema>;
 
+/** The node group's lock, as AcquireLock took it. */
+export const lockSchema = z.object({
+  /** The group's ARN: the lock table's key. */
+  groupId: z.string(),
+  /** Epoch milliseconds. */
+  expiresAt: z.number(),
+});
+export type LockState = z.infer<typeof lockSchema>;
+
 /** The node group as verified: what the rollout starts from. */
 export const verifiedGroupSchema = z.object({
   asgName: z.string(),

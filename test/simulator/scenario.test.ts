@@ -46,7 +46,7 @@ describe('scenario files', () => {
       (d: ReturnType<typeof scenarioDocument>) => {
         d.faults.push({ kind: 'meteorStrike' });
       },
-      'faults[0].kind: expected one of "throttle", "nodeNeverReady", "launchFailure", "pdbNeverAllows", "podStuckTerminating", "handlerCrash", "scaleWorkload", "restartWorkload", "scaleOut", "nodeUnreachable", "amiDeregistered", "executionStopped"',
+      'faults[0].kind: expected one of "throttle", "nodeNeverReady", "launchFailure", "pdbNeverAllows", "podStuckTerminating", "handlerCrash", "scaleWorkload", "restartWorkload", "scaleOut", "nodeUnreachable", "amiDeregistered", "executionStopped", "executionTimedOut", "listExecutionsLag"',
     ],
     [
       'an unknown handler in a crash fault',
