@@ -162,6 +162,7 @@ const iamPrefixOfClient: Record<string, string> = {
   'client-ec2': 'ec2',
   'client-eks': 'eks',
   'client-imagebuilder': 'imagebuilder',
+  'client-dynamodb': 'dynamodb',
   'client-sfn': 'states',
   'client-sns': 'sns',
   'client-ssm': 'ssm',
@@ -1233,7 +1234,7 @@ describe('serverless package', () => {
     };
     const metricRows = () => body().widgets.flatMap((widget) => widget.properties.metrics ?? []);
     const emittedMetrics = (): string[] =>
-      readdirSync(join(repoRoot, 'functions'))
+      readdirSync(join(repoRoot, 'functions'), { recursive: true, encoding: 'utf8' })
         .filter((file) => file.endsWith('.ts'))
         .flatMap((file) => [
           ...readFileSync(join(repoRoot, 'functions', file), 'utf8').matchAll(/addMetric\('(\w+)'/g),
