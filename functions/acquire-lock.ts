@@ -58,6 +58,7 @@ export const makeHandler = (deps: Deps) =>
       minSize: group.minSize,
       maxSize: group.maxSize,
       desired: group.desired,
+      suspendedProcesses: group.suspendedProcesses,
     };
     if (input.dryRun) {
       const lease = await readLease(deps.dynamoDb, deps.lockTableName, groupId);

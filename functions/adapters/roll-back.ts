@@ -8,11 +8,13 @@ import { ourCordons, rollbackActions } from '../domain/rollback.ts';
 import {
   describeGroup,
   pointGroupAt,
+  resumeAfterRollout,
   setDesiredCapacity,
   terminateInstance,
   updateGroup,
 } from './autoscaling.ts';
 import { describeAmi, describeInstances, describeLaunchTemplateVersions } from './ec2.ts';
+import { releaseScaleDown } from './kubernetes/batch-nodes.ts';
 import { publish } from './notifications.ts';
 
 export type RollBackDeps = Pick<
@@ -29,8 +31,8 @@ export interface Failure {
 export interface RollBackRequest {
   input: { clusterName: string; nodeGroupName: string; amiId: string };
   execution: { id: string; name: string; startTime: string };
-  /** The group's sizes before the rollout. */
-  before: { asgName: string; maxSize: number; desired: number };
+  /** The group's sizes and suspended processes before the rollout. */
+  before: { asgName: string; maxSize: number; desired: number; suspendedProcesses: string[] };
   /** The launch template change to undo: back to `previousVersion` while the group points at `targetVersion`. */
   launchTemplate: { id: string; previousVersion: string; targetVersion: string } | undefined;
   /** Counts for the notification, when the plan is known. */
@@ -68,6 +70,12 @@ export async function rollBack(deps: RollBackDeps, request: RollBackRequest): Pr
     await kubernetes.patchNode(name, { unschedulable: false, annotations: { [cordonedByAnnotation]: null } });
     actions.push(`uncordoned ${name}`);
   }
+  for (const name of await releaseScaleDown(
+    kubernetes,
+    instances.flatMap((i) => byInstance.get(i.instanceId) ?? []),
+  )) {
+    actions.push(`scale-down by the cluster-autoscaler allowed again on ${name}`);
+  }
   const pods = await kubernetes.listPods(undefined);
   const workloadPods = new Map<string, number>();
   for (const pod of pods) {
@@ -100,6 +108,10 @@ export async function rollBack(deps: RollBackDeps, request: RollBackRequest): Pr
     desired = Math.max(running, current.minSize);
     await setDesiredCapacity(deps.autoScaling, asgName, desired);
     actions.push(`desired capacity set back to ${desired}`);
+  }
+  if (current) {
+    const resumed = await resumeAfterRollout(deps.autoScaling, current, before.suspendedProcesses);
+    if (resumed.length > 0) actions.push(`resumed ${resumed.join(', ')}`);
   }
   const [previous] = launchTemplate
     ? await describeLaunchTemplateVersions(deps.ec2, launchTemplate.id, [launchTemplate.previousVersion])

@@ -9,6 +9,8 @@ export interface GroupBefore {
   minSize: number;
   maxSize: number;
   desired: number;
+  /** Auto Scaling processes suspended before the rollout: the rollout resumes only the others. */
+  suspendedProcesses: string[];
 }
 
 /** One node group's lock: who holds it, until when, and the group's state from before the rollout. */

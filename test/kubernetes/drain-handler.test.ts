@@ -108,8 +108,10 @@ describe('drain handler rounds', () => {
       ],
       evicted: 0,
       forced: [],
+      forcedOmitted: 0,
       leftTerminating: [],
       blockers: [],
+      blockersOmitted: 0,
     });
     expect(cluster.callsOf('evictPod')).toEqual([]);
     // A round throttled after its first eviction is retried with the same state: the baseline holds.

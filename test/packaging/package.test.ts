@@ -113,6 +113,8 @@ const functionActions: Record<string, readonly string[]> = {
     'autoscaling:UpdateAutoScalingGroup',
     'autoscaling:SetDesiredCapacity',
     'autoscaling:TerminateInstanceInAutoScalingGroup',
+    'autoscaling:ResumeProcesses',
+    'autoscaling:DeleteTags',
     'ec2:DescribeImages',
     'ec2:DescribeInstances',
     'ec2:DescribeLaunchTemplateVersions',

@@ -204,6 +204,7 @@ describe('acquire-lock', () => {
       minSize: 2,
       maxSize: 5,
       desired: 4,
+      suspendedProcesses: [],
     });
   });
 

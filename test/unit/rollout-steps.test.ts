@@ -437,6 +437,7 @@ describe('one rollout per node group', () => {
       minSize: 3,
       maxSize: 6,
       desired: 4,
+      suspendedProcesses: [],
     },
   };
 
