@@ -132,7 +132,7 @@ const beforeBatches: FaultCase[] = [
       ['ec2:DescribeImages', 4],
       ['ec2:CreateLaunchTemplateVersion', 3],
       ['eks:DescribeCluster', 3],
-      ['states:ListExecutions', 3],
+      ['dynamodb:PutItem', 3],
       ['sns:Publish', 2],
       ['autoscaling:UpdateAutoScalingGroup', 2],
       ['autoscaling:DescribeAutoScalingGroups', 5],
