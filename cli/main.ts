@@ -69,6 +69,17 @@ export async function main(argv: string[], runtime: Runtime): Promise<number> {
   try {
     return await command.run(rest, runtime);
   } catch (error) {
+    // Scripts that asked for JSON get JSON on stdout, whatever went wrong.
+    if (rest.includes('--json')) {
+      const usage = error instanceof UsageError;
+      const errorName = usage ? 'UsageError' : error instanceof Error ? error.name : 'Error';
+      const message =
+        error instanceof Error && !usage && !(error instanceof SetupError)
+          ? describeError(error)
+          : (error as Error).message;
+      runtime.stdout.write(`${JSON.stringify({ error: { name: errorName, message } }, null, 2)}\n`);
+      return usage ? 2 : 1;
+    }
     if (error instanceof SetupError) {
       runtime.stderr.write(`${error.message}\n`);
       return 1;

@@ -54,7 +54,14 @@ export async function startKubernetesTestServer(
     options.acceptToken ?? (options.tls ? (candidate: string) => candidate === token : undefined);
   const handler = requestHandler(routes(backend, options.now ?? Date.now), acceptToken);
   const server = options.tls ? https.createServer(options.tls, handler) : http.createServer(handler);
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
+  // A port in use is an 'error' event, not a throw: reject, so the caller can say it in one line.
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
   const { port } = server.address() as AddressInfo;
   const url = `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
   const directory = await mkdtemp(join(tmpdir(), 'k8s-test-server-'));
@@ -443,7 +450,16 @@ async function evictPod(backend: ClusterBackend, call: Call): Promise<Reply> {
   const deleteOptions = isRecord(eviction.deleteOptions) ? eviction.deleteOptions : {};
   const grace =
     typeof deleteOptions.gracePeriodSeconds === 'number' ? deleteOptions.gracePeriodSeconds : undefined;
-  return evictionReply(await backend.evictPod(namespace, name, grace), name);
+  // The query's dryRun or the Eviction's deleteOptions.dryRun; "All" is the only value the API accepts.
+  const dryRuns = [
+    ...call.query.getAll('dryRun'),
+    ...(Array.isArray(deleteOptions.dryRun) ? deleteOptions.dryRun.map(String) : []),
+  ];
+  const unsupported = dryRuns.find((value) => value !== 'All');
+  if (unsupported !== undefined) {
+    return failure(400, 'BadRequest', `dryRun: Unsupported value: "${unsupported}": supported values: "All"`);
+  }
+  return evictionReply(await backend.evictPod(namespace, name, grace, dryRuns.length > 0), name);
 }
 
 function evictionReply(outcome: EvictionOutcome, name: string): Reply {

@@ -77,6 +77,12 @@ async function main(argv: string[]): Promise<number> {
     process.once('SIGTERM', stop);
     return 0;
   } catch (error) {
+    if ((error as { code?: unknown }).code === 'EADDRINUSE') {
+      console.error(
+        `--port ${options.port}: the port is in use; choose another, or leave --port out for a free one.`,
+      );
+      return 1;
+    }
     if (!(error instanceof ScenarioError)) throw error;
     console.error(error.message);
     return 2;

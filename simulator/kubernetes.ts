@@ -87,11 +87,16 @@ export class SimulatedKubernetes implements ClusterBackend {
     return renderNode(node, this.now);
   }
 
-  async evictPod(namespace: string, name: string, gracePeriodSeconds?: number): Promise<EvictionOutcome> {
+  async evictPod(
+    namespace: string,
+    name: string,
+    gracePeriodSeconds?: number,
+    dryRun = false,
+  ): Promise<EvictionOutcome> {
     this.call('k8s:evict', `evict pod ${namespace}/${name}`);
     const nodeName = this.cluster.pods.get(podKey(namespace, name))?.nodeName;
-    const outcome = this.cluster.evict(namespace, name, gracePeriodSeconds);
-    if (outcome.kind === 'evicted' && nodeName !== undefined) {
+    const outcome = this.cluster.evict(namespace, name, gracePeriodSeconds, dryRun);
+    if (outcome.kind === 'evicted' && nodeName !== undefined && !dryRun) {
       this.world.touch(this.world.groupOfNode(nodeName), 'evict pod', podKey(namespace, name));
     }
     return outcome;

@@ -87,7 +87,9 @@ function summary(report: DrainReport): string {
   );
   return [
     `node ${report.node} ${status} after ${report.seconds} s: ${report.message}`,
-    ...(blockers.length > 0 ? ['Blocked by:', ...blockers] : []),
+    ...(blockers.length > 0
+      ? [report.outcome === 'dry-run' ? 'The API server would refuse now:' : 'Blocked by:', ...blockers]
+      : []),
   ].join('\n');
 }
 

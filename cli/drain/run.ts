@@ -93,7 +93,7 @@ export async function drainNode(
   say(changeLine(settings.node, cordon));
   const ledger = new PodLedger(say, settings.overridePdbAfterTimeout);
   const deadline = started + settings.timeoutSeconds * 1000;
-  const ending = await drainRounds({ kubernetes, settings, clock, ledger, deadline });
+  const ending = await drainRounds({ kubernetes, settings, clock, ledger, deadline, say });
   return {
     node: settings.node,
     cordon,
@@ -109,13 +109,14 @@ interface Drain {
   clock: Clock;
   ledger: PodLedger;
   deadline: number;
+  say: (line: string) => void;
 }
 
 async function drainRounds(drain: Drain): Promise<Ending> {
   for (;;) {
     const pods = await podsToEvict(drain);
     if ('outcome' in pods) return pods;
-    if (drain.settings.dryRun) return dryRun(pods);
+    if (drain.settings.dryRun) return dryRun(drain, pods);
     if (pods.length === 0) return drained(drain.settings.node, drain.ledger);
     const ending = await evictAndWait(drain, pods);
     if (ending) return ending;
@@ -196,11 +197,32 @@ function refusedByRules(error: unknown, judged: JudgedPod[]): Ending {
   };
 }
 
-function dryRun(pods: V1Pod[]): Ending {
+/**
+ * Asks the API server what it would answer now (`dryRun=All` evictions: PDBs are checked, nothing
+ * changes), as `kubectl drain --dry-run=server` does.
+ */
+async function dryRun({ kubernetes, settings, say }: Drain, pods: V1Pod[]): Promise<Ending> {
+  const refused: { pod: V1Pod; detail: string }[] = [];
+  for (const pod of pods.filter((p) => !isTerminating(p))) {
+    const { namespace = '', name = '' } = pod.metadata ?? {};
+    const outcome = await kubernetes.evictPod(namespace, name, settings.gracePeriodSeconds, true);
+    if (outcome.kind === 'blockedByPdb' || outcome.kind === 'multiplePdbs') {
+      refused.push({ pod, detail: outcome.message });
+      say(`pod ${podKey(pod)}: would be refused now: ${outcome.message}`);
+    }
+  }
+  const budgets = refused.length > 0 ? await kubernetes.listPodDisruptionBudgets() : [];
+  const allowed = pods.length - refused.length;
   return {
     outcome: 'dry-run',
-    message: `Dry run: ${pods.length} ${pods.length === 1 ? 'pod' : 'pods'} would be evicted; nothing was changed.`,
-    blockers: [],
+    message:
+      `Dry run: ${allowed} of ${pods.length} ${pods.length === 1 ? 'pod' : 'pods'} would be evicted now` +
+      `${refused.length > 0 ? `, ${refused.length} refused by their PDBs` : ''} (asked the API server with dryRun=All); nothing was changed.`,
+    blockers: refused.map(({ pod, detail }) => ({
+      pod: podKey(pod),
+      reason: detail,
+      pdbs: pdbsOf(pod, budgets).map(pdbName),
+    })),
   };
 }
 

@@ -446,8 +446,13 @@ export class Cluster {
     return node;
   }
 
-  /** The Eviction API (policy/v1). */
-  evict(namespace: string, name: string, gracePeriodSeconds: number | undefined): EvictionOutcome {
+  /** The Eviction API (policy/v1). With `dryRun` the same verdict, and nothing changes (eviction REST: a dry run skips the budget update). */
+  evict(
+    namespace: string,
+    name: string,
+    gracePeriodSeconds: number | undefined,
+    dryRun = false,
+  ): EvictionOutcome {
     const pod = this.pods.get(podKey(namespace, name));
     if (pod === undefined) return { kind: 'gone' };
     const verdict = evictionVerdict(
@@ -456,6 +461,7 @@ export class Cluster {
     );
     if (verdict.kind === 'multiplePdbs') return verdict;
     if (verdict.kind === 'blockedByPdb') {
+      if (dryRun) return { kind: 'blockedByPdb', message: verdict.cause, pdbNames: [verdict.pdbName] };
       this.options.timeline.record('EvictionRefused', {
         pod: podKey(namespace, name),
         node: pod.nodeName,
@@ -464,6 +470,7 @@ export class Cluster {
       // The production adapter reports the 429's DisruptionBudget cause, which names the budget.
       return { kind: 'blockedByPdb', message: verdict.cause, pdbNames: [verdict.pdbName] };
     }
+    if (dryRun) return { kind: 'evicted' };
     if (pod.deletionTimestamp === undefined) {
       this.options.timeline.record('PodEvicted', { pod: podKey(namespace, name), node: pod.nodeName });
       this.options.observer?.evicted(pod);

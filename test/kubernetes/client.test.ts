@@ -143,7 +143,7 @@ describe('cordon', () => {
     const { port } = await connect(new FakeCluster({}));
 
     await expect(port.patchNode('node-z', { unschedulable: true })).rejects.toThrow(
-      'Kubernetes API refused to patch node node-z: 404 NotFound: nodes "node-z" not found',
+      /^Kubernetes API at http:\/\/127\.0\.0\.1:\d+ refused to patch node node-z: 404 NotFound: nodes "node-z" not found$/,
     );
   });
 });
@@ -186,6 +186,25 @@ describe('eviction', () => {
     });
     expect(sleeps).toEqual([]);
     expect(cluster.pods.has('shop/web-1')).toBe(true);
+  });
+
+  it('asks with dryRun=All: the same answer, PDBs included, and nothing changes', async () => {
+    const budget = pdb(
+      'shop',
+      'web',
+      { app: 'web' },
+      { disruptionsAllowed: 0, desiredHealthy: 2, currentHealthy: 2 },
+    );
+    const cluster = new FakeCluster({ pods: [web('web-1'), pod('shop', 'free', 'node-a')], pdbs: [budget] });
+    const { port } = await connect(cluster);
+
+    expect(await port.evictPod('shop', 'free', undefined, true)).toEqual({ kind: 'evicted' });
+    expect(await port.evictPod('shop', 'web-1', undefined, true)).toMatchObject({ kind: 'blockedByPdb' });
+    expect(cluster.callsOf('evictPod')).toEqual([
+      ['shop', 'free', undefined, 'dryRun'],
+      ['shop', 'web-1', undefined, 'dryRun'],
+    ]);
+    expect([...cluster.pods.keys()].sort()).toEqual(['shop/free', 'shop/web-1']);
   });
 
   it('reports a pod matched by two PDBs (500) at once', async () => {
@@ -279,8 +298,29 @@ describe('server-side throttling', () => {
     const sleeps: number[] = [];
     const port = kubernetesClient(kubeConfig, { sleep: async (ms) => void sleeps.push(ms) });
 
-    await expect(port.listNodes()).rejects.toThrow('Kubernetes API refused to list nodes: 401');
+    await expect(port.listNodes()).rejects.toThrow(
+      `The Kubernetes API at ${server.url} answered 401 Unauthorized to "list nodes": the token was refused: check the access entry or kubeconfig user.`,
+    );
     expect(sleeps).toEqual([]);
+  });
+
+  it('names the API URL and the system error when nothing listens there', async () => {
+    const closed = await resettingServer();
+    closed.server.close();
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromOptions({
+      clusters: [{ name: 'c', server: closed.url, skipTLSVerify: true }],
+      users: [{ name: 'u', token: 't' }],
+      contexts: [{ name: 'c', cluster: 'c', user: 'u' }],
+      currentContext: 'c',
+    });
+    const port = kubernetesClient(kubeConfig, { sleep: async () => undefined });
+
+    await expect(port.listNodes()).rejects.toThrow(
+      new RegExp(
+        `^Cannot reach the Kubernetes API at ${closed.url.replace(/\./g, '\\.')} to list nodes: ECONNREFUSED \\(`,
+      ),
+    );
   });
 });
 

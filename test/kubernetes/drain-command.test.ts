@@ -193,23 +193,31 @@ describe.concurrent('npm run drain against the Kubernetes test server', () => {
     expect(code).toBe(0);
     expect(stdout).toContain('node win-1: would cordon');
     expect(stdout).toContain('pod shop/web-1: evict (evictable)');
-    expect(stdout).toContain('Dry run: 1 pod would be evicted; nothing was changed.');
+    expect(stdout).toContain(
+      'Dry run: 1 of 1 pod would be evicted now (asked the API server with dryRun=All); nothing was changed.',
+    );
     expect(cluster.callsOf('patchNode')).toEqual([]);
-    expect(cluster.callsOf('evictPod')).toEqual([]);
+    expect(cluster.callsOf('evictPod')).toEqual([['shop', 'web-1', undefined, 'dryRun']]);
     expect(cluster.callsOf('deletePod')).toEqual([]);
+    expect(cluster.pods.has('shop/web-1')).toBe(true);
   });
 
-  it.for<[string[], string]>([
-    [['--kubeconfig', 'k'], 'Expected the NODE to drain.'],
-    [['win-1', '--kubeconfig', 'k', '--timeout', 'soon'], '--timeout must be a whole number'],
-    [['win-1', '--kubeconfig', 'k', '--grace-period', '-1'], "Option '--grace-period"],
-    [['win-1', '--evict-everything'], "Unknown option '--evict-everything'"],
-    [['win-1', 'win-2', '--kubeconfig', 'k'], 'Unexpected argument: win-2'],
-  ])('exits 2 for bad usage %j, naming the flag', async ([args, message], { expect }) => {
-    const { code, stderr } = await npmRun('drain', args);
+  it('with --dry-run shows the pods their PDBs would refuse now', async (context) => {
+    const { expect } = context;
+    const { cluster, run } = await clusterFor(context, {
+      pods: [db('db-0'), web('web-1')],
+      pdbs: [pdb('shop', 'db', { app: 'db' }, noDisruption)],
+    });
 
-    expect(code).toBe(2);
-    expect(stderr).toContain(message);
+    const { code, stdout } = await run('drain', '--dry-run');
+
+    expect(code).toBe(0);
+    expect(stdout).toContain(
+      'pod shop/db-0: would be refused now: The disruption budget db needs 1 healthy pods',
+    );
+    expect(stdout).toContain('Dry run: 1 of 2 pods would be evicted now, 1 refused by their PDBs');
+    expect(stdout).toMatch(/The API server would refuse now:\n {2}pod shop\/db-0: .* \[PDB shop\/db\]/);
+    expect(cluster.pods.size).toBe(2);
   });
 
   it('exits 2 naming the node when the cluster has no such node', async (context) => {

@@ -87,8 +87,13 @@ export class FakeCluster implements ClusterBackend {
     return patched;
   }
 
-  async evictPod(namespace: string, name: string, gracePeriodSeconds?: number): Promise<EvictionOutcome> {
-    this.record('evictPod', namespace, name, gracePeriodSeconds);
+  async evictPod(
+    namespace: string,
+    name: string,
+    gracePeriodSeconds?: number,
+    dryRun = false,
+  ): Promise<EvictionOutcome> {
+    this.record('evictPod', namespace, name, gracePeriodSeconds, ...(dryRun ? ['dryRun'] : []));
     const pod = this.pods.get(`${namespace}/${name}`);
     if (!pod) return { kind: 'gone' };
     const budgets = this.pdbs.filter(
@@ -115,7 +120,7 @@ export class FakeCluster implements ClusterBackend {
         pdbNames: [pdbName],
       };
     }
-    this.pods.delete(`${namespace}/${name}`);
+    if (!dryRun) this.pods.delete(`${namespace}/${name}`);
     return { kind: 'evicted' };
   }
 

@@ -39,7 +39,8 @@ export function kubernetesClient(
   const policy = kubeConfig.makeApiClient(PolicyV1Api);
   const apps = kubeConfig.makeApiClient(AppsV1Api);
   const limit = options.pageSize ?? 500;
-  const call = retrying({ ...defaultRetry, ...options.retry }, options.sleep ?? ((ms) => wait(ms)));
+  const server = kubeConfig.getCurrentCluster()?.server ?? '(no server in the kubeconfig)';
+  const call = retrying({ ...defaultRetry, ...options.retry }, options.sleep ?? ((ms) => wait(ms)), server);
 
   const listPods = (namespace: string | undefined, { labelSelector, fieldSelector }: ListPodsOptions = {}) =>
     allPages((page) =>
@@ -70,13 +71,14 @@ export function kubernetesClient(
         core.patchNode({ name, body: { spec: { unschedulable }, metadata: { annotations } } }, mergePatch),
       ),
 
-    evictPod: (namespace, name, gracePeriodSeconds) =>
+    evictPod: (namespace, name, gracePeriodSeconds, dryRun) =>
       call(`evict pod ${namespace}/${name}`, async (): Promise<EvictionOutcome> => {
         try {
           await core.createNamespacedPodEviction({
             namespace,
             name,
             body: eviction(namespace, name, gracePeriodSeconds),
+            dryRun: dryRun ? 'All' : undefined,
           });
           return { kind: 'evicted' };
         } catch (error) {
@@ -206,14 +208,14 @@ function statusMessage(status: V1Status): string {
   return status.message ?? status.reason ?? 'no message';
 }
 
-function retrying(policy: RetryPolicy, sleep: (ms: number) => Promise<void>) {
+function retrying(policy: RetryPolicy, sleep: (ms: number) => Promise<void>, server: string) {
   return async function call<T>(action: string, request: () => Promise<T>): Promise<T> {
     let slept = 0;
     for (let attempt = 1; ; attempt++) {
       try {
         return await request();
       } catch (error) {
-        if (!isThrottling(error)) throw explain(action, error);
+        if (!isThrottling(error)) throw explain(action, error, server);
         const delay = Math.max(retryAfterMs(error), policy.baseDelayMs * 2 ** (attempt - 1));
         if (attempt >= policy.maxAttempts || slept + delay > policy.maxTotalDelayMs) {
           throw new KubernetesThrottled(
@@ -257,15 +259,39 @@ function retryAfterMs(error: unknown): number {
   return Number.isFinite(seconds) && seconds > 0 ? seconds * 1_000 : 0;
 }
 
-/** The client's own message dumps headers and body; an operator needs the call and the server's sentence. */
-function explain(action: string, error: unknown): unknown {
+/**
+ * The client's own message dumps headers and body, or says only "fetch failed"; an operator needs
+ * the API's URL, the call, and the server's sentence or the system error.
+ */
+function explain(action: string, error: unknown, server: string): unknown {
   const failure = apiFailure(error);
-  if (!failure) return error;
+  if (!failure) {
+    const system = systemError(error);
+    if (!system) return error;
+    return new Error(
+      `Cannot reach the Kubernetes API at ${server} to ${action}: ${system}. ` +
+        'Check the endpoint, the network path to it (VPC, security groups, proxy) and that the API server is up.',
+      { cause: error },
+    );
+  }
+  if (failure.code === 401) {
+    return new Error(
+      `The Kubernetes API at ${server} answered 401 Unauthorized to "${action}": the token was refused: check the access entry or kubeconfig user.`,
+      { cause: error },
+    );
+  }
   const reason = failure.status.reason ? ` ${failure.status.reason}` : '';
   return new Error(
-    `Kubernetes API refused to ${action}: ${failure.code}${reason}: ${statusMessage(failure.status)}`,
-    {
-      cause: error,
-    },
+    `Kubernetes API at ${server} refused to ${action}: ${failure.code}${reason}: ${statusMessage(failure.status)}`,
+    { cause: error },
   );
+}
+
+/** The first system error (`ECONNREFUSED connect ECONNREFUSED 127.0.0.1:6443`) in the cause chain. */
+function systemError(error: unknown): string | undefined {
+  for (let current = error; current instanceof Error; current = current.cause) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return `${code} (${current.message})`;
+  }
+  return undefined;
 }

@@ -34,7 +34,16 @@ export interface KubernetesPort {
     name: string,
     patch: { unschedulable?: boolean; annotations?: Record<string, string | null> },
   ): Promise<V1Node>;
-  evictPod(namespace: string, name: string, gracePeriodSeconds?: number): Promise<EvictionOutcome>;
+  /**
+   * With `dryRun`, the API server answers as it would now, PDBs included, and changes nothing
+   * (`dryRun=All`; kube-apiserver's eviction REST checks the budget and skips its update).
+   */
+  evictPod(
+    namespace: string,
+    name: string,
+    gracePeriodSeconds?: number,
+    dryRun?: boolean,
+  ): Promise<EvictionOutcome>;
   /** Plain delete, used only with `force`. Returns false when the pod was already gone. */
   deletePod(namespace: string, name: string, gracePeriodSeconds?: number): Promise<boolean>;
   listPodDisruptionBudgets(namespace?: string): Promise<V1PodDisruptionBudget[]>;
