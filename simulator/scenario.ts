@@ -36,6 +36,13 @@ const instanceType = z
 const clusterSchema = z.strictObject({
   name: z.string().regex(/^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/, 'expected an EKS cluster name'),
   kubernetesVersion,
+  /** The Kubernetes cluster-autoscaler runs on the groups tagged for it (`clusterAutoscaler`). */
+  autoscaler: z
+    .strictObject({
+      // Its `--scale-down-unneeded-time`, 10 minutes by default.
+      scaleDownUnneededSeconds: positiveSeconds.default(600),
+    })
+    .optional(),
 });
 
 const nodeGroupSchema = z.strictObject({
@@ -78,6 +85,8 @@ const nodeGroupSchema = z.strictObject({
   mixedInstances: z.strictObject({ instanceTypes: z.array(instanceType).min(1) }).optional(),
   suspendedProcesses: z.array(z.enum(scalingProcesses)).default([]),
   instanceRefreshInProgress: z.boolean().default(false),
+  /** The group carries the cluster-autoscaler's auto-discovery tags. */
+  clusterAutoscaler: z.boolean().default(false),
 });
 
 const amiSchema = z.strictObject({

@@ -26,6 +26,7 @@ import {
 } from './world/catalog.ts';
 import type { Scheduler } from './world/clock.ts';
 import { Cluster } from './world/cluster.ts';
+import { ClusterAutoscaler, discoveryTags } from './world/cluster-autoscaler.ts';
 import { DynamoDb } from './world/dynamodb.ts';
 import { Ec2, type ImageRecord, type InstanceStateName, type Platform } from './world/ec2.ts';
 import { type ExecutionEnding, Faults } from './world/faults.ts';
@@ -101,6 +102,8 @@ export class World {
   readonly cluster: Cluster;
   readonly autoScaling: AutoScaling;
   readonly fleet: Fleet;
+  /** The Kubernetes cluster-autoscaler, when the scenario runs one (`cluster.autoscaler`). */
+  readonly clusterAutoscaler: ClusterAutoscaler | undefined;
   readonly eks: EksClusterRecord;
   readonly nodeGroups = new Map<string, NodeGroupRecord>();
   readonly notifications: Notification[] = [];
@@ -194,6 +197,24 @@ export class World {
         });
       }
     });
+    const settings = scenario.cluster.autoscaler;
+    this.clusterAutoscaler =
+      settings === undefined
+        ? undefined
+        : new ClusterAutoscaler({
+            scheduler,
+            timeline: this.timeline,
+            cluster: this.cluster,
+            autoScaling: this.autoScaling,
+            random: this.ids.random,
+            clusterName: scenario.cluster.name,
+            settings,
+            templateNode: (group) => {
+              const { spec, podCapacity } = this.nodeGroup(group.nodeGroupName);
+              return { os: spec.os, podCapacity };
+            },
+          });
+    this.clusterAutoscaler?.start();
   }
 
   nodeGroup(name: string): NodeGroupRecord {
@@ -577,19 +598,22 @@ export class World {
     const clusterName = this.scenario.cluster.name;
     const tag = (key: string, value: string, propagateAtLaunch = true) => ({ key, value, propagateAtLaunch });
     const owned = tag(`kubernetes.io/cluster/${clusterName}`, 'owned');
+    const autoscalerTags = (propagate: boolean) =>
+      Object.entries(discoveryTags(clusterName)).map(([key, value]) => tag(key, value, propagate));
     if (spec.management === 'managed') {
       return [
         tag('eks:cluster-name', clusterName),
         tag('eks:nodegroup-name', spec.name),
         owned,
-        tag('k8s.io/cluster-autoscaler/enabled', 'true'),
-        tag(`k8s.io/cluster-autoscaler/${clusterName}`, 'owned'),
+        // EKS tags a managed group's Auto Scaling group for the cluster-autoscaler's auto-discovery.
+        ...autoscalerTags(true),
       ];
     }
     return [
       tag('alpha.eksctl.io/cluster-name', clusterName),
       tag('alpha.eksctl.io/nodegroup-name', spec.name),
       owned,
+      ...(spec.clusterAutoscaler ? autoscalerTags(false) : []),
       ...Object.entries(this.nodeGroupTags(spec)).map(([key, value]) => tag(key, value, false)),
     ];
   }

@@ -522,6 +522,11 @@ export class Cluster {
     return [...(this.podsByNode.get(nodeName) ?? [])];
   }
 
+  /** Pods the scheduler found no node for (PodScheduled=False, reason Unschedulable), not being deleted. */
+  pendingPods(): PodRecord[] {
+    return [...this.unscheduled].filter((pod) => pod.deletionTimestamp === undefined);
+  }
+
   podsOf(workload: WorkloadRecord): PodRecord[] {
     return [...(this.podsByWorkload.get(workload) ?? [])];
   }
