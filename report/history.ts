@@ -38,6 +38,10 @@ export interface ExecutionRun {
   /** The batch step the execution is in, when it is inside a batch. */
   currentStep: BatchStep | undefined;
   error: { name: string; cause: string } | undefined;
+  /** Epoch milliseconds: the last Task failure before the rollback (earlier ones were retried). */
+  failedAt: number | undefined;
+  /** Epoch milliseconds: when the Rollback state was entered. */
+  rollbackAt: number | undefined;
 }
 
 /** States of the ReplaceBatches iteration (statemachine/rollout.asl.json) and the step each belongs to. */
@@ -61,6 +65,13 @@ const stoppedStatus: Partial<Record<string, ExecutionStatus>> = {
   ExecutionTimedOut: 'TIMED_OUT',
   ExecutionAborted: 'ABORTED',
 };
+
+const taskFailures = new Set([
+  'LambdaFunctionFailed',
+  'LambdaFunctionTimedOut',
+  'TaskFailed',
+  'TaskTimedOut',
+]);
 
 const iterationEnds = new Set(['MapIterationSucceeded', 'MapIterationFailed', 'MapIterationAborted']);
 
@@ -108,6 +119,8 @@ export function readExecution(events: readonly HistoryEvent[]): ExecutionRun {
     currentState: undefined,
     currentStep: undefined,
     error: undefined,
+    failedAt: undefined,
+    rollbackAt: undefined,
   };
   let batch: BatchRun | undefined;
   for (const event of [...events].sort((a, b) => (a.id ?? 0) - (b.id ?? 0))) {
@@ -128,12 +141,15 @@ export function readExecution(events: readonly HistoryEvent[]): ExecutionRun {
         event.executionTimedOutEventDetails ??
         event.executionAbortedEventDetails;
       if (stopped !== 'SUCCEEDED') run.error = caughtError({ Error: details?.error, Cause: details?.cause });
+    } else if (taskFailures.has(type)) {
+      if (run.rollbackAt === undefined) run.failedAt = t;
     } else if (iterationEnds.has(type)) {
       run.currentStep = undefined;
       batch = undefined;
     } else if (event.stateEnteredEventDetails) {
       const { name = '', input } = event.stateEnteredEventDetails;
       run.currentState = name;
+      if (name === 'Rollback') run.rollbackAt ??= t;
       if (name === 'Surge') {
         batch = batchOf(parseObject(input));
         if (batch) run.batches.push(batch);

@@ -10,7 +10,11 @@ const phaseStyle: Record<Phase, { label: string; color: string }> = {
   cordon: { label: 'Cordon', color: '#d1495b' },
   drain: { label: 'Drain', color: '#2f7fc1' },
   terminate: { label: 'Termination', color: '#5c6670' },
+  rollback: { label: 'Rollback: uncordon, or remove an unused replacement', color: '#2a9d8f' },
 };
+
+/** The stretch of the axis in which an execution was rolling back. */
+const rollbackBand = '#e6f4f1';
 
 const layout = {
   labelWidth: 300,
@@ -41,12 +45,17 @@ export function tickMinutes(seconds: number): number {
   return tickSteps.find((step) => minutes / step <= 10) ?? 360;
 }
 
-/** Rows top to bottom: batch by batch as planned, each old node beside (above) the replacement it pairs with. */
+/**
+ * Rows top to bottom: execution by execution, batch by batch as planned, each old node beside (above)
+ * the replacement it pairs with.
+ */
 export function orderRows(nodes: readonly NodeTimeline[]): NodeTimeline[] {
   const byName = (a: NodeTimeline, b: NodeTimeline) => a.nodeName.localeCompare(b.nodeName);
-  const batches = [...new Set(nodes.map((node) => node.batch))].sort((a, b) => a - b);
-  return batches.flatMap((batch) => {
-    const inBatch = nodes.filter((node) => node.batch === batch);
+  const groups = [...new Map(nodes.map((node) => [`${node.run}/${node.batch}`, node])).values()]
+    .map(({ run, batch }) => ({ run, batch }))
+    .sort((a, b) => a.run - b.run || a.batch - b.batch);
+  return groups.flatMap(({ run, batch }) => {
+    const inBatch = nodes.filter((node) => node.run === run && node.batch === batch);
     const old = inBatch.filter((node) => node.role !== 'replacement').sort(byName);
     const fresh = inBatch.filter((node) => node.role === 'replacement').sort(byName);
     return Array.from({ length: Math.max(old.length, fresh.length) }, (_, i) => [old[i], fresh[i]]).flatMap(
@@ -68,12 +77,18 @@ function axisSvg(timeline: RolloutTimeline, x: (t: number) => number, height: nu
   return `<g class="axis">${ticks.join('')}</g>`;
 }
 
-function barSvg(node: NodeTimeline, span: PhaseSpan, x: (t: number) => number): string {
-  const left = x(span.start);
-  const width = x(span.end) - left;
+/** Where a moment of the rollout is drawn, and how it reads: the clock counts from the rollout's start. */
+interface Axis {
+  x(t: number): number;
+  clock(t: number): string;
+}
+
+function barSvg(node: NodeTimeline, span: PhaseSpan, axis: Axis): string {
+  const left = axis.x(span.start);
+  const width = axis.x(span.end) - left;
   const waits = node.role === 'replaced' && span.phase === 'waitReady';
   const style = waits ? replacementWait : phaseStyle[span.phase];
-  const tip = `${style.label}: ${formatClock(span.start)} to ${formatClock(span.end)} (${formatDuration(span.end - span.start)})`;
+  const tip = `${style.label}: ${axis.clock(span.start)} to ${axis.clock(span.end)} (${formatDuration(span.end - span.start)})`;
   // A step of a few seconds (a cordon) is a tick standing out of the row, not a sliver under the next bar.
   const [barX, barWidth, barY, barHeight] =
     width < layout.tickWidth
@@ -85,56 +100,95 @@ function barSvg(node: NodeTimeline, span: PhaseSpan, x: (t: number) => number): 
   );
 }
 
-function rowSvg(node: NodeTimeline, y: number, x: (t: number) => number): string {
-  const isTick = (span: PhaseSpan) => x(span.end) - x(span.start) < layout.tickWidth;
+function rowSvg(node: NodeTimeline, y: number, axis: Axis): string {
+  const isTick = (span: PhaseSpan) => axis.x(span.end) - axis.x(span.start) < layout.tickWidth;
   const bars = [...node.phases.filter((span) => !isTick(span)), ...node.phases.filter(isTick)];
   const role = { replacement: 'new', replaced: 'old', untouched: 'old, not reached' }[node.role];
   const refusals = (node.refusals ?? []).map(
     (t) =>
-      `<path class="refusal" d="M${(x(t) - 4).toFixed(1)} 1 h8 l-4 7 z" fill="${refusalColor}">` +
-      `<title>${escapeHtml(`Eviction refused (429) at ${formatClock(t)}: a PDB allowed no disruption`)}</title></path>`,
+      `<path class="refusal" d="M${(axis.x(t) - 4).toFixed(1)} 1 h8 l-4 7 z" fill="${refusalColor}">` +
+      `<title>${escapeHtml(`Eviction refused (429) at ${axis.clock(t)}: a PDB allowed no disruption`)}</title></path>`,
   );
   return (
     `<g class="node ${node.role}" data-node="${escapeHtml(node.nodeName)}" data-instance="${escapeHtml(node.instanceId)}" ` +
-    `data-role="${node.role}" data-batch="${node.batch}" transform="translate(0 ${y})">` +
+    `data-role="${node.role}" data-run="${node.run}" data-batch="${node.batch}" transform="translate(0 ${y})">` +
     `<title>${escapeHtml(`${node.nodeName} (${node.instanceId}), batch ${node.batch + 1}, ${role}`)}</title>` +
     `<text class="label" x="8" y="${layout.rowHeight / 2 + 4}">${escapeHtml(node.nodeName)}` +
     `<tspan class="role" dx="6">${role}</tspan></text>` +
-    bars.map((span) => barSvg(node, span, x)).join('') +
+    bars.map((span) => barSvg(node, span, axis)).join('') +
     refusals.join('') +
     '</g>'
   );
 }
 
+/** "Batch 2", or "Run 2, batch 1" when several executions planned. */
+const groupLabel = (timeline: RolloutTimeline, run: number, batch: number) =>
+  timeline.runs.length > 1 ? `Run ${run + 1}, batch ${batch + 1}` : `Batch ${batch + 1}`;
+
+/** Behind the rows: each execution's start (when there are several) and the stretch it rolled back in. */
+function runsSvg(timeline: RolloutTimeline, axis: Axis, height: number): string {
+  return timeline.runs
+    .map((run) => {
+      const band =
+        run.rollback === undefined
+          ? ''
+          : `<rect class="rollback" data-run="${run.index}" x="${axis.x(run.rollback).toFixed(1)}" y="${layout.axisHeight}" ` +
+            `width="${Math.max(1, axis.x(run.end) - axis.x(run.rollback)).toFixed(1)}" height="${height - layout.axisHeight}" ` +
+            `fill="${rollbackBand}"><title>${escapeHtml(`Run ${run.index + 1} rolls back: ${axis.clock(run.rollback)} to ${axis.clock(run.end)}`)}</title></rect>`;
+      const at = axis.x(run.start).toFixed(1);
+      const start =
+        timeline.runs.length > 1
+          ? `<g class="run-start" data-run="${run.index}"><line x1="${at}" x2="${at}" y1="${layout.axisHeight}" y2="${height}" ` +
+            `stroke="#5c6670" stroke-dasharray="4 3"/><text class="run" x="${(axis.x(run.start) + 4).toFixed(1)}" y="${layout.axisHeight + 10}">` +
+            `Run ${run.index + 1}: ${escapeHtml(run.status)}</text></g>`
+          : '';
+      return band + start;
+    })
+    .join('');
+}
+
+function failuresSvg(timeline: RolloutTimeline, axis: Axis, height: number): string {
+  return timeline.failures
+    .map((failure) => {
+      const at = axis.x(failure.t).toFixed(1);
+      return (
+        `<g class="failure" data-run="${failure.run}" data-t="${failure.t}"><line x1="${at}" x2="${at}" ` +
+        `y1="${layout.axisHeight}" y2="${height}" stroke="${failureColor}" stroke-width="2"/>` +
+        `<title>${escapeHtml(`${failure.name} at ${axis.clock(failure.t)}: ${failure.cause}`)}</title></g>`
+      );
+    })
+    .join('');
+}
+
 function chartSvg(timeline: RolloutTimeline): string {
   const span = Math.max(1, timeline.end - timeline.start);
-  const x = (t: number) => layout.labelWidth + ((t - timeline.start) / span) * layout.chartWidth;
+  const axis: Axis = {
+    x: (t) => layout.labelWidth + ((t - timeline.start) / span) * layout.chartWidth,
+    clock: (t) => formatClock(t - timeline.start),
+  };
   const rows: string[] = [];
   let y = layout.axisHeight;
-  let batch: number | undefined;
+  let group: string | undefined;
   for (const node of orderRows(timeline.nodes)) {
-    if (node.batch !== batch) {
-      batch = node.batch;
+    if (`${node.run}/${node.batch}` !== group) {
+      group = `${node.run}/${node.batch}`;
       y += layout.batchGap;
-      rows.push(`<text class="batch" x="8" y="${y - 5}">Batch ${batch + 1}</text>`);
+      rows.push(
+        `<text class="batch" x="8" y="${y - 5}">${escapeHtml(groupLabel(timeline, node.run, node.batch))}</text>`,
+      );
     }
-    rows.push(rowSvg(node, y, x));
+    rows.push(rowSvg(node, y, axis));
     y += layout.rowHeight;
   }
   const height = y + 8;
   const width = layout.labelWidth + layout.chartWidth + layout.rightMargin;
-  const failure = timeline.failure;
-  const failureMark = failure
-    ? `<g class="failure" data-t="${failure.t}"><line x1="${x(failure.t).toFixed(1)}" x2="${x(failure.t).toFixed(1)}" ` +
-      `y1="${layout.axisHeight}" y2="${height}" stroke="${failureColor}" stroke-width="2"/>` +
-      `<title>${escapeHtml(`${failure.name} at ${formatClock(failure.t)}`)}</title></g>`
-    : '';
   return (
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ` +
     `role="img" aria-label="${escapeHtml(`Timeline of ${timeline.nodes.length} nodes`)}">` +
-    axisSvg(timeline, x, height) +
+    runsSvg(timeline, axis, height) +
+    axisSvg(timeline, axis.x, height) +
     rows.join('') +
-    failureMark +
+    failuresSvg(timeline, axis, height) +
     '</svg>'
   );
 }
@@ -142,17 +196,35 @@ function chartSvg(timeline: RolloutTimeline): string {
 const refusalColor = '#b3261e';
 const failureColor = '#b3261e';
 
-const legendHtml = () =>
+const legendHtml = (timeline: RolloutTimeline) =>
   `<ul class="legend">${[...phases.map((phase) => phaseStyle[phase]), replacementWait]
     .map((style) => `<li><span class="swatch" style="background:${style.color}"></span>${style.label}</li>`)
     .join('')}<li><span class="mark">▼</span>Eviction refused (429)</li>` +
-  `<li><span class="line"></span>Failure</li></ul>`;
+  `<li><span class="line"></span>Failure</li>` +
+  (timeline.runs.some((run) => run.rollback !== undefined)
+    ? `<li><span class="swatch" style="background:${rollbackBand}"></span>Rolling back</li>`
+    : '') +
+  (timeline.runs.length > 1 ? '<li><span class="dash"></span>An execution starts</li>' : '') +
+  '</ul>';
 
 function untouchedHtml(timeline: RolloutTimeline): string {
   const untouched = timeline.nodes.filter((node) => node.role === 'untouched');
   if (untouched.length === 0) return '';
-  const names = untouched.map((node) => `${node.nodeName} (batch ${node.batch + 1})`).join(', ');
+  const names = untouched
+    .map((node) => `${node.nodeName} (${groupLabel(timeline, node.run, node.batch).toLowerCase()})`)
+    .join(', ');
   return `<p class="untouched">Not reached, still on the old AMI: ${escapeHtml(names)}</p>`;
+}
+
+function causesHtml(timeline: RolloutTimeline): string {
+  const clock = (t: number) => formatClock(t - timeline.start);
+  return timeline.failures
+    .map(
+      (failure) =>
+        `<p class="cause">${timeline.runs.length > 1 ? `Run ${failure.run + 1}: ` : ''}` +
+        `<strong>${escapeHtml(failure.name)}</strong> at ${clock(failure.t)}: ${escapeHtml(failure.cause)}</p>`,
+    )
+    .join('');
 }
 
 function headerHtml(timeline: RolloutTimeline): string {
@@ -170,6 +242,14 @@ function headerHtml(timeline: RolloutTimeline): string {
       `${replaced === old.length ? replaced : `${replaced} of ${old.length}`} replaced` +
         (launched > 0 ? `, ${launched} launched` : ''),
     ],
+    ...(timeline.runs.length > 1
+      ? [
+          ['Executions', timeline.runs.map((run) => `${run.index + 1}. ${run.status}`).join(', ')] as [
+            string,
+            string,
+          ],
+        ]
+      : []),
   ];
   const outcomeClass = timeline.outcome.startsWith('SUCCEEDED') ? 'ok' : 'not-ok';
   return (
@@ -181,10 +261,7 @@ function headerHtml(timeline: RolloutTimeline): string {
       )
       .join('') +
     '</dl>' +
-    (timeline.failure
-      ? `<p class="cause"><strong>${escapeHtml(timeline.failure.name)}</strong> at ${formatClock(timeline.failure.t)}: ` +
-        `${escapeHtml(timeline.failure.cause)}</p>`
-      : '') +
+    causesHtml(timeline) +
     untouchedHtml(timeline) +
     '</header>'
   );
@@ -198,10 +275,11 @@ dl div{display:flex;flex-direction:column}
 dt{font-size:11px;text-transform:uppercase;letter-spacing:.04em;color:#5c6670}
 dd{margin:0;font-weight:600}
 .outcome.ok{color:#1e7a3c}.outcome.not-ok{color:#b3261e}
-.legend{display:flex;gap:18px;list-style:none;padding:0;margin:0 0 8px}
+.legend{display:flex;flex-wrap:wrap;gap:6px 18px;list-style:none;padding:0;margin:0 0 8px}
 .legend li{display:flex;align-items:center;gap:6px}
 .swatch{display:inline-block;width:14px;height:10px;border-radius:2px}
 .legend .mark{color:#b3261e;font-size:10px}.legend .line{display:inline-block;width:2px;height:12px;background:#b3261e}
+.legend .dash{display:inline-block;width:0;height:12px;border-left:2px dashed #5c6670}
 .cause{margin:0 0 12px;color:#b3261e}.untouched{margin:0 0 12px;color:#5c6670}
 svg{display:block;max-width:100%;height:auto}
 svg text{font-size:12px;fill:#1d232a}
@@ -209,6 +287,7 @@ svg .tick{font-size:11px;fill:#5c6670;text-anchor:middle}
 svg .grid{stroke:#e3e6ea;stroke-width:1}
 svg .batch{font-size:11px;font-weight:600;fill:#5c6670}
 svg .role{font-size:10px;fill:#8a939c}
+svg .run{font-size:10px;fill:#5c6670}
 svg .node:hover .label{font-weight:600}
 .empty{color:#5c6670}
 `;
@@ -225,7 +304,7 @@ export function renderReportHtml(timeline: RolloutTimeline): string {
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
     `<title>${escapeHtml(timeline.title)}</title>`,
     `<style>${css}</style></head>`,
-    `<body>${headerHtml(timeline)}${legendHtml()}${body}</body></html>`,
+    `<body>${headerHtml(timeline)}${legendHtml(timeline)}${body}</body></html>`,
     '',
   ].join('\n');
 }

@@ -1,11 +1,12 @@
-import type { SimulationReport } from '../simulator/runner.ts';
+import type { ExecutionReport, SimulationReport } from '../simulator/runner.ts';
 import type { TimelineEvent } from '../simulator/world/timeline.ts';
 import type { BatchStep, ExecutionRun, Span } from './history.ts';
 
-export type Phase = 'boot' | 'waitReady' | 'cordon' | 'drain' | 'terminate';
+/** `rollback`: the rollback undoing the node's step (uncordon, or removing an unused replacement). */
+export type Phase = 'boot' | 'waitReady' | 'cordon' | 'drain' | 'terminate' | 'rollback';
 
 /** In the order a node goes through them. */
-export const phases: readonly Phase[] = ['boot', 'waitReady', 'cordon', 'drain', 'terminate'];
+export const phases: readonly Phase[] = ['boot', 'waitReady', 'cordon', 'drain', 'terminate', 'rollback'];
 
 /** Seconds since the rollout started. */
 export interface PhaseSpan {
@@ -17,7 +18,9 @@ export interface PhaseSpan {
 export interface NodeTimeline {
   nodeName: string;
   instanceId: string;
-  /** Zero-based batch index, as planned. */
+  /** Zero-based index of the execution (run) that planned the node last, or launched it. */
+  run: number;
+  /** Zero-based batch index, as that run planned it. */
   batch: number;
   /**
    * An old node the rollout drains and terminates, a new one it launched, or a planned node the
@@ -29,12 +32,24 @@ export interface NodeTimeline {
   refusals?: number[];
 }
 
-/** Where and why the rollout failed. */
+/** Where and why a run failed. */
 export interface Failure {
+  run: number;
   /** Seconds since the start: the step that failed. */
   t: number;
   name: string;
   cause: string;
+}
+
+/** One execution of the rollout: the first, a continuation or a re-run. */
+export interface RunSpan {
+  index: number;
+  name: string;
+  start: number;
+  end: number;
+  status: string;
+  /** When its rollback began. */
+  rollback?: number;
 }
 
 export interface RolloutTarget {
@@ -47,12 +62,14 @@ export interface RolloutTarget {
 export interface RolloutTimeline {
   title: string;
   target: RolloutTarget;
-  /** SUCCEEDED, FAILED, ... and, when it failed, the error name. */
+  /** How the execution that ended last ended: SUCCEEDED, FAILED, ... and, when it failed, the error name. */
   outcome: string;
   start: number;
   end: number;
+  /** Every execution of the rollout, in the order they started. */
+  runs: RunSpan[];
   nodes: NodeTimeline[];
-  failure?: Failure;
+  failures: Failure[];
 }
 
 const text = (value: unknown) => (typeof value === 'string' ? value : '');
@@ -72,6 +89,17 @@ export const titleOf = (target: RolloutTarget) =>
 const outcomeOf = (status: string, error: { name: string } | null | undefined) =>
   error ? `${status}: ${error.name}` : status;
 
+/** The failure of a run that did not succeed; a stopped run has no error of its own. */
+function failureOf(
+  run: number,
+  t: number,
+  status: string,
+  error: { name: string; cause: string } | null | undefined,
+): Failure[] {
+  if (status === 'SUCCEEDED' || status === 'RUNNING') return [];
+  return [{ run, t, name: error?.name ?? status, cause: error?.cause ?? `The execution ended ${status}.` }];
+}
+
 /**
  * The timeline of a real execution, from its history. The history names only the old nodes (the
  * batches of the plan), so each of them gets a row, and its wait-for-Ready is the time its batch's
@@ -82,16 +110,28 @@ export function timelineFromExecution(run: ExecutionRun, now: number): RolloutTi
   const seconds = (ms: number) => Math.max(0, (ms - origin) / 1000);
   const last = run.batches.at(-1);
   const target = targetOf(run.input);
+  const end = seconds(run.stoppedAt ?? now);
   return {
     title: titleOf(target),
     target,
     outcome: outcomeOf(run.status, run.error),
     start: 0,
-    end: seconds(run.stoppedAt ?? now),
+    end,
+    runs: [
+      {
+        index: 0,
+        name: '',
+        start: 0,
+        end,
+        status: run.status,
+        ...(run.rollbackAt === undefined ? {} : { rollback: seconds(run.rollbackAt) }),
+      },
+    ],
     nodes: run.batches.flatMap((batch) =>
       batch.nodes.map((node) => ({
         nodeName: node.nodeName || node.instanceId,
         instanceId: node.instanceId,
+        run: 0,
         batch: batch.index,
         role: 'replaced' as const,
         phases: (Object.entries(batch.steps) as [BatchStep, Span][]).map(([step, span]) => ({
@@ -101,176 +141,322 @@ export function timelineFromExecution(run: ExecutionRun, now: number): RolloutTi
         })),
       })),
     ),
+    failures: failureOf(0, seconds(run.failedAt ?? run.stoppedAt ?? now), run.status, run.error),
   };
 }
 
 type Detail = TimelineEvent['detail'];
+type Simulated = Pick<SimulationReport, 'status' | 'error' | 'simulatedSeconds' | 'instances' | 'timeline'> &
+  Partial<Pick<SimulationReport, 'executions'>>;
+interface PlannedNode {
+  instanceId: string;
+  nodeName: string;
+}
+interface PlannedBatch {
+  index: number;
+  nodes: PlannedNode[];
+}
 
-/**
- * The timeline of a simulated rollout, from the world's events: the first execution's batches start
- * at its Surge states; replacements are the instances launched from the target AMI into the target
- * group (boot until the node registers, then wait for Ready); replaced nodes are the ones it cordoned
- * (wait for their replacements, cordon, drain until Terminate, termination until instance and node are gone).
- */
-export function timelineFromSimulation(
-  report: Pick<SimulationReport, 'status' | 'error' | 'simulatedSeconds' | 'instances' | 'timeline'>,
-): RolloutTimeline {
-  const events = report.timeline;
-  const started = events.find((e) => e.event === 'ExecutionStarted');
-  const execution = started?.detail.execution;
-  const target = targetOf(started?.detail.input);
-  const stopped = events.find(
-    (e) => e.detail.execution === execution && /^Execution(Succeeded|Failed|TimedOut|Aborted)$/.test(e.event),
-  );
-  const finished = stopped?.t ?? report.simulatedSeconds;
-  const entered = (state: string) =>
-    events
-      .filter(
-        (e) => e.event === 'StateEntered' && e.detail.execution === execution && e.detail.state === state,
-      )
-      .map((e) => e.t);
-  const drains = entered('Drain');
-  const terminations = entered('Terminate');
-  // A batch's Tasks carry its plan index; batches after the first start without a Surge.
-  const batchStates = events.filter(
-    (e) =>
-      e.event === 'StateEntered' && e.detail.execution === execution && typeof e.detail.batch === 'number',
-  );
-  const batchStart = new Map<number, number>();
-  for (const e of batchStates)
-    if (!batchStart.has(Number(e.detail.batch))) batchStart.set(Number(e.detail.batch), e.t);
-  const starts = [...batchStart.entries()].sort((x, y) => x[1] - y[1]);
-  const batchAt = (t: number) => starts.filter(([, start]) => start <= t).at(-1)?.[0] ?? 0;
+const endings: Record<string, string> = {
+  ExecutionSucceeded: 'SUCCEEDED',
+  ExecutionFailed: 'FAILED',
+  ExecutionTimedOut: 'TIMED_OUT',
+  ExecutionAborted: 'ABORTED',
+};
+
+/** One execution of the rollout as the world's events tell it. */
+class RunEvents {
+  readonly end: number;
+  readonly status: string;
+  readonly error: ExecutionReport['error'];
+  readonly plan: PlannedBatch[];
+  readonly rollback: number | undefined;
+  private readonly batchStates: TimelineEvent[];
+  private readonly drains: number[];
+  private readonly terminations: number[];
+  /** Each batch's first Task: batches after the first start without a Surge. */
+  private readonly starts: [number, number][];
+
+  constructor(
+    readonly index: number,
+    readonly name: string,
+    readonly start: number,
+    report: Simulated,
+  ) {
+    const own = report.timeline.filter((e) => e.detail.execution === name);
+    const stopped = own.find((e) => endings[e.event] !== undefined);
+    this.end = stopped?.t ?? report.simulatedSeconds;
+    // One execution without a continuation reports no list: the report's status is its own.
+    const reported = report.executions?.find((execution) => execution.name === name);
+    this.status = reported?.status ?? (stopped ? String(endings[stopped.event]) : report.status);
+    this.error = reported ? reported.error : report.error;
+    const entered = (state: string) =>
+      own.filter((e) => e.event === 'StateEntered' && e.detail.state === state).map((e) => e.t);
+    this.drains = entered('Drain');
+    this.terminations = entered('Terminate');
+    this.batchStates = own.filter((e) => e.event === 'StateEntered' && typeof e.detail.batch === 'number');
+    const starts = new Map<number, number>();
+    for (const e of this.batchStates)
+      if (!starts.has(Number(e.detail.batch))) starts.set(Number(e.detail.batch), e.t);
+    this.starts = [...starts.entries()].sort((x, y) => x[1] - y[1]);
+    const planned = own.find((e) => e.event === 'RolloutPlanned')?.detail.plan as
+      | { batches?: PlannedBatch[] }
+      | undefined;
+    this.plan = planned?.batches ?? [];
+    this.rollback = own.find((e) => e.event === 'RollbackStarted')?.t;
+  }
+
+  /** The batch the execution was in at `t`. */
+  batchAt(t: number): number {
+    return this.starts.filter(([, start]) => start <= t).at(-1)?.[0] ?? 0;
+  }
+
+  /** When the batch's replacements were asked for: its Surge, or the Cordon of the batch before it. */
+  replacementsRequested(batch: number): number | undefined {
+    return (
+      this.batchStates.find(
+        (e) =>
+          (e.detail.state === 'Surge' && e.detail.batch === batch) ||
+          (e.detail.state === 'Cordon' && e.detail.batch === batch - 1),
+      )?.t ?? this.starts.find(([index]) => index === batch)?.[1]
+    );
+  }
+
   /** The batch whose replacements a launch at `t` is: Cordon launches the next batch's. */
-  const launchedFor = (t: number) => {
-    const last = batchStates
+  launchedFor(t: number): number {
+    const last = this.batchStates
       .filter((e) => e.t <= t && (e.detail.state === 'Surge' || e.detail.state === 'Cordon'))
       .at(-1);
     return last ? Number(last.detail.batch) + (last.detail.state === 'Cordon' ? 1 : 0) : 0;
+  }
+
+  /** The batch's Drain and Terminate states entered from `from` on, before the next batch started. */
+  stepsOf(batch: number, from: number): { drain?: number; terminate?: number } {
+    const next = this.starts.find(([index]) => index > batch)?.[1] ?? Number.POSITIVE_INFINITY;
+    const within = (times: number[], after: number) => times.find((t) => t >= after && t < next);
+    const drain = within(this.drains, from);
+    const terminate = within(this.terminations, drain ?? from);
+    return { ...(drain === undefined ? {} : { drain }), ...(terminate === undefined ? {} : { terminate }) };
+  }
+
+  /** The step whose failure started the rollback (earlier failures were retried). */
+  failures(report: Simulated): Failure[] {
+    const until = this.rollback ?? this.end;
+    const failed = report.timeline
+      .filter((e) => e.event === 'TaskFailed' && e.detail.execution === this.name && e.t <= until)
+      .at(-1);
+    return failureOf(this.index, failed?.t ?? this.end, this.status, this.error);
+  }
+
+  span(): RunSpan {
+    return {
+      index: this.index,
+      name: this.name,
+      start: this.start,
+      end: this.end,
+      status: this.status,
+      ...(this.rollback === undefined ? {} : { rollback: this.rollback }),
+    };
+  }
+}
+
+/**
+ * The executions of the rollout the first execution started: those with the same cluster, node group
+ * and AMI (its continuations and re-runs), in the order they started.
+ */
+function runsOf(report: Simulated): { target: RolloutTarget; runs: RunEvents[] } {
+  const started = report.timeline.filter((e) => e.event === 'ExecutionStarted');
+  const target = targetOf(started[0]?.detail.input);
+  const same = (input: unknown) => {
+    const other = targetOf(input);
+    return (
+      other.clusterName === target.clusterName &&
+      other.nodeGroupName === target.nodeGroupName &&
+      other.amiId === target.amiId
+    );
   };
-  const nextStart = (batch: number) =>
-    starts.find(([index]) => index > batch)?.[1] ?? Number.POSITIVE_INFINITY;
-  const within = (times: number[], from: number, batch: number) =>
-    times.find((t) => t >= from && t < nextStart(batch));
-  const planned = events.find((e) => e.event === 'RolloutPlanned' && e.detail.execution === execution)?.detail
-    .plan as { batches?: { index: number; nodes: { instanceId: string; nodeName: string }[] }[] } | undefined;
-  const plannedBatch = new Map(
-    (planned?.batches ?? []).flatMap((batch) =>
-      batch.nodes.map((node) => [node.instanceId, batch.index] as const),
-    ),
-  );
-  const first = (event: string, match: (detail: Detail) => boolean, from: number) =>
+  const runs = started
+    .filter((e) => same(e.detail.input))
+    .map((e, index) => new RunEvents(index, text(e.detail.execution), e.t, report));
+  return { target, runs };
+}
+
+/**
+ * The timeline of a simulated rollout, from the world's events, across every execution of it: each
+ * execution's batches start at its first batch Task; replacements are the instances launched from the
+ * target AMI into the target group (boot until the node registers, then wait for Ready); replaced
+ * nodes are the ones it cordoned (wait for their replacements, cordon, drain until Terminate,
+ * termination until instance and node are gone), once per execution that cordoned them; a rollback's
+ * uncordon, and its removal of unused replacements, are drawn as the rollback.
+ */
+export function timelineFromSimulation(report: Simulated): RolloutTimeline {
+  const events = report.timeline;
+  const { target, runs } = runsOf(report);
+  const first = runs[0];
+  const origin = first?.start ?? 0;
+  const finished = Math.max(origin, ...runs.map((run) => run.end));
+  const runAt = (t: number) => runs.filter((run) => run.start <= t).at(-1);
+  const next = (event: string, match: (detail: Detail) => boolean, from: number) =>
     events.find((e) => e.event === event && e.t >= from && match(e.detail))?.t;
   const ofInstance = (instanceId: string) => (detail: Detail) => detail.instanceId === instanceId;
   const ofNode = (nodeName: string) => (detail: Detail) => detail.node === nodeName;
   const terminationRequested = (instanceId: string, from: number) =>
-    first(
+    next(
       'AutoScalingGroupUpdated',
       (d) => d.action === 'TerminateInstanceInAutoScalingGroup' && d.instanceId === instanceId,
       from,
     );
   /** Until the instance is terminated and its node deleted, as the Terminate step waits. */
-  const termination = (instanceId: string, nodeName: string, start: number): PhaseSpan => {
+  const termination = (instanceId: string, nodeName: string, start: number, phase: Phase): PhaseSpan => {
     const gone = Math.max(
-      first('InstanceTerminated', ofInstance(instanceId), start) ?? Number.NaN,
-      first('NodeDeleted', ofNode(nodeName), start) ?? Number.NaN,
+      next('InstanceTerminated', ofInstance(instanceId), start) ?? Number.NaN,
+      next('NodeDeleted', ofNode(nodeName), start) ?? Number.NaN,
     );
-    return { phase: 'terminate', start, end: Number.isNaN(gone) ? finished : gone };
+    return { phase, start, end: Number.isNaN(gone) ? finished : gone };
   };
   const groupOf = new Map(report.instances.map((i) => [i.instanceId, i]));
+
+  // Where each planned node stands: in the batch of the last execution that planned it.
+  const placed = new Map<string, PlannedNode & { run: number; batch: number }>();
+  for (const run of runs)
+    for (const batch of run.plan)
+      for (const node of batch.nodes)
+        placed.set(node.instanceId, { ...node, run: run.index, batch: batch.index });
 
   const replacements = events
     .filter(
       (e) =>
         e.event === 'InstanceLaunched' &&
+        e.t >= origin &&
+        e.t <= finished &&
         e.detail.group === target.nodeGroupName &&
         e.detail.amiId === target.amiId,
     )
     .map((launch): NodeTimeline => {
+      const run = runAt(launch.t);
       const instanceId = text(launch.detail.instanceId);
       const registration = events.find(
         (e) => e.event === 'NodeRegistered' && e.t >= launch.t && e.detail.instanceId === instanceId,
       );
-      const ready = first('NodeReady', ofInstance(instanceId), launch.t);
+      const ready = next('NodeReady', ofInstance(instanceId), launch.t);
       const leaving =
         terminationRequested(instanceId, launch.t) ??
-        first('InstanceTerminated', ofInstance(instanceId), launch.t);
+        next('InstanceTerminated', ofInstance(instanceId), launch.t);
       const nodeName = text(registration?.detail.node) || groupOf.get(instanceId)?.nodeName || instanceId;
       const booted = registration?.t ?? ready ?? leaving ?? finished;
+      // A replacement removed once its execution was rolling back is the rollback's work.
+      const removal: Phase =
+        run?.rollback !== undefined && leaving !== undefined && leaving >= run.rollback
+          ? 'rollback'
+          : 'terminate';
       return {
         nodeName,
         instanceId,
-        batch: launchedFor(launch.t),
+        run: run?.index ?? 0,
+        batch: run?.launchedFor(launch.t) ?? 0,
         role: 'replacement',
         phases: [
           { phase: 'boot', start: launch.t, end: booted },
           ...(registration
             ? [{ phase: 'waitReady' as const, start: booted, end: ready ?? leaving ?? finished }]
             : []),
-          ...(leaving !== undefined ? [termination(instanceId, nodeName, leaving)] : []),
+          ...(leaving !== undefined ? [termination(instanceId, nodeName, leaving, removal)] : []),
         ],
       };
     });
 
-  const cordoned = new Set<string>();
-  const replaced = events
-    .filter((e) => {
-      const instanceId = text(e.detail.instanceId);
-      if (e.event !== 'NodeCordoned' || cordoned.has(instanceId)) return false;
-      cordoned.add(instanceId);
-      return groupOf.get(instanceId)?.nodeGroup === target.nodeGroupName;
-    })
-    .map((cordon): NodeTimeline => {
-      const instanceId = text(cordon.detail.instanceId);
-      const nodeName = text(cordon.detail.node);
-      const batch = plannedBatch.get(instanceId) ?? batchAt(cordon.t);
-      const drain = within(drains, cordon.t, batch);
-      const terminate = within(terminations, drain ?? cordon.t, batch);
-      const uncordoned = first('NodeUncordoned', ofNode(nodeName), cordon.t);
-      const surge = batchStart.get(batch) ?? cordon.t;
-      const refusals = events
-        .filter(
-          (e) =>
-            e.event === 'EvictionRefused' && e.detail.node === nodeName && e.t >= cordon.t && e.t <= finished,
-        )
-        .map((e) => e.t);
-      return {
-        nodeName,
-        instanceId,
-        batch,
-        role: 'replaced',
-        refusals,
-        phases: [
-          { phase: 'waitReady', start: surge, end: cordon.t },
-          { phase: 'cordon', start: cordon.t, end: drain ?? terminate ?? uncordoned ?? finished },
-          ...(drain !== undefined
-            ? [{ phase: 'drain' as const, start: drain, end: terminate ?? uncordoned ?? finished }]
-            : []),
-          ...(terminate !== undefined ? [termination(instanceId, nodeName, terminate)] : []),
-        ],
-      };
-    });
+  /** What one execution did to an old node it cordoned at `cordon`. */
+  const stepsOfCordon = (
+    run: RunEvents,
+    batch: number,
+    instanceId: string,
+    nodeName: string,
+    cordon: number,
+  ) => {
+    const { drain, terminate } = run.stepsOf(batch, cordon);
+    const uncordoned = next('NodeUncordoned', ofNode(nodeName), cordon);
+    // Work on the node stops at its termination, its uncordon or, at the latest, the rollback.
+    const stop =
+      terminate ?? Math.min(uncordoned ?? Number.POSITIVE_INFINITY, run.rollback ?? run.end, run.end);
+    return [
+      {
+        phase: 'waitReady' as const,
+        start: Math.min(run.replacementsRequested(batch) ?? cordon, cordon),
+        end: cordon,
+      },
+      { phase: 'cordon' as const, start: cordon, end: drain ?? stop },
+      ...(drain !== undefined ? [{ phase: 'drain' as const, start: drain, end: stop }] : []),
+      ...(terminate !== undefined
+        ? [termination(instanceId, nodeName, terminate, 'terminate')]
+        : uncordoned !== undefined
+          ? [{ phase: 'rollback' as const, start: Math.min(stop, uncordoned), end: uncordoned }]
+          : []),
+    ];
+  };
 
-  const reached = new Set(replaced.map((node) => node.instanceId));
-  const untouched = (planned?.batches ?? []).flatMap((batch) =>
-    batch.nodes
-      .filter((node) => !reached.has(node.instanceId))
-      .map((node): NodeTimeline => ({ ...node, batch: batch.index, role: 'untouched', phases: [] })),
+  const cordons = events.filter(
+    (e) =>
+      e.event === 'NodeCordoned' &&
+      e.t >= origin &&
+      e.t <= finished &&
+      groupOf.get(text(e.detail.instanceId))?.nodeGroup === target.nodeGroupName,
   );
-  // The failure point: the step whose failure started the rollback (earlier failures were retried).
-  const rollback =
-    events.find((e) => e.event === 'RollbackStarted' && e.detail.execution === execution)?.t ?? finished;
-  const failed = events
-    .filter((e) => e.event === 'TaskFailed' && e.detail.execution === execution && e.t <= rollback)
-    .at(-1);
+  const cordonedIds = [...new Set(cordons.map((e) => text(e.detail.instanceId)))];
+  const replaced = cordonedIds.map((instanceId): NodeTimeline => {
+    const own = cordons.filter((e) => text(e.detail.instanceId) === instanceId);
+    const nodeName = text(own[0]?.detail.node);
+    const planned = placed.get(instanceId);
+    const spans = own.flatMap((cordon) => {
+      const run = runAt(cordon.t);
+      if (!run) return [];
+      const batch = run.plan.find((b) => b.nodes.some((n) => n.instanceId === instanceId))?.index;
+      return stepsOfCordon(run, batch ?? run.batchAt(cordon.t), instanceId, nodeName, cordon.t);
+    });
+    const lastRun = runAt(own.at(-1)?.t ?? origin);
+    const refusals = events
+      .filter(
+        (e) =>
+          e.event === 'EvictionRefused' &&
+          e.detail.node === nodeName &&
+          e.t >= (own[0]?.t ?? 0) &&
+          e.t <= finished,
+      )
+      .map((e) => e.t);
+    return {
+      nodeName,
+      instanceId,
+      run: planned?.run ?? lastRun?.index ?? 0,
+      batch: planned?.batch ?? lastRun?.batchAt(own.at(-1)?.t ?? origin) ?? 0,
+      role: 'replaced',
+      refusals,
+      phases: spans,
+    };
+  });
+
+  const reached = new Set(cordonedIds);
+  const untouched = [...placed.values()]
+    .filter((node) => !reached.has(node.instanceId))
+    .map(
+      (node): NodeTimeline => ({
+        nodeName: node.nodeName,
+        instanceId: node.instanceId,
+        run: node.run,
+        batch: node.batch,
+        role: 'untouched',
+        phases: [],
+      }),
+    );
   const nodes = [...replacements, ...replaced, ...untouched];
+  // The rollout ended as the execution that ended last ended.
+  const final = [...runs].sort((x, y) => x.end - y.end).at(-1);
   return {
     title: titleOf(target),
     target,
-    outcome: outcomeOf(report.status, report.error),
-    start: 0,
+    outcome: outcomeOf(final?.status ?? report.status, final ? final.error : report.error),
+    start: origin,
     end: Math.max(finished, ...nodes.flatMap((node) => node.phases.map((p) => p.end))),
+    runs: runs.map((run) => run.span()),
     nodes,
-    ...(report.error && { failure: { t: failed?.t ?? finished, ...report.error } }),
+    failures: runs.flatMap((run) => run.failures(report)),
   };
 }

@@ -14,6 +14,14 @@ describe('the rollout report tells the truth', () => {
     expect(old.map((node) => node.batch).sort()).toEqual([0, 0, 1, 1, 2]);
     const replacements = timeline.nodes.filter((node) => node.role === 'replacement');
     expect(replacements.map((node) => node.batch).sort()).toEqual([0, 0, 1, 1, 2]);
+    // An old node waits for its replacement from the moment the replacement is asked for.
+    for (const node of old) {
+      const launches = replacements
+        .filter((other) => other.batch === node.batch)
+        .map((other) => other.phases[0]?.start ?? 0);
+      const wait = node.phases.find((span) => span.phase === 'waitReady');
+      expect(wait?.start, node.nodeName).toBeLessThanOrEqual(Math.min(...launches));
+    }
     const html = renderReportHtml(timeline);
     expect(html).toContain('Batch 3');
     expect(html).toContain('Old node waits for its replacement</li>');
@@ -30,7 +38,8 @@ describe('the rollout report tells the truth', () => {
       [3, 'untouched'],
     ]);
     expect(planned[0]?.refusals?.length).toBeGreaterThan(0);
-    expect(timeline.failure).toMatchObject({
+    expect(timeline.failures).toHaveLength(1);
+    expect(timeline.failures[0]).toMatchObject({
       name: 'DrainTimeout',
       cause: expect.stringContaining('PDB ledger'),
     });
@@ -40,5 +49,44 @@ describe('the rollout report tells the truth', () => {
     expect(html).toContain('<g class="failure"');
     expect(html).toMatch(/Not reached, still on the old AMI: .*\(batch 2\)/);
     expect(html).toContain('class="refusal"');
+  });
+});
+
+describe('the report of a re-run rollout', () => {
+  it('draws every execution on one time axis, the rollback, and ends as the last execution ended', async () => {
+    const report = await simulate(
+      await loadScenario(new URL('../simulator/scenarios/rerun-after-failure.json', import.meta.url)),
+    );
+    const timeline = timelineFromSimulation(report);
+    expect(timeline.runs.map((run) => [run.status, run.rollback !== undefined])).toEqual([
+      ['FAILED', true],
+      ['SUCCEEDED', false],
+    ]);
+    expect(timeline.outcome).toBe('SUCCEEDED');
+    const second = timeline.runs[1];
+    // The re-run's batches are drawn after it started, on the same axis as the first run's.
+    const rerun = timeline.nodes.filter((node) => node.run === 1 && node.role === 'replaced');
+    expect(rerun.length).toBeGreaterThan(0);
+    for (const node of rerun) {
+      const terminate = node.phases.find((span) => span.phase === 'terminate');
+      expect(terminate?.start, node.nodeName).toBeGreaterThan(second?.start ?? Number.POSITIVE_INFINITY);
+    }
+    // Every node of the first plan is on a row, and all of them end up replaced.
+    const old = timeline.nodes.filter((node) => node.role !== 'replacement');
+    expect(old).toHaveLength(5);
+    expect(old.every((node) => node.phases.some((span) => span.phase === 'terminate'))).toBe(true);
+    // The first run's batch-2 nodes were uncordoned by its rollback, then replaced by the re-run.
+    expect(old.filter((node) => node.phases.some((span) => span.phase === 'rollback'))).toHaveLength(2);
+    expect(timeline.failures).toEqual([
+      expect.objectContaining({ run: 0, name: 'DrainTimeout', cause: expect.stringContaining('PDB web') }),
+    ]);
+    const html = renderReportHtml(timeline);
+    expect(html).toContain('<dd class="outcome ok">SUCCEEDED</dd>');
+    expect(html).toContain('>5 replaced, ');
+    expect(html).toContain('>1. FAILED, 2. SUCCEEDED</dd>');
+    expect(html).toMatch(/<p class="cause">Run 1: <strong>DrainTimeout<\/strong>/);
+    expect(html).toContain('Run 2, batch 1');
+    expect(html).toContain('<rect class="rollback" data-run="0"');
+    expect(html).not.toContain('Not reached');
   });
 });

@@ -255,7 +255,10 @@ describe('timelineFromSimulation', () => {
     const failed = timelineFromSimulation(second);
     const again = failed.nodes.find((n) => n.role === 'replaced' && n.nodeName === 'ip-new');
     expect(again?.batch).toBe(1);
-    expect(again?.phases.at(-1)).toEqual({ phase: 'drain', start: 1400, end: 2300 });
+    expect(again?.phases.slice(-2)).toEqual([
+      { phase: 'drain', start: 1400, end: 2300 },
+      { phase: 'rollback', start: 2300, end: 2300 },
+    ]);
     expect(failed.outcome).toBe('FAILED: DrainTimeout');
   });
 });
@@ -274,7 +277,9 @@ describe('renderReportHtml', () => {
   it('draws a bar group per node, with a bar per phase', () => {
     const html = renderReportHtml(timeline);
     expect(html.match(/<g class="node [a-z]+" data-node=/g)).toHaveLength(2);
-    expect(html).toContain('data-node="ip-old" data-instance="i-0old" data-role="replaced" data-batch="0"');
+    expect(html).toContain(
+      'data-node="ip-old" data-instance="i-0old" data-role="replaced" data-run="0" data-batch="0"',
+    );
     expect(html.match(/data-phase="/g)).toHaveLength(6);
   });
 
@@ -337,6 +342,7 @@ describe('renderReportHtml', () => {
     const node = (nodeName: string, batch: number, role: NodeTimeline['role']): NodeTimeline => ({
       nodeName,
       instanceId: nodeName,
+      run: 0,
       batch,
       role,
       phases: [],
