@@ -76,16 +76,41 @@ function collectItemsPaths(states: StateMachineDefinition['States']): Map<string
   );
 }
 
-/** The rollout state machine with local Lambda ARNs, its Task states and its Maps' ItemsPath, by name. */
+/** Every state run inside a Map iteration, with the name of that Map. */
+function collectMapMembers(
+  states: StateMachineDefinition['States'],
+  enclosingMap: string | undefined,
+  members: Map<string, string>,
+): Map<string, string> {
+  for (const [name, state] of Object.entries(states)) {
+    if (enclosingMap !== undefined) members.set(name, enclosingMap);
+    if (state.Type === 'Map')
+      collectMapMembers((state.ItemProcessor ?? state.Iterator)?.States ?? {}, name, members);
+    if (state.Type === 'Parallel')
+      for (const branch of state.Branches) collectMapMembers(branch.States, enclosingMap, members);
+  }
+  return members;
+}
+
+/**
+ * The rollout state machine with local Lambda ARNs, its Task states, its Maps' ItemsPath and the Map
+ * each state inside one belongs to, by name.
+ */
 export function rolloutDefinition(): {
   definition: StateMachineDefinition;
   tasks: Map<string, TaskState>;
   itemsPaths: Map<string, string>;
+  mapMembers: Map<string, string>;
 } {
   const definition = definitions.loadDefinition(definitions.localFunctionArn);
   const tasks = new Map<string, TaskState>();
   collectTasks(definition.States, undefined, tasks);
-  return { definition, tasks, itemsPaths: collectItemsPaths(definition.States) };
+  return {
+    definition,
+    tasks,
+    itemsPaths: collectItemsPaths(definition.States),
+    mapMembers: collectMapMembers(definition.States, undefined, new Map()),
+  };
 }
 
 /** The value at a simple JSONPath (`$.plan.batches`) of a state's input. */

@@ -19,6 +19,7 @@ import type { ExecutionEnding } from './world/faults.ts';
 import type { World } from './world.ts';
 
 type JSONValue = Parameters<StateMachine['run']>[0];
+type EngineEvent = ReturnType<StateMachine['run']>['eventLogs'] extends AsyncIterable<infer E> ? E : never;
 
 const outcomeEvents: Record<ExecutionOutcome['status'], string> = {
   SUCCEEDED: 'ExecutionSucceeded',
@@ -82,13 +83,17 @@ function outcomeOf(error: unknown, endedAs: ExecutionEnding | undefined): Execut
 export function executionRunner(
   world: World,
   machine: StateMachine,
-  definition: { tasks: Map<string, TaskState>; itemsPaths: Map<string, string> },
+  definition: {
+    tasks: Map<string, TaskState>;
+    itemsPaths: Map<string, string>;
+    mapMembers: Map<string, string>;
+  },
   lambda: LambdaRuntime,
   /** Milliseconds each Wait state lasts instead of its own, by state name (the bench's zero-latency runs). */
   waitTimeOverrides: Record<string, number> = {},
   taskTokens: TaskTokens = new TaskTokens(),
 ): { run: ExecutionRunner; stateTransitions: () => number; stats: () => ExecutionStats[] } {
-  const { tasks, itemsPaths } = definition;
+  const { tasks, itemsPaths, mapMembers } = definition;
   let stateTransitions = 0;
   const stats: ExecutionStats[] = [];
   const run: ExecutionRunner = (execution) => {
@@ -103,8 +108,19 @@ export function executionRunner(
     world.timeline.record('ExecutionStarted', { execution: execution.name, input: execution.input });
     // Step Functions stops a Map when an iteration fails, and everything when the execution is
     // stopped; aws-local-stepfunctions 3 still starts the iterations it had queued, so their Tasks
-    // are refused here.
-    const failedMaps = new Set<string>();
+    // are refused here and their events neither counted nor followed. By Map: the failed iteration.
+    const failedIterations = new Map<string, number>();
+    const strayIteration = (event: EngineEvent): boolean => {
+      const map =
+        'parentState' in event
+          ? event.parentState.name
+          : 'state' in event
+            ? mapMembers.get(event.state.name)
+            : undefined;
+      const failedAt = map === undefined ? undefined : failedIterations.get(map);
+      const index = 'index' in event ? event.index : undefined;
+      return failedAt !== undefined && index !== undefined && index > failedAt;
+    };
     let stopped = false;
     let endedAs: ExecutionEnding | undefined;
     const batchCounts = new Map<string, number>();
@@ -113,7 +129,7 @@ export function executionRunner(
     const localHandlers = Object.fromEntries(
       [...tasks].map(([stateName, { functionKey, enclosingMap, waitsForToken }]) => {
         const invocation = { functionKey, stateName, executionName: execution.name };
-        const mayRun = () => !stopped && (enclosingMap === undefined || !failedMaps.has(enclosingMap));
+        const mayRun = () => !stopped && (enclosingMap === undefined || !failedIterations.has(enclosingMap));
         const handler = waitsForToken
           ? async (input: JSONValue) => {
               // lambda:invoke hands the function Parameters.Payload; the Task's result is the answer sent to the token.
@@ -139,9 +155,11 @@ export function executionRunner(
     });
     void (async () => {
       for await (const event of started.eventLogs) {
+        if (strayIteration(event)) continue;
         usage.historyEvents += historyEventsOf(event);
         usage.maxPayloadBytes = Math.max(usage.maxPayloadBytes, payloadBytesOf(event));
-        if (event.type === 'MapIterationFailed') failedMaps.add(event.parentState.name);
+        if (event.type === 'MapIterationFailed' && !failedIterations.has(event.parentState.name))
+          failedIterations.set(event.parentState.name, event.index);
         if (event.type === 'MapIterationStarted') {
           const count = batchCounts.get(event.parentState.name) ?? 0;
           world.faults.batchStarted(execution.name, event.index, count);
@@ -166,7 +184,7 @@ export function executionRunner(
         stateTransitions++;
         usage.stateTransitions++;
         if (event.state.type === 'Map') {
-          failedMaps.delete(event.state.name);
+          failedIterations.delete(event.state.name);
           const items = valueAtPath(event.state.input, itemsPaths.get(event.state.name) ?? '');
           batchCounts.set(event.state.name, Array.isArray(items) ? items.length : 0);
         }

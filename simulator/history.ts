@@ -4,8 +4,9 @@
  *
  * - the execution: `ExecutionStarted`, then `ExecutionSucceeded` / `Failed` / `Aborted` / `TimedOut`;
  * - a Lambda Task: `TaskStateEntered`, `LambdaFunctionScheduled`, `LambdaFunctionStarted`, then
- *   `LambdaFunctionSucceeded` and `TaskStateExited`; each retry adds `LambdaFunctionFailed` and a new
- *   `Scheduled` / `Started`; a failure adds `LambdaFunctionFailed`;
+ *   `LambdaFunctionSucceeded` and `TaskStateExited`; a failure adds `LambdaFunctionFailed`, and a retry
+ *   of it a new `Scheduled` / `Started` (3 events per retry, as the history of a retried Lambda Task
+ *   shows: https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html);
  * - a Map: `MapStateEntered`, `MapStateStarted`, per iteration `MapIterationStarted` and
  *   `MapIterationSucceeded` (or `Failed`), then `MapStateSucceeded` and `MapStateExited`;
  * - Wait, Choice, Pass, Succeed: `…StateEntered` and `…StateExited`; Fail: `FailStateEntered`.
@@ -29,7 +30,8 @@ export function historyEventsOf(event: LoggedEvent): number {
     case 'StateFailed':
       return onFailure[stateType] ?? 0;
     case 'StateRetried':
-      return 3;
+      // The engine logs the failure (StateFailed: LambdaFunctionFailed) before it retries.
+      return 2;
     case 'StateCaught':
       return 0;
     default:

@@ -104,7 +104,7 @@ const startRollout: Invocation = {
 
 /** Runs a scenario on virtual time with the real state machine and handlers; returns the report. */
 export async function simulate(scenario: Scenario, options: SimulateOptions = {}): Promise<SimulationReport> {
-  const { definition, tasks, itemsPaths } = rolloutDefinition();
+  const { definition, tasks, itemsPaths, mapMembers } = rolloutDefinition();
   const functionKeys = new Set([...tasks.values()].map((task) => task.functionKey));
   functionKeys.add(executionEndedRule.functionKey);
   if (scenario.execution.event !== undefined) functionKeys.add(startRolloutKey);
@@ -131,6 +131,7 @@ export async function simulate(scenario: Scenario, options: SimulateOptions = {}
       machine,
       tasks,
       itemsPaths,
+      mapMembers,
       makeHandlers,
       closers,
     });
@@ -147,6 +148,7 @@ interface Engine {
   machine: StateMachine;
   tasks: ReturnType<typeof rolloutDefinition>['tasks'];
   itemsPaths: ReturnType<typeof rolloutDefinition>['itemsPaths'];
+  mapMembers: ReturnType<typeof rolloutDefinition>['mapMembers'];
   makeHandlers: Map<string, MakeHandler>;
   /** Run when the simulation ends, however it ends. */
   closers: (() => Promise<void>)[];

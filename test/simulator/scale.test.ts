@@ -79,7 +79,8 @@ describe('history events, counted as Step Functions records them', () => {
   it.each([
     [{ type: 'StateEntered', state: { type: 'Task' } }, 3],
     [{ type: 'StateExited', state: { type: 'Task' } }, 2],
-    [{ type: 'StateRetried', state: { type: 'Task' } }, 3],
+    [{ type: 'StateFailed', state: { type: 'Task' } }, 1],
+    [{ type: 'StateRetried', state: { type: 'Task' } }, 2],
     [{ type: 'StateEntered', state: { type: 'Map' } }, 2],
     [{ type: 'MapIterationStarted' }, 1],
     [{ type: 'StateEntered', state: { type: 'Wait' } }, 1],
