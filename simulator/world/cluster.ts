@@ -7,7 +7,13 @@ import { removable } from './finalizers.ts';
 import type { Ids } from './ids.ts';
 import type { Invariants } from './invariants.ts';
 import { kubeletWentSilent } from './node-lifecycle.ts';
-import { type ControllerScale, evictionVerdict, type PdbArithmetic, pdbArithmetic } from './pdb.ts';
+import {
+  type ControllerScale,
+  evictionVerdict,
+  type PdbArithmetic,
+  pdbArithmetic,
+  pdbCountArithmetic,
+} from './pdb.ts';
 import { pickNode } from './scheduler.ts';
 import type { Timeline } from './timeline.ts';
 
@@ -105,27 +111,38 @@ export type PodPhase = 'Pending' | 'Running';
 
 const isDefined = <T>(value: T | undefined): value is T => value !== undefined;
 
+/** Puts `item` in, or takes it out of, the set kept under `key`. */
+function member<K, T>(sets: Map<K, Set<T>>, key: K, item: T, present: boolean): void {
+  const set = sets.get(key);
+  if (present) sets.set(key, (set ?? new Set<T>()).add(item));
+  else set?.delete(item);
+}
+
 export const podPhase = (pod: PodRecord): PodPhase =>
   pod.containersStartedAt === undefined ? 'Pending' : 'Running';
 export const isPodReady = (pod: PodRecord): boolean =>
   pod.readySince !== undefined && pod.deletionTimestamp === undefined && !pod.lost;
 export const podKey = (namespace: string, name: string) => `${namespace}/${name}`;
 
-/** The labels a pod carries: `app` (what the PDBs select) and its controller's own. */
+/** The labels every pod of a workload carries alike: `app` (what the PDBs select). */
+function workloadLabels(workload: WorkloadRecord): Record<string, string> {
+  const labels: Record<string, string> = { app: workload.spec.name };
+  if (workload.spec.kind === 'DaemonSet') labels['pod-template-generation'] = '1';
+  return labels;
+}
+
+/** The labels a pod carries: its workload's, and its controller's own. */
 export function podLabels(pod: PodRecord): Record<string, string> {
   const { spec } = pod.workload;
   const revisionHash = pod.revision.hash;
-  const labels: Record<string, string> = { app: spec.name };
+  const labels = workloadLabels(pod.workload);
   if (spec.kind === 'Deployment') labels['pod-template-hash'] = revisionHash;
   if (spec.kind === 'StatefulSet') {
     labels['controller-revision-hash'] = `${spec.name}-${revisionHash}`;
     labels['statefulset.kubernetes.io/pod-name'] = pod.name;
     labels['apps.kubernetes.io/pod-index'] = String(pod.ordinal);
   }
-  if (spec.kind === 'DaemonSet') {
-    labels['controller-revision-hash'] = revisionHash;
-    labels['pod-template-generation'] = '1';
-  }
+  if (spec.kind === 'DaemonSet') labels['controller-revision-hash'] = revisionHash;
   return labels;
 }
 
@@ -151,7 +168,7 @@ export interface ClusterObserver {
   evicted(pod: PodRecord): void;
   workloadsChanged(
     workloads: Iterable<WorkloadRecord>,
-    podsOf: (workload: WorkloadRecord) => PodRecord[],
+    readyPods: (workload: WorkloadRecord) => number,
   ): void;
 }
 
@@ -183,6 +200,20 @@ export class Cluster {
   private readonly podsByNode = new Map<string, Set<PodRecord>>();
   private readonly podsByWorkload = new Map<WorkloadRecord, Set<PodRecord>>();
   private readonly unscheduled = new Set<PodRecord>();
+  /**
+   * Per workload, its pods not being deleted and its Ready pods (`track`), and how many of its pods
+   * each node holds: controllers, budgets and the scheduler read counts instead of scanning pods, so
+   * the simulation's cost grows with what changes, not with the cluster's size.
+   */
+  private readonly activeByWorkload = new Map<WorkloadRecord, Set<PodRecord>>();
+  private readonly readyByWorkload = new Map<WorkloadRecord, Set<PodRecord>>();
+  private readonly boundByWorkload = new Map<WorkloadRecord, Map<string, number>>();
+  /** Controllers to sync at the next settle (their pods or spec changed), as a watch would wake them. */
+  private readonly unsynced = new Set<WorkloadRecord>();
+  /** Deployments that may still have pods of an older template. */
+  private readonly rolling = new Set<WorkloadRecord>();
+  /** Nodes the DaemonSet controller must look at again. */
+  private readonly changedNodes = new Set<string>();
   /** Workloads whose pods changed since the observer was last told. */
   private readonly changedWorkloads = new Set<WorkloadRecord>();
   /** Per workload, the replicas of pods that went, oldest first: the next pods it creates serve them. */
@@ -203,11 +234,23 @@ export class Cluster {
 
   private bumpPod(pod: PodRecord) {
     this.bump(pod);
-    this.changedWorkloads.add(pod.workload);
+    this.track(pod);
+  }
+
+  /** After any change to a pod: its place in the workload's counts; its controller syncs again. */
+  private track(pod: PodRecord) {
+    const { workload } = pod;
+    const current = this.isCurrent(pod);
+    member(this.activeByWorkload, workload, pod, current && pod.deletionTimestamp === undefined);
+    member(this.readyByWorkload, workload, pod, current && isPodReady(pod));
+    this.changedWorkloads.add(workload);
+    this.unsynced.add(workload);
+    if (pod.requiredNode !== undefined) this.changedNodes.add(pod.requiredNode);
   }
 
   private bumpNode(node: NodeRecord) {
     this.bump(node);
+    this.changedNodes.add(node.name);
     this.options.observer?.nodeChanged(node, false);
   }
 
@@ -253,6 +296,7 @@ export class Cluster {
   setWorkloadNeverReady(name: string, neverReady: boolean): void {
     for (const workload of this.workloads.filter((candidate) => candidate.spec.name === name)) {
       workload.neverReady = neverReady;
+      this.unsynced.add(workload);
       for (const pod of this.podsOf(workload)) {
         if (pod.containersStartedAt === undefined || pod.deletionTimestamp !== undefined || pod.lost)
           continue;
@@ -339,6 +383,7 @@ export class Cluster {
     const node = this.nodes.get(name);
     if (node === undefined || !node.kubeletRunning) return;
     node.kubeletRunning = false;
+    this.changedNodes.add(name);
     node.pulling.clear();
     if (lostBecause === undefined)
       this.options.timeline.record('KubeletStopped', { node: name, instanceId: node.instanceId });
@@ -379,6 +424,7 @@ export class Cluster {
       if (workload.desiredReplicas === undefined) continue;
       workload.desiredReplicas = replicas;
       this.changedWorkloads.add(workload);
+      this.unsynced.add(workload);
       this.options.timeline.record('WorkloadScaled', {
         workload: podKey(workload.spec.namespace, name),
         replicas,
@@ -394,6 +440,8 @@ export class Cluster {
       if (workload.spec.kind !== 'Deployment') continue;
       workload.revisionHash = ids.kubernetesSuffix(10);
       workload.replicaSetUid = ids.uuid();
+      this.unsynced.add(workload);
+      this.rolling.add(workload);
       this.options.timeline.record('WorkloadRestarted', {
         workload: podKey(workload.spec.namespace, name),
         replicaSet: `${name}-${workload.revisionHash}`,
@@ -410,9 +458,13 @@ export class Cluster {
     // Pod GC deletes the pods of a deleted node; finalizers keep some Terminating, bound to no node.
     for (const pod of this.podsOn(name)) {
       if (removable(pod)) this.removePod(pod);
-      else pod.deletionTimestamp ??= this.now;
+      else {
+        pod.deletionTimestamp ??= this.now;
+        this.track(pod);
+      }
     }
     this.nodes.delete(name);
+    this.changedNodes.add(name);
     this.options.observer?.nodeChanged(node, true);
     if ((this.podsByNode.get(name)?.size ?? 0) === 0) this.podsByNode.delete(name);
     this.options.timeline.record('NodeDeleted', { node: name, instanceId: node.instanceId });
@@ -503,11 +555,37 @@ export class Cluster {
   }
 
   budgetStatus(budget: PdbRecord): PdbArithmetic {
-    const pods = this.podsSelectedBy(budget);
-    return pdbArithmetic(
+    const workloads = this.workloadsSelectedBy(budget);
+    if (workloads === undefined) {
+      const pods = this.podsSelectedBy(budget);
+      return pdbArithmetic(
+        budget.spec,
+        pods.map((pod) => ({ ready: isPodReady(pod), terminating: pod.deletionTimestamp !== undefined })),
+        () => this.controllerScale(new Set(pods.map((pod) => pod.workload))),
+      );
+    }
+    const withPods = workloads.filter((workload) => (this.podsByWorkload.get(workload)?.size ?? 0) > 0);
+    const count = (sets: Map<WorkloadRecord, Set<PodRecord>>) =>
+      withPods.reduce((sum, workload) => sum + (sets.get(workload)?.size ?? 0), 0);
+    return pdbCountArithmetic(
       budget.spec,
-      pods.map((pod) => ({ ready: isPodReady(pod), terminating: pod.deletionTimestamp !== undefined })),
-      () => this.controllerScale(pods),
+      { selected: count(this.podsByWorkload), healthy: count(this.readyByWorkload) },
+      () => this.controllerScale(withPods),
+    );
+  }
+
+  /**
+   * The workloads whose pods a budget selects, when its selector names only labels all pods of a
+   * workload carry alike (`app`); undefined when it must be matched pod by pod.
+   */
+  private workloadsSelectedBy(budget: PdbRecord): WorkloadRecord[] | undefined {
+    const alike = Object.keys(budget.selector).every(
+      (key) => key === 'app' || key === 'pod-template-generation',
+    );
+    if (!alike) return undefined;
+    return this.workloads.filter(
+      (workload) =>
+        workload.spec.namespace === budget.namespace && selects(budget.selector, workloadLabels(workload)),
     );
   }
 
@@ -538,8 +616,7 @@ export class Cluster {
   }
 
   /** The disruption controller's `getExpectedScale`: only scalable controllers have one. */
-  private controllerScale(pods: PodRecord[]): ControllerScale {
-    const controllers = new Set(pods.map((pod) => pod.workload));
+  private controllerScale(controllers: Iterable<WorkloadRecord>): ControllerScale {
     let replicas = 0;
     for (const { spec, desiredReplicas } of controllers) {
       if (spec.kind === 'Pod') return { error: `found no controller ref for pod "${spec.name}"` };
@@ -616,7 +693,12 @@ export class Cluster {
     this.pods.delete(podKey(pod.namespace, pod.name));
     this.podsByWorkload.get(pod.workload)?.delete(pod);
     this.unscheduled.delete(pod);
-    if (pod.nodeName !== undefined) this.podsByNode.get(pod.nodeName)?.delete(pod);
+    if (pod.nodeName !== undefined) {
+      this.podsByNode.get(pod.nodeName)?.delete(pod);
+      const bound = this.boundByWorkload.get(pod.workload);
+      bound?.set(pod.nodeName, (bound.get(pod.nodeName) ?? 1) - 1);
+    }
+    this.track(pod);
   }
 
   private isCurrent(pod: PodRecord): boolean {
@@ -633,22 +715,42 @@ export class Cluster {
 
   private tellObserver(): void {
     if (this.changedWorkloads.size === 0) return;
-    this.options.observer?.workloadsChanged(this.changedWorkloads, (workload) => this.podsOf(workload));
+    this.options.observer?.workloadsChanged(
+      this.changedWorkloads,
+      (workload) => this.readyByWorkload.get(workload)?.size ?? 0,
+    );
     this.changedWorkloads.clear();
   }
 
+  /** The controllers whose pods, spec or nodes changed (all while the starting state is built), then the scheduler. */
   private reconcile(): void {
-    for (const workload of this.workloads) this.reconcileController(workload);
+    const nodes = this.initializing ? [...this.nodes.keys()] : [...this.changedNodes];
+    this.changedNodes.clear();
+    for (const workload of this.workloads) {
+      if (workload.spec.kind === 'DaemonSet') {
+        this.reconcileDaemonSet(workload, nodes);
+      } else if (this.initializing || this.unsynced.has(workload)) {
+        // Cleared first: what this sync changes makes the controller sync again at the next settle.
+        this.unsynced.delete(workload);
+        this.reconcileController(workload);
+      }
+    }
     this.schedulePendingPods();
   }
 
   private reconcileController(workload: WorkloadRecord): void {
     const { spec } = workload;
-    const pods = this.podsOf(workload);
-    const active = pods.filter((pod) => pod.deletionTimestamp === undefined);
     switch (spec.kind) {
       case 'Deployment': {
-        const step = deploymentStep(workload.desiredReplicas ?? 0, active, workload.revisionHash, isPodReady);
+        const replicas = workload.desiredReplicas ?? 0;
+        const active = this.activeByWorkload.get(workload) ?? new Set<PodRecord>();
+        const current = (pod: PodRecord) => pod.revision.hash === workload.revisionHash;
+        if (this.rolling.has(workload) && [...active].every(current)) this.rolling.delete(workload);
+        // One template and not too many pods: the ReplicaSet just makes up what is missing.
+        const step =
+          this.rolling.has(workload) || active.size > replicas
+            ? deploymentStep(replicas, [...active], workload.revisionHash, isPodReady)
+            : { create: replicas - active.size, remove: [] };
         for (const pod of step.remove) this.deleteByController(pod);
         for (let count = 0; count < step.create; count++) {
           this.createPod(
@@ -661,20 +763,8 @@ export class Cluster {
       case 'StatefulSet':
         this.reconcileStatefulSet(workload, workload.desiredReplicas ?? 0);
         return;
-      case 'DaemonSet': {
-        for (const pod of pods) {
-          if (pod.requiredNode !== undefined && !this.nodes.has(pod.requiredNode) && removable(pod))
-            this.removePod(pod);
-        }
-        const served = new Set(active.map((pod) => pod.requiredNode));
-        for (const node of this.nodes.values()) {
-          if (node.os !== spec.os || !node.kubeletRunning || served.has(node.name)) continue;
-          this.createPod(workload, `${spec.name}-${this.options.ids.kubernetesSuffix(5)}`, {
-            requiredNode: node.name,
-          });
-        }
+      case 'DaemonSet':
         return;
-      }
       case 'Pod':
         if (this.initializing) {
           for (let index = 0; index < spec.replicas; index++) {
@@ -682,6 +772,29 @@ export class Cluster {
           }
         }
         return;
+    }
+  }
+
+  /**
+   * The DaemonSet controller, for the nodes that changed: a pod on each running node of its OS; the
+   * pods of a deleted node go.
+   */
+  private reconcileDaemonSet(workload: WorkloadRecord, nodeNames: string[]): void {
+    const { spec } = workload;
+    for (const name of nodeNames) {
+      const pods = [...(this.podsByNode.get(name) ?? []), ...this.unscheduled].filter(
+        (pod) => pod.workload === workload && pod.requiredNode === name,
+      );
+      const node = this.nodes.get(name);
+      if (node === undefined) {
+        for (const pod of pods) if (removable(pod)) this.removePod(pod);
+        continue;
+      }
+      if (node.os !== spec.os || !node.kubeletRunning) continue;
+      if (pods.some((pod) => pod.deletionTimestamp === undefined)) continue;
+      this.createPod(workload, `${spec.name}-${this.options.ids.kubernetesSuffix(5)}`, {
+        requiredNode: name,
+      });
     }
   }
 
@@ -746,11 +859,11 @@ export class Cluster {
       lost: false,
       resourceVersion: 0,
     };
-    this.bumpPod(pod);
     this.pods.set(podKey(pod.namespace, name), pod);
     const siblings = this.podsByWorkload.get(workload) ?? new Set();
     this.podsByWorkload.set(workload, siblings.add(pod));
     this.unscheduled.add(pod);
+    this.bumpPod(pod);
     return pod;
   }
 
@@ -763,18 +876,14 @@ export class Cluster {
 
   /** kube-scheduler's choice for the pod (`scheduler.ts`), from the cluster's indexes. */
   private pickNode(pod: PodRecord): NodeRecord | undefined {
-    const siblings = new Map<string, number>();
-    for (const sibling of this.podsByWorkload.get(pod.workload) ?? []) {
-      if (sibling.nodeName !== undefined)
-        siblings.set(sibling.nodeName, (siblings.get(sibling.nodeName) ?? 0) + 1);
-    }
+    const siblings = this.boundByWorkload.get(pod.workload);
     const candidates =
       pod.requiredNode === undefined
         ? this.nodes.values()
         : [this.nodes.get(pod.requiredNode)].filter(isDefined);
     return pickNode(pod, candidates, {
       podCount: (node) => this.podsByNode.get(node.name)?.size ?? 0,
-      siblingsOn: (node) => siblings.get(node.name) ?? 0,
+      siblingsOn: (node) => siblings?.get(node.name) ?? 0,
     });
   }
 
@@ -783,6 +892,8 @@ export class Cluster {
     this.unscheduled.delete(pod);
     const neighbours = this.podsByNode.get(node.name) ?? new Set();
     this.podsByNode.set(node.name, neighbours.add(pod));
+    const bound = this.boundByWorkload.get(pod.workload) ?? new Map<string, number>();
+    this.boundByWorkload.set(pod.workload, bound.set(node.name, (bound.get(node.name) ?? 0) + 1));
     pod.boundAt = this.now;
     pod.podIp = this.options.ids.privateIp(node.zoneIndex);
     this.bumpPod(pod);
@@ -798,6 +909,7 @@ export class Cluster {
     node.images.set(pod.workload.spec.image, pod.workload.imageSizeBytes);
     pod.containersStartedAt = this.now;
     if (!pod.workload.neverReady) pod.readySince = this.now;
+    this.track(pod);
   }
 
   /** The kubelet pulls the image unless the node has it (one pull per image per node), then starts. */

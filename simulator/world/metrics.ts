@@ -1,6 +1,5 @@
 import type { Scheduler } from './clock.ts';
 import type { NodeRecord, PodRecord, WorkloadRecord } from './cluster.ts';
-import { isPodReady } from './cluster.ts';
 import type { InstanceRecord } from './ec2.ts';
 
 export interface RolloutMetrics {
@@ -86,12 +85,12 @@ export class Metrics {
   }
 
   /** The pods of these workloads changed: their Ready count is taken again. */
-  workloadsChanged(workloads: Iterable<WorkloadRecord>, podsOf: (workload: WorkloadRecord) => PodRecord[]) {
+  workloadsChanged(workloads: Iterable<WorkloadRecord>, readyPods: (workload: WorkloadRecord) => number) {
     if (!this.running) return;
     for (const workload of workloads) {
       const desired = workload.desiredReplicas;
       if (desired === undefined) continue;
-      const ready = podsOf(workload).filter(isPodReady).length;
+      const ready = readyPods(workload);
       this.accrue(workload);
       this.deficits.set(workload, { pods: Math.max(0, desired - ready), since: this.now });
     }

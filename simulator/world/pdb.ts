@@ -29,11 +29,21 @@ export interface PdbArithmetic {
  * the selected pods; `maxUnavailable` and percentages need the controllers' scale; percentages round up.
  */
 export function pdbArithmetic(spec: PdbSpec, pods: PdbPod[], scale: () => ControllerScale): PdbArithmetic {
-  const currentHealthy = pods.filter((pod) => pod.ready && !pod.terminating).length;
+  const healthy = pods.filter((pod) => pod.ready && !pod.terminating).length;
+  return pdbCountArithmetic(spec, { selected: pods.length, healthy }, scale);
+}
+
+/** The same from counts: the pods selected, and those Ready and not terminating. */
+export function pdbCountArithmetic(
+  spec: PdbSpec,
+  pods: { selected: number; healthy: number },
+  scale: () => ControllerScale,
+): PdbArithmetic {
+  const currentHealthy = pods.healthy;
   let expectedPods: number;
   let desiredHealthy: number;
   if (typeof spec.minAvailable === 'number') {
-    expectedPods = pods.length;
+    expectedPods = pods.selected;
     desiredHealthy = spec.minAvailable;
   } else {
     const known = scale();
