@@ -23,6 +23,7 @@ import {
   lostReplacements,
   nextCheckSeconds,
   observedBootSeconds,
+  replacementNotReadyCause,
   replacementProblem,
 } from './domain/replacements.ts';
 
@@ -34,11 +35,6 @@ const event = z.object({
   /** null when the previous batch's cordon launched these replacements: the wait begins now. */
   wait: waitSchema.nullable(),
 });
-
-const lostSentence = (lost: number) =>
-  lost > 0
-    ? `; the group lost ${lost} replacement(s) during the wait (removed by something else, e.g. the cluster-autoscaler) and each was asked for again`
-    : '';
 
 type Deps = Pick<Dependencies, 'ec2' | 'autoScaling' | 'kubernetes' | 'now'>;
 
@@ -102,12 +98,14 @@ export const makeHandler = (deps: Deps) =>
       );
     }
     if (now >= wait.deadline) {
-      const missing = batch.readyTarget - ready.length;
-      const detail =
-        pending.map((r) => `${r.instanceId} ${r.problem}`).join('; ') || 'no instance was launched';
       throw new ReplacementNotReady(
-        `${missing} replacement node(s) from ${group.targetAmiId} were not Ready within ${input.readyTimeoutSeconds} s ` +
-          `(${detail})${lostSentence(wait.lost + lost)}: check the AMI's bootstrap (user data, kubelet logs) before running again; no old node was drained in this batch.`,
+        replacementNotReadyCause({
+          missing: batch.readyTarget - ready.length,
+          targetAmiId: group.targetAmiId,
+          readyTimeoutSeconds: input.readyTimeoutSeconds,
+          pending: pending.map((r) => `${r.instanceId} ${r.problem}`),
+          lost: wait.lost + lost,
+        }),
       );
     }
     const boot = expectedBootSeconds(

@@ -23,6 +23,7 @@ import {
   atDeadline,
   drainForecast,
   drainWaitSeconds,
+  joinWatchSeconds,
   lateAllowanceSeconds,
   leftoverReasons,
   overdueDeletions,
@@ -30,8 +31,15 @@ import {
   ownersNotYetReady,
 } from './domain/drain.ts';
 import { capList, listText } from './domain/limits.ts';
-import { matchBatch, memberNodeNames, memberNodes, nodesJoinedSince } from './domain/members.ts';
+import {
+  instancesWithoutNode,
+  matchBatch,
+  memberNodeNames,
+  memberNodes,
+  nodesJoinedSince,
+} from './domain/members.ts';
 import { podKey } from './domain/nodes.ts';
+import { expectedBootSeconds } from './domain/replacements.ts';
 
 const event = z.object({
   input: rolloutInputSchema,
@@ -73,13 +81,12 @@ export const makeHandler = (deps: Pick<Dependencies, 'kubernetes' | 'autoScaling
         describeGroup(deps.autoScaling, group.asgName),
       ]);
       // The next batch's replacements join while this batch drains, empty: the autoscaler must leave them.
+      const instanceIds = (current?.instances ?? [])
+        .filter((i) => !/^Terminat/.test(i.lifecycleState))
+        .map((i) => i.instanceId);
       await protectFromScaleDown(
         kubernetes,
-        nodesJoinedSince(
-          (current?.instances ?? []).map((i) => i.instanceId),
-          nodes,
-          Date.parse(execution.startTime),
-        ),
+        nodesJoinedSince(instanceIds, nodes, Date.parse(execution.startTime)),
         execution.name,
       );
       // Matched again each round: a node that joined since Cordon is cordoned and drained like the others.
@@ -165,13 +172,20 @@ export const makeHandler = (deps: Pick<Dependencies, 'kubernetes' | 'autoScaling
         namespacePods,
         owners: drain.owners,
       });
-      const seconds = drainWaitSeconds(
-        forecast,
-        now,
-        (now - drainStart(drain, input)) / 1000,
-        drain.deadline,
-        lateUntil,
-      );
+      const elapsedSeconds = (now - drainStart(drain, input)) / 1000;
+      const paced = drainWaitSeconds(forecast, now, elapsedSeconds, drain.deadline, lateUntil);
+      // An instance still to launch or join is looked at soon after it joins, to protect its node (above).
+      const joining =
+        (current?.desired ?? 0) > instanceIds.length || instancesWithoutNode(instanceIds, nodes).length > 0;
+      const seconds = joining
+        ? Math.max(
+            1,
+            Math.min(
+              paced,
+              joinWatchSeconds(elapsedSeconds, expectedBootSeconds(undefined, input.readyTimeoutSeconds)),
+            ),
+          )
+        : paced;
       return waitingFor.length > 0
         ? { ...next, done: false, seconds }
         : {

@@ -267,6 +267,21 @@ export const lateAllowanceSeconds = (timeoutSeconds: number): number =>
   pollSpacing(timeoutSeconds, drainPollSeconds.expected);
 
 /**
+ * While instances of the group have no node yet (the next batch's replacements, launched by Cordon
+ * just before the drain began), the next round comes soon after they are expected to join, so that
+ * the scale-down-disabled annotation reaches them before the cluster-autoscaler may judge them
+ * unneeded (after 10 minutes by default; the cluster's owner chooses): at the first look
+ * CheckReplacements takes (`firstLookSeconds`), then paced by `pollSpacing`, so a node that joins
+ * late is protected within a tenth of the time waited.
+ */
+export function joinWatchSeconds(elapsedSeconds: number, firstLookSeconds: number): number {
+  return Math.max(
+    Math.ceil(firstLookSeconds - elapsedSeconds),
+    pollSpacing(elapsedSeconds, drainPollSeconds.overdue),
+  );
+}
+
+/**
  * Seconds until the next round (the forecast's), paced by `pollSpacing`; plain polling once the
  * forecast has passed, or when it cannot say when a refused eviction may pass. Never past the
  * deadline: the round at the deadline decides. Past it (pods on their way: deleted ones finishing

@@ -16,6 +16,10 @@ export function matchBatch(instanceIds: string[], nodes: V1Node[]): BatchMember[
   return instanceIds.map((instanceId) => ({ instanceId, node: byInstance.get(instanceId) }));
 }
 
+/** Instances that have no Kubernetes node yet (booting, joining): the cluster-autoscaler has not seen them. */
+export const instancesWithoutNode = (instanceIds: string[], nodes: V1Node[]): string[] =>
+  matchBatch(instanceIds, nodes).flatMap(({ instanceId, node }) => (node ? [] : [instanceId]));
+
 /** The members' nodes, for those that have one. */
 export const memberNodes = (members: BatchMember[]): V1Node[] =>
   members.flatMap((member) => (member.node ? [member.node] : []));

@@ -99,3 +99,33 @@ export function lostReplacements(group: {
   const missing = group.readyTarget - group.replacements;
   return missing > 0 && group.desired <= group.live ? missing : 0;
 }
+
+/**
+ * Why the replacements were not Ready in time, and what to fix. Replacements the group lost during
+ * the wait come first: whatever removes the group's new nodes (the cluster-autoscaler's scale-down, a
+ * scaling policy, a person) is the cause then, not the AMI, even if those asked for again are still
+ * on their way at the deadline.
+ */
+export function replacementNotReadyCause(wait: {
+  missing: number;
+  targetAmiId: string;
+  readyTimeoutSeconds: number;
+  /** Each replacement not Ready yet: its instance and its problem. */
+  pending: string[];
+  lost: number;
+}): string {
+  const { missing, targetAmiId, readyTimeoutSeconds, pending, lost } = wait;
+  const detail = pending.join('; ') || 'no instance was launched';
+  const notReady = `${missing} replacement node(s) from ${targetAmiId} were not Ready within ${readyTimeoutSeconds} s`;
+  const unchanged = 'no old node was drained in this batch';
+  if (lost === 0) {
+    return `${notReady} (${detail}): check the AMI's bootstrap (user data, kubelet logs) before running again; ${unchanged}.`;
+  }
+  return (
+    `The Auto Scaling group lost ${lost} replacement(s) during the wait: something removed them and ` +
+    `decremented desired (the cluster-autoscaler's scale-down, a scaling policy, a person); each was ` +
+    `asked for again, and ${notReady} (${detail}). Keep it off the group's new nodes during the rollout ` +
+    `(the cluster-autoscaler leaves nodes annotated cluster-autoscaler.kubernetes.io/scale-down-disabled=true, ` +
+    `which the rollout sets: check that nothing removes it) before running again; ${unchanged}.`
+  );
+}

@@ -4,6 +4,7 @@ import {
   atDeadline,
   drainForecast,
   drainWaitSeconds,
+  joinWatchSeconds,
   lateAllowanceSeconds,
   leftoverReasons,
   overdueDeletions,
@@ -12,6 +13,7 @@ import {
   readyWanted,
 } from '../../functions/domain/drain.ts';
 import { isLive, leaseSeconds, lockRefusal, siblingExecutionArn } from '../../functions/domain/lock.ts';
+import { instancesWithoutNode } from '../../functions/domain/members.ts';
 import { caughtError, consoleUrl, rolloutNotification } from '../../functions/domain/notification.ts';
 import { maxPollRounds, pollSpacing } from '../../functions/domain/polling.ts';
 import {
@@ -20,6 +22,7 @@ import {
   lostReplacements,
   nextCheckSeconds,
   observedBootSeconds,
+  replacementNotReadyCause,
   replacementProblem,
 } from '../../functions/domain/replacements.ts';
 import { rollbackActions } from '../../functions/domain/rollback.ts';
@@ -543,5 +546,48 @@ describe('a replacement the group lost', () => {
   it('expects the first replacement after a sixth of the ready deadline until one was seen Ready', () => {
     expect(expectedBootSeconds(undefined, 1800)).toBe(300);
     expect(expectedBootSeconds(432, 1800)).toBe(432);
+  });
+
+  const timedOut = { missing: 1, targetAmiId: 'ami-0ccc0000000000003', readyTimeoutSeconds: 1800 };
+
+  it('says the group lost replacements, and what removes them, not the AMI, when it did', () => {
+    const cause = replacementNotReadyCause({
+      ...timedOut,
+      pending: ['i-0b has not joined the cluster'],
+      lost: 2,
+    });
+    expect(cause).toMatch(/^The Auto Scaling group lost 2 replacement\(s\) during the wait/);
+    expect(cause).toContain('the cluster-autoscaler');
+    expect(cause).toContain('cluster-autoscaler.kubernetes.io/scale-down-disabled=true');
+    expect(cause).toContain('(i-0b has not joined the cluster)');
+    expect(cause).not.toContain('bootstrap');
+  });
+
+  it("points at the AMI's bootstrap when nothing was lost", () => {
+    const cause = replacementNotReadyCause({ ...timedOut, pending: ['i-0b is not Ready'], lost: 0 });
+    expect(cause).toBe(
+      "1 replacement node(s) from ami-0ccc0000000000003 were not Ready within 1800 s (i-0b is not Ready): check the AMI's bootstrap (user data, kubelet logs) before running again; no old node was drained in this batch.",
+    );
+    expect(replacementNotReadyCause({ ...timedOut, pending: [], lost: 0 })).toContain(
+      '(no instance was launched)',
+    );
+  });
+});
+
+describe('replacements joining while a batch drains', () => {
+  it('names the instances that have no node yet', () => {
+    const nodes = [node('a', { instanceId: 'i-0a' })];
+    expect(instancesWithoutNode(['i-0a', 'i-0b'], nodes)).toEqual(['i-0b']);
+    expect(instancesWithoutNode(['i-0a'], nodes)).toEqual([]);
+  });
+
+  it.each([
+    ['at the start: when they are first expected', 0, 300, 300],
+    ['halfway there', 150, 300, 150],
+    ['due: then a tenth of the time waited', 300, 300, 30],
+    ['late: still a tenth', 1000, 300, 100],
+    ['early in a drain, no sooner than the overdue pace', 299, 300, 30],
+  ])('%s', (_, elapsed, firstLook, seconds) => {
+    expect(joinWatchSeconds(elapsed, firstLook)).toBe(seconds);
   });
 });
