@@ -17,7 +17,9 @@ import {
   defaultInstanceType,
   eksLinuxAmiName,
   eksOptimizedCachedImages,
+  eksReleaseVersionOfName,
   eksWindowsAmiName,
+  eksWindowsAmiTypeOfName,
   kubernetesVersionOfName,
   podCapacityOf,
   region,
@@ -34,8 +36,9 @@ import { finalizersOnDeletion } from './world/finalizers.ts';
 import { Fleet, type NodeGroupRecord } from './world/fleet.ts';
 import { Ids } from './world/ids.ts';
 import { type InvariantCounts, Invariants } from './world/invariants.ts';
+import { ManagedUpdates } from './world/managed-updates.ts';
 import { Metrics } from './world/metrics.ts';
-import { Random } from './world/random.ts';
+import { hashOf, Random } from './world/random.ts';
 import { ParameterStore, ssmAliasPrefix } from './world/ssm.ts';
 import { Timeline } from './world/timeline.ts';
 
@@ -104,6 +107,8 @@ export class World {
   readonly fleet: Fleet;
   /** The Kubernetes cluster-autoscaler, when the scenario runs one (`cluster.autoscaler`). */
   readonly clusterAutoscaler: ClusterAutoscaler | undefined;
+  /** EKS managed node groups and their updates (UpdateNodegroupVersion, also callable by the bench). */
+  readonly managedUpdates: ManagedUpdates;
   readonly eks: EksClusterRecord;
   readonly nodeGroups = new Map<string, NodeGroupRecord>();
   readonly notifications: Notification[] = [];
@@ -182,6 +187,22 @@ export class World {
       fleet: this.fleet,
       reactionSeconds: scenario.timing.asgLaunchDelaySeconds,
       onChanged: () => this.observeCapacity(),
+    });
+    this.managedUpdates = new ManagedUpdates({
+      scheduler,
+      timeline: this.timeline,
+      ids: this.ids,
+      ec2: this.ec2,
+      autoScaling: this.autoScaling,
+      cluster: this.cluster,
+      random: new Random(scenario.seed ^ hashOf('managed node group updates')),
+      releaseImage: (group, releaseVersion) =>
+        [...this.ec2.images.values()].find(
+          (image) =>
+            image.state === 'available' &&
+            eksWindowsAmiTypeOfName(image.name) === group.amiType &&
+            eksReleaseVersionOfName(image.name) === releaseVersion,
+        )?.id,
     });
     for (const ami of scenario.amis) this.addImage(this.imageFromScenario(ami));
     for (const group of scenario.nodeGroups) {
@@ -451,6 +472,10 @@ export class World {
       launchRetrySeconds: 10,
     };
     this.autoScaling.add(group);
+    if (managed) {
+      if (source.launchTemplate === undefined) throw new Error(`Node group ${spec.name}: a managed group has a template`);
+      this.addManagedNodegroup(spec, group, source.launchTemplate);
+    }
 
     const onTarget = spec.instances - spec.nodesAlreadyOnTarget;
     const current = this.autoScaling.launchSpec(group, source.currentVersion);
@@ -532,7 +557,11 @@ export class World {
     const [first, ...rest] = versions;
     const template = this.ec2.createLaunchTemplate(
       spec.name,
-      managed ? `eks-${this.ids.uuid()}` : `eksctl-${clusterName}-nodegroup-${spec.name}`,
+      !managed
+        ? `eksctl-${clusterName}-nodegroup-${spec.name}`
+        : form === undefined
+          ? `eks-${this.ids.uuid()}`
+          : `${clusterName}-${spec.name}`,
       first ?? base,
       createdTime,
     );
@@ -571,6 +600,36 @@ export class World {
       currentVersion: String(versions.length),
       targetVersion,
     };
+  }
+
+  /** What EKS records of a managed group: its template (when its own) or AMI type and release. */
+  private addManagedNodegroup(
+    spec: NodeGroupSpec,
+    group: AutoScalingGroupRecord,
+    template: { id: string; name: string; version: string },
+  ): void {
+    const image = this.ec2.images.get(spec.amiId);
+    const name = image?.name ?? '';
+    this.managedUpdates.add({
+      name: spec.name,
+      autoScalingGroupName: group.name,
+      launchTemplate: spec.launchTemplate === undefined ? undefined : { ...template },
+      ownTemplateId: template.id,
+      releaseVersion: eksReleaseVersionOfName(name) ?? '',
+      kubernetesVersion: image?.kubernetesVersion ?? this.scenario.cluster.kubernetesVersion,
+      amiType:
+        spec.os === 'linux'
+          ? 'AL2023_x86_64_STANDARD'
+          : spec.launchTemplate === undefined
+            ? (eksWindowsAmiTypeOfName(name) ??
+              `WINDOWS_CORE_${windowsReleaseOf(spec.windowsBuild ?? '')}_x86_64`)
+            : 'CUSTOM',
+      scaling: { minSize: spec.minSize, maxSize: spec.maxSize, desiredSize: spec.instances },
+      updateConfig: { maxUnavailable: 1 },
+      status: 'ACTIVE',
+      updates: [],
+      modifiedAt: group.createdTime,
+    });
   }
 
   private launchTemplateData(spec: NodeGroupSpec, instanceType: string): ResponseLaunchTemplateData {

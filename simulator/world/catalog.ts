@@ -103,6 +103,17 @@ export function kubernetesVersionOfName(name: string): string | undefined {
   );
 }
 
+/** `Windows_Server-2022-English-Core-EKS_Optimized-1.31-2026.11.12` → `1.31-2026.11.12` ("Amazon EKS optimized Windows AMI versions"). */
+export function eksReleaseVersionOfName(name: string): string | undefined {
+  return /EKS_Optimized-(\d+\.\d+-\d{4}\.\d{2}\.\d{2})$/.exec(name)?.[1];
+}
+
+/** The managed node group AMI type of an EKS-optimized Windows AMI: `WINDOWS_CORE_2022_x86_64`. */
+export function eksWindowsAmiTypeOfName(name: string): string | undefined {
+  const match = /^Windows_Server-(\d{4})-English-(Core|Full)-EKS_Optimized-/.exec(name);
+  return match ? `WINDOWS_${match[2]?.toUpperCase()}_${match[1]}_x86_64` : undefined;
+}
+
 /** The owner of the public Amazon Windows AMIs. */
 export const amazonWindowsAmiOwner = '801119661308';
 /** The owner of the public EKS-optimized Amazon Linux AMIs in us-east-1. */

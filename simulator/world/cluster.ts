@@ -473,7 +473,12 @@ export class Cluster {
 
   patchNode(
     name: string,
-    patch: { unschedulable?: boolean; annotations?: Record<string, string | null>; taints?: Taint[] },
+    patch: {
+      unschedulable?: boolean;
+      annotations?: Record<string, string | null>;
+      labels?: Record<string, string | null>;
+      taints?: Taint[];
+    },
   ): NodeRecord | undefined {
     const node = this.nodes.get(name);
     if (node === undefined) return undefined;
@@ -489,9 +494,14 @@ export class Cluster {
       node.taints = patch.taints.map((taint) => ({ ...taint }));
       this.options.timeline.record('NodeTainted', { node: name, taints: node.taints });
     }
-    for (const [key, value] of Object.entries(patch.annotations ?? {})) {
-      if (value === null) delete node.annotations[key];
-      else node.annotations[key] = value;
+    for (const [field, changes] of [
+      [node.annotations, patch.annotations],
+      [node.labels, patch.labels],
+    ] as const) {
+      for (const [key, value] of Object.entries(changes ?? {})) {
+        if (value === null) delete field[key];
+        else field[key] = value;
+      }
     }
     this.bumpNode(node);
     this.settle();
