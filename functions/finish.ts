@@ -42,6 +42,8 @@ export interface RolloutReport {
   podsDeleted: string[];
   /** With force: pods still Terminating past their grace period at a drain deadline, not waited for. */
   podsLeftTerminating: string[];
+  /** A managed node group: the EKS update that rolled it (`launchTemplate` versions are then EKS releases when it has no template). */
+  managedUpdate?: { nodegroupName: string; updateId: string };
   /** The execution that replaces the rest of the group, when this one took only its first batches. */
   continuedAs?: string;
 }
@@ -94,6 +96,14 @@ export const makeHandler = (
         warnings: [...plan.warnings, ...leftTerminatingWarning(podsLeftTerminating)],
         podsDeleted,
         podsLeftTerminating,
+        ...(group.managed
+          ? {
+              managedUpdate: {
+                nodegroupName: group.managed.nodegroupName,
+                updateId: group.managed.update.id,
+              },
+            }
+          : {}),
       };
       metrics.addMetric('NodesReplaced', MetricUnit.Count, nodesReplaced);
       if (plan.continues) {

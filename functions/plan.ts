@@ -11,6 +11,7 @@ import { kubernetesConnector } from './commons/kubernetes.ts';
 import { rolloutInputSchema } from './commons/rollout-input.ts';
 import { type Plan, verifiedSchema } from './commons/state.ts';
 import { cappedWithCount, listText } from './domain/limits.ts';
+import { eksDrainRisks } from './domain/managed.ts';
 import { controllerOf, nodesByInstance, podKey } from './domain/nodes.ts';
 import {
   batchesPerExecution,
@@ -85,6 +86,9 @@ export const makeHandler = (deps: Deps) =>
     const ordered = orderForReplacement(toReplace);
     // A continuation resumes a rollout whose canary already baked.
     const canary = input.continuedFrom === undefined ? input.canary : undefined;
+    const managed = verified.group.managed;
+    // A managed group is rolled by EKS in one update: no batches of ours, no continuation.
+    const perExecution = managed ? Number.POSITIVE_INFINITY : batchesPerExecution({ ...input, canary });
     const batches = toBatches(
       ordered,
       {
@@ -94,12 +98,21 @@ export const makeHandler = (deps: Deps) =>
         approvalAfterCanary: input.approval === 'afterCanary',
       },
       onTarget.length,
-      batchesPerExecution({ ...input, canary }),
+      perExecution,
     );
     const planned = batches.reduce((count, batch) => count + batch.nodes.length, 0);
     const replacedNodes = new Set(toReplace.flatMap((m) => m.nodeName ?? []));
     const podsToMove = allPods.filter((pod) => replacedNodes.has(pod.spec?.nodeName ?? ''));
     const checks = preflight(podsToMove, allPods, pdbs, input, await daemonSetLookup(kubernetes, podsToMove));
+    if (managed) {
+      const evicted = new Set(checks.verdicts.filter((v) => v.verdict.action === 'evict').map((v) => v.pod));
+      checks.blockers.push(
+        ...eksDrainRisks(
+          podsToMove.filter((pod) => evicted.has(podKey(pod))),
+          pdbs,
+        ),
+      );
+    }
     // While a batch drains, the next one's replacements boot: two batches of surge at most.
     const surgeMax = verified.group.desired + Math.min(2 * input.maxUnavailable, toReplace.length);
     const warnings = [
@@ -107,7 +120,7 @@ export const makeHandler = (deps: Deps) =>
       ...(input.overridePdbAfterTimeout
         ? ['overridePdbAfterTimeout: pods their PDBs still refuse at the drain deadline are deleted']
         : []),
-      ...(surgeMax > group.maxSize
+      ...(surgeMax > group.maxSize && !managed
         ? [`maxSize is raised from ${group.maxSize} to ${surgeMax} during the rollout`]
         : []),
     ];

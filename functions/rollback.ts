@@ -19,10 +19,19 @@ import {
 } from './adapters/ec2.ts';
 import { startExecutions } from './adapters/executions.ts';
 import { releaseScaleDown } from './adapters/kubernetes/batch-nodes.ts';
+import type { KubernetesPort } from './adapters/kubernetes/port.ts';
 import { releaseLease } from './adapters/lock-table.ts';
+import { rollBackManagedGroup } from './adapters/managed-rollback.ts';
 import { publish } from './adapters/notifications.ts';
 import { stateMachineArnOf } from './adapters/running-rollouts.ts';
-import { autoScalingClient, dynamoDbClient, ec2Client, sfnClient, snsClient } from './commons/clients.ts';
+import {
+  autoScalingClient,
+  dynamoDbClient,
+  ec2Client,
+  eksClient,
+  sfnClient,
+  snsClient,
+} from './commons/clients.ts';
 import { requireEnv } from './commons/config.ts';
 import type { Dependencies } from './commons/dependencies.ts';
 import { lambdaHandler } from './commons/handler.ts';
@@ -59,6 +68,7 @@ const event = z.object({
 type Deps = Pick<
   Dependencies,
   | 'ec2'
+  | 'eks'
   | 'autoScaling'
   | 'sns'
   | 'sfn'
@@ -107,128 +117,13 @@ export const makeHandler = (deps: Deps) =>
   lambdaHandler(
     event,
     async ({ state }): Promise<Failure> => {
-      const { input, execution, lock, verified, group, plan } = state;
+      const { input, execution, lock, verified } = state;
       const error = executionError(caughtError(state.error));
-      const asgName = verified.group.asgName;
-      const actions: string[] = [];
-      const current = await describeGroup(deps.autoScaling, asgName);
-      const live = (current?.instances ?? [])
-        .filter((i) => !/^Terminat/.test(i.lifecycleState))
-        .map((i) => i.instanceId);
       const kubernetes = await deps.kubernetes(input.clusterName);
-      const [instances, nodes] = await Promise.all([
-        describeInstances(deps.ec2, live),
-        kubernetes.listNodes(),
-      ]);
-      const byInstance = nodesByInstance(nodes);
-      // Uncordon first: it needs only the nodes, and matters most if a later call keeps failing.
-      const cordoned = ourCordons(
-        instances.map((i) => byInstance.get(i.instanceId)),
-        execution.name,
-      );
-      for (const name of cordoned) {
-        await kubernetes.patchNode(name, {
-          unschedulable: false,
-          annotations: { [cordonedByAnnotation]: null },
-        });
-        actions.push(`uncordoned ${name}`);
-      }
-      for (const name of await releaseScaleDown(
-        kubernetes,
-        instances.flatMap((i) => byInstance.get(i.instanceId) ?? []),
-      )) {
-        actions.push(`scale-down by the cluster-autoscaler allowed again on ${name}`);
-      }
-      const pods = await kubernetes.listPods(undefined);
-      const workloadPods = new Map<string, number>();
-      for (const pod of pods) {
-        const skipped =
-          controllerOf(pod)?.kind === 'DaemonSet' ||
-          pod.metadata?.annotations?.[mirrorPodAnnotation] !== undefined;
-        if (skipped || isTerminating(pod) || !pod.spec?.nodeName) continue;
-        workloadPods.set(pod.spec.nodeName, (workloadPods.get(pod.spec.nodeName) ?? 0) + 1);
-      }
-      const { removeSurge } = rollbackActions(
-        instances.map((i) => {
-          const node = byInstance.get(i.instanceId);
-          return { ...i, node, workloadPods: workloadPods.get(node?.metadata?.name ?? '') ?? 0 };
-        }),
-        { name: execution.name, startTime: Date.parse(execution.startTime) },
-        input.amiId,
-        live.length - (group?.original.desired ?? verified.group.desired),
-      );
-      let desired = current?.desired ?? 0;
-      let running = live.length;
-      for (const instanceId of removeSurge) {
-        if (desired - 1 < (current?.minSize ?? 0)) break;
-        await terminateInstance(deps.autoScaling, instanceId);
-        desired -= 1;
-        running -= 1;
-        actions.push(`terminated unused replacement ${instanceId}`);
-      }
-      if (current && desired > running) {
-        // Launches still pending (e.g. the group cannot launch): cancel them.
-        desired = Math.max(running, current.minSize);
-        await setDesiredCapacity(deps.autoScaling, asgName, desired);
-        actions.push(`desired capacity set back to ${desired}`);
-      }
-      const previousAmiId = group
-        ? await effectiveImageId(deps.ec2, group.launchTemplateId, Number(group.previousVersion))
-        : undefined;
-      const previousAmi = previousAmiId ? await describeAmi(deps.ec2, previousAmiId) : undefined;
-      if (group && current) {
-        const previous = { amiId: previousAmiId, available: previousAmi?.state === 'available' };
-        actions.push(...(await restoreTemplate(deps, group, current, execution.name, previous)));
-      }
-      if (current) {
-        const resumed = await resumeAfterRollout(
-          deps.autoScaling,
-          current,
-          verified.group.suspendedProcesses,
-        );
-        if (resumed.length > 0) actions.push(`resumed ${resumed.join(', ')}`);
-      }
-      const nodesReplaced = plan.batches
-        .flatMap((b) => b.nodes)
-        .filter((n) => !live.includes(n.instanceId)).length;
-      if (
-        revertingErrors.includes(error.name) &&
-        input.rollbackOnAlarm === 'replaceNodes' &&
-        nodesReplaced > 0 &&
-        previousAmi?.state === 'available' &&
-        previousAmiId
-      ) {
-        const executionName = revertName(execution.name);
-        const { started, duplicates, failed } = await startExecutions(
-          deps.sfn,
-          stateMachineArnOf(execution.id),
-          [
-            {
-              clusterName: input.clusterName,
-              nodeGroupName: input.nodeGroupName,
-              amiId: previousAmiId,
-              executionName,
-              input: revertInput(input, previousAmiId, execution.name),
-            },
-          ],
-          deps.now,
-        );
-        if (failed[0]) throw failed[0].error;
-        if (started.length + duplicates.length > 0)
-          actions.push(
-            `started execution ${executionName} to replace the ${nodesReplaced} replaced nodes back onto ${previousAmiId}`,
-          );
-      }
-      const originalMax = group?.original.maxSize ?? verified.group.maxSize;
-      if (current && current.maxSize > originalMax && desired <= originalMax) {
-        await updateGroup(deps.autoScaling, asgName, { maxSize: originalMax });
-        actions.push(`max size back to ${originalMax}`);
-      } else if (current && current.maxSize > originalMax) {
-        actions.push(
-          `max size left at ${current.maxSize} (was ${originalMax}) and desired at ${desired}: replacements hold pods moved off the failed batch; ` +
-            'lower both once those pods can move back (a re-run keeps this size)',
-        );
-      }
+      const managed = verified.group.managed;
+      const { actions, nodesReplaced } = managed
+        ? await rollBackManaged(deps, kubernetes, state, managed.nodegroupName)
+        : await rollBackSelfManagedGroup(deps, kubernetes, state, error.name);
       await publish(
         deps.sns,
         deps.notificationTopicArn,
@@ -255,6 +150,167 @@ export const makeHandler = (deps: Deps) =>
     },
     { emitsMetrics: true },
   );
+
+type RollbackState = z.output<typeof event>['state'];
+interface Undone {
+  actions: string[];
+  nodesReplaced: number;
+}
+
+/** Planned nodes whose instances are gone: replaced before the failure. */
+const replacedOf = (plan: RollbackState['plan'], live: string[]) =>
+  plan.batches.flatMap((b) => b.nodes).filter((n) => !live.includes(n.instanceId)).length;
+
+/** A managed node group: through EKS (adapters/managed-rollback.ts); its Auto Scaling group is EKS's. */
+async function rollBackManaged(
+  deps: Deps,
+  kubernetes: KubernetesPort,
+  { input, execution, verified, group, plan }: RollbackState,
+  nodegroupName: string,
+): Promise<Undone> {
+  const actions = await rollBackManagedGroup(
+    deps,
+    kubernetes,
+    { clusterName: input.clusterName, executionId: execution.id, group, plan },
+    nodegroupName,
+  );
+  const current = await describeGroup(deps.autoScaling, verified.group.asgName);
+  const live = (current?.instances ?? [])
+    .filter((i) => !/^Terminat/.test(i.lifecycleState))
+    .map((i) => i.instanceId);
+  return { actions, nodesReplaced: replacedOf(plan, live) };
+}
+
+/**
+ * A self-managed node group: uncordon ours, remove unused replacements, the previous launch template
+ * version, processes resumed, after an alarm the execution that puts replaced nodes back, max size back.
+ */
+async function rollBackSelfManagedGroup(
+  deps: Deps,
+  kubernetes: KubernetesPort,
+  { input, execution, verified, group, plan }: RollbackState,
+  errorName: string,
+): Promise<Undone> {
+  const asgName = verified.group.asgName;
+  const actions: string[] = [];
+  const current = await describeGroup(deps.autoScaling, asgName);
+  const live = (current?.instances ?? [])
+    .filter((i) => !/^Terminat/.test(i.lifecycleState))
+    .map((i) => i.instanceId);
+  const kubernetes = await deps.kubernetes(input.clusterName);
+  const [instances, nodes] = await Promise.all([
+    describeInstances(deps.ec2, live),
+    kubernetes.listNodes(),
+  ]);
+  const byInstance = nodesByInstance(nodes);
+  // Uncordon first: it needs only the nodes, and matters most if a later call keeps failing.
+  const cordoned = ourCordons(
+    instances.map((i) => byInstance.get(i.instanceId)),
+    execution.name,
+  );
+  for (const name of cordoned) {
+    await kubernetes.patchNode(name, {
+      unschedulable: false,
+      annotations: { [cordonedByAnnotation]: null },
+    });
+    actions.push(`uncordoned ${name}`);
+  }
+  for (const name of await releaseScaleDown(
+    kubernetes,
+    instances.flatMap((i) => byInstance.get(i.instanceId) ?? []),
+  )) {
+    actions.push(`scale-down by the cluster-autoscaler allowed again on ${name}`);
+  }
+  const pods = await kubernetes.listPods(undefined);
+  const workloadPods = new Map<string, number>();
+  for (const pod of pods) {
+    const skipped =
+      controllerOf(pod)?.kind === 'DaemonSet' ||
+      pod.metadata?.annotations?.[mirrorPodAnnotation] !== undefined;
+    if (skipped || isTerminating(pod) || !pod.spec?.nodeName) continue;
+    workloadPods.set(pod.spec.nodeName, (workloadPods.get(pod.spec.nodeName) ?? 0) + 1);
+  }
+  const { removeSurge } = rollbackActions(
+    instances.map((i) => {
+      const node = byInstance.get(i.instanceId);
+      return { ...i, node, workloadPods: workloadPods.get(node?.metadata?.name ?? '') ?? 0 };
+    }),
+    { name: execution.name, startTime: Date.parse(execution.startTime) },
+    input.amiId,
+    live.length - (group?.original.desired ?? verified.group.desired),
+  );
+  let desired = current?.desired ?? 0;
+  let running = live.length;
+  for (const instanceId of removeSurge) {
+    if (desired - 1 < (current?.minSize ?? 0)) break;
+    await terminateInstance(deps.autoScaling, instanceId);
+    desired -= 1;
+    running -= 1;
+    actions.push(`terminated unused replacement ${instanceId}`);
+  }
+  if (current && desired > running) {
+    // Launches still pending (e.g. the group cannot launch): cancel them.
+    desired = Math.max(running, current.minSize);
+    await setDesiredCapacity(deps.autoScaling, asgName, desired);
+    actions.push(`desired capacity set back to ${desired}`);
+  }
+  const previousAmiId = group
+    ? await effectiveImageId(deps.ec2, group.launchTemplateId, Number(group.previousVersion))
+    : undefined;
+  const previousAmi = previousAmiId ? await describeAmi(deps.ec2, previousAmiId) : undefined;
+  if (group && current) {
+    const previous = { amiId: previousAmiId, available: previousAmi?.state === 'available' };
+    actions.push(...(await restoreTemplate(deps, group, current, execution.name, previous)));
+  }
+  if (current) {
+    const resumed = await resumeAfterRollout(
+      deps.autoScaling,
+      current,
+      verified.group.suspendedProcesses,
+    );
+    if (resumed.length > 0) actions.push(`resumed ${resumed.join(', ')}`);
+  }
+  const nodesReplaced = replacedOf(plan, live);
+  if (
+    revertingErrors.includes(errorName) &&
+    input.rollbackOnAlarm === 'replaceNodes' &&
+    nodesReplaced > 0 &&
+    previousAmi?.state === 'available' &&
+    previousAmiId
+  ) {
+    const executionName = revertName(execution.name);
+    const { started, duplicates, failed } = await startExecutions(
+      deps.sfn,
+      stateMachineArnOf(execution.id),
+      [
+        {
+          clusterName: input.clusterName,
+          nodeGroupName: input.nodeGroupName,
+          amiId: previousAmiId,
+          executionName,
+          input: revertInput(input, previousAmiId, execution.name),
+        },
+      ],
+      deps.now,
+    );
+    if (failed[0]) throw failed[0].error;
+    if (started.length + duplicates.length > 0)
+      actions.push(
+        `started execution ${executionName} to replace the ${nodesReplaced} replaced nodes back onto ${previousAmiId}`,
+      );
+  }
+  const originalMax = group?.original.maxSize ?? verified.group.maxSize;
+  if (current && current.maxSize > originalMax && desired <= originalMax) {
+    await updateGroup(deps.autoScaling, asgName, { maxSize: originalMax });
+    actions.push(`max size back to ${originalMax}`);
+  } else if (current && current.maxSize > originalMax) {
+    actions.push(
+      `max size left at ${current.maxSize} (was ${originalMax}) and desired at ${desired}: replacements hold pods moved off the failed batch; ` +
+        'lower both once those pods can move back (a re-run keeps this size)',
+    );
+  }
+  return { actions, nodesReplaced };
+}
 
 /**
  * Makes the group launch what it launched before, in its own reference form: the group pointed back
@@ -311,6 +367,7 @@ async function restoreTemplate(
 
 export const handler = makeHandler({
   ec2: ec2Client(),
+  eks: eksClient(),
   autoScaling: autoScalingClient(),
   sns: snsClient(),
   sfn: sfnClient(),

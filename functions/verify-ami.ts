@@ -9,9 +9,10 @@ import { AmiNotFound, NodeGroupNotWindows } from './commons/errors.ts';
 import { lambdaHandler } from './commons/handler.ts';
 import { kubernetesConnector } from './commons/kubernetes.ts';
 import { rolloutInputSchema } from './commons/rollout-input.ts';
-import type { Verified } from './commons/state.ts';
+import type { ManagedGroup, Verified } from './commons/state.ts';
 import { amiTags, verifyAmi, windowsBuildOf } from './domain/ami.ts';
 import { refuseGroupForm } from './domain/group-form.ts';
+import { type ManagedNodegroupFacts, managedGroupRefusal, releaseTarget } from './domain/managed.ts';
 import { isWindowsNode, nodesByInstance, windowsBuildOfNode } from './domain/nodes.ts';
 import { suspendedByOthers } from './domain/processes.ts';
 
@@ -28,6 +29,8 @@ export const makeHandler = (deps: Deps) =>
       { ...group, suspendedProcesses },
       await instanceRefreshInProgress(deps.autoScaling, group.asgName),
     );
+    const refusal = group.managed && managedGroupRefusal(group.managed);
+    if (refusal) throw refusal;
     const [version, kubernetes, ami] = await Promise.all([
       clusterVersion(deps.eks, input.clusterName),
       deps.kubernetes(input.clusterName),
@@ -80,6 +83,7 @@ export const makeHandler = (deps: Deps) =>
       input,
     );
     if (verdict.refusal) throw verdict.refusal;
+    const managed = group.managed && managedFacts(group.managed, ami);
     return {
       ami: {
         amiId: ami.amiId,
@@ -89,17 +93,33 @@ export const makeHandler = (deps: Deps) =>
       },
       group: {
         asgName: group.asgName,
-        launchTemplateId: launchTemplate.id,
-        launchTemplateVersion: launchTemplate.version,
+        // A managed group's own template; without one, the template EKS made for its Auto Scaling group.
+        launchTemplateId: group.managed?.launchTemplate?.id ?? launchTemplate.id,
+        launchTemplateVersion: group.managed?.launchTemplate?.version ?? launchTemplate.version,
         minSize: group.minSize,
         maxSize: group.maxSize,
         desired: group.desired,
         windowsBuild: nodeBuilds[0] ?? '',
         suspendedProcesses,
+        managed,
       },
       checks: verdict.checks,
     };
   });
+
+/** What the managed branch needs of the group; without a launch template, the target release (or the refusal). */
+function managedFacts(group: ManagedNodegroupFacts, ami: { amiId: string; name: string }): ManagedGroup {
+  const facts: ManagedGroup = {
+    nodegroupName: group.nodegroupName,
+    launchTemplate: group.launchTemplate,
+    releaseVersion: group.releaseVersion,
+    updateConfig: group.updateConfig,
+  };
+  if (group.launchTemplate) return facts;
+  const target = releaseTarget(group, ami);
+  if ('refusal' in target) throw target.refusal;
+  return { ...facts, targetReleaseVersion: target.targetReleaseVersion };
+}
 
 export const handler = makeHandler({
   ec2: ec2Client(),

@@ -384,11 +384,11 @@ function isTaint(value: unknown): value is Taint {
 /** Only what cordon and the rollout's annotations change; `null` removes, as in a merge patch. */
 function nodePatch(body: unknown): NodePatch | string {
   const unsupported =
-    'this test server patches only spec.unschedulable, spec.taints and metadata.annotations of a node';
+    'this test server patches only spec.unschedulable, spec.taints, metadata.annotations and metadata.labels of a node';
   if (!isRecord(body) || !onlyKeys(body, ['spec', 'metadata'])) return unsupported;
   const { spec = {}, metadata = {} } = body;
   if (!isRecord(spec) || !onlyKeys(spec, ['unschedulable', 'taints'])) return unsupported;
-  if (!isRecord(metadata) || !onlyKeys(metadata, ['annotations'])) return unsupported;
+  if (!isRecord(metadata) || !onlyKeys(metadata, ['annotations', 'labels'])) return unsupported;
   const patch: NodePatch = {};
   if (spec.unschedulable !== undefined) {
     if (spec.unschedulable !== null && typeof spec.unschedulable !== 'boolean') {
@@ -402,15 +402,13 @@ function nodePatch(body: unknown): NodePatch | string {
     }
     patch.taints = (spec.taints ?? []).map(({ key, value, effect }) => ({ key, value, effect }));
   }
-  if (metadata.annotations !== undefined) {
-    const annotations = metadata.annotations;
-    if (
-      !isRecord(annotations) ||
-      !Object.values(annotations).every((v) => v === null || typeof v === 'string')
-    ) {
-      return 'metadata.annotations must map names to strings (or null to remove one)';
+  for (const field of ['annotations', 'labels'] as const) {
+    const values = metadata[field];
+    if (values === undefined) continue;
+    if (!isRecord(values) || !Object.values(values).every((v) => v === null || typeof v === 'string')) {
+      return `metadata.${field} must map names to strings (or null to remove one)`;
     }
-    patch.annotations = annotations as Record<string, string | null>;
+    patch[field] = values as Record<string, string | null>;
   }
   return patch;
 }

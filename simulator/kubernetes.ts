@@ -1,5 +1,9 @@
 import type { V1DaemonSet, V1Node, V1Pod, V1PodDisruptionBudget } from '@kubernetes/client-node';
-import type { EvictionOutcome, ListPodsOptions } from '../functions/adapters/kubernetes/port.ts';
+import type {
+  EvictionOutcome,
+  KubernetesPort,
+  ListPodsOptions,
+} from '../functions/adapters/kubernetes/port.ts';
 import { KubernetesThrottled } from '../functions/commons/errors.ts';
 import type { ClusterBackend } from './k8s-http-server.ts';
 import { renderDaemonSet, renderNode, renderPod, renderPodDisruptionBudget } from './kubernetes/objects.ts';
@@ -78,7 +82,7 @@ export class SimulatedKubernetes implements ClusterBackend {
 
   async patchNode(
     name: string,
-    patch: { unschedulable?: boolean; annotations?: Record<string, string | null>; taints?: Taint[] },
+    patch: Parameters<KubernetesPort['patchNode']>[1] & { taints?: Taint[] },
   ): Promise<V1Node> {
     this.call('k8s:cordon', `patch node ${name}`);
     const node = this.cluster.patchNode(name, patch);

@@ -1,7 +1,9 @@
 import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import { DescribeClusterCommand, DescribeNodegroupCommand, type EKSClient } from '@aws-sdk/client-eks';
-import { NodeGroupNotFound, NodeGroupNotSupported } from '../commons/errors.ts';
+import { DescribeClusterCommand, type EKSClient } from '@aws-sdk/client-eks';
+import { NodeGroupNotFound } from '../commons/errors.ts';
+import { managedNodeGroupAsgTag } from '../domain/targets.ts';
 import { describeGroup, type GroupState, groupsWithTagKey } from './autoscaling.ts';
+import { describeManagedNodegroup, type ManagedNodegroup } from './managed-node-group.ts';
 
 /** Tags by which a self-managed node group's Auto Scaling group is known by its node group name. */
 const nodeGroupNameTags = ['alpha.eksctl.io/nodegroup-name', 'eks:nodegroup-name'];
@@ -23,26 +25,34 @@ export async function clusterVersion(eks: EKSClient, clusterName: string): Promi
 }
 
 /**
- * The Auto Scaling group behind `nodeGroupName`. Managed node groups are refused: EKS owns their
- * group and rolls them itself (UpdateNodegroupVersion), which this service does not drive yet.
+ * The Auto Scaling group behind `nodeGroupName`: a managed node group's (with what EKS records of
+ * it: EKS rolls it, the rollout drives EKS), or a self-managed group's.
  */
 export async function resolveNodeGroup(
   eks: EKSClient,
   autoScaling: AutoScalingClient,
   clusterName: string,
   nodeGroupName: string,
-): Promise<GroupState> {
-  try {
-    await eks.send(new DescribeNodegroupCommand({ clusterName, nodegroupName: nodeGroupName }));
-    throw new NodeGroupNotSupported(
-      `Node group ${nodeGroupName} of cluster ${clusterName} is an EKS managed node group: EKS replaces its nodes itself; ` +
-        'use a self-managed Windows node group (an Auto Scaling group) with this service.',
-    );
-  } catch (error) {
-    if (!isMissing(error)) throw error;
+): Promise<GroupState & { managed?: ManagedNodegroup }> {
+  const managed = await describeManagedNodegroup(eks, clusterName, nodeGroupName);
+  if (managed) {
+    const group = managed.autoScalingGroupName
+      ? await describeGroup(autoScaling, managed.autoScalingGroupName)
+      : undefined;
+    if (!group) {
+      throw new NodeGroupNotFound(
+        `Managed node group ${nodeGroupName} of cluster ${clusterName} has no Auto Scaling group yet (status ${managed.status}): ` +
+          'run the rollout again once EKS has created its nodes.',
+      );
+    }
+    return { ...group, managed };
   }
   const direct = await describeGroup(autoScaling, nodeGroupName);
   const clusterTag = `kubernetes.io/cluster/${clusterName}`;
+  // The Auto Scaling group of a managed node group, named directly: EKS owns it, so it is rolled as that group.
+  const owner = direct?.tags[managedNodeGroupAsgTag];
+  const ownerGroup = owner ? await describeManagedNodegroup(eks, clusterName, owner) : undefined;
+  if (direct && ownerGroup) return { ...direct, managed: ownerGroup };
   if (direct && clusterTag in direct.tags) return direct;
   const tagged = (await groupsWithTagKey(autoScaling, clusterTag)).find((group) =>
     nodeGroupNameTags.some((key) => group.tags[key] === nodeGroupName),

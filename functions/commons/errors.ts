@@ -53,6 +53,18 @@ export class AlarmNotFound extends named('AlarmNotFound') {}
 export class MaintenanceWindowTooShort extends named('MaintenanceWindowTooShort') {}
 /** A person rejected the rollout (`eks-windows-patcher reject`); sent to the approval's task token. */
 export const rolloutRejected = 'RolloutRejected';
+/** An EKS managed node group reports health issues, or is being updated by someone else. */
+export class NodeGroupUnhealthy extends named('NodeGroupUnhealthy') {}
+/** A managed node group without a launch template can only move to EKS-optimized AMIs. */
+export class ManagedGroupNeedsLaunchTemplate extends named('ManagedGroupNeedsLaunchTemplate') {}
+/** EKS's update of a managed node group: new nodes not Ready within EKS's 15 minutes. */
+export class NodeCreationFailure extends named('NodeCreationFailure') {}
+/** EKS's update of a managed node group: a node's pods not evicted within EKS's 15 minutes. */
+export class PodEvictionFailure extends named('PodEvictionFailure') {}
+/** EKS's update of a managed node group failed for another reason (EKS's error code in the cause). */
+export class ManagedUpdateFailed extends named('ManagedUpdateFailed') {}
+/** EKS's update of a managed node group still ran at the rollout's deadline for it. */
+export class ManagedUpdateStalled extends named('ManagedUpdateStalled') {}
 /** The Kubernetes API asked us to slow down (429 without a PDB cause, or 5xx); the state retries. */
 export class KubernetesThrottled extends named('KubernetesThrottled') {}
 
@@ -84,6 +96,12 @@ export const rolloutErrorNames = [
   'RolloutRejected',
   /** Nobody answered the approval within approvalTimeoutSeconds. */
   'ApprovalTimedOut',
+  'NodeGroupUnhealthy',
+  'ManagedGroupNeedsLaunchTemplate',
+  'NodeCreationFailure',
+  'PodEvictionFailure',
+  'ManagedUpdateFailed',
+  'ManagedUpdateStalled',
   /** An AWS or Kubernetes API kept throttling (or was unavailable) after the step's retries. */
   'ApiThrottled',
   /** A step failed in a way the workflow does not name (a bug, a permission, a timeout): the cause says which. */

@@ -22,6 +22,25 @@ export const lockSchema = z.object({
 });
 export type LockState = z.infer<typeof lockSchema>;
 
+export const updateConfigSchema = z.object({
+  maxUnavailable: z.int().optional(),
+  maxUnavailablePercentage: z.int().optional(),
+  updateStrategy: z.string().optional(),
+});
+export type UpdateConfig = z.infer<typeof updateConfigSchema>;
+
+/** What EKS records of a managed node group: EKS rolls it (UpdateNodegroupVersion), not our batches. */
+export const managedGroupSchema = z.object({
+  nodegroupName: z.string(),
+  /** Its own launch template (a custom AMI): updated to a new version of it. */
+  launchTemplate: z.object({ id: z.string(), version: z.string() }).optional(),
+  /** Without a launch template: the EKS-optimized AMI release it runs, and the target AMI's. */
+  releaseVersion: z.string().optional(),
+  targetReleaseVersion: z.string().optional(),
+  updateConfig: updateConfigSchema,
+});
+export type ManagedGroup = z.infer<typeof managedGroupSchema>;
+
 /** The node group as verified: what the rollout starts from. */
 export const verifiedGroupSchema = z.object({
   asgName: z.string(),
@@ -34,6 +53,7 @@ export const verifiedGroupSchema = z.object({
   windowsBuild: z.string(),
   /** Auto Scaling processes suspended before the rollout: someone else's, never resumed by us. */
   suspendedProcesses: z.array(z.string()).default([]),
+  managed: managedGroupSchema.optional(),
 });
 export type VerifiedGroup = z.infer<typeof verifiedGroupSchema>;
 
@@ -95,6 +115,13 @@ export const rolloutGroupSchema = z.object({
   windowsBuild: z.string(),
   original: z.object({ minSize: z.int(), maxSize: z.int(), desired: z.int() }),
   imagesToMove: z.array(z.string()),
+  /** A managed node group: the EKS update that rolls it, followed by the state machine. */
+  managed: z
+    .object({
+      nodegroupName: z.string(),
+      update: z.lazy(() => managedUpdateSchema),
+    })
+    .optional(),
 });
 export type RolloutGroup = z.infer<typeof rolloutGroupSchema>;
 
@@ -146,3 +173,18 @@ export const drainSchema = z.object({
   blockersOmitted: z.int().min(0).default(0),
 });
 export type DrainState = z.infer<typeof drainSchema>;
+
+/** An EKS update being followed: a ConfigUpdate (updateConfig first) or the VersionUpdate itself. */
+export const managedUpdateSchema = z.object({
+  /** Empty when nothing needed updating. */
+  id: z.string(),
+  type: z.enum(['ConfigUpdate', 'VersionUpdate']),
+  done: z.boolean(),
+  seconds: z.int().min(1),
+  deadline: z.number(),
+  since: z.number(),
+  /** From the Kubernetes side: the group's Ready nodes on the target AMI, of its nodes. */
+  nodesOnTarget: z.int().min(0),
+  nodes: z.int().min(0),
+});
+export type ManagedUpdate = z.infer<typeof managedUpdateSchema>;

@@ -24,12 +24,12 @@ const clusterTagValues: readonly string[] = ['owned', 'shared'];
 export const managedNodeGroupAsgTag = 'eks:nodegroup-name';
 
 /**
- * Why managed node groups are never targets: the workflow refuses them (`NodeGroupNotSupported`), so
- * start-rollout skips them instead of starting executions that would only fail.
+ * Why the Auto Scaling group of a managed node group is never a target of its own: EKS owns it (an
+ * edit is a health issue), and the rollout of the node group drives EKS instead.
  */
-export const managedNodeGroupsNotRolled =
-  'EKS managed node groups are not rolled by this service (EKS replaces their nodes itself, with ' +
-  'UpdateNodegroupVersion); it rolls self-managed node groups (Auto Scaling groups) only.';
+export const managedNodeGroupsByTheirTags =
+  'EKS owns this Auto Scaling group: tag the EKS node group itself (aws eks tag-resource) to enrol it, and it is ' +
+  'rolled through EKS (UpdateNodegroupVersion).';
 
 /** The input of the Patch Tuesday schedule for teams without a pipeline. */
 export const ssmLatestTriggerSchema = z.strictObject({ mode: z.literal('ssm-latest') });
@@ -169,7 +169,7 @@ export function selfManagedCandidates(
       skipped.push({
         clusterName,
         nodeGroupName: autoScalingGroupName,
-        reason: `Auto Scaling group of the EKS managed node group ${managedBy}: ${managedNodeGroupsNotRolled}`,
+        reason: `Auto Scaling group of the EKS managed node group ${managedBy}: ${managedNodeGroupsByTheirTags}`,
       });
     } else if (others.length > 0) {
       skipped.push({
@@ -233,8 +233,8 @@ function readSsmVariant(raw: string): SsmVariant | undefined {
 }
 
 /**
- * Whether a candidate is enrolled and, if so, what it follows. An enrolled managed node group is skipped
- * (the workflow refuses them); so is a node group with a bad tag value, with the reason.
+ * Whether a candidate is enrolled and, if so, what it follows; a node group with a bad tag value is
+ * skipped, with the reason. Managed and self-managed node groups are enrolled alike, by their own tags.
  */
 export function classifyCandidate(candidate: NodeGroupCandidate): CandidateVerdict {
   const { tags, clusterName, nodeGroupName, kind } = candidate;
@@ -243,8 +243,6 @@ export function classifyCandidate(candidate: NodeGroupCandidate): CandidateVerdi
     verdict: 'skipped',
     skipped: { clusterName, nodeGroupName, reason },
   });
-  if (kind === 'managed') return skip(`Managed node group: ${managedNodeGroupsNotRolled}`);
-
   const maxUnavailable = readKnob(tags, 'maxUnavailable');
   if ('problem' in maxUnavailable) return skip(maxUnavailable.problem);
   const drainTimeoutSeconds = readKnob(tags, 'drainTimeoutSeconds');

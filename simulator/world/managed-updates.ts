@@ -338,12 +338,15 @@ export class ManagedUpdates {
         [nodeName],
       );
 
+    // Scale up phase, step 2: the nodes launched for the update all Ready, at least one in every zone.
     const scaleUp = () => {
-      const fresh = autoScaling.liveInstances(asg).filter((instance) => !isOld(instance));
+      const fresh = autoScaling
+        .liveInstances(asg)
+        .filter((instance) => !isOld(instance) && instance.launchTime.getTime() >= scaleUpStart);
       const nodes = fresh.map((instance) => cluster.nodes.get(instance.privateDnsName));
       const ready = fresh.filter((_, index) => nodes[index]?.ready === 'True');
       const zonesCovered = [...oldZones].every((zone) => ready.some((i) => i.availabilityZone === zone));
-      if (fresh.length > 0 && ready.length === fresh.length && zonesCovered) {
+      if (fresh.length >= surge && ready.length === fresh.length && zonesCovered) {
         // Scale up phase, step 3: the nodes to replace take no new pods and leave the load balancers.
         for (const instance of old) this.markForReplacement(instance.privateDnsName);
         upgrade();

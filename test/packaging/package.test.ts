@@ -55,6 +55,19 @@ const functionActions: Record<string, readonly string[]> = {
     'ec2:ModifyLaunchTemplate',
     ...launchTemplateUse,
   ],
+  startManagedUpdate: [
+    'ec2:DescribeLaunchTemplateVersions',
+    'ec2:CreateLaunchTemplateVersion',
+    'eks:DescribeNodegroup',
+    'eks:UpdateNodegroupVersion',
+    'eks:UpdateNodegroupConfig',
+  ],
+  checkManagedUpdate: [
+    'autoscaling:DescribeAutoScalingGroups',
+    'ec2:DescribeInstances',
+    'eks:DescribeCluster',
+    'eks:DescribeUpdate',
+  ],
   surge: [
     'autoscaling:DescribeAutoScalingGroups',
     'autoscaling:UpdateAutoScalingGroup',
@@ -102,6 +115,8 @@ const functionActions: Record<string, readonly string[]> = {
     'ec2:CreateLaunchTemplateVersion',
     'ec2:ModifyLaunchTemplate',
     'eks:DescribeCluster',
+    'eks:DescribeNodegroup',
+    'eks:UpdateNodegroupVersion',
     'states:StartExecution',
     'sns:Publish',
     'dynamodb:DeleteItem',

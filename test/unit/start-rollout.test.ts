@@ -35,7 +35,7 @@ vi.hoisted(() => {
 
 import { logger } from '../../functions/commons/powertools.ts';
 import { rolloutInputSchema } from '../../functions/commons/rollout-input.ts';
-import { managedNodeGroupsNotRolled } from '../../functions/domain/targets.ts';
+import { executionName, managedNodeGroupsByTheirTags } from '../../functions/domain/targets.ts';
 import { handler, makeHandler, type StartRolloutSummary } from '../../functions/start-rollout.ts';
 
 const fixturesDir = new URL('../../../shared/fixtures/', import.meta.url);
@@ -169,11 +169,9 @@ const enrolled = { 'eks-windows-patcher/enabled': 'true' };
 const followsImage = { ...enrolled, 'eks-windows-patcher/image-name': imageName };
 const ownedByProd = { 'kubernetes.io/cluster/prod': 'owned' };
 
-const managedSkipReason = `Managed node group: ${managedNodeGroupsNotRolled}`;
-
 /**
- * Two self-managed groups follow the image; others show what is left alone, among them an enrolled
- * managed node group (EKS rolls those itself: skipped with the reason, never started).
+ * A managed node group (enrolled by its own tags) and two self-managed groups follow the image; others
+ * show what is left alone.
  */
 const mixedWorld: World = {
   managed: [
@@ -219,6 +217,16 @@ const mixedWorldExecutions = [
     input: {
       clusterName: 'prod',
       nodeGroupName: 'prod-win-2022-b-asg',
+      amiId: amiOfThisAccountAndRegion,
+      maxUnavailable: 2,
+    },
+  },
+  {
+    stateMachineArn,
+    name: executionName('prod', 'win-managed', amiOfThisAccountAndRegion),
+    input: {
+      clusterName: 'prod',
+      nodeGroupName: 'win-managed',
       amiId: amiOfThisAccountAndRegion,
       maxUnavailable: 2,
     },
@@ -276,7 +284,6 @@ describe('start-rollout on an AVAILABLE image', () => {
       })),
       duplicates: [],
       skipped: [
-        { clusterName: 'prod', nodeGroupName: 'win-managed', reason: managedSkipReason },
         {
           clusterName: 'prod',
           nodeGroupName: 'prod-win-2019-asg',
@@ -287,7 +294,7 @@ describe('start-rollout on an AVAILABLE image', () => {
     expect(publishedNotifications()).toEqual([]);
   });
 
-  it('never starts an execution for an enrolled managed node group, and says why', async () => {
+  it('rolls an enrolled managed node group by its own tags, never its Auto Scaling group', async () => {
     givenWorld({
       managed: [{ cluster: 'prod', name: 'win-managed', tags: followsImage }],
       autoScalingGroups: [
@@ -299,17 +306,13 @@ describe('start-rollout on an AVAILABLE image', () => {
     });
     const summary = await startRollout(availableEvent);
 
-    expect(startedExecutions()).toEqual([]);
-    expect(summary.reason).toBe(
-      `No node group rolls to image ${imageName} (${amiOfThisAccountAndRegion}): 2 skipped, each with its reason.`,
-    );
+    expect(startedExecutions().map((execution) => execution.input.nodeGroupName)).toEqual(['win-managed']);
     expect(summary.skipped).toEqual([
       {
         clusterName: 'prod',
         nodeGroupName: 'eks-win-managed-0a1b2c3d',
-        reason: `Auto Scaling group of the EKS managed node group win-managed: ${managedNodeGroupsNotRolled}`,
+        reason: `Auto Scaling group of the EKS managed node group win-managed: ${managedNodeGroupsByTheirTags}`,
       },
-      { clusterName: 'prod', nodeGroupName: 'win-managed', reason: managedSkipReason },
     ]);
   });
 
@@ -319,7 +322,7 @@ describe('start-rollout on an AVAILABLE image', () => {
     const infoLogs = vi.spyOn(logger, 'info');
     const second = await startRollout(structuredClone(availableEvent));
 
-    expect(first.started).toHaveLength(2);
+    expect(first.started).toHaveLength(3);
     expect(second.started).toEqual([]);
     expect(second.duplicates.map((duplicate) => duplicate.executionName)).toEqual(
       mixedWorldExecutions.map((execution) => execution.name),
@@ -337,7 +340,10 @@ describe('start-rollout on an AVAILABLE image', () => {
     const summary = await startRollout(availableEvent);
 
     expect(startedExecutions()).toEqual(mixedWorldExecutions);
-    expect(summary.started.map((started) => started.nodeGroupName)).toEqual(['prod-win-2022-asg']);
+    expect(summary.started.map((started) => started.nodeGroupName)).toEqual([
+      'prod-win-2022-asg',
+      'win-managed',
+    ]);
     expect(summary.duplicates).toEqual([
       expect.objectContaining({
         nodeGroupName: 'prod-win-2022-b-asg',
@@ -356,10 +362,9 @@ describe('start-rollout on an AVAILABLE image', () => {
     const summary = await startRollout(availableEvent);
 
     expect(summary.started).toEqual([]);
-    expect(summary.duplicates.map((duplicate) => duplicate.reason)).toEqual([
-      'Execution already running since 2026-11-12T19:01:15.000Z.',
-      'Execution already running since 2026-11-12T19:01:15.000Z.',
-    ]);
+    expect(summary.duplicates.map((duplicate) => duplicate.reason)).toEqual(
+      Array(3).fill('Execution already running since 2026-11-12T19:01:15.000Z.'),
+    );
   });
 
   it('starts nothing and notifies when the image has AMIs only in other accounts and regions', async () => {
@@ -449,6 +454,7 @@ describe('start-rollout on an AVAILABLE image', () => {
       'prod/prod-win-2022-asg',
       'prod/prod-win-2022-b-asg',
       'staging/staging-win-asg',
+      'staging/win',
     ]);
   });
 

@@ -8,7 +8,7 @@ import {
   executionName,
   imageFailedAnnouncement,
   imageLabel,
-  managedNodeGroupsNotRolled,
+  managedNodeGroupsByTheirTags,
   type NodeGroupCandidate,
   noAmiAnnouncement,
   parseClusterNames,
@@ -196,14 +196,19 @@ describe('classifyCandidate', () => {
     expect(classifyCandidate(candidate(tags))).toEqual(expected);
   });
 
-  it.each<[string, Record<string, string>]>([
-    ['that follows an image', { [targetTags.imageName]: 'eks-windows-2022-core-1-31' }],
-    ['that follows an SSM variant', { [targetTags.ssmVariant]: '2022-Core' }],
-    ['with a bad tag value', { [targetTags.maxUnavailable]: '25%' }],
-  ])('skips an enrolled managed node group %s, saying EKS rolls it', (_, tags) => {
-    const verdict = classifyCandidate(candidate(tags, { kind: 'managed' }));
-    expect(verdict).toEqual(skippedBecause(`Managed node group: ${managedNodeGroupsNotRolled}`));
-    expect(managedNodeGroupsNotRolled).toContain('self-managed node groups (Auto Scaling groups) only');
+  it('enrols a managed node group by its own tags, like a self-managed one', () => {
+    const verdict = classifyCandidate(
+      candidate({ [targetTags.imageName]: 'eks-windows-2022-core-1-31' }, { kind: 'managed' }),
+    );
+    expect(verdict).toMatchObject({
+      verdict: 'target',
+      target: { kind: 'managed', imageName: 'eks-windows-2022-core-1-31' },
+    });
+  });
+
+  it('skips a managed node group with a bad tag value, with the reason', () => {
+    const verdict = classifyCandidate(candidate({ [targetTags.maxUnavailable]: '25%' }, { kind: 'managed' }));
+    expect(verdict).toMatchObject({ verdict: 'skipped' });
   });
 
   it('leaves a managed node group that is not enrolled alone, without a reason', () => {
@@ -263,7 +268,7 @@ describe('selfManagedCandidates', () => {
       {
         clusterName: 'prod',
         nodeGroupName: 'eks-managed-win-1234',
-        reason: `Auto Scaling group of the EKS managed node group managed-win: ${managedNodeGroupsNotRolled}`,
+        reason: `Auto Scaling group of the EKS managed node group managed-win: ${managedNodeGroupsByTheirTags}`,
       },
     ]);
   });

@@ -66,9 +66,12 @@ export function kubernetesClient(
         unlessNotFound(() => core.readNamespacedPod({ namespace, name })),
       ),
 
-    patchNode: (name, { unschedulable, annotations }) =>
+    patchNode: (name, { unschedulable, annotations, labels }) =>
       call(`patch node ${name}`, () =>
-        core.patchNode({ name, body: { spec: { unschedulable }, metadata: { annotations } } }, mergePatch),
+        core.patchNode(
+          { name, body: { spec: { unschedulable }, metadata: { annotations, labels } } },
+          mergePatch,
+        ),
       ),
 
     evictPod: (namespace, name, gracePeriodSeconds, dryRun) =>

@@ -32,7 +32,11 @@ export interface KubernetesPort {
   /** Patches `spec.unschedulable` and, when given, node annotations (null removes one). */
   patchNode(
     name: string,
-    patch: { unschedulable?: boolean; annotations?: Record<string, string | null> },
+    patch: {
+      unschedulable?: boolean;
+      annotations?: Record<string, string | null>;
+      labels?: Record<string, string | null>;
+    },
   ): Promise<V1Node>;
   /**
    * With `dryRun`, the API server answers as it would now, PDBs included, and changes nothing
