@@ -214,15 +214,20 @@ describe('node patches', () => {
     expect(cluster.callsOf('patchNode')).toEqual([['node-a', { unschedulable: false }]]);
   });
 
-  it('refuses JSON patches (415) and fields other than unschedulable and annotations (422)', async () => {
+  it('refuses JSON patches (415) and fields other than unschedulable, annotations and labels (422)', async () => {
     const send = await serve(new FakeCluster({ nodes: [node('node-a')] }));
 
     expect((await send('/api/v1/nodes/node-a', patch('application/json-patch+json', []))).status).toBe(415);
-    const labels = await send(
+    const taints = await send(
       '/api/v1/nodes/node-a',
-      patch('application/merge-patch+json', { metadata: { labels: { a: 'b' } } }),
+      patch('application/merge-patch+json', { spec: { taints: [] } }),
     );
-    expect(labels).toMatchObject({ status: 422, body: { reason: 'Invalid' } });
+    expect(taints).toMatchObject({ status: 422, body: { reason: 'Invalid' } });
+    const badLabels = await send(
+      '/api/v1/nodes/node-a',
+      patch('application/merge-patch+json', { metadata: { labels: { a: 1 } } }),
+    );
+    expect(badLabels).toMatchObject({ status: 422, body: { reason: 'Invalid' } });
   });
 });
 
