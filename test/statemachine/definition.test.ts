@@ -90,6 +90,7 @@ describe('statemachine/rollout.asl.json', () => {
       'WaitForBake',
       'WaitForBatchWindow',
       'WaitForDrain',
+      'WaitForManagedUpdate',
       'WaitForReplacements',
       'WaitForTermination',
       'WaitForWindow',

@@ -84,7 +84,9 @@ describe('README', () => {
     const firstScreen = readme.split('\n').slice(0, 40).join('\n');
     expect(firstScreen).toContain('npm ci && npm run simulate');
     expect(firstScreen).toContain('npm ci && npm test');
-    expect(firstScreen).toMatch(/\*\*Supported:\*\* self-managed Windows node groups/);
+    expect(firstScreen).toMatch(
+      /\*\*Supported\*\*[^]*self-managed Windows node groups[^]*EKS \*\*managed\*\* Windows node groups/,
+    );
     expect(firstScreen).toMatch(/\*\*Limits:\*\*/);
   });
 });
