@@ -106,12 +106,13 @@ export const makeHandler = (deps: Deps) =>
     const checks = preflight(podsToMove, allPods, pdbs, input, await daemonSetLookup(kubernetes, podsToMove));
     if (managed) {
       const evicted = new Set(checks.verdicts.filter((v) => v.verdict.action === 'evict').map((v) => v.pod));
-      checks.blockers.push(
-        ...eksDrainRisks(
-          podsToMove.filter((pod) => evicted.has(podKey(pod))),
-          pdbs,
-        ),
+      // What EKS's fixed 15 minutes would fail on: lifted, like a PDB, only by the PDB override (EKS's force).
+      const risks = eksDrainRisks(
+        podsToMove.filter((pod) => evicted.has(podKey(pod))),
+        pdbs,
       );
+      checks.blockers.push(...risks);
+      checks.pdbBlockers.push(...risks);
     }
     // While a batch drains, the next one's replacements boot: two batches of surge at most.
     const surgeMax = verified.group.desired + Math.min(2 * input.maxUnavailable, toReplace.length);

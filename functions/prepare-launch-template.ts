@@ -7,7 +7,13 @@ import type { Dependencies } from './commons/dependencies.ts';
 import { NodeGroupNotFound } from './commons/errors.ts';
 import { lambdaHandler } from './commons/handler.ts';
 import { rolloutInputSchema } from './commons/rollout-input.ts';
-import { executionSchema, planSchema, type RolloutGroup, verifiedSchema } from './commons/state.ts';
+import {
+  executionSchema,
+  planSchema,
+  type RolloutGroup,
+  rolloutGroupBasis,
+  verifiedSchema,
+} from './commons/state.ts';
 import { processesToSuspend } from './domain/processes.ts';
 
 const event = z.object({
@@ -47,20 +53,11 @@ export const makeHandler = (deps: Pick<Dependencies, 'ec2' | 'autoScaling'>) =>
       await setDefaultVersion(deps.ec2, launchTemplateId, targetVersion);
     }
     return {
-      asgName,
+      ...rolloutGroupBasis(input.amiId, verified, plan),
       launchTemplateId,
       reference: form,
       previousVersion: String(previousVersion),
       targetVersion: String(targetVersion),
-      targetAmiId: input.amiId,
-      suspendedBefore: verified.group.suspendedProcesses,
-      windowsBuild: verified.ami.windowsBuild,
-      original: {
-        minSize: verified.group.minSize,
-        maxSize: verified.group.maxSize,
-        desired: verified.group.desired,
-      },
-      imagesToMove: plan.imagesToMove,
     };
   });
 

@@ -11,7 +11,13 @@ import type { Dependencies } from './commons/dependencies.ts';
 import { NodeGroupNotFound } from './commons/errors.ts';
 import { lambdaHandler } from './commons/handler.ts';
 import { rolloutInputSchema } from './commons/rollout-input.ts';
-import { executionSchema, planSchema, type RolloutGroup, verifiedSchema } from './commons/state.ts';
+import {
+  executionSchema,
+  planSchema,
+  type RolloutGroup,
+  rolloutGroupBasis,
+  verifiedSchema,
+} from './commons/state.ts';
 import { managedGroupRefusal, managedUpdateDeadline, updateConfigChange } from './domain/managed.ts';
 
 const event = z.object({
@@ -51,17 +57,7 @@ export const makeHandler = (deps: Deps) =>
       nodesOnTarget: plan.nodesOnTarget,
       nodes,
     };
-    const base = {
-      asgName: verified.group.asgName,
-      targetAmiId: input.amiId,
-      windowsBuild: verified.ami.windowsBuild,
-      original: {
-        minSize: verified.group.minSize,
-        maxSize: verified.group.maxSize,
-        desired: verified.group.desired,
-      },
-      imagesToMove: plan.imagesToMove,
-    };
+    const base = rolloutGroupBasis(input.amiId, verified, plan);
     const config = updateConfigChange(group.updateConfig, input.maxUnavailable);
     if (config) {
       const id = await startConfigUpdate(deps.eks, {
@@ -95,7 +91,7 @@ export const makeHandler = (deps: Deps) =>
             clusterName,
             nodegroupName,
             launchTemplate: { id: facts.launchTemplate.id, version: String(targetVersion) },
-            force: input.force,
+            force: input.overridePdbAfterTimeout,
             token: tokenOf(execution.id, 'version', String(targetVersion)),
           });
       return {
@@ -114,7 +110,7 @@ export const makeHandler = (deps: Deps) =>
           clusterName,
           nodegroupName,
           releaseVersion: release,
-          force: input.force,
+          force: input.overridePdbAfterTimeout,
           token: tokenOf(execution.id, 'release', release),
         });
     return {

@@ -125,6 +125,22 @@ export const rolloutGroupSchema = z.object({
 });
 export type RolloutGroup = z.infer<typeof rolloutGroupSchema>;
 
+/** What every rollout group starts from, whoever rolls it: the verified group and the plan's images. */
+export function rolloutGroupBasis(amiId: string, verified: Verified, plan: Plan) {
+  return {
+    asgName: verified.group.asgName,
+    targetAmiId: amiId,
+    suspendedBefore: verified.group.suspendedProcesses,
+    windowsBuild: verified.ami.windowsBuild,
+    original: {
+      minSize: verified.group.minSize,
+      maxSize: verified.group.maxSize,
+      desired: verified.group.desired,
+    },
+    imagesToMove: plan.imagesToMove,
+  };
+}
+
 /** The outcome of one "are we there yet" step: the Choice reads `done`, the Wait reads `seconds`. */
 export const waitSchema = z.object({
   done: z.boolean(),

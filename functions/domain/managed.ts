@@ -19,7 +19,7 @@ import { pdbName, pdbsOf } from './preflight.ts';
 export const eksStepLimitSeconds = 15 * 60;
 
 /**
- * What predicts EKS's own PodEvictionFailure among the pods it will evict (refused unless force): a
+ * What predicts EKS's own PodEvictionFailure among the pods it will evict (refused unless the PDB override): a
  * PDB that allows no disruption right now (EKS waits 15 minutes for it, then fails, and undoes
  * nothing), and a grace period longer than those 15 minutes.
  */
@@ -193,7 +193,7 @@ export function updateFailure(
   if (codes.has('PodEvictionFailure')) {
     return new PodEvictionFailure(
       `${what} EKS gives a node's pods 15 minutes, fixed: relax the PodDisruptionBudget or fix the pods' readiness, ` +
-        'or start again with force (EKS then terminates the node with its pods).',
+        "or start again with overridePdbAfterTimeout (EKS's force: it then terminates the node with its pods).",
     );
   }
   if (codes.has('NodeCreationFailure')) {
