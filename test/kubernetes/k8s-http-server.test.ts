@@ -214,15 +214,15 @@ describe('node patches', () => {
     expect(cluster.callsOf('patchNode')).toEqual([['node-a', { unschedulable: false }]]);
   });
 
-  it('refuses JSON patches (415) and fields other than unschedulable, annotations and labels (422)', async () => {
+  it('refuses JSON patches (415) and fields other than unschedulable, taints, annotations and labels (422)', async () => {
     const send = await serve(new FakeCluster({ nodes: [node('node-a')] }));
 
     expect((await send('/api/v1/nodes/node-a', patch('application/json-patch+json', []))).status).toBe(415);
-    const taints = await send(
+    const providerId = await send(
       '/api/v1/nodes/node-a',
-      patch('application/merge-patch+json', { spec: { taints: [] } }),
+      patch('application/merge-patch+json', { spec: { providerID: 'aws:///x' } }),
     );
-    expect(taints).toMatchObject({ status: 422, body: { reason: 'Invalid' } });
+    expect(providerId).toMatchObject({ status: 422, body: { reason: 'Invalid' } });
     const badLabels = await send(
       '/api/v1/nodes/node-a',
       patch('application/merge-patch+json', { metadata: { labels: { a: 1 } } }),
