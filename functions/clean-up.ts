@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { describeGroup } from './adapters/autoscaling.ts';
 import { readLease, releaseLease } from './adapters/lock-table.ts';
 import { resolveNodeGroup } from './adapters/node-group.ts';
+import { publish } from './adapters/notifications.ts';
 import { type RollBackDeps, rollBack } from './adapters/roll-back.ts';
 import { autoScalingClient, dynamoDbClient, ec2Client, eksClient, snsClient } from './commons/clients.ts';
 import { requireEnv } from './commons/config.ts';
@@ -9,8 +10,9 @@ import type { Dependencies } from './commons/dependencies.ts';
 import { RolloutError } from './commons/errors.ts';
 import { lambdaHandler } from './commons/handler.ts';
 import { kubernetesConnector } from './commons/kubernetes.ts';
-import { rolloutInputSchema } from './commons/rollout-input.ts';
+import { type RolloutInput, rolloutInputSchema } from './commons/rollout-input.ts';
 import { endingError, endingsToCleanUp, launchTemplateChange } from './domain/clean-up.ts';
+import { consoleUrl, rolloutNotification } from './domain/notification.ts';
 
 /** EventBridge's "Step Functions Execution Status Change" event, the fields read here. */
 const event = z.object({
@@ -49,9 +51,16 @@ export const makeHandler = (deps: RollBackDeps & Pick<Dependencies, 'eks' | 'dyn
       if (!parsed.success) return nothing('the input was refused before the lock was taken');
       const input = parsed.data;
       let groupId: string;
+      let managed: boolean;
       try {
-        groupId = (await resolveNodeGroup(deps.eks, deps.autoScaling, input.clusterName, input.nodeGroupName))
-          .arn;
+        const group = await resolveNodeGroup(
+          deps.eks,
+          deps.autoScaling,
+          input.clusterName,
+          input.nodeGroupName,
+        );
+        groupId = group.arn;
+        managed = group.managed !== undefined;
       } catch (error) {
         if (error instanceof RolloutError) return nothing(`no node group to clean up: ${error.message}`);
         throw error;
@@ -59,24 +68,64 @@ export const makeHandler = (deps: RollBackDeps & Pick<Dependencies, 'eks' | 'dyn
       const lease = await readLease(deps.dynamoDb, deps.lockTableName, groupId);
       if (lease?.holder !== detail.executionArn)
         return nothing('the execution does not hold the lock: it released it at its own ending');
+      const execution = {
+        id: detail.executionArn,
+        name: detail.name,
+        startTime: new Date(detail.startDate).toISOString(),
+      };
+      const error = endingError(detail.status, detail.name, detail.error, detail.cause);
+      if (managed) {
+        // EKS owns the group and goes on with an update it started without this execution: it is not ours to undo.
+        const actions = await leaveToEks(deps, input, execution, error);
+        await releaseLease(deps.dynamoDb, deps.lockTableName, groupId, detail.executionArn);
+        return { cleanedUp: true, reason: error.name, actions };
+      }
       const current = await describeGroup(deps.autoScaling, lease.before.asgName);
       const failure = await rollBack(deps, {
         input,
-        execution: {
-          id: detail.executionArn,
-          name: detail.name,
-          startTime: new Date(detail.startDate).toISOString(),
-        },
+        execution,
         before: lease.before,
         launchTemplate: launchTemplateChange(lease.before, current?.launchTemplate),
         plan: undefined,
-        error: endingError(detail.status, detail.name, detail.error, detail.cause),
+        error,
       });
       await releaseLease(deps.dynamoDb, deps.lockTableName, groupId, detail.executionArn);
       return { cleanedUp: true, reason: failure.name, actions: failure.actions };
     },
     { emitsMetrics: true },
   );
+
+/** A managed node group after a stopped rollout: nothing is changed; the operators are told what EKS is doing. */
+async function leaveToEks(
+  deps: RollBackDeps,
+  input: RolloutInput,
+  execution: { id: string; name: string; startTime: string },
+  error: { name: string; cause: string },
+): Promise<string[]> {
+  const actions = [
+    `nothing changed on managed node group ${input.nodeGroupName}: an update EKS started goes on without this execution ` +
+      `(aws eks list-updates --cluster-name ${input.clusterName} --nodegroup-name ${input.nodeGroupName}); run the rollout again to follow it, ` +
+      'or once it ends, update the group to its previous launch template version',
+  ];
+  await publish(
+    deps.sns,
+    deps.notificationTopicArn,
+    rolloutNotification({
+      outcome: 'FAILED',
+      clusterName: input.clusterName,
+      nodeGroupName: input.nodeGroupName,
+      amiId: input.amiId,
+      executionName: execution.name,
+      consoleUrl: consoleUrl(execution.id),
+      durationSeconds: Math.round((deps.now() - Date.parse(execution.startTime)) / 1000),
+      nodesReplaced: 0,
+      nodesOnTarget: 0,
+      error,
+      actions,
+    }),
+  );
+  return actions;
+}
 
 export const handler = makeHandler({
   ec2: ec2Client(),

@@ -117,7 +117,7 @@ export const makeHandler = (deps: Deps) =>
   lambdaHandler(
     event,
     async ({ state }): Promise<Failure> => {
-      const { input, execution, lock, verified } = state;
+      const { input, execution, lock, verified, plan } = state;
       const error = executionError(caughtError(state.error));
       const kubernetes = await deps.kubernetes(input.clusterName);
       const managed = verified.group.managed;
@@ -197,11 +197,7 @@ async function rollBackSelfManagedGroup(
   const live = (current?.instances ?? [])
     .filter((i) => !/^Terminat/.test(i.lifecycleState))
     .map((i) => i.instanceId);
-  const kubernetes = await deps.kubernetes(input.clusterName);
-  const [instances, nodes] = await Promise.all([
-    describeInstances(deps.ec2, live),
-    kubernetes.listNodes(),
-  ]);
+  const [instances, nodes] = await Promise.all([describeInstances(deps.ec2, live), kubernetes.listNodes()]);
   const byInstance = nodesByInstance(nodes);
   // Uncordon first: it needs only the nodes, and matters most if a later call keeps failing.
   const cordoned = ourCordons(
@@ -263,11 +259,7 @@ async function rollBackSelfManagedGroup(
     actions.push(...(await restoreTemplate(deps, group, current, execution.name, previous)));
   }
   if (current) {
-    const resumed = await resumeAfterRollout(
-      deps.autoScaling,
-      current,
-      verified.group.suspendedProcesses,
-    );
+    const resumed = await resumeAfterRollout(deps.autoScaling, current, verified.group.suspendedProcesses);
     if (resumed.length > 0) actions.push(`resumed ${resumed.join(', ')}`);
   }
   const nodesReplaced = replacedOf(plan, live);

@@ -57,7 +57,8 @@ export const makeHandler = (deps: Deps) =>
       nodesOnTarget: plan.nodesOnTarget,
       nodes,
     };
-    const base = rolloutGroupBasis(input.amiId, verified, plan);
+    // EKS names a launch template version by its number.
+    const base = { ...rolloutGroupBasis(input.amiId, verified, plan), reference: 'number' as const };
     const config = updateConfigChange(group.updateConfig, input.maxUnavailable);
     if (config) {
       const id = await startConfigUpdate(deps.eks, {

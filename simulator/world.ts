@@ -473,7 +473,8 @@ export class World {
     };
     this.autoScaling.add(group);
     if (managed) {
-      if (source.launchTemplate === undefined) throw new Error(`Node group ${spec.name}: a managed group has a template`);
+      if (source.launchTemplate === undefined)
+        throw new Error(`Node group ${spec.name}: a managed group has a template`);
       this.addManagedNodegroup(spec, group, source.launchTemplate);
     }
 

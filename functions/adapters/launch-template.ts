@@ -8,7 +8,11 @@ import {
   referenceFormOf,
   resolveVersion,
 } from '../domain/launch-template.ts';
-import { createLaunchTemplateVersion, describeLaunchTemplateVersions, type LaunchTemplateVersion } from './ec2.ts';
+import {
+  createLaunchTemplateVersion,
+  describeLaunchTemplateVersions,
+  type LaunchTemplateVersion,
+} from './ec2.ts';
 
 /**
  * The version of the template equal to the current one apart from ImageId (the explicit target AMI,

@@ -17,6 +17,8 @@ export const tokenOf = (...parts: string[]) =>
 const isMissing = (error: unknown) => (error as Error).name === 'ResourceNotFoundException';
 
 export interface ManagedNodegroup extends ManagedNodegroupFacts {
+  /** The node group's own ARN: what the rollout lock is keyed on (EKS owns the Auto Scaling group). */
+  nodegroupArn: string | undefined;
   autoScalingGroupName: string | undefined;
 }
 
@@ -38,6 +40,7 @@ const toFacts = (group: Nodegroup): ManagedNodegroup => ({
     message: issue.message ?? '',
     resourceIds: issue.resourceIds ?? [],
   })),
+  nodegroupArn: group.nodegroupArn,
   autoScalingGroupName: group.resources?.autoScalingGroups?.[0]?.name,
 });
 

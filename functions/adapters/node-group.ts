@@ -45,14 +45,14 @@ export async function resolveNodeGroup(
           'run the rollout again once EKS has created its nodes.',
       );
     }
-    return { ...group, managed };
+    return lockedAsNodegroup(group, managed);
   }
   const direct = await describeGroup(autoScaling, nodeGroupName);
   const clusterTag = `kubernetes.io/cluster/${clusterName}`;
   // The Auto Scaling group of a managed node group, named directly: EKS owns it, so it is rolled as that group.
   const owner = direct?.tags[managedNodeGroupAsgTag];
   const ownerGroup = owner ? await describeManagedNodegroup(eks, clusterName, owner) : undefined;
-  if (direct && ownerGroup) return { ...direct, managed: ownerGroup };
+  if (direct && ownerGroup) return lockedAsNodegroup(direct, ownerGroup);
   if (direct && clusterTag in direct.tags) return direct;
   const tagged = (await groupsWithTagKey(autoScaling, clusterTag)).find((group) =>
     nodeGroupNameTags.some((key) => group.tags[key] === nodeGroupName),
@@ -64,4 +64,9 @@ export async function resolveNodeGroup(
     `No node group ${nodeGroupName} in cluster ${clusterName}: no managed node group of that name, and no Auto Scaling ` +
       `group named so (or tagged alpha.eksctl.io/nodegroup-name=${nodeGroupName}) with the tag ${clusterTag}; check nodeGroupName.`,
   );
+}
+
+/** A managed group is known (and locked) by its node group's ARN, however the input named it. */
+function lockedAsNodegroup(group: GroupState, managed: ManagedNodegroup) {
+  return { ...group, arn: managed.nodegroupArn ?? group.arn, managed };
 }

@@ -123,12 +123,13 @@ export class ManagedUpdates {
   healthIssues(group: ManagedNodegroupRecord): UpdateError[] {
     if (group.status === 'UPDATING') return [];
     const asg = this.options.autoScaling.group(group.autoScalingGroupName);
-    const expected = group.launchTemplate ?? { id: group.ownTemplateId, version: asg.launchTemplate.version };
-    if (asg.launchTemplate.id === expected.id && asg.launchTemplate.version === expected.version) return [];
+    const used = asg.launchTemplate;
+    const expected = group.launchTemplate ?? { id: group.ownTemplateId, version: used?.version };
+    if (used?.id === expected.id && used.version === expected.version) return [];
     return [
       {
         errorCode: 'Ec2LaunchTemplateVersionMismatch',
-        errorMessage: `The Amazon EC2 launch template version for your managed node group does not match the version that Amazon EKS created. Auto Scaling group ${asg.name} uses version ${asg.launchTemplate.version}, expected ${expected.version}.`,
+        errorMessage: `The Amazon EC2 launch template version for your managed node group does not match the version that Amazon EKS created. Auto Scaling group ${asg.name} uses version ${used?.version ?? '(none)'}, expected ${expected.version}.`,
         resourceIds: [asg.name],
       },
     ];
@@ -316,7 +317,7 @@ export class ManagedUpdates {
     // Setup phase: the Auto Scaling group launches from the target version; maxUnavailable decides the pace.
     autoScaling.update(asg.name, { launchTemplate: target });
     const targetVersion = Number(target.version);
-    const isOld = (instance: InstanceRecord) => instance.launchTemplate.version !== targetVersion;
+    const isOld = (instance: InstanceRecord) => instance.launchTemplate?.version !== targetVersion;
     const old = autoScaling.liveInstances(asg).filter(isOld);
     const parallel = this.maxUnavailable(group, old.length);
     // Scale up phase: max and desired up by the larger of twice the zones and maxUnavailable.

@@ -169,8 +169,10 @@ describe('EKS managed node group updates', () => {
   it('reports a health issue when the Auto Scaling group is pointed at another version behind EKS', async () => {
     const { world, aws } = worldOf(managed(true));
     const asg = world.autoScaling.group(world.nodeGroup('win-a').autoScalingGroupName);
-    const version = await newTemplateVersion(aws, asg.launchTemplate.id);
-    world.autoScaling.update(asg.name, { launchTemplate: { ...asg.launchTemplate, version } });
+    const template = asg.launchTemplate;
+    if (template === undefined) throw new Error('a managed group launches from a template');
+    const version = await newTemplateVersion(aws, template.id);
+    world.autoScaling.update(asg.name, { launchTemplate: { ...template, version } });
     expect((await nodegroup(aws))?.health?.issues?.[0]).toMatchObject({
       code: 'Ec2LaunchTemplateVersionMismatch',
     });

@@ -85,7 +85,7 @@ describe('README', () => {
     expect(firstScreen).toContain('npm ci && npm run simulate');
     expect(firstScreen).toContain('npm ci && npm test');
     expect(firstScreen).toMatch(
-      /\*\*Supported\*\*[^]*self-managed Windows node groups[^]*EKS \*\*managed\*\* Windows node groups/,
+      /\*\*Supported\*\*[\s\S]*self-managed Windows node groups[\s\S]*EKS \*\*managed\*\* Windows node groups/,
     );
     expect(firstScreen).toMatch(/\*\*Limits:\*\*/);
   });
