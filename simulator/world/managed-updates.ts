@@ -320,13 +320,18 @@ export class ManagedUpdates {
     const isOld = (instance: InstanceRecord) => instance.launchTemplate?.version !== targetVersion;
     const old = autoScaling.liveInstances(asg).filter(isOld);
     const parallel = this.maxUnavailable(group, old.length);
+    // MINIMAL "removes the guardrails and terminates the old instances before launching the new
+    // instances" (NodegroupUpdateConfig.updateStrategy, EKS API Reference): no scale up phase.
+    const minimal = group.updateConfig.updateStrategy === 'MINIMAL';
     // Scale up phase: max and desired up by the larger of twice the zones and maxUnavailable.
-    const surge = Math.max(2 * asg.availabilityZones.length, parallel);
+    const surge = minimal ? 0 : Math.max(2 * asg.availabilityZones.length, parallel);
     const before = { maxSize: group.scaling.maxSize, desired: group.scaling.desiredSize };
-    autoScaling.update(asg.name, {
-      maxSize: asg.maxSize + surge,
-      desiredCapacity: asg.desiredCapacity + surge,
-    });
+    if (!minimal) {
+      autoScaling.update(asg.name, {
+        maxSize: asg.maxSize + surge,
+        desiredCapacity: asg.desiredCapacity + surge,
+      });
+    }
     const scaleUpStart = scheduler.now();
     const oldZones = new Set(old.map((instance) => instance.availabilityZone));
     const fail = (errorCode: string, errorMessage: string, resourceIds: string[]) =>
@@ -339,13 +344,59 @@ export class ManagedUpdates {
         [nodeName],
       );
 
-    // Scale up phase, step 2: the nodes launched for the update all Ready, at least one in every zone.
-    const scaleUp = () => {
+    /** Nodes launched since `since` from the target version, and whether they are all Ready. */
+    const launchedSince = (since: number) => {
       const fresh = autoScaling
         .liveInstances(asg)
-        .filter((instance) => !isOld(instance) && instance.launchTime.getTime() >= scaleUpStart);
-      const nodes = fresh.map((instance) => cluster.nodes.get(instance.privateDnsName));
-      const ready = fresh.filter((_, index) => nodes[index]?.ready === 'True');
+        .filter((instance) => !isOld(instance) && instance.launchTime.getTime() >= since);
+      const ready = fresh.filter((i) => cluster.nodes.get(i.privateDnsName)?.ready === 'True');
+      return { fresh, ready };
+    };
+    const joinFailure = (fresh: InstanceRecord[], ready: InstanceRecord[]) =>
+      fail(
+        'NodeCreationFailure',
+        'Instances failed to join the kubernetes cluster',
+        fresh.filter((instance) => !ready.includes(instance)).map((instance) => instance.id),
+      );
+
+    // MINIMAL, each round: up to maxUnavailable old nodes cordoned, drained and terminated without
+    // decrement; their replacements, launched only then, must be Ready within 15 minutes.
+    const minimalRound = () => {
+      const remaining = autoScaling.liveInstances(asg).filter(isOld);
+      if (remaining.length === 0) {
+        this.end(group, update, 'Successful');
+        return;
+      }
+      const picked = this.pick(remaining, parallel);
+      for (const instance of picked) this.markForReplacement(instance.privateDnsName);
+      let pending = picked.length;
+      let failed = false;
+      for (const instance of picked) {
+        this.drain(instance.privateDnsName, force, (outcome) => {
+          if (failed) return;
+          if (outcome.kind === 'stuck') {
+            failed = true;
+            evictionFailure(instance.privateDnsName, outcome.pods);
+            return;
+          }
+          pending -= 1;
+          if (pending > 0) return;
+          const roundStart = scheduler.now();
+          for (const done of picked) autoScaling.terminateInstance(done.id, false);
+          const replaced = () => {
+            const { fresh, ready } = launchedSince(roundStart);
+            if (fresh.length >= picked.length && ready.length === fresh.length) minimalRound();
+            else if (scheduler.now() - roundStart >= eksLimitSeconds * 1000) joinFailure(fresh, ready);
+            else scheduler.after(tickSeconds, replaced);
+          };
+          scheduler.after(tickSeconds, replaced);
+        });
+      }
+    };
+
+    // Scale up phase, step 2: the nodes launched for the update all Ready, at least one in every zone.
+    const scaleUp = () => {
+      const { fresh, ready } = launchedSince(scaleUpStart);
       const zonesCovered = [...oldZones].every((zone) => ready.some((i) => i.availabilityZone === zone));
       if (fresh.length >= surge && ready.length === fresh.length && zonesCovered) {
         // Scale up phase, step 3: the nodes to replace take no new pods and leave the load balancers.
@@ -354,8 +405,7 @@ export class ManagedUpdates {
         return;
       }
       if (scheduler.now() - scaleUpStart >= eksLimitSeconds * 1000) {
-        const stuck = fresh.filter((instance) => !ready.includes(instance)).map((instance) => instance.id);
-        fail('NodeCreationFailure', 'Instances failed to join the kubernetes cluster', stuck);
+        joinFailure(fresh, ready);
         return;
       }
       scheduler.after(tickSeconds, scaleUp);
@@ -412,7 +462,7 @@ export class ManagedUpdates {
       });
     };
 
-    scheduler.after(tickSeconds, scaleUp);
+    scheduler.after(tickSeconds, minimal ? minimalRound : scaleUp);
   }
 
   /** The updateConfig's count, or its percentage of the nodes to update (at least one). */

@@ -20,6 +20,18 @@ describe("EKS's own managed node group update, for the bench", () => {
     expect(result.invariants.cordonedNodesLeft).toBe(0);
   });
 
+  it('with MINIMAL, launches nothing before it terminates: no extra instance, one node short at a time', async () => {
+    const minimal = await runEksOwnUpdate(await scenario('./scenarios/managed-launch-template.json'), {
+      updateConfig: { maxUnavailable: 1, updateStrategy: 'MINIMAL' },
+    });
+    expect(minimal.status).toBe('Successful');
+    expect(minimal.peakExtraInstances).toBe(0);
+    expect(minimal.allOldGoneSeconds).not.toBeNull();
+    // Four nodes, maxUnavailable 1: one is out (cordoned, then replaced) at a time.
+    expect(minimal.minSchedulableReadyNodes).toBe(3);
+    expect(minimal.invariants.pdbViolations).toBe(0);
+  });
+
   it('rolls a self-managed target as the managed group EKS would make of it, on the same world', async () => {
     const result = await runEksOwnUpdate(await scenario('../../../shared/scenarios/basic.json'));
     expect(result.status).toBe('Successful');
