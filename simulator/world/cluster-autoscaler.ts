@@ -174,6 +174,8 @@ export class ClusterAutoscaler {
   /**
    * FAQ "How does scale-down work?": unneeded nodes are tracked every loop, even while scale-down
    * waits after a scale-up or a failure; those unneeded long enough go, up to 10 empty ones at once.
+   * A cordoned node is no exception (core/scaledown/eligibility/eligibility.go checks only the
+   * deletion taint, the annotation, the node group and utilization).
    */
   private scaleDown(groups: AutoScalingGroupRecord[]): void {
     const now = this.now;

@@ -77,6 +77,14 @@ describe('cluster-autoscaler scale-down', () => {
     expect(eventsOf(world, 'ClusterAutoscalerScaleDown')).toHaveLength(1);
   });
 
+  it('removes a cordoned empty node as any other', () => {
+    const { world, advance } = worldOf(withAutoscaler());
+    const empty = scaleOutByOne(world, advance);
+    world.cluster.patchNode(empty.name, { unschedulable: true });
+    advance(700);
+    expect(eventsOf(world, 'ClusterAutoscalerScaleDown').map((e) => e.detail.node)).toEqual([empty.name]);
+  });
+
   it('leaves a group at its minimum size', () => {
     const { world, advance } = worldOf(withAutoscaler());
     scaleOutByOne(world, advance);
