@@ -78,3 +78,18 @@ describe('the cluster-autoscaler and the replacements', () => {
     expect(report.error?.cause).not.toContain('bootstrap');
   });
 });
+
+describe('the cluster-autoscaler and the old nodes', () => {
+  it('may remove old nodes that hold no pods before their batch comes: the rest is replaced', async () => {
+    const file = new URL('./scenarios/autoscaler-removes-empty-old-nodes.json', import.meta.url);
+    const report = await simulate(await loadScenario(file));
+    const removedOld = eventsOf(report, 'ClusterAutoscalerScaleDown').filter(
+      (e) => !replacementIds(report).has(String(e.detail.instanceId)),
+    );
+    expect(removedOld.length).toBeGreaterThanOrEqual(2);
+    expect(report.status).toBe('SUCCEEDED');
+    const running = report.instances.filter((i) => i.nodeGroup === 'win-a' && i.state === 'running');
+    expect(running.length).toBeGreaterThanOrEqual(2);
+    expect(running.every((i) => i.amiId === targetAmi)).toBe(true);
+  });
+});
