@@ -28,6 +28,9 @@ const outcomeEvents: Record<ExecutionOutcome['status'], string> = {
   ABORTED: 'ExecutionAborted',
 };
 
+/** The Wait states that hold an execution until its maintenance window's next opening. */
+const windowWaits = new Set(['WaitForWindow', 'WaitForBatchWindow']);
+
 /**
  * The rollout-control moments a person follows on the timeline, from the state entered and its
  * input, with the wall-clock time in `detail.at`.
@@ -38,7 +41,7 @@ function controlEvent(
   now: number,
 ): { event: string; detail: Record<string, unknown> } | undefined {
   const at = new Date(now).toISOString();
-  if (state === 'WaitForWindow' || state === 'WaitForBatchWindow') {
+  if (windowWaits.has(state)) {
     const batch = valueAtPath(input, '$.batch.index');
     return {
       event: 'WaitingForWindow',
@@ -173,6 +176,11 @@ export function executionRunner(
           if (plan !== undefined)
             world.timeline.record('RolloutPlanned', { execution: execution.name, plan });
         }
+        if (
+          (event.type === 'StateEntered' || event.type === 'StateExited') &&
+          windowWaits.has(event.state.name)
+        )
+          world.windowWait(execution.input, event.type === 'StateEntered');
         if (event.type === 'StateRetried') {
           world.timeline.record('StateRetried', {
             execution: execution.name,
@@ -210,6 +218,7 @@ export function executionRunner(
       )
       .then((result) => {
         taskTokens.forget(execution.name);
+        world.executionEnded(execution.input);
         world.timeline.record(outcomeEvents[result.status], {
           execution: execution.name,
           ...(result.error === undefined ? {} : { error: result.error }),

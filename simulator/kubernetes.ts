@@ -35,6 +35,14 @@ export class SimulatedKubernetes implements ClusterBackend {
     );
   }
 
+  /** An execution asks for a pod to go: its node's drain has begun, as far as the world can tell. */
+  private removalAsked(namespace: string, name: string): string | undefined {
+    const nodeName = this.cluster.pods.get(podKey(namespace, name))?.nodeName;
+    const group = nodeName === undefined ? undefined : this.world.groupOfNode(nodeName);
+    if (nodeName !== undefined && group !== undefined) this.world.deadlines.podRemovalAsked(group, nodeName);
+    return nodeName;
+  }
+
   async listNodes(labelSelector?: string): Promise<V1Node[]> {
     this.call('k8s:listNodes', 'list nodes');
     const matches = parseLabelSelector(labelSelector);
@@ -88,6 +96,8 @@ export class SimulatedKubernetes implements ClusterBackend {
     const node = this.cluster.patchNode(name, patch);
     if (node === undefined) throw new Error(`patch node ${name}: nodes "${name}" not found (404)`);
     this.world.touch(node.groupName, 'patch node', name);
+    if (patch.unschedulable === true) this.world.deadlines.cordoned(node.groupName, name);
+    if (patch.unschedulable === false) this.world.deadlines.drainOver(node.groupName, name);
     return renderNode(node, this.now);
   }
 
@@ -97,8 +107,11 @@ export class SimulatedKubernetes implements ClusterBackend {
     gracePeriodSeconds?: number,
     dryRun = false,
   ): Promise<EvictionOutcome> {
+    // A dry run asks for nothing to go: no drain begins.
+    const nodeName = dryRun
+      ? this.cluster.pods.get(podKey(namespace, name))?.nodeName
+      : this.removalAsked(namespace, name);
     this.call('k8s:evict', `evict pod ${namespace}/${name}`);
-    const nodeName = this.cluster.pods.get(podKey(namespace, name))?.nodeName;
     const outcome = this.cluster.evict(namespace, name, gracePeriodSeconds, dryRun);
     if (outcome.kind === 'evicted' && nodeName !== undefined && !dryRun) {
       this.world.touch(this.world.groupOfNode(nodeName), 'evict pod', podKey(namespace, name));
@@ -107,8 +120,8 @@ export class SimulatedKubernetes implements ClusterBackend {
   }
 
   async deletePod(namespace: string, name: string, gracePeriodSeconds?: number): Promise<boolean> {
+    const nodeName = this.removalAsked(namespace, name);
     this.call('k8s:delete', `delete pod ${namespace}/${name}`);
-    const nodeName = this.cluster.pods.get(podKey(namespace, name))?.nodeName;
     const group = nodeName === undefined ? undefined : this.world.groupOfNode(nodeName);
     const forced = group !== undefined && this.world.targets.forcedGroups.has(group);
     const deleted = this.cluster.deletePod(namespace, name, gracePeriodSeconds, forced);

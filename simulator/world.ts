@@ -29,6 +29,7 @@ import {
 import type { Scheduler } from './world/clock.ts';
 import { Cluster } from './world/cluster.ts';
 import { ClusterAutoscaler, discoveryTags } from './world/cluster-autoscaler.ts';
+import { DeadlineWatch } from './world/deadlines.ts';
 import { DynamoDb } from './world/dynamodb.ts';
 import { Ec2, type ImageRecord, type InstanceStateName, type Platform } from './world/ec2.ts';
 import { type ExecutionEnding, Faults } from './world/faults.ts';
@@ -97,6 +98,7 @@ export class World {
   readonly timeline: Timeline;
   readonly alarms: Alarms;
   readonly invariants: Invariants;
+  readonly deadlines: DeadlineWatch;
   readonly metrics: Metrics;
   readonly faults: Faults;
   readonly ids: Ids;
@@ -134,6 +136,7 @@ export class World {
     this.ids = new Ids(new Random(scenario.seed));
     this.timeline = new Timeline(scheduler);
     this.invariants = new Invariants(this.timeline);
+    this.deadlines = new DeadlineWatch(scheduler, this.invariants);
     this.metrics = new Metrics(scheduler, this.targets.groups, scheduler.now());
     this.alarms = new Alarms(scenario.alarms, scheduler, this.timeline);
     this.faults = new Faults(scenario.faults, scheduler, {
@@ -258,6 +261,20 @@ export class World {
     if (typeof amiId === 'string') this.targets.amis.add(amiId);
     if (typeof nodeGroupName === 'string' && overridePdbAfterTimeout === true)
       this.targets.forcedGroups.add(nodeGroupName);
+    if (typeof nodeGroupName === 'string')
+      this.deadlines.executionStarted(nodeGroupName, input as Record<string, unknown>);
+  }
+
+  /** An execution started with this input has ended. */
+  executionEnded(input: unknown): void {
+    const group = groupOfInput(input);
+    if (group !== undefined) this.deadlines.executionEnded(group);
+  }
+
+  /** An execution started with this input entered (true) or left (false) a Wait for its maintenance window. */
+  windowWait(input: unknown, waiting: boolean): void {
+    const group = groupOfInput(input);
+    if (group !== undefined) this.deadlines.windowWait(group, waiting);
   }
 
   /** Records a change to a node, instance or group; outside the target groups it breaks an invariant. */
@@ -324,9 +341,11 @@ export class World {
     const launchTemplateReferenceChanged = groups.filter(
       ({ spec, group }) => referenceForm(group.launchTemplate?.version) !== startingForm(spec),
     ).length;
+    const waitsPastDeadline = this.invariants.counts.waitsPastDeadline + this.deadlines.openOverdue();
     return {
       ...this.invariants.counts,
       cordonedNodesLeft,
+      waitsPastDeadline,
       processesLeftSuspended,
       launchTemplateReferenceChanged,
     };
@@ -710,4 +729,11 @@ function creationDateOfName(name: string): Date | undefined {
   if (match === null) return undefined;
   const [, year, month, date] = match;
   return new Date(`${year}-${month}-${date}T08:00:00.000Z`);
+}
+
+/** The node group an execution input names, if it names one. */
+function groupOfInput(input: unknown): string | undefined {
+  if (input === null || typeof input !== 'object') return undefined;
+  const { nodeGroupName } = input as Record<string, unknown>;
+  return typeof nodeGroupName === 'string' ? nodeGroupName : undefined;
 }

@@ -285,6 +285,7 @@ export function autoScalingOperations(world: World): Operations {
       // A plain LaunchTemplate replaces a MixedInstancesPolicy: the group loses its overrides.
       if (input.LaunchTemplate !== undefined) group.mixedInstances = undefined;
       const overrides = mixed?.LaunchTemplate?.Overrides;
+      const before = autoScaling.group(name).desiredCapacity;
       autoScaling.update(name, {
         launchTemplate,
         mixedInstanceTypes: overrides?.flatMap((override) => override.InstanceType ?? []),
@@ -293,6 +294,7 @@ export function autoScalingOperations(world: World): Operations {
         desiredCapacity: input.DesiredCapacity,
       });
       world.touch(groupNameOf(name), 'UpdateAutoScalingGroup', name);
+      if (autoScaling.group(name).desiredCapacity > before) world.deadlines.surged(groupNameOf(name));
       return {};
     },
 
@@ -372,8 +374,10 @@ export function autoScalingOperations(world: World): Operations {
           "1 validation error detected: Value null at 'desiredCapacity' failed to satisfy constraint: Member must not be null",
         );
       }
+      const before = autoScaling.group(name).desiredCapacity;
       autoScaling.setDesiredCapacity(name, input.DesiredCapacity);
       world.touch(groupNameOf(name), 'SetDesiredCapacity', name);
+      if (input.DesiredCapacity > before) world.deadlines.surged(groupNameOf(name));
       return {};
     },
 
@@ -388,6 +392,8 @@ export function autoScalingOperations(world: World): Operations {
       const activity = autoScaling.terminateInstance(instanceId, input.ShouldDecrementDesiredCapacity);
       const group = autoScaling.group(activity.groupName);
       world.touch(group.nodeGroupName, 'TerminateInstanceInAutoScalingGroup', instanceId);
+      const node = world.ec2.instances.get(instanceId)?.privateDnsName;
+      if (node !== undefined) world.deadlines.drainOver(group.nodeGroupName, node);
       return { Activity: activityShape(group, activity) };
     },
   };

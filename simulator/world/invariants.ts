@@ -11,6 +11,7 @@ export interface InvariantCounts {
   /** Groups whose launch template reference changed form, e.g. `$Latest` → `7` (counted at the end). */
   launchTemplateReferenceChanged: number;
   concurrentRollouts: number;
+  waitsPastDeadline: number;
 }
 
 export interface ForcedDeletion {
@@ -32,6 +33,7 @@ export class Invariants {
     processesLeftSuspended: 0,
     launchTemplateReferenceChanged: 0,
     concurrentRollouts: 0,
+    waitsPastDeadline: 0,
   };
   /** Plain deletes the execution asked for with `overridePdbAfterTimeout`: reported, not counted. */
   readonly forcedDeletions: ForcedDeletion[] = [];
@@ -93,6 +95,12 @@ export class Invariants {
 
   executionEnded(execution: string): void {
     this.endedExecutions.add(execution);
+  }
+
+  /** A wait of an execution that ended (or was still open) more than 120 s past its deadline. */
+  waitPastDeadline(detail: Record<string, unknown>): void {
+    this.counts.waitsPastDeadline++;
+    this.timeline.record('InvariantViolated', { invariant: 'waitsPastDeadline', ...detail });
   }
 
   /** Counts each moment a target group falls below its minimum of Ready nodes (once per dip). */

@@ -23,6 +23,7 @@ export const noneBroken = {
   processesLeftSuspended: 0,
   launchTemplateReferenceChanged: 0,
   concurrentRollouts: 0,
+  waitsPastDeadline: 0,
 };
 
 /** The documented error names (README, SIMULATION.md): an execution that fails ends with one of them. */

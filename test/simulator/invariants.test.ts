@@ -18,6 +18,7 @@ describe('invariants counted by the world', () => {
       processesLeftSuspended: 0,
       launchTemplateReferenceChanged: 0,
       concurrentRollouts: 0,
+      waitsPastDeadline: 0,
     });
   });
 

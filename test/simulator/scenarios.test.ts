@@ -40,6 +40,7 @@ const noneBroken = {
   processesLeftSuspended: 0,
   launchTemplateReferenceChanged: 0,
   concurrentRollouts: 0,
+  waitsPastDeadline: 0,
 };
 
 describe('scenarios, run on the real state machine and handlers', () => {
