@@ -179,7 +179,15 @@ export class World {
       bootSeconds: () => bootTimes.next(),
       neverReady: (image) => this.faults.nodesNeverReady && this.targets.amis.has(image.id),
       onChanged: () => this.observeCapacity(),
-      observer: this.metrics,
+      observer: {
+        instanceUp: (instance) => this.metrics.instanceUp(instance),
+        instanceDown: (instance) => {
+          this.metrics.instanceDown(instance);
+          // Whoever shut it down (the cluster-autoscaler removing an emptied node too), its drain is over.
+          this.deadlines.drainOver(instance.groupName, instance.privateDnsName);
+        },
+        instanceTerminated: (instance) => this.metrics.instanceTerminated(instance),
+      },
     });
     this.autoScaling = new AutoScaling({
       scheduler,

@@ -37,7 +37,8 @@ export function deadlinesOf(input: Record<string, unknown>): Deadlines {
  * `invariants.waitsPastDeadline`, from what the world sees the executions do to a target group (not
  * from the workflow's own bookkeeping, which is what is under test):
  * - a drain of a node runs from the first eviction (or delete) asked for one of its pods until its
- *   instance is terminated, the node is uncordoned, or no execution runs for the group any more; it
+ *   instance is terminated or shuts down (whoever asked: the cluster-autoscaler may remove a node
+ *   emptied by the drain), the node is uncordoned, or no execution runs for the group any more; it
  *   may last `drainTimeoutSeconds` + 120 s;
  * - a wait for replacements starts when the group's desired capacity was raised and no node of the
  *   group is being drained (cordoned, or with evictions, and not yet terminated or uncordoned), and
@@ -120,7 +121,7 @@ export class DeadlineWatch {
     });
   }
 
-  /** The node's instance was terminated by request, or the node uncordoned: its drain is over. */
+  /** The node's instance was asked to terminate or shut down, or the node was uncordoned: its drain is over. */
   drainOver(group: string, node: string): void {
     this.close(this.drains, node);
     const busy = this.busyNodes.get(group);

@@ -52,6 +52,15 @@ describe('waitsPastDeadline', () => {
     });
   });
 
+  it('ends a drain when its instance shuts down, whoever asked (the cluster-autoscaler removing the emptied node)', async () => {
+    const { world, kubernetes, advance, pod, node } = rollout({ drainTimeoutSeconds: 600 });
+    await kubernetes.evictPod('shop', pod?.name ?? '');
+    advance(300);
+    world.autoScaling.terminateInstance(node?.instanceId ?? '', true);
+    advance(7200);
+    expect(pastDeadline(world)).toBe(0);
+  });
+
   it('keeps a drain that ends within its deadline, with the workflow’s default of 900 s', async () => {
     const { world, kubernetes, advance, pod, node } = rollout();
     await kubernetes.evictPod('shop', pod?.name ?? '');
