@@ -169,6 +169,7 @@ const kubernetesThrottleApis = [
   'k8s:delete',
   'k8s:listPdbs',
   'k8s:getDaemonSet',
+  'k8s:getController',
 ] as const;
 
 const throttledApi = z
