@@ -382,7 +382,7 @@ export class ManagedUpdates {
           pending -= 1;
           if (pending > 0) return;
           const roundStart = scheduler.now();
-          for (const done of picked) autoScaling.terminateInstance(done.id, false);
+          for (const done of picked) this.terminateIfLive(done, false);
           const replaced = () => {
             const { fresh, ready } = launchedSince(roundStart);
             if (fresh.length >= picked.length && ready.length === fresh.length) minimalRound();
@@ -430,7 +430,7 @@ export class ManagedUpdates {
             return;
           }
           // The instance is replaced from the target version: desired stays until the scale down phase.
-          autoScaling.terminateInstance(instance.id, false);
+          this.terminateIfLive(instance, false);
           pending -= 1;
           if (pending === 0) upgrade();
         });
@@ -456,7 +456,7 @@ export class ManagedUpdates {
           evictionFailure(victim.privateDnsName, outcome.pods);
           return;
         }
-        autoScaling.terminateInstance(victim.id, true);
+        this.terminateIfLive(victim, true);
         autoScaling.update(asg.name, { maxSize: Math.max(asg.maxSize - 1, before.maxSize) });
         scaleDown();
       });
@@ -495,6 +495,12 @@ export class ManagedUpdates {
         a.launchTime.getTime() - b.launchTime.getTime(),
     );
     return sorted[0];
+  }
+
+  /** Terminates a drained instance unless something else (the cluster-autoscaler, a person) already did. */
+  private terminateIfLive(instance: InstanceRecord, decrement: boolean): void {
+    if (instance.state === 'pending' || instance.state === 'running')
+      this.options.autoScaling.terminateInstance(instance.id, decrement);
   }
 
   private markForReplacement(nodeName: string): void {

@@ -93,3 +93,16 @@ describe('the cluster-autoscaler and the old nodes', () => {
     expect(running.every((i) => i.amiId === targetAmi)).toBe(true);
   });
 });
+
+describe('the cluster-autoscaler and a managed node group', () => {
+  it("lets EKS's update go on when the autoscaler already removed a node it was about to terminate", async () => {
+    const file = new URL('./scenarios/managed-node-creation-failure.json', import.meta.url);
+    const loaded = await loadScenario(file);
+    const report = await simulate({
+      ...loaded,
+      cluster: { ...loaded.cluster, autoscaler: { scaleDownUnneededSeconds: 600 } },
+    });
+    expect(eventsOf(report, 'ClusterAutoscalerScaleDown').length).toBeGreaterThan(0);
+    expect({ status: report.status, errorName: report.error?.name }).toEqual(loaded.expect);
+  });
+});
