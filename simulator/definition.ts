@@ -2,13 +2,18 @@ import { createRequire } from 'node:module';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 
 interface DefinitionModule {
-  loadDefinition(resolve: (functionKey: string) => string): StateMachineDefinition;
+  definitionPath: string;
+  loadDefinition(resolve: (functionKey: string) => string, file?: string): StateMachineDefinition;
   localFunctionArn(functionKey: string): string;
   functionKeyOfArn(arn: string): string;
 }
 
 const definitions = createRequire(import.meta.url)('../statemachine/definition.cjs') as DefinitionModule;
-export const { localFunctionArn } = definitions;
+export const { localFunctionArn, definitionPath } = definitions;
+
+/** A definition file (by default statemachine/rollout.asl.json) as deployed: each Lambda's ARN put in. */
+export const deployedDefinition = (file?: string): StateMachineDefinition =>
+  definitions.loadDefinition(definitions.localFunctionArn, file);
 
 /** Where a Task state sends its work, and the Map state it runs in, if any. */
 export interface TaskState {
@@ -102,7 +107,7 @@ export function rolloutDefinition(): {
   itemsPaths: Map<string, string>;
   mapMembers: Map<string, string>;
 } {
-  const definition = definitions.loadDefinition(definitions.localFunctionArn);
+  const definition = deployedDefinition();
   const tasks = new Map<string, TaskState>();
   collectTasks(definition.States, undefined, tasks);
   return {

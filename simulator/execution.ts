@@ -14,6 +14,7 @@ import {
   stateMachineName,
   TaskTokens,
 } from './stepfunctions.ts';
+import { type ExecutionTrace, TraceRecorder } from './trace.ts';
 import { account } from './world/catalog.ts';
 import type { ExecutionEnding } from './world/faults.ts';
 import type { World } from './world.ts';
@@ -95,6 +96,8 @@ export function executionRunner(
   /** Milliseconds each Wait state lasts instead of its own, by state name (the bench's zero-latency runs). */
   waitTimeOverrides: Record<string, number> = {},
   taskTokens: TaskTokens = new TaskTokens(),
+  /** Sees each execution's trace as it ends (the second-engine check replays them). */
+  onTrace: (trace: ExecutionTrace) => void = () => undefined,
 ): { run: ExecutionRunner; stateTransitions: () => number; stats: () => ExecutionStats[] } {
   const { tasks, itemsPaths, mapMembers } = definition;
   let stateTransitions = 0;
@@ -107,6 +110,7 @@ export function executionRunner(
       maxPayloadBytes: 0,
     };
     stats.push(usage);
+    const recorder = new TraceRecorder(execution, () => world.scheduler.now());
     world.registerExecutionInput(execution.input);
     world.timeline.record('ExecutionStarted', { execution: execution.name, input: execution.input });
     // Step Functions stops a Map when an iteration fails, and everything when the execution is
@@ -133,13 +137,26 @@ export function executionRunner(
       [...tasks].map(([stateName, { functionKey, enclosingMap, waitsForToken }]) => {
         const invocation = { functionKey, stateName, executionName: execution.name };
         const mayRun = () => !stopped && (enclosingMap === undefined || !failedIterations.has(enclosingMap));
+        const invoke = async (input: unknown): Promise<unknown> => {
+          const traced = { state: stateName, functionKey, input };
+          try {
+            const result = await lambda.invoke(invocation, input, mayRun);
+            recorder.invoked(traced, { result });
+            return result;
+          } catch (error) {
+            const failure = error instanceof Error ? error : new Error(String(error));
+            // An invocation refused because the engine had given up on it never happened.
+            if (mayRun()) recorder.invoked(traced, { error: failure.name, cause: failure.message });
+            throw error;
+          }
+        };
         const handler = waitsForToken
           ? async (input: JSONValue) => {
               // lambda:invoke hands the function Parameters.Payload; the Task's result is the answer sent to the token.
-              await lambda.invoke(invocation, (input as { Payload?: unknown }).Payload, mayRun);
+              await invoke((input as { Payload?: unknown }).Payload);
               return (await taskTokens.wait(taskToken, execution.name)) as JSONValue;
             }
-          : (input: JSONValue) => lambda.invoke(invocation, input, mayRun) as Promise<JSONValue>;
+          : (input: JSONValue) => invoke(input) as Promise<JSONValue>;
         return [stateName, handler];
       }),
     );
@@ -167,6 +184,7 @@ export function executionRunner(
           const count = batchCounts.get(event.parentState.name) ?? 0;
           world.faults.batchStarted(execution.name, event.index, count);
         }
+        if (event.type === 'StateExited') recorder.exited(event.state.name, event.state.type);
         if (event.type === 'StateExited' && event.state.type === 'Task') {
           const step = tasks.get(event.state.name)?.functionKey ?? '';
           const ending = world.faults.stopsAfterStep(step);
@@ -189,6 +207,7 @@ export function executionRunner(
           });
         }
         if (event.type !== 'StateEntered') continue;
+        recorder.entered(event.state.name, event.state.type);
         stateTransitions++;
         usage.stateTransitions++;
         if (event.state.type === 'Map') {
@@ -219,6 +238,7 @@ export function executionRunner(
       .then((result) => {
         taskTokens.forget(execution.name);
         world.executionEnded(execution.input);
+        onTrace(recorder.ended(result));
         world.timeline.record(outcomeEvents[result.status], {
           execution: execution.name,
           ...(result.error === undefined ? {} : { error: result.error }),

@@ -31,6 +31,7 @@ import {
   ScenarioError,
 } from './scenario.ts';
 import { type ExecutionRecord, StepFunctions, stateMachineArn, TaskTokens } from './stepfunctions.ts';
+import type { ExecutionTrace } from './trace.ts';
 import { schedulerOf } from './world/clock.ts';
 import type { ForcedDeletion, InvariantCounts } from './world/invariants.ts';
 import type { RolloutMetrics } from './world/metrics.ts';
@@ -61,6 +62,8 @@ export interface SimulateOptions {
    * each simulated second); set `timing.lambdaSeconds` to 0 with it.
    */
   waitSeconds?: number;
+  /** Sees each execution's trace (states, Lambda invocations, Waits, ending) as it ends. */
+  onExecutionTrace?: (trace: ExecutionTrace) => void;
 }
 
 export interface ExecutionReport {
@@ -169,6 +172,7 @@ async function run(scenario: Scenario, options: SimulateOptions, engine: Engine)
     lambda,
     options.waitSeconds === undefined ? {} : waitOverrides(engine.definition, options.waitSeconds),
     taskTokens,
+    options.onExecutionTrace,
   );
   const stepFunctions = new StepFunctions(executions.run, world.ids, () => new Date(clock.now), taskTokens);
   world.stopExecution = (executionName, ending) => {

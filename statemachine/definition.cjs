@@ -25,9 +25,9 @@ function resolveResources(node, resolve) {
   return out;
 }
 
-/** The definition with every Lambda placeholder replaced by `resolve(functionKey)`. */
-function loadDefinition(resolve) {
-  return resolveResources(JSON.parse(fs.readFileSync(definitionPath, 'utf8')), resolve);
+/** The definition (of `file`, by default the rollout's) with every Lambda placeholder replaced by `resolve(functionKey)`. */
+function loadDefinition(resolve, file = definitionPath) {
+  return resolveResources(JSON.parse(fs.readFileSync(file, 'utf8')), resolve);
 }
 
 /** The local ARN the simulator and tests use for a function key. */
