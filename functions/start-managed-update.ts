@@ -18,7 +18,12 @@ import {
   rolloutGroupBasis,
   verifiedSchema,
 } from './commons/state.ts';
-import { managedGroupRefusal, managedUpdateDeadline, updateConfigChange } from './domain/managed.ts';
+import {
+  managedGroupRefusal,
+  managedUpdateDeadline,
+  nodesAtOnce,
+  updateConfigChange,
+} from './domain/managed.ts';
 
 const event = z.object({
   input: rolloutInputSchema,
@@ -31,7 +36,7 @@ type Deps = Pick<Dependencies, 'ec2' | 'eks' | 'now'>;
 
 /**
  * Starts what EKS must do next for a managed node group: its updateConfig first when it differs from
- * the input's batch size, else UpdateNodegroupVersion to a new version of its own launch template
+ * the input's (maxUnavailable or updateConfig), else UpdateNodegroupVersion to a new version of its own launch template
  * (only ImageId changed) or to the target AMI's EKS release. The group's Auto Scaling group is never
  * touched: EKS owns it. Safe to repeat.
  */
@@ -53,19 +58,24 @@ export const makeHandler = (deps: Deps) =>
       seconds: 30,
       since: now,
       // The group cannot span more zones than it has nodes: a bound on EKS's surge.
-      deadline: managedUpdateDeadline(now, plan.nodesToReplace, input.maxUnavailable, Math.max(1, nodes)),
+      deadline: managedUpdateDeadline(
+        now,
+        plan.nodesToReplace,
+        nodesAtOnce(input, nodes),
+        Math.max(1, nodes),
+      ),
       nodesOnTarget: plan.nodesOnTarget,
       nodes,
     };
     // EKS names a launch template version by its number.
     const base = { ...rolloutGroupBasis(input.amiId, verified, plan), reference: 'number' as const };
-    const config = updateConfigChange(group.updateConfig, input.maxUnavailable);
+    const config = updateConfigChange(group.updateConfig, input);
     if (config) {
       const id = await startConfigUpdate(deps.eks, {
         clusterName,
         nodegroupName,
         updateConfig: config,
-        token: tokenOf(execution.id, 'config', String(input.maxUnavailable)),
+        token: tokenOf(execution.id, 'config', JSON.stringify(config)),
       });
       // Nothing rolls yet: the template and release are what they were.
       return {

@@ -5,7 +5,7 @@ import { imageBuilderFacts } from './adapters/imagebuilder.ts';
 import { clusterVersion, resolveNodeGroup } from './adapters/node-group.ts';
 import { autoScalingClient, ec2Client, eksClient, imageBuilderClient } from './commons/clients.ts';
 import type { Dependencies } from './commons/dependencies.ts';
-import { AmiNotFound, NodeGroupNotWindows } from './commons/errors.ts';
+import { AmiNotFound, InvalidInput, NodeGroupNotWindows } from './commons/errors.ts';
 import { lambdaHandler } from './commons/handler.ts';
 import { kubernetesConnector } from './commons/kubernetes.ts';
 import { rolloutInputSchema } from './commons/rollout-input.ts';
@@ -29,6 +29,12 @@ export const makeHandler = (deps: Deps) =>
       { ...group, suspendedProcesses },
       await instanceRefreshInProgress(deps.autoScaling, group.asgName),
     );
+    if (input.updateConfig !== undefined && !group.managed) {
+      throw new InvalidInput(
+        `updateConfig: node group ${input.nodeGroupName} is self-managed, and updateConfig is EKS's setting for managed ` +
+          'node groups. Remove it; maxUnavailable sets the batch size of a self-managed group.',
+      );
+    }
     const refusal = group.managed && managedGroupRefusal(group.managed);
     if (refusal) throw refusal;
     const [version, kubernetes, ami] = await Promise.all([

@@ -4,6 +4,7 @@ import {
   DescribeUpdateCommand,
   type EKSClient,
   type Nodegroup,
+  type NodegroupUpdateStrategies,
   UpdateNodegroupConfigCommand,
   UpdateNodegroupVersionCommand,
 } from '@aws-sdk/client-eks';
@@ -91,12 +92,16 @@ export async function startConfigUpdate(
   eks: EKSClient,
   request: { clusterName: string; nodegroupName: string; updateConfig: UpdateConfig; token: string },
 ): Promise<string> {
-  const { maxUnavailable, maxUnavailablePercentage } = request.updateConfig;
+  const { maxUnavailable, maxUnavailablePercentage, updateStrategy } = request.updateConfig;
   const { update } = await eks.send(
     new UpdateNodegroupConfigCommand({
       clusterName: request.clusterName,
       nodegroupName: request.nodegroupName,
-      updateConfig: { maxUnavailable, maxUnavailablePercentage },
+      updateConfig: {
+        maxUnavailable,
+        maxUnavailablePercentage,
+        updateStrategy: updateStrategy as NodegroupUpdateStrategies | undefined,
+      },
       clientRequestToken: request.token,
     }),
   );

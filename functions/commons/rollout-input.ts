@@ -163,6 +163,21 @@ export const rolloutInputSchema = z
       .max(604_800, 'must be at most 604800 (7 days)')
       .default(86_400)
       .describe('How long an approval may wait for its answer; then the rollout ends with ApprovalTimedOut.'),
+    updateConfig: z
+      .strictObject({
+        maxUnavailablePercentage: z
+          .int()
+          .min(1, 'must be at least 1')
+          .max(100, 'must be at most 100')
+          .optional(),
+        updateStrategy: z
+          .enum(['DEFAULT', 'MINIMAL'], { error: 'must be "DEFAULT" or "MINIMAL"' })
+          .optional(),
+      })
+      .optional()
+      .describe(
+        "EKS managed node groups only: the group's updateConfig, set before the update when it differs. `maxUnavailablePercentage` replaces maxUnavailable; `updateStrategy` DEFAULT launches replacements first, MINIMAL terminates first.",
+      ),
     continuedFrom: z
       .string()
       .regex(/^[A-Za-z0-9_-]{1,80}$/, 'must be the name of an execution of this state machine')

@@ -134,11 +134,42 @@ export function releaseTarget(
   return { targetReleaseVersion: release.releaseVersion };
 }
 
-/** The updateConfig to set first, when the group's differs from the rollout's batch size. */
-export function updateConfigChange(current: UpdateConfig, maxUnavailable: number): UpdateConfig | undefined {
-  return current.maxUnavailable === maxUnavailable && current.maxUnavailablePercentage === undefined
+/** What the rollout input asks of a managed group's updateConfig. */
+export interface WantedUpdateConfig {
+  maxUnavailable: number;
+  updateConfig?: { maxUnavailablePercentage?: number; updateStrategy?: 'DEFAULT' | 'MINIMAL' };
+}
+
+/**
+ * The updateConfig to set first, when the group's differs from the input's: the count or the
+ * percentage (EKS keeps exactly one), and the strategy when the input names one.
+ */
+export function updateConfigChange(
+  current: UpdateConfig,
+  wanted: WantedUpdateConfig,
+): UpdateConfig | undefined {
+  const percentage = wanted.updateConfig?.maxUnavailablePercentage;
+  const strategy = wanted.updateConfig?.updateStrategy;
+  const pace =
+    percentage === undefined
+      ? { maxUnavailable: wanted.maxUnavailable }
+      : { maxUnavailablePercentage: percentage };
+  const samePace =
+    current.maxUnavailable === pace.maxUnavailable &&
+    current.maxUnavailablePercentage === pace.maxUnavailablePercentage;
+  // EKS reports DEFAULT for a group that never had a strategy set.
+  const sameStrategy = strategy === undefined || (current.updateStrategy ?? 'DEFAULT') === strategy;
+  return samePace && sameStrategy
     ? undefined
-    : { maxUnavailable };
+    : { ...pace, ...(strategy === undefined ? {} : { updateStrategy: strategy }) };
+}
+
+/** How many nodes EKS takes at once under that config (a percentage of the nodes, at least one). */
+export function nodesAtOnce(wanted: WantedUpdateConfig, nodes: number): number {
+  const percentage = wanted.updateConfig?.maxUnavailablePercentage;
+  return percentage === undefined
+    ? wanted.maxUnavailable
+    : Math.max(1, Math.floor((nodes * percentage) / 100));
 }
 
 /**

@@ -27,6 +27,19 @@ describe('managed node groups, rolled through EKS by the real workflow', () => {
     expect(report.invariants.nonTargetNodesTouched).toBe(0);
   });
 
+  it("sets the input's updateConfig first, then rolls with it: MINIMAL adds no instance", async () => {
+    const report = await run('managed-update-config');
+    expect(report.status).toBe('SUCCEEDED');
+    expect(running(report).every((instance) => instance.amiId === 'ami-0ddd0000000000004')).toBe(true);
+    const updates = events(report, 'NodegroupUpdateStarted').map((event) => event.detail);
+    expect(updates.map((update) => update.type)).toEqual(['ConfigUpdate', 'VersionUpdate']);
+    expect(updates[0]?.params).toEqual([
+      { type: 'MaxUnavailablePercentage', value: '50' },
+      { type: 'UpdateStrategy', value: 'MINIMAL' },
+    ]);
+    expect(report.metrics.peakExtraInstances).toBe(0);
+  });
+
   it('moves a group without a launch template to the release of the target AMI', async () => {
     const report = await run('managed-release-version');
     expect(report.status).toBe('SUCCEEDED');

@@ -7,6 +7,7 @@ import {
   managedGroupRefusal,
   managedUpdateDeadline,
   managedUpdatePoll,
+  nodesAtOnce,
   releaseTarget,
   updateConfigChange,
   updateFailure,
@@ -109,11 +110,35 @@ describe('managedGroupRefusal', () => {
 
 describe('updateConfigChange', () => {
   it.each([
-    [{ maxUnavailable: 1 }, 1, undefined],
-    [{ maxUnavailable: 1 }, 2, { maxUnavailable: 2 }],
-    [{ maxUnavailablePercentage: 10 }, 1, { maxUnavailable: 1 }],
-  ])('from %o with batches of %i: %o', (current, maxUnavailable, expected) => {
-    expect(updateConfigChange(current, maxUnavailable)).toEqual(expected);
+    [{ maxUnavailable: 1 }, { maxUnavailable: 1 }, undefined],
+    [{ maxUnavailable: 1 }, { maxUnavailable: 2 }, { maxUnavailable: 2 }],
+    [{ maxUnavailablePercentage: 10 }, { maxUnavailable: 1 }, { maxUnavailable: 1 }],
+    [
+      { maxUnavailable: 1 },
+      { maxUnavailable: 1, updateConfig: { maxUnavailablePercentage: 25 } },
+      { maxUnavailablePercentage: 25 },
+    ],
+    [
+      { maxUnavailablePercentage: 25, updateStrategy: 'DEFAULT' },
+      { maxUnavailable: 1, updateConfig: { maxUnavailablePercentage: 25 } },
+      undefined,
+    ],
+    [{ maxUnavailable: 1 }, { maxUnavailable: 1, updateConfig: { updateStrategy: 'DEFAULT' } }, undefined],
+    [
+      { maxUnavailable: 1, updateStrategy: 'DEFAULT' },
+      { maxUnavailable: 1, updateConfig: { updateStrategy: 'MINIMAL' } },
+      { maxUnavailable: 1, updateStrategy: 'MINIMAL' },
+    ],
+  ] as const)('from %o, asked %o: %o', (current, wanted, expected) => {
+    expect(updateConfigChange(current, wanted)).toEqual(expected);
+  });
+
+  it.each([
+    [{ maxUnavailable: 2 }, 10, 2],
+    [{ maxUnavailable: 1, updateConfig: { maxUnavailablePercentage: 25 } }, 10, 2],
+    [{ maxUnavailable: 1, updateConfig: { maxUnavailablePercentage: 10 } }, 4, 1],
+  ])('takes %o of %i nodes %i at a time', (wanted, nodes, expected) => {
+    expect(nodesAtOnce(wanted, nodes)).toBe(expected);
   });
 });
 
