@@ -48,6 +48,7 @@ import {
 } from './commons/state.ts';
 import { revertName } from './domain/continuation.ts';
 import { mirrorPodAnnotation } from './domain/eviction.ts';
+import { managedUpdateDeadline, nodesAtOnce } from './domain/managed.ts';
 import { clientToken, templateRestore } from './domain/launch-template.ts';
 import { controllerOf, cordonedByAnnotation, isTerminating, nodesByInstance } from './domain/nodes.ts';
 import { caughtError, consoleUrl, executionError, rolloutNotification } from './domain/notification.ts';
@@ -106,6 +107,8 @@ export interface Failure {
   name: string;
   cause: string;
   actions: string[];
+  /** A managed group going back through EKS: the update the state machine follows to its end. */
+  revert?: RolloutGroup;
 }
 
 /**
@@ -121,7 +124,7 @@ export const makeHandler = (deps: Deps) =>
       const error = executionError(caughtError(state.error));
       const kubernetes = await deps.kubernetes(input.clusterName);
       const managed = verified.group.managed;
-      const { actions, nodesReplaced } = managed
+      const { actions, nodesReplaced, revert } = managed
         ? await rollBackManaged(deps, kubernetes, state, managed.nodegroupName)
         : await rollBackSelfManagedGroup(deps, kubernetes, state, error.name);
       await publish(
@@ -146,7 +149,7 @@ export const makeHandler = (deps: Deps) =>
       metrics.addMetric('RolloutFailures', MetricUnit.Count, 1);
       // Last: the node group is free once it is back as it was.
       await releaseLease(deps.dynamoDb, deps.lockTableName, lock.groupId, execution.id);
-      return { ...error, actions };
+      return { ...error, actions, ...(revert ? { revert } : {}) };
     },
     { emitsMetrics: true },
   );
@@ -155,6 +158,7 @@ type RollbackState = z.output<typeof event>['state'];
 interface Undone {
   actions: string[];
   nodesReplaced: number;
+  revert?: RolloutGroup;
 }
 
 /** Planned nodes whose instances are gone: replaced before the failure. */
@@ -168,7 +172,7 @@ async function rollBackManaged(
   { input, execution, verified, group, plan }: RollbackState,
   nodegroupName: string,
 ): Promise<Undone> {
-  const actions = await rollBackManagedGroup(
+  const { actions, revert } = await rollBackManagedGroup(
     deps,
     kubernetes,
     { clusterName: input.clusterName, executionId: execution.id, group, plan },
@@ -178,7 +182,32 @@ async function rollBackManaged(
   const live = (current?.instances ?? [])
     .filter((i) => !/^Terminat/.test(i.lifecycleState))
     .map((i) => i.instanceId);
-  return { actions, nodesReplaced: replacedOf(plan, live) };
+  if (!revert || !group) return { actions, nodesReplaced: replacedOf(plan, live) };
+  const now = deps.now();
+  const nodes = group.original.desired;
+  return {
+    actions,
+    nodesReplaced: replacedOf(plan, live),
+    // Followed as the update itself was: the previous version is now the target.
+    revert: {
+      ...group,
+      targetAmiId: revert.previousAmiId,
+      targetVersion: group.previousVersion,
+      managed: {
+        nodegroupName,
+        update: {
+          id: revert.updateId,
+          type: 'VersionUpdate',
+          done: false,
+          seconds: 30,
+          since: now,
+          deadline: managedUpdateDeadline(now, nodes, nodesAtOnce(input, nodes), Math.max(1, nodes)),
+          nodesOnTarget: 0,
+          nodes,
+        },
+      },
+    },
+  };
 }
 
 /**

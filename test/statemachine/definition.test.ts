@@ -92,6 +92,7 @@ describe('statemachine/rollout.asl.json', () => {
       'WaitForDrain',
       'WaitForManagedUpdate',
       'WaitForReplacements',
+      'WaitForRevert',
       'WaitForTermination',
       'WaitForWindow',
     ]);
