@@ -56,9 +56,11 @@ export const rolloutInputSchema = z
       .string()
       .regex(
         /^[0-9A-Za-z][A-Za-z0-9\-_.]{0,254}$/,
-        'must be a node group name: the Auto Scaling group of a self-managed node group',
+        'must be a node group name: an EKS managed node group, or the Auto Scaling group of a self-managed one',
       )
-      .describe('The self-managed node group: its Auto Scaling group name (or its eksctl node group name).'),
+      .describe(
+        "The node group: an EKS managed node group's name, or a self-managed one's Auto Scaling group name (or eksctl node group name).",
+      ),
     amiId: z
       .string()
       .regex(/^ami-([0-9a-f]{8}|[0-9a-f]{17})$/, 'must be an AMI id like ami-0123456789abcdef0')

@@ -38,11 +38,12 @@ describe('eks-windows-patcher', () => {
     },
   );
 
-  it('offers only self-managed node groups in the help of --node-group', async () => {
+  it('offers managed and self-managed node groups in the help of --node-group', async () => {
     const { run, output } = testRuntime();
     await run('plan', '--help');
-    expect(output.stdout).toMatch(/--node-group NAME +The self-managed node group/);
-    expect(output.stdout).not.toMatch(/Managed node group|a managed node group/);
+    expect(output.stdout).toMatch(
+      /--node-group NAME +The node group: an EKS managed node group's name, or a self-managed/,
+    );
   });
 
   it('refuses an unknown command with the usage and exit status 2', async () => {

@@ -29,6 +29,6 @@ describe('plan --scenario', () => {
       'linux',
     );
     expect(status).toBe(1);
-    expect(output.stderr).toMatch(/^NodeGroupNotSupported: .*managed node group/);
+    expect(output.stderr).toMatch(/^NodeGroupNotWindows: Node group linux runs non-Windows nodes/);
   });
 });

@@ -127,10 +127,10 @@ const inputs: [string, unknown, string, string[]][] = [
     ['staging does not exist', 'check clusterName'],
   ],
   [
-    'a managed node group',
+    'a managed node group of Linux nodes',
     rolloutInput({ nodeGroupName: 'linux' }),
-    'NodeGroupNotSupported',
-    ['linux', 'self-managed'],
+    'NodeGroupNotWindows',
+    ['linux', 'Windows nodes only'],
   ],
   [
     'an AMI that does not exist',
