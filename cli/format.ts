@@ -86,7 +86,13 @@ export function progressLine(executionArn: string, run: ExecutionRun, now?: numb
   return `${progressBar(summary.nodesReplaced, total)} ${summary.nodesReplaced}/${summary.nodesToReplace ?? '?'} nodes · ${stepLabel(summary)}${elapsed}${blocked}`;
 }
 
-export function formatStatus(executionArn: string, run: ExecutionRun, now: number): string {
+/** `console: false` for a simulated execution, which has no page in the console. */
+export function formatStatus(
+  executionArn: string,
+  run: ExecutionRun,
+  now: number,
+  { console = true } = {},
+): string {
   const summary = statusSummary(executionArn, run);
   const started = run.startedAt ?? now;
   const timing =
@@ -107,8 +113,7 @@ export function formatStatus(executionArn: string, run: ExecutionRun, now: numbe
         : []),
     ...list(run.status === 'RUNNING' ? 'Drain waits on' : 'Drain was held by', summary.drainBlockers),
     ...(run.error ? ['', `${run.error.name}: ${run.error.cause}`] : []),
-    '',
-    `Console: ${summary.consoleUrl}`,
+    ...(console ? ['', `Console: ${summary.consoleUrl}`] : []),
     '',
   ].join('\n');
 }

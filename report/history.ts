@@ -42,6 +42,8 @@ export interface ExecutionRun {
   failedAt: number | undefined;
   /** Epoch milliseconds: when the Rollback state was entered. */
   rollbackAt: number | undefined;
+  /** The execution a large group's rollout continued in (Finish's `continuedAs`). */
+  continuedAs: string | undefined;
 }
 
 /** States of the ReplaceBatches iteration (statemachine/rollout.asl.json) and the step each belongs to. */
@@ -121,6 +123,7 @@ export function readExecution(events: readonly HistoryEvent[]): ExecutionRun {
     error: undefined,
     failedAt: undefined,
     rollbackAt: undefined,
+    continuedAs: undefined,
   };
   let batch: BatchRun | undefined;
   for (const event of [...events].sort((a, b) => (a.id ?? 0) - (b.id ?? 0))) {
@@ -141,6 +144,8 @@ export function readExecution(events: readonly HistoryEvent[]): ExecutionRun {
         event.executionTimedOutEventDetails ??
         event.executionAbortedEventDetails;
       if (stopped !== 'SUCCEEDED') run.error = caughtError({ Error: details?.error, Cause: details?.cause });
+      const { continuedAs } = parseObject(event.executionSucceededEventDetails?.output);
+      run.continuedAs = typeof continuedAs === 'string' ? continuedAs : undefined;
     } else if (taskFailures.has(type)) {
       if (run.rollbackAt === undefined) run.failedAt = t;
     } else if (iterationEnds.has(type)) {
@@ -150,9 +155,11 @@ export function readExecution(events: readonly HistoryEvent[]): ExecutionRun {
       const { name = '', input } = event.stateEnteredEventDetails;
       run.currentState = name;
       if (name === 'Rollback') run.rollbackAt ??= t;
-      if (name === 'Surge') {
-        batch = batchOf(parseObject(input));
-        if (batch) run.batches.push(batch);
+      // A batch's states carry it ($.batch): batches surged by the one before them enter no Surge.
+      const carried = stepOfState[name] ? batchOf(parseObject(input)) : undefined;
+      if (carried && carried.index !== batch?.index) {
+        batch = carried;
+        run.batches.push(batch);
       }
       const entered = batch ? stepOfState[name] : undefined;
       if (batch && entered && entered !== run.currentStep) batch.steps[entered] ??= { start: t, end: t };

@@ -101,47 +101,70 @@ function failureOf(
 }
 
 /**
- * The timeline of a real execution, from its history. The history names only the old nodes (the
- * batches of the plan), so each of them gets a row, and its wait-for-Ready is the time its batch's
- * replacements took to boot and become Ready; `now` ends the step still running.
+ * The timeline of real executions (one, or a rollout and the executions it continued in), from their
+ * histories. A history names only the old nodes (the batches of the plan), so each of them gets a row,
+ * and its wait-for-Ready is the time its batch's replacements took to boot and become Ready; `now`
+ * ends the step still running. Planned nodes no execution reached are listed as untouched.
  */
-export function timelineFromExecution(run: ExecutionRun, now: number): RolloutTimeline {
-  const origin = run.startedAt ?? now;
+export function timelineFromExecution(runs: readonly ExecutionRun[], now: number): RolloutTimeline {
+  const origin = runs[0]?.startedAt ?? now;
   const seconds = (ms: number) => Math.max(0, (ms - origin) / 1000);
-  const last = run.batches.at(-1);
-  const target = targetOf(run.input);
-  const end = seconds(run.stoppedAt ?? now);
+  const target = targetOf(runs[0]?.input);
+  const final = runs.at(-1);
+  const nodes = runs.flatMap((run, index) => {
+    const last = run.batches.at(-1);
+    return run.batches.flatMap((batch) =>
+      batch.nodes.map(
+        (node): NodeTimeline => ({
+          nodeName: node.nodeName || node.instanceId,
+          instanceId: node.instanceId,
+          run: index,
+          batch: batch.index,
+          role: 'replaced',
+          phases: (Object.entries(batch.steps) as [BatchStep, Span][]).map(([step, span]) => ({
+            phase: step,
+            start: seconds(span.start),
+            end: seconds(batch === last && step === run.currentStep ? now : span.end),
+          })),
+        }),
+      ),
+    );
+  });
+  const reached = new Set(nodes.map((node) => node.instanceId));
+  const untouched = runs.flatMap((run, index) =>
+    (run.plan?.batches ?? []).flatMap((batch) =>
+      batch.nodes
+        .filter((node) => !reached.has(node.instanceId))
+        .map(
+          (node): NodeTimeline => ({
+            nodeName: node.nodeName || node.instanceId,
+            instanceId: node.instanceId,
+            run: index,
+            batch: batch.index,
+            role: 'untouched',
+            phases: [],
+          }),
+        ),
+    ),
+  );
   return {
     title: titleOf(target),
     target,
-    outcome: outcomeOf(run.status, run.error),
+    outcome: outcomeOf(final?.status ?? 'RUNNING', final?.error),
     start: 0,
-    end,
-    runs: [
-      {
-        index: 0,
-        name: '',
-        start: 0,
-        end,
-        status: run.status,
-        ...(run.rollbackAt === undefined ? {} : { rollback: seconds(run.rollbackAt) }),
-      },
-    ],
-    nodes: run.batches.flatMap((batch) =>
-      batch.nodes.map((node) => ({
-        nodeName: node.nodeName || node.instanceId,
-        instanceId: node.instanceId,
-        run: 0,
-        batch: batch.index,
-        role: 'replaced' as const,
-        phases: (Object.entries(batch.steps) as [BatchStep, Span][]).map(([step, span]) => ({
-          phase: step,
-          start: seconds(span.start),
-          end: seconds(batch === last && step === run.currentStep ? now : span.end),
-        })),
-      })),
+    end: seconds(final?.stoppedAt ?? now),
+    runs: runs.map((run, index) => ({
+      index,
+      name: '',
+      start: seconds(run.startedAt ?? now),
+      end: seconds(run.stoppedAt ?? now),
+      status: run.status,
+      ...(run.rollbackAt === undefined ? {} : { rollback: seconds(run.rollbackAt) }),
+    })),
+    nodes: [...nodes, ...untouched],
+    failures: runs.flatMap((run, index) =>
+      failureOf(index, seconds(run.failedAt ?? run.stoppedAt ?? now), run.status, run.error),
     ),
-    failures: failureOf(0, seconds(run.failedAt ?? run.stoppedAt ?? now), run.status, run.error),
   };
 }
 

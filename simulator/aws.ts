@@ -213,14 +213,15 @@ function operationTables(
   };
 }
 
+// Never used (nothing is signed or sent), but the clients resolve them when built.
+const config = { region, credentials: { accessKeyId: 'ASIASIMULATED', secretAccessKey: 'simulated' } };
+
 /** Real SDK v3 clients whose every call is answered by the world (and by the simulated Step Functions). */
 export function simulatedAwsClients(
   world: World,
   stepFunctions: StepFunctions,
   notificationTopicArn: string,
 ): SimulatedAwsClients {
-  // Never used (nothing is signed or sent), but the clients resolve them when built.
-  const config = { region, credentials: { accessKeyId: 'ASIASIMULATED', secretAccessKey: 'simulated' } };
   const clients: SimulatedAwsClients = {
     ec2: new ec2Sdk.EC2Client(config),
     autoScaling: new autoScalingSdk.AutoScalingClient(config),
@@ -238,6 +239,26 @@ export function simulatedAwsClients(
     answerFromWorld(clients[key], services[key], tables[key], world);
   }
   return clients;
+}
+
+/**
+ * A Step Functions client that answers as the simulated service did at `at()`: the executions'
+ * histories up to then, RUNNING until they ended. A finished simulation replayed, as `status --watch`
+ * would have seen it.
+ */
+export function stepFunctionsAt(
+  world: World,
+  stepFunctions: StepFunctions,
+  at: () => Date,
+): sfnSdk.SFNClient {
+  const client = new sfnSdk.SFNClient(config);
+  answerFromWorld(
+    client,
+    services.sfn,
+    stepFunctionsOperations(stepFunctions, at, () => 0),
+    world,
+  );
+  return client;
 }
 
 /** The AWS operations among `apis` (`ec2:CreateLaunchTemplateVersion`) that the simulator does not answer. */

@@ -5,7 +5,7 @@ import {
   type StateMachine,
 } from 'aws-local-stepfunctions';
 import { type TaskState, valueAtPath } from './definition.ts';
-import { type ExecutionStats, historyEventsOf, payloadBytesOf } from './history.ts';
+import { ExecutionHistory, type ExecutionStats, historyEventsOf, payloadBytesOf } from './history.ts';
 import type { LambdaRuntime } from './lambda.ts';
 import {
   type ExecutionOutcome,
@@ -131,6 +131,8 @@ export function executionRunner(
     let stopped = false;
     let endedAs: ExecutionEnding | undefined;
     const batchCounts = new Map<string, number>();
+    const history = new ExecutionHistory();
+    const roleArn = `arn:aws:iam::${account}:role/${stateMachineName}`;
     // One token per execution: at most one Task of it waits on a token at a time (an approval).
     const taskToken = Buffer.from(`${execution.arn}#${world.ids.uuid()}`).toString('base64url');
     const localHandlers = Object.fromEntries(
@@ -167,7 +169,7 @@ export function executionRunner(
           Id: execution.arn,
           Name: execution.name,
           StartTime: execution.startDate.toISOString(),
-          RoleArn: `arn:aws:iam::${account}:role/${stateMachineName}`,
+          RoleArn: roleArn,
         },
         StateMachine: { Id: stateMachineArn, Name: stateMachineName },
         Task: { Token: taskToken },
@@ -176,6 +178,7 @@ export function executionRunner(
     void (async () => {
       for await (const event of started.eventLogs) {
         if (strayIteration(event)) continue;
+        if (!stopped) history.log(event, roleArn);
         usage.historyEvents += historyEventsOf(event);
         usage.maxPayloadBytes = Math.max(usage.maxPayloadBytes, payloadBytesOf(event));
         if (event.type === 'MapIterationFailed' && !failedIterations.has(event.parentState.name))
@@ -239,6 +242,7 @@ export function executionRunner(
         taskTokens.forget(execution.name);
         world.executionEnded(execution.input);
         onTrace(recorder.ended(result));
+        history.ended(world.scheduler.now(), result.status, result.output, result.error, result.cause);
         world.timeline.record(outcomeEvents[result.status], {
           execution: execution.name,
           ...(result.error === undefined ? {} : { error: result.error }),
@@ -250,7 +254,7 @@ export function executionRunner(
       endedAs = ending;
       started.abort();
     };
-    return { outcome, abort };
+    return { outcome, abort, history };
   };
   return { run, stateTransitions: () => stateTransitions, stats: () => stats };
 }

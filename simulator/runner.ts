@@ -57,6 +57,8 @@ export interface SimulateOptions {
   onTaskResult?: (invocation: Invocation, result: unknown) => void;
   /** Sees the world once it is built, before any execution starts: for tests that inspect its state. */
   onWorld?: (world: World) => void;
+  /** Sees the simulated Step Functions once it is built: `status --scenario` replays its executions. */
+  onStepFunctions?: (stepFunctions: StepFunctions) => void;
   /**
    * Every Wait state lasts this many seconds instead of its own (the bench's zero-latency runs poll
    * each simulated second); set `timing.lambdaSeconds` to 0 with it.
@@ -175,6 +177,7 @@ async function run(scenario: Scenario, options: SimulateOptions, engine: Engine)
     options.onExecutionTrace,
   );
   const stepFunctions = new StepFunctions(executions.run, world.ids, () => new Date(clock.now), taskTokens);
+  options.onStepFunctions?.(stepFunctions);
   world.stopExecution = (executionName, ending) => {
     const execution = stepFunctions.executions.find((candidate) =>
       executionName === undefined ? candidate.status === 'RUNNING' : candidate.name === executionName,

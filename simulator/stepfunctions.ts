@@ -1,3 +1,4 @@
+import type { ExecutionHistory } from './history.ts';
 import { account, region } from './world/catalog.ts';
 import { AwsApiError } from './world/errors.ts';
 import type { ExecutionEnding } from './world/faults.ts';
@@ -32,12 +33,15 @@ export interface ExecutionRecord {
   stop: (error: string | undefined, cause: string | undefined) => void;
   /** Ends it as the state machine's TimeoutSeconds does: TIMED_OUT, nothing more runs. */
   timeOut: () => void;
+  /** What GetExecutionHistory answers. */
+  history: ExecutionHistory;
 }
 
 /** Runs one execution of the state machine; `outcome` settles when it ends. */
 export type ExecutionRunner = (execution: { arn: string; name: string; input: unknown; startDate: Date }) => {
   outcome: Promise<ExecutionOutcome>;
   abort: (ending: ExecutionEnding) => void;
+  history: ExecutionHistory;
 };
 
 const maxPayloadBytes = 262_144;
@@ -145,7 +149,7 @@ export class StepFunctions {
       throw new AwsApiError('ExecutionAlreadyExists', `Execution Already Exists: '${arn}'`);
     }
     const startDate = this.now();
-    const { outcome, abort } = this.run({ arn, name: executionName, input: parsed, startDate });
+    const { outcome, abort, history } = this.run({ arn, name: executionName, input: parsed, startDate });
     const record: ExecutionRecord = {
       arn,
       name: executionName,
@@ -165,6 +169,7 @@ export class StepFunctions {
         Object.assign(record, { error, cause });
       },
       timeOut: () => abort('TIMED_OUT'),
+      history,
     };
     this.executions.push(record);
     return record;

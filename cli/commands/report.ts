@@ -48,7 +48,7 @@ export const report: Command = {
     if (file) timeline = timelines.timelineFromSimulation(await simulationReport(file));
     else {
       const arn = String(executionArn);
-      const [{ history }, { regionOfArn }, { readExecution }] = await Promise.all([
+      const [{ history, continuationArn }, { regionOfArn }, { readExecution }] = await Promise.all([
         import('./status.ts'),
         import('./start.ts'),
         import('../../report/history.ts'),
@@ -57,7 +57,12 @@ export const report: Command = {
         region: stringOption(values, 'region') ?? regionOfArn(arn),
         profile: stringOption(values, 'profile'),
       });
-      timeline = timelines.timelineFromExecution(readExecution(await history(sfn, arn)), runtime.now());
+      const runs = [readExecution(await history(sfn, arn))];
+      for (let last = runs[0], next = arn; last?.continuedAs; last = runs.at(-1)) {
+        next = continuationArn(next, last.continuedAs);
+        runs.push(readExecution(await history(sfn, next)));
+      }
+      timeline = timelines.timelineFromExecution(runs, runtime.now());
     }
     await writeFile(out, renderReportHtml(timeline));
     runtime.stdout.write(`Report: ${out}\n`);

@@ -1,6 +1,8 @@
 import type {
   DescribeExecutionCommandInput,
   DescribeExecutionCommandOutput,
+  GetExecutionHistoryCommandInput,
+  GetExecutionHistoryCommandOutput,
   ListExecutionsCommandInput,
   ListExecutionsCommandOutput,
   SendTaskFailureCommandInput,
@@ -13,6 +15,7 @@ import type {
   StopExecutionCommandOutput,
 } from '@aws-sdk/client-sfn';
 import { type StepFunctions, stateMachineArn } from '../stepfunctions.ts';
+import { AwsApiError } from '../world/errors.ts';
 import { type Answer, modelledParameters, type Operations, page } from './operations.ts';
 
 export function stepFunctionsOperations(
@@ -68,6 +71,18 @@ export function stepFunctionsOperations(
     DescribeExecution(input: DescribeExecutionCommandInput): Answer<DescribeExecutionCommandOutput> {
       modelledParameters('states:DescribeExecution', input, ['executionArn']);
       const execution = stepFunctions.describe(input.executionArn);
+      // As it stood at `now`: a replay of a finished simulation asks about earlier moments.
+      if ((execution.stopDate?.getTime() ?? Number.POSITIVE_INFINITY) > now().getTime()) {
+        return {
+          executionArn: execution.arn,
+          stateMachineArn,
+          name: execution.name,
+          status: 'RUNNING',
+          startDate: execution.startDate,
+          input: execution.input,
+          inputDetails: { included: true },
+        };
+      }
       return {
         executionArn: execution.arn,
         stateMachineArn,
@@ -82,6 +97,34 @@ export function stepFunctionsOperations(
         error: execution.error,
         cause: execution.cause,
       };
+    },
+
+    /**
+     * Oldest first unless reverseOrder, at most 1000 a page (100 by default), the events recorded up
+     * to now. docs.aws.amazon.com/step-functions/latest/apireference/API_GetExecutionHistory.html
+     */
+    GetExecutionHistory(input: GetExecutionHistoryCommandInput): Answer<GetExecutionHistoryCommandOutput> {
+      modelledParameters('states:GetExecutionHistory', input, [
+        'executionArn',
+        'maxResults',
+        'reverseOrder',
+        'nextToken',
+      ]);
+      const execution = stepFunctions.describe(input.executionArn);
+      if (input.maxResults !== undefined && (input.maxResults < 0 || input.maxResults > 1000)) {
+        throw new AwsApiError(
+          'ValidationException',
+          `1 validation error detected: Value '${input.maxResults}' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 1000`,
+        );
+      }
+      const events = execution.history.events(now().getTime());
+      const { items, nextToken } = page(
+        input.reverseOrder ? events.reverse() : events,
+        { maxResults: input.maxResults || undefined, nextToken: input.nextToken },
+        'InvalidToken',
+        100,
+      );
+      return { events: items, nextToken };
     },
 
     StopExecution(input: StopExecutionCommandInput): Answer<StopExecutionCommandOutput> {

@@ -168,13 +168,13 @@ export class History {
       .terminated();
   }
 
-  succeeded(): this {
+  succeeded(output: Record<string, unknown> = {}): this {
     this.add('MapStateSucceeded').add('MapStateExited', {
       stateExitedEventDetails: { name: 'ReplaceBatches' },
     });
     return this.step('Finish', 2, { report: { nodesReplaced: 4 } })
       .step('Done', 0)
-      .add('ExecutionSucceeded', { executionSucceededEventDetails: { output: '{}' } });
+      .add('ExecutionSucceeded', { executionSucceededEventDetails: { output: JSON.stringify(output) } });
   }
 
   /** The Lambda of the current state failed with `error`; rollback ran and the execution failed. */

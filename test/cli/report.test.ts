@@ -177,7 +177,7 @@ describe('readExecution', () => {
 describe('timelineFromExecution', () => {
   it('gives every planned node a row with its batch steps, in seconds since the start', () => {
     const timeline = timelineFromExecution(
-      readExecution(new History().prepared().batch(0).batch(1).succeeded().events),
+      [readExecution(new History().prepared().batch(0).batch(1).succeeded().events)],
       0,
     );
     expect(timeline).toMatchObject({
@@ -203,7 +203,7 @@ describe('timelineFromExecution', () => {
 
   it('draws the step still running up to now', () => {
     const now = Date.UTC(2026, 10, 12, 20, 0, 0);
-    const timeline = timelineFromExecution(readExecution(running()), now);
+    const timeline = timelineFromExecution([readExecution(running())], now);
     const drain = timeline.nodes.at(-1)?.phases.find((p) => p.phase === 'drain');
     expect(drain?.end).toBe(55 * 60);
     expect(timeline.end).toBe(55 * 60);

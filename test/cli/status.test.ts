@@ -132,6 +132,20 @@ describe('status', () => {
     expect(html).toContain('data-node="ip-10-0-2-13.ec2.internal"');
   });
 
+  it('follows a rollout into the execution it continued in, and exits as that one ended', async () => {
+    serve(
+      new History().prepared().batch(0).batch(1).succeeded({ continuedAs: 'run-2' }).events,
+      drainTimedOut(),
+    );
+    const { run, output } = testRuntime();
+    expect(await run('status', executionArn)).toBe(1);
+    expect(output.stdout).toContain('Execution run-1: SUCCEEDED');
+    expect(output.stdout).toContain('Continued as run-2:');
+    expect(output.stdout).toContain('DrainTimeout');
+    const asked = sfn.commandCalls(GetExecutionHistoryCommand).map((call) => call.args[0].input.executionArn);
+    expect(asked.at(-1)).toBe(`${executionArn.slice(0, executionArn.lastIndexOf(':'))}:run-2`);
+  });
+
   it('refuses a missing execution ARN with the usage', async () => {
     const { run, output } = testRuntime();
     expect(await run('status')).toBe(2);
