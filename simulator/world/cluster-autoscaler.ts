@@ -5,10 +5,9 @@ import type { Platform } from './ec2.ts';
 import type { Random } from './random.ts';
 import type { Timeline } from './timeline.ts';
 
-/**
- * The Kubernetes cluster-autoscaler (kubernetes/autoscaler, cluster-autoscaler/FAQ.md), with its AWS
- * provider's defaults. Every figure below is its documented default flag value.
- */
+// The Kubernetes cluster-autoscaler (kubernetes/autoscaler, cluster-autoscaler/FAQ.md) with its AWS
+// provider: every figure below is a documented default flag value.
+
 /** `--scan-interval`: "How often cluster is reevaluated for scale up or down". */
 export const scanIntervalSeconds = 10;
 /** `--scale-down-unready-time`: "How long an unready node should be unneeded before it is eligible for scale down". */

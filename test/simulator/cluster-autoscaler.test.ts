@@ -85,6 +85,40 @@ describe('cluster-autoscaler scale-down', () => {
     expect(eventsOf(world, 'ClusterAutoscalerScaleDown').map((e) => e.detail.node)).toEqual([empty.name]);
   });
 
+  it('takes its taint off when the termination is refused, and tries again later', () => {
+    const { world, advance } = worldOf(withAutoscaler());
+    const empty = scaleOutByOne(world, advance);
+    while (eventsOf(world, 'ClusterAutoscalerScaleDown').length === 0) advance(1);
+    // Someone raises the minimum while the node is tainted: terminating with decrement is refused.
+    world.autoScaling.update('win-a', { minSize: 4 });
+    advance(5);
+    const [failure] = eventsOf(world, 'ClusterAutoscalerScaleDownFailed');
+    expect(failure?.detail.reason).toContain('min size constraint');
+    expect(world.cluster.nodes.get(empty.name)?.taints).toEqual([]);
+    // Unneeded again from the next loop, it goes once unneeded for the whole time again.
+    world.autoScaling.update('win-a', { minSize: 2 });
+    advance(590);
+    expect(eventsOf(world, 'ClusterAutoscalerScaleDown')).toHaveLength(1);
+    advance(30);
+    expect(eventsOf(world, 'ClusterAutoscalerScaleDown')).toHaveLength(2);
+  });
+
+  it('removes at most 10 empty nodes at once', () => {
+    const { world, advance } = worldOf(
+      withAutoscaler((document) => {
+        named(document.nodeGroups, 'win-a').maxSize = 20;
+      }),
+    );
+    world.autoScaling.setDesiredCapacity('win-a', 15);
+    advance(430 + 600);
+    const removals = eventsOf(world, 'ClusterAutoscalerScaleDown');
+    const first = removals[0]?.t ?? Number.NaN;
+    expect(removals.filter((e) => e.t === first)).toHaveLength(10);
+    advance(60);
+    expect(eventsOf(world, 'ClusterAutoscalerScaleDown')).toHaveLength(12);
+    expect(group(world).desiredCapacity).toBe(3);
+  });
+
   it('leaves a group at its minimum size', () => {
     const { world, advance } = worldOf(withAutoscaler());
     scaleOutByOne(world, advance);
