@@ -27,13 +27,16 @@ const planInput = (raw: Record<string, unknown>) => checkInput({ ...raw, dryRun:
 /** The workflow's own VerifyAmi and Plan steps, against the account and the cluster. */
 async function planOnAws(values: OptionValues, runtime: Runtime): Promise<Planned> {
   const input = planInput(inputFromFlags(values));
-  const [clients, { makeHandler: verifyAmi }, { makeHandler: planStep }, { lambdaContext }] =
-    await Promise.all([
-      runtime.aws({ region: stringOption(values, 'region'), profile: stringOption(values, 'profile') }),
-      import('../../functions/verify-ami.ts'),
-      import('../../functions/plan.ts'),
-      import('../../simulator/lambda-context.ts'),
-    ]);
+  // Credentials first: without them, the one line that says so comes before the handlers load.
+  const clients = await runtime.aws({
+    region: stringOption(values, 'region'),
+    profile: stringOption(values, 'profile'),
+  });
+  const [{ makeHandler: verifyAmi }, { makeHandler: planStep }, { lambdaContext }] = await Promise.all([
+    import('../../functions/verify-ami.ts'),
+    import('../../functions/plan.ts'),
+    import('../../simulator/lambda-context.ts'),
+  ]);
   const deps = { ...clients, kubernetes: runtime.kubernetes(clients.eks) };
   const verified = await verifyAmi(deps)({ input }, lambdaContext('cli'));
   return { input, verified, plan: await planStep(deps)({ input, verified }, lambdaContext('cli')) };

@@ -62,11 +62,12 @@ export const start: Command = {
     if (!stateMachineArn) {
       throw new UsageError('No state machine: pass --state-machine-arn ARN or set STATE_MACHINE_ARN.');
     }
-    const [{ sfn }, { StartExecutionCommand }, { consoleUrl }] = await Promise.all([
-      runtime.aws({
-        region: stringOption(values, 'region') ?? regionOfArn(stateMachineArn),
-        profile: stringOption(values, 'profile'),
-      }),
+    // Credentials first: without them, the one line that says so comes before anything else loads.
+    const { sfn } = await runtime.aws({
+      region: stringOption(values, 'region') ?? regionOfArn(stateMachineArn),
+      profile: stringOption(values, 'profile'),
+    });
+    const [{ StartExecutionCommand }, { consoleUrl }] = await Promise.all([
       import('@aws-sdk/client-sfn'),
       import('../../functions/domain/notification.ts'),
     ]);
