@@ -18,7 +18,6 @@ import {
 import { nodesJoinedSince } from './domain/members.ts';
 import { nodesByInstance } from './domain/nodes.ts';
 import {
-  expectedBootSeconds,
   launchFailure,
   lostReplacements,
   nextCheckSeconds,
@@ -108,9 +107,8 @@ export const makeHandler = (deps: Deps) =>
         }),
       );
     }
-    const boot = expectedBootSeconds(
-      observedBootSeconds(ready.flatMap((r) => (r.node ? [{ launchTime: r.launchTime, node: r.node }] : []))),
-      input.readyTimeoutSeconds,
+    const boot = observedBootSeconds(
+      ready.flatMap((r) => (r.node ? [{ launchTime: r.launchTime, node: r.node }] : [])),
     );
     const seconds = nextCheckSeconds(
       now,

@@ -342,9 +342,17 @@ describe('replacement readiness', () => {
     [900_000, [0], 420, 90],
     [0, [], 420, 5],
     [20_000, [], 420, 5],
-  ])('at %i ms with launches %o and boot %i s looks again in %i s', (now, launches, boot, seconds) => {
-    expect(nextCheckSeconds(now, launches, boot, 0)).toBe(seconds);
-  });
+    // No boot seen yet: paced from the earliest launch, a tenth of the time since (5 s at least).
+    [30_000, [0, 10_000], undefined, 5],
+    [150_000, [0, 10_000], undefined, 15],
+    [400_000, [0], undefined, 40],
+    [400_000, [], undefined, 40],
+  ] as const)(
+    'at %i ms with launches %o and boot %s s looks again in %i s',
+    (now, launches, boot, seconds) => {
+      expect(nextCheckSeconds(now, [...launches], boot, 0)).toBe(seconds);
+    },
+  );
 
   it('gives up on launches only after three failures in a row since the surge', () => {
     const failed = (t: number) => ({ status: 'Failed', message: `no capacity ${t}`, startTime: t });
