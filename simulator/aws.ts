@@ -152,6 +152,7 @@ function answerFromWorld(
       const answer = operations[operation] as ((input: object) => object) | undefined;
       try {
         if (answer === undefined) throw new SimulatorGap(api);
+        world.metrics.apiCalled(api);
         if (world.faults.throttles(api)) {
           world.timeline.record('Throttled', { api });
           const { code, message, status } = service.throttling;

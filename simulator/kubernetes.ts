@@ -45,6 +45,7 @@ export class SimulatedKubernetes implements ClusterBackend {
 
   /** Counts the call against the scenario's throttle faults for `api` (`k8s:evict`). */
   private call(api: string, action: string): void {
+    this.world.metrics.apiCalled(api);
     if (!this.world.faults.throttles(api)) return;
     this.world.timeline.record('Throttled', { api, action });
     throw new KubernetesThrottled(

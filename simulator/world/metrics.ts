@@ -15,6 +15,9 @@ export interface RolloutMetrics {
   instanceHours: number;
   /** Pods returned by every pod list call of the Kubernetes API. */
   podsListed: number;
+  /** Calls the handlers made to the Kubernetes API and to AWS APIs (refused ones too). */
+  kubernetesCalls: number;
+  awsCalls: number;
 }
 
 interface Billing {
@@ -42,6 +45,7 @@ export class Metrics {
   private peakExtra = 0;
   private readonly billing = new Map<string, Billing>();
   private listed = 0;
+  private readonly calls = { kubernetes: 0, aws: 0 };
 
   constructor(
     private readonly scheduler: Scheduler,
@@ -126,6 +130,13 @@ export class Metrics {
     this.listed += count;
   }
 
+  /** A call of the Kubernetes API (`k8s:…`) or of an AWS API. */
+  apiCalled(api: string): void {
+    if (!this.running) return;
+    if (api.startsWith('k8s:')) this.calls.kubernetes++;
+    else this.calls.aws++;
+  }
+
   /** The executions ended: what happens after (the world settling) is not the rollout's. */
   freeze(): void {
     if (!this.running) return;
@@ -156,6 +167,8 @@ export class Metrics {
       peakExtraInstances: this.peakExtra,
       instanceHours: round2(billedMilliseconds / 3_600_000),
       podsListed: this.listed,
+      kubernetesCalls: this.calls.kubernetes,
+      awsCalls: this.calls.aws,
     };
   }
 
