@@ -36,12 +36,15 @@ const serverlessEsbuild: BuildOptions = {
   plugins: createRequire(import.meta.url)('../esbuild-plugins.cjs'),
 };
 
-/** The environment serverless.yml gives the functions; Powertools quiet. */
+/** The environment serverless.yml gives the functions (source maps on, as in production); Powertools quiet. */
 const lambdaEnvironment = {
+  NODE_OPTIONS: '--enable-source-maps',
   AWS_REGION: 'us-east-1',
   AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
   AWS_SECRET_ACCESS_KEY: 'bench',
   NOTIFICATION_TOPIC_ARN: 'arn:aws:sns:us-east-1:111122223333:eks-windows-patcher-notifications',
+  LOCK_TABLE_NAME: 'eks-windows-patcher-locks',
+  TARGET_TAG_KEY: 'eks-windows-patcher/enabled',
   STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:111122223333:stateMachine:eks-windows-patcher-rollout',
   CLUSTER_NAMES: 'prod',
   POWERTOOLS_LOG_LEVEL: 'SILENT',

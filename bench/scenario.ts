@@ -3,6 +3,12 @@ import { parseScenario, type Scenario } from '../simulator/scenario.ts';
 export interface BenchCase {
   nodes: number;
   batchSize: number;
+  /** Seconds from launch to a Ready node (default 420). */
+  bootSeconds?: number;
+  /** Each boot takes bootSeconds ± up to this percent (default 0). */
+  jitterPercent?: number;
+  /** Whether the new AMI caches the 7.5 GiB .NET image (default true). */
+  imageCached?: boolean;
 }
 
 const oldAmi = 'ami-0aaa0000000000001';
@@ -12,15 +18,22 @@ const servercore = 'mcr.microsoft.com/windows/servercore:ltsc2022';
 
 /**
  * A self-managed Windows node group of `nodes` nodes in three zones with about 8 pods per node: 3 web
- * pods (.NET Framework, 7.5 GiB, pre-cached on the new AMI by Image Builder), 2 API pods (an app image
- * of 1.5 GiB the AMI does not cache: pulled on each new node), 2 worker pods (long grace period), all
- * PDB-protected, a 3-replica StatefulSet (OrderedReady, one pod at a time) and a log agent DaemonSet; plus a managed
- * Linux group that must stay untouched. Timings are the simulator's realistic defaults (7-minute boot).
+ * pods (.NET Framework, 7.5 GiB, pre-cached on the new AMI by Image Builder unless `imageCached` is
+ * false), 2 API pods (an app image of 1.5 GiB the AMI does not cache: pulled on each new node), 2
+ * worker pods (long grace period), all PDB-protected, a 3-replica StatefulSet (OrderedReady, one pod
+ * at a time) and a log agent DaemonSet; plus a managed Linux group that must stay untouched. Boot
+ * 420 s by default (a 7-minute Windows boot), with the jitter asked for.
  */
-export function benchScenario({ nodes, batchSize }: BenchCase): Scenario {
+export function benchScenario({
+  nodes,
+  batchSize,
+  bootSeconds = 420,
+  jitterPercent = 0,
+  imageCached = true,
+}: BenchCase): Scenario {
   return parseScenario(
     {
-      description: `Bench: ${nodes} Windows nodes, batches of ${batchSize}`,
+      description: `Bench: ${nodes} Windows nodes, batches of ${batchSize}, boot ${bootSeconds} s ±${jitterPercent} %${imageCached ? '' : ', .NET image not cached'}`,
       cluster: { name: 'prod', kubernetesVersion: '1.31' },
       nodeGroups: [
         {
@@ -58,7 +71,7 @@ export function benchScenario({ nodes, batchSize }: BenchCase): Scenario {
             'amazonaws.com/eks/pause-windows:latest',
             servercore,
             'mcr.microsoft.com/windows/nanoserver:ltsc2022',
-            aspnet,
+            ...(imageCached ? [aspnet] : []),
           ],
         },
       ],
@@ -126,7 +139,11 @@ export function benchScenario({ nodes, batchSize }: BenchCase): Scenario {
           pdb: { maxUnavailable: 1 },
         },
       ],
-      timing: { instanceBootSeconds: 420, imagePullSecondsPerGiB: 60 },
+      timing: {
+        instanceBootSeconds: bootSeconds,
+        instanceBootJitterPercent: jitterPercent,
+        imagePullSecondsPerGiB: 60,
+      },
       execution: {
         input: { clusterName: 'prod', nodeGroupName: 'win-a', amiId: targetAmi, maxUnavailable: batchSize },
       },
