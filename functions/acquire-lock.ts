@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { extendLease, putLease, readLease } from './adapters/lock-table.ts';
 import { resolveNodeGroup } from './adapters/node-group.ts';
 import { executionStatus } from './adapters/running-rollouts.ts';
-import { autoScalingClient, dynamoDbClient, eksClient, sfnClient } from './commons/clients.ts';
+import { autoScalingClient, dynamoDbClient, ec2Client, eksClient, sfnClient } from './commons/clients.ts';
 import { requireEnv } from './commons/config.ts';
 import type { Dependencies } from './commons/dependencies.ts';
 import { LockReleasePending, RolloutInProgress } from './commons/errors.ts';
@@ -17,7 +17,7 @@ const event = z.object({
   lock: lockSchema.optional(),
 });
 
-type Deps = Pick<Dependencies, 'sfn' | 'eks' | 'autoScaling' | 'dynamoDb' | 'lockTableName' | 'now'>;
+type Deps = Pick<Dependencies, 'sfn' | 'eks' | 'autoScaling' | 'ec2' | 'dynamoDb' | 'lockTableName' | 'now'>;
 
 /** Refuses with the holder named; a holder that has ended gets a short grace for its clean-up (retried). */
 async function refuse(deps: Deps, lease: Lease, target: z.output<typeof rolloutInputSchema>): Promise<never> {
@@ -49,7 +49,13 @@ export const makeHandler = (deps: Deps) =>
           `${lease ? `execution ${lease.holderName}` : 'nobody'}: this execution stops here; run the rollout again once that one ends.`,
       );
     }
-    const group = await resolveNodeGroup(deps.eks, deps.autoScaling, input.clusterName, input.nodeGroupName);
+    const group = await resolveNodeGroup(
+      deps.eks,
+      deps.autoScaling,
+      deps.ec2,
+      input.clusterName,
+      input.nodeGroupName,
+    );
     const groupId = group.arn;
     const before = {
       asgName: group.asgName,
@@ -94,6 +100,7 @@ export const handler = makeHandler({
   sfn: sfnClient(),
   eks: eksClient(),
   autoScaling: autoScalingClient(),
+  ec2: ec2Client(),
   dynamoDb: dynamoDbClient(),
   lockTableName: requireEnv('LOCK_TABLE_NAME'),
   now: Date.now,

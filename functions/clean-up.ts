@@ -56,6 +56,7 @@ export const makeHandler = (deps: RollBackDeps & Pick<Dependencies, 'eks' | 'dyn
         const group = await resolveNodeGroup(
           deps.eks,
           deps.autoScaling,
+          deps.ec2,
           input.clusterName,
           input.nodeGroupName,
         );

@@ -48,8 +48,8 @@ import {
 } from './commons/state.ts';
 import { revertName } from './domain/continuation.ts';
 import { mirrorPodAnnotation } from './domain/eviction.ts';
-import { managedUpdateDeadline, nodesAtOnce } from './domain/managed.ts';
 import { clientToken, templateRestore } from './domain/launch-template.ts';
+import { managedUpdateDeadline, nodesAtOnce } from './domain/managed.ts';
 import { controllerOf, cordonedByAnnotation, isTerminating, nodesByInstance } from './domain/nodes.ts';
 import { caughtError, consoleUrl, executionError, rolloutNotification } from './domain/notification.ts';
 import { ourCordons, rollbackActions } from './domain/rollback.ts';

@@ -23,7 +23,13 @@ type Deps = Pick<Dependencies, 'ec2' | 'autoScaling' | 'eks' | 'imageBuilder' | 
 /** Is the AMI acceptable for this node group? Every refusal is a named error; nothing changes. */
 export const makeHandler = (deps: Deps) =>
   lambdaHandler(event, async ({ input }): Promise<Verified> => {
-    const group = await resolveNodeGroup(deps.eks, deps.autoScaling, input.clusterName, input.nodeGroupName);
+    const group = await resolveNodeGroup(
+      deps.eks,
+      deps.autoScaling,
+      deps.ec2,
+      input.clusterName,
+      input.nodeGroupName,
+    );
     const suspendedProcesses = suspendedByOthers(group.suspendedProcesses, group.tags);
     const launchTemplate = refuseGroupForm(
       { ...group, suspendedProcesses },

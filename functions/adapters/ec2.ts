@@ -69,6 +69,25 @@ export async function describeInstances(ec2: EC2Client, instanceIds: string[]): 
   return facts;
 }
 
+/** Whether a running or pending instance carries the tag `key=value` (and the cluster's own tag). */
+export async function anyInstanceTagged(
+  ec2: EC2Client,
+  tag: { key: string; value: string },
+  clusterName: string,
+): Promise<boolean> {
+  const page = await ec2.send(
+    new DescribeInstancesCommand({
+      Filters: [
+        { Name: `tag:${tag.key}`, Values: [tag.value] },
+        { Name: 'tag-key', Values: [`kubernetes.io/cluster/${clusterName}`] },
+        { Name: 'instance-state-name', Values: ['pending', 'running'] },
+      ],
+      MaxResults: 5,
+    }),
+  );
+  return (page.Reservations ?? []).some((reservation) => (reservation.Instances ?? []).length > 0);
+}
+
 export interface LaunchTemplateVersion {
   launchTemplateId: string;
   versionNumber: number;

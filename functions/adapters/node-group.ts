@@ -1,12 +1,16 @@
 import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import type { EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeClusterCommand, type EKSClient } from '@aws-sdk/client-eks';
-import { NodeGroupNotFound } from '../commons/errors.ts';
+import { NodeGroupNotFound, NodeGroupNotSupported } from '../commons/errors.ts';
 import { managedNodeGroupAsgTag } from '../domain/targets.ts';
 import { describeGroup, type GroupState, groupsWithTagKey } from './autoscaling.ts';
+import { anyInstanceTagged } from './ec2.ts';
 import { describeManagedNodegroup, type ManagedNodegroup } from './managed-node-group.ts';
 
 /** Tags by which a self-managed node group's Auto Scaling group is known by its node group name. */
 const nodeGroupNameTags = ['alpha.eksctl.io/nodegroup-name', 'eks:nodegroup-name'];
+/** The tag Karpenter puts on the instances of a NodePool. */
+const karpenterNodePoolTag = 'karpenter.sh/nodepool';
 
 const isMissing = (error: unknown) => (error as Error).name === 'ResourceNotFoundException';
 
@@ -31,6 +35,7 @@ export async function clusterVersion(eks: EKSClient, clusterName: string): Promi
 export async function resolveNodeGroup(
   eks: EKSClient,
   autoScaling: AutoScalingClient,
+  ec2: EC2Client,
   clusterName: string,
   nodeGroupName: string,
 ): Promise<GroupState & { managed?: ManagedNodegroup }> {
@@ -60,6 +65,15 @@ export async function resolveNodeGroup(
   if (tagged) return tagged;
   // No such cluster at all: say so (clusterName is what to fix), not that the node group is missing.
   await clusterVersion(eks, clusterName);
+  // Karpenter tags the instances of a NodePool `karpenter.sh/nodepool=<name>` and
+  // `kubernetes.io/cluster/<cluster>=owned` (karpenter-provider-aws, "Tags" of EC2NodeClass).
+  if (await anyInstanceTagged(ec2, { key: karpenterNodePoolTag, value: nodeGroupName }, clusterName)) {
+    throw new NodeGroupNotSupported(
+      `${nodeGroupName} is a Karpenter NodePool of cluster ${clusterName}, not a node group: Karpenter launches and replaces its ` +
+        'nodes itself, with no Auto Scaling group or launch template to move. Roll it with Karpenter: put the AMI in its ' +
+        "EC2NodeClass's amiSelectorTerms (e.g. id: ami-...) and let drift replace the nodes, paced by the NodePool's disruption budgets.",
+    );
+  }
   throw new NodeGroupNotFound(
     `No node group ${nodeGroupName} in cluster ${clusterName}: no managed node group of that name, and no Auto Scaling ` +
       `group named so (or tagged alpha.eksctl.io/nodegroup-name=${nodeGroupName}) with the tag ${clusterTag}; check nodeGroupName.`,

@@ -27,6 +27,7 @@ const functionActions: Record<string, readonly string[]> = {
   validateInput: [],
   acquireLock: [
     'autoscaling:DescribeAutoScalingGroups',
+    'ec2:DescribeInstances',
     'eks:DescribeCluster',
     'eks:DescribeNodegroup',
     'dynamodb:PutItem',

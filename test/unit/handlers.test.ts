@@ -159,6 +159,7 @@ describe('acquire-lock', () => {
     sfn: new SFNClient({}),
     eks: new EKSClient({}),
     autoScaling: new AutoScalingClient({}),
+    ec2: new EC2Client({}),
     dynamoDb: new DynamoDBClient({}),
     lockTableName: 'locks',
     now: () => Date.parse('2026-11-12T19:05:00Z'),

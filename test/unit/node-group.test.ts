@@ -1,4 +1,5 @@
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
+import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import {
   DescribeClusterCommand,
   DescribeNodegroupCommand,
@@ -11,12 +12,15 @@ import { resolveNodeGroup } from '../../functions/adapters/node-group.ts';
 
 const eks = mockClient(EKSClient);
 const autoScaling = mockClient(AutoScalingClient);
+const ec2 = mockClient(EC2Client);
 const notFound = (message: string) => new ResourceNotFoundException({ message, $metadata: {} });
 
 beforeEach(() => {
   eks.reset();
   autoScaling.reset();
+  ec2.reset();
   autoScaling.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [] });
+  ec2.on(DescribeInstancesCommand).resolves({ Reservations: [] });
   eks.on(DescribeNodegroupCommand).rejects(notFound('No node group found for name: win-z.'));
 });
 
@@ -24,6 +28,7 @@ const resolve = (clusterName: string, nodeGroupName: string) =>
   resolveNodeGroup(
     eks as unknown as EKSClient,
     autoScaling as unknown as AutoScalingClient,
+    ec2 as unknown as EC2Client,
     clusterName,
     nodeGroupName,
   );
@@ -35,6 +40,20 @@ describe('resolving the node group of an execution input', () => {
       name: 'NodeGroupNotFound',
       message: expect.stringContaining('check nodeGroupName'),
     });
+  });
+
+  it('refuses a Karpenter NodePool by name, saying how Karpenter rolls it instead', async () => {
+    eks.on(DescribeClusterCommand).resolves({ cluster: { name: 'prod', version: '1.31' } });
+    ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [{ InstanceId: 'i-0abc' }] }] });
+    await expect(resolve('prod', 'windows-pool')).rejects.toMatchObject({
+      name: 'NodeGroupNotSupported',
+      message: expect.stringMatching(/windows-pool is a Karpenter NodePool.*amiSelectorTerms.*drift/),
+    });
+    expect(ec2.commandCalls(DescribeInstancesCommand)[0]?.args[0].input.Filters).toEqual([
+      { Name: 'tag:karpenter.sh/nodepool', Values: ['windows-pool'] },
+      { Name: 'tag-key', Values: ['kubernetes.io/cluster/prod'] },
+      { Name: 'instance-state-name', Values: ['pending', 'running'] },
+    ]);
   });
 
   it('names clusterName as the fix when the cluster does not exist', async () => {
