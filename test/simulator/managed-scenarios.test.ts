@@ -65,6 +65,15 @@ describe('managed node groups, rolled through EKS by the real workflow', () => {
     expect(running(report).every((instance) => instance.amiId === 'ami-0aaa0000000000001')).toBe(true);
   });
 
+  it('says that EKS allows no way back to an earlier release when a group without a template fails', async () => {
+    const report = await run('managed-release-no-way-back');
+    expect(report.error?.name).toBe('NodeCreationFailure');
+    expect(events(report, 'NodegroupUpdateStarted')).toHaveLength(1);
+    expect(report.notifications.at(-1)?.message).toMatch(
+      /node group left on release 1\.31-2026\.11\.12: EKS does not roll a node group back to an earlier AMI release/,
+    );
+  });
+
   it('refuses a custom AMI for a group without a launch template, saying how to get one, and changes nothing', async () => {
     const report = await run('managed-custom-ami-without-template');
     expect(report.error?.name).toBe('ManagedGroupNeedsLaunchTemplate');
