@@ -236,7 +236,11 @@ function headerHtml(timeline: RolloutTimeline): string {
     ['Node group', timeline.target.nodeGroupName],
     ['AMI', timeline.target.amiId],
     ['Outcome', timeline.outcome],
-    ['Duration', formatDuration(timeline.end - timeline.start)],
+    // The executions' span, as `simulate` counts it; the axis may run on while an instance terminates.
+    [
+      'Duration',
+      formatDuration(Math.max(timeline.start, ...timeline.runs.map((run) => run.end)) - timeline.start),
+    ],
     [
       'Nodes',
       `${replaced === old.length ? replaced : `${replaced} of ${old.length}`} replaced` +

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { defaultScenario } from '../../cli/scenario.ts';
+import { formatDuration } from '../../report/duration.ts';
 import { renderReportHtml } from '../../report/html.ts';
 import { timelineFromSimulation } from '../../report/timeline.ts';
 import { simulate } from '../../simulator/runner.ts';
@@ -45,6 +46,12 @@ describe('the rollout report tells the truth', () => {
     });
     const html = renderReportHtml(timeline);
     expect(html).toContain('0 of 4 replaced');
+    // As long as the execution ran (the text summary's figure, less the simulator's settling second),
+    // though the axis runs on while the unused replacement terminates.
+    const ended = report.timeline.filter((e) => e.event === 'ExecutionFailed').at(-1)?.t ?? 0;
+    expect(report.simulatedSeconds - ended).toBeLessThan(2);
+    expect(html).toContain(`<dt>Duration</dt><dd>${formatDuration(ended)}</dd>`);
+    expect(timeline.end).toBeGreaterThan(ended + 60);
     expect(html).toMatch(/<p class="cause"><strong>DrainTimeout<\/strong> at [\d:]+: Drain of /);
     expect(html).toContain('<g class="failure"');
     expect(html).toMatch(/Not reached, still on the old AMI: .*\(batch 2\)/);
