@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { extendLease, putLease, readLease } from './adapters/lock-table.ts';
+import { extendLease, putLease, readLease, releaseLease } from './adapters/lock-table.ts';
 import { resolveNodeGroup } from './adapters/node-group.ts';
 import { executionStatus } from './adapters/running-rollouts.ts';
 import { autoScalingClient, dynamoDbClient, ec2Client, eksClient, sfnClient } from './commons/clients.ts';
@@ -15,6 +15,10 @@ const event = z.object({
   input: rolloutInputSchema,
   execution: executionSchema,
   lock: lockSchema.optional(),
+  /** The execution is about to wait until this moment (a maintenance window): the lease outlasts it. */
+  until: z.iso.datetime({ offset: true }).nullish(),
+  /** Give the lock up (an ending that neither Finish nor Rollback completed). */
+  release: z.literal(true).optional(),
 });
 
 type Deps = Pick<Dependencies, 'sfn' | 'eks' | 'autoScaling' | 'ec2' | 'dynamoDb' | 'lockTableName' | 'now'>;
@@ -30,13 +34,19 @@ async function refuse(deps: Deps, lease: Lease, target: z.output<typeof rolloutI
 /**
  * One rollout per node group: a lease in DynamoDB keyed by the group's ARN, so the group named by its
  * Auto Scaling group or by its eksctl name is one lock. Taken before any change (with the group as it
- * was, for the clean-up), renewed as each batch starts (`lock` given), handed over to the execution
- * that continues this one, released at every ending. A dry run only checks.
+ * was, for the clean-up), renewed as each batch starts and before each wait for a window, to outlast
+ * it (`lock` given, `until`), handed over to the execution that continues this one, released at every
+ * ending (`release`: when Finish failed past its retries). A dry run only checks.
  */
 export const makeHandler = (deps: Deps) =>
-  lambdaHandler(event, async ({ input, execution, lock }) => {
+  lambdaHandler(event, async ({ input, execution, lock, until, release }) => {
+    if (release) {
+      if (lock) await releaseLease(deps.dynamoDb, deps.lockTableName, lock.groupId, execution.id);
+      return { groupId: lock?.groupId ?? '', expiresAt: deps.now() };
+    }
     const now = deps.now();
-    const expiresAt = now + leaseSeconds(input) * 1000;
+    const waitsUntil = until ? Math.max(now, Date.parse(until)) : now;
+    const expiresAt = waitsUntil + leaseSeconds(input) * 1000;
     const self = { holder: execution.id, holderName: execution.name, expiresAt };
     if (lock) {
       if (

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { group, noneBroken, safetyDocument, simulateRuns, targetAmi } from './fixture.ts';
+import { expectAllOn, group, noneBroken, safetyDocument, simulateRuns, targetAmi } from './fixture.ts';
 
 /** The group as the scenario starts it: 5 instances on version 1, max 7. */
 const before = { launchTemplateVersion: '1', desired: 5, maxSize: 7 };
@@ -50,4 +50,20 @@ describe('clean-up after endings that skip the Catch', () => {
       else expect(notice?.message).toContain('launch template');
     },
   );
+});
+
+describe('an ending after the batches are done', () => {
+  it('Finish failing past its retries gives the lock up: the clean-up leaves the finished rollout alone', async () => {
+    const document = safetyDocument();
+    document.faults = [{ kind: 'throttle', api: 'sns:Publish', times: 12, batch: 'last' }];
+    const { report, groupAtEnd } = await simulateRuns(document);
+    expect(report.error?.name).toBe('UnexpectedError');
+    expect(report.invariants).toEqual(noneBroken);
+    expectAllOn(groupAtEnd, targetAmi);
+    // The group still launches the target AMI: no rollback of the template after a rollout that finished.
+    expect(groupAtEnd.launchTemplateVersion).not.toBe(before.launchTemplateVersion);
+    expect(
+      report.timeline.some((event) => event.event === 'StateEntered' && event.detail.state === 'ReleaseLock'),
+    ).toBe(true);
+  });
 });

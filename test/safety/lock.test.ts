@@ -138,3 +138,31 @@ describe('a stopped execution is cleaned up and releases its lock', () => {
     expectAllOn(groupAtEnd, targetAmi);
   });
 });
+
+describe('the lease outlasts every wait for a maintenance window', () => {
+  // Started on a Tuesday 18:00 UTC; the window opens on Saturday and Sunday nights only.
+  const weekendNights = { timezone: 'Europe/Berlin', days: ['Sat', 'Sun'], start: '22:00', end: '22:30' };
+
+  it.each([
+    ['on Wednesday, while the first waits for its first window', 86_400],
+    ['on Sunday noon, while the first waits for its next batch window', 410_400],
+  ])('a second rollout of the group started %s is refused', async (_, delay) => {
+    const document = safetyDocument();
+    document.execution = { input: rolloutInput({ maintenanceWindow: weekendNights }) };
+    document.moreExecutions = [
+      {
+        input: rolloutInput({ maintenanceWindow: weekendNights }),
+        start: 'withPrevious',
+        delaySeconds: delay,
+      },
+    ];
+    const { report, executions, groupAtEnd } = await simulateRuns(document);
+    expect(executions.map((execution) => execution.error?.name ?? execution.status)).toEqual([
+      'SUCCEEDED',
+      'RolloutInProgress',
+    ]);
+    expect(statesOf(report, executions[1]?.name)).toEqual(refusedAtTheLock);
+    expect(report.invariants).toEqual(noneBroken);
+    expectAllOn(groupAtEnd, targetAmi);
+  });
+});

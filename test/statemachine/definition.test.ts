@@ -68,7 +68,34 @@ describe('statemachine/rollout.asl.json', () => {
       ['RefuseRollout', 'RefusalUnannounced'],
     ]) {
       expect(caughtBy(task ?? '')).toMatchObject({ ErrorEquals: ['States.ALL'], Next: pass });
-      expect(definition.States[pass ?? '']).toMatchObject({ Type: 'Pass', Next: 'RolloutFailed' });
+      expect(definition.States[pass ?? '']).toMatchObject({
+        Type: 'Pass',
+        Next: pass === 'FinishIncomplete' ? 'ReleaseLock' : 'RolloutFailed',
+      });
+    }
+  });
+
+  it('gives the lock up when Finish failed, so the clean-up never rolls a finished rollout back', () => {
+    expect(definition.States.ReleaseLock).toMatchObject({
+      Type: 'Task',
+      Parameters: { 'lock.$': '$.lock', release: true },
+      Catch: [{ ErrorEquals: ['States.ALL'], Next: 'RolloutFailed' }],
+      Next: 'RolloutFailed',
+    });
+  });
+
+  it('holds the lock past every wait for a window', () => {
+    const held = (states: Record<string, { Next?: string; Parameters?: unknown }>, wait: string) =>
+      Object.values(states).find((state) => state.Next === wait);
+    const mapStates = mapState.ItemProcessor.States;
+    for (const [states, wait] of [
+      [definition.States, 'WaitForWindow'],
+      [mapStates, 'WaitForBatchWindow'],
+    ] as const) {
+      expect(held(states as Record<string, { Next?: string }>, wait)).toMatchObject({
+        Type: 'Task',
+        Parameters: { 'lock.$': '$.lock', 'until.$': '$.gate.until' },
+      });
     }
   });
 
