@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { approve, reject } from './commands/approval.ts';
 import { cordon, drain, uncordon } from './commands/drain.ts';
+import { pause, resume } from './commands/pause.ts';
 import { plan } from './commands/plan.ts';
 import { report } from './commands/report.ts';
 import { simulate } from './commands/simulate.ts';
@@ -13,7 +14,20 @@ export const tool = 'eks-windows-patcher';
 
 // Each command loads what it needs when it runs: help and --version load none of it, and nothing the
 // simulator sets up (its process.env) reaches a command that talks to AWS.
-const commands: Command[] = [plan, start, status, approve, reject, report, simulate, drain, cordon, uncordon];
+const commands: Command[] = [
+  plan,
+  start,
+  status,
+  approve,
+  reject,
+  pause,
+  resume,
+  report,
+  simulate,
+  drain,
+  cordon,
+  uncordon,
+];
 
 export const version = (): string =>
   (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string })

@@ -2,7 +2,10 @@ import { homedir } from 'node:os';
 import type { Dependencies, KubernetesConnector } from '../functions/commons/dependencies.ts';
 import { SetupError } from './options.ts';
 
-export type AwsClients = Pick<Dependencies, 'ec2' | 'autoScaling' | 'eks' | 'imageBuilder' | 'sfn'>;
+export type AwsClients = Pick<
+  Dependencies,
+  'ec2' | 'autoScaling' | 'eks' | 'imageBuilder' | 'sfn' | 'dynamoDb'
+>;
 
 /** Where AWS is called: `--region` and `--profile`, else the SDK's default chain. */
 export interface AwsTarget {
@@ -36,12 +39,13 @@ const noCredentials = (profile: string | undefined) =>
 
 /** The clients of a command; the AWS SDK is loaded only here, so help and the simulator never pay for it. */
 export async function makeClients(config: Record<string, unknown>): Promise<AwsClients> {
-  const [ec2, autoScaling, eks, imageBuilder, sfn] = await Promise.all([
+  const [ec2, autoScaling, eks, imageBuilder, sfn, dynamoDb] = await Promise.all([
     import('@aws-sdk/client-ec2'),
     import('@aws-sdk/client-auto-scaling'),
     import('@aws-sdk/client-eks'),
     import('@aws-sdk/client-imagebuilder'),
     import('@aws-sdk/client-sfn'),
+    import('@aws-sdk/client-dynamodb'),
   ]);
   return {
     ec2: new ec2.EC2Client(config),
@@ -49,6 +53,7 @@ export async function makeClients(config: Record<string, unknown>): Promise<AwsC
     eks: new eks.EKSClient(config),
     imageBuilder: new imageBuilder.ImagebuilderClient(config),
     sfn: new sfn.SFNClient(config),
+    dynamoDb: new dynamoDb.DynamoDBClient(config),
   };
 }
 

@@ -1,27 +1,22 @@
 import * as z from 'zod';
 import { requireNoAlarm } from './adapters/alarms.ts';
+import { readLease } from './adapters/lock-table.ts';
 import { publish } from './adapters/notifications.ts';
-import { cloudWatchClient, snsClient } from './commons/clients.ts';
+import { cloudWatchClient, dynamoDbClient, snsClient } from './commons/clients.ts';
 import { requireEnv } from './commons/config.ts';
 import type { Dependencies } from './commons/dependencies.ts';
 import { MaintenanceWindowTooShort } from './commons/errors.ts';
 import { lambdaHandler } from './commons/handler.ts';
 import { rolloutInputSchema } from './commons/rollout-input.ts';
-import { batchSchema, executionSchema } from './commons/state.ts';
+import { batchSchema, executionSchema, type Gate, gateSchema, lockSchema } from './commons/state.ts';
 import { consoleUrl, waitingNotification } from './domain/notification.ts';
+import { pauseCheckSeconds } from './domain/pause.ts';
 import { windowVerdict } from './domain/window.ts';
-
-export const gateSchema = z.object({
-  go: z.boolean(),
-  /** ISO timestamp the Wait state waits until when `go` is false. */
-  until: z.string().nullable(),
-  reason: z.enum(['ready', 'WaitingForWindow']),
-});
-export type Gate = z.infer<typeof gateSchema>;
 
 const event = z.object({
   input: rolloutInputSchema,
   execution: executionSchema,
+  lock: lockSchema,
   /** Expected seconds of one batch (the plan's estimate). */
   batchSeconds: z.int().min(0),
   /** null before the first change (the launch template), then the batch about to start. */
@@ -30,19 +25,28 @@ const event = z.object({
   gate: gateSchema.nullable(),
 });
 
-type Deps = Pick<Dependencies, 'cloudWatch' | 'sns' | 'now' | 'notificationTopicArn'>;
+type Deps = Pick<
+  Dependencies,
+  'cloudWatch' | 'sns' | 'dynamoDb' | 'lockTableName' | 'now' | 'notificationTopicArn'
+>;
+
+const ready: Gate = { go: true, until: null, reason: 'ready', holdSeconds: null };
 
 /**
- * May the next batch start now? Not while an alarm is in ALARM (AlarmTriggered), and with a
- * maintenance window only when the batch is expected to finish before it closes; otherwise the
- * state machine waits until the next opening (operators are told once per wait).
+ * May the next batch start now? Not while a person has paused the rollout (the state machine waits
+ * for the resume), nor while an alarm is in ALARM (AlarmTriggered), and with a maintenance window only
+ * when the batch is expected to finish before it closes; otherwise the state machine waits until the
+ * next opening (operators are told once per wait). A paused rollout looks at its alarms on resume.
  */
 export const makeHandler = (deps: Deps) =>
-  lambdaHandler(event, async ({ input, execution, batchSeconds, batch, gate }): Promise<Gate> => {
+  lambdaHandler(event, async ({ input, execution, lock, batchSeconds, batch, gate }): Promise<Gate> => {
+    const lease = await readLease(deps.dynamoDb, deps.lockTableName, lock.groupId);
+    if (lease?.holder === execution.id && lease.pause !== null)
+      return { go: false, until: null, reason: 'Paused', holdSeconds: pauseCheckSeconds };
     const what = batch === null ? 'before the rollout changed anything' : `before batch ${batch.index + 1}`;
     await requireNoAlarm(deps.cloudWatch, input.alarms ?? [], what);
     const window = input.maintenanceWindow;
-    if (window === undefined) return { go: true, until: null, reason: 'ready' };
+    if (window === undefined) return ready;
     const now = deps.now();
     const verdict = windowVerdict(window, now, batchSeconds);
     if (verdict.kind === 'tooShort') {
@@ -52,7 +56,7 @@ export const makeHandler = (deps: Deps) =>
           'widen the window, or lower maxUnavailable, and start the rollout again.',
       );
     }
-    if (verdict.kind === 'open') return { go: true, until: null, reason: 'ready' };
+    if (verdict.kind === 'open') return ready;
     const until = new Date(verdict.opens).toISOString();
     if (gate?.until !== until) {
       await publish(
@@ -73,12 +77,14 @@ export const makeHandler = (deps: Deps) =>
         }),
       );
     }
-    return { go: false, until, reason: 'WaitingForWindow' };
+    return { go: false, until, reason: 'WaitingForWindow', holdSeconds: null };
   });
 
 export const handler = makeHandler({
   cloudWatch: cloudWatchClient(),
   sns: snsClient(),
+  dynamoDb: dynamoDbClient(),
+  lockTableName: requireEnv('LOCK_TABLE_NAME'),
   now: Date.now,
   notificationTopicArn: requireEnv('NOTIFICATION_TOPIC_ARN'),
 });

@@ -133,7 +133,7 @@ export function executionRunner(
     const batchCounts = new Map<string, number>();
     const history = new ExecutionHistory();
     const roleArn = `arn:aws:iam::${account}:role/${stateMachineName}`;
-    // One token per execution: at most one Task of it waits on a token at a time (an approval).
+    // One token per execution: at most one Task of it waits on a token at a time (an approval, a pause).
     const taskToken = Buffer.from(`${execution.arn}#${world.ids.uuid()}`).toString('base64url');
     const localHandlers = Object.fromEntries(
       [...tasks].map(([stateName, { functionKey, enclosingMap, waitsForToken }]) => {
@@ -154,9 +154,17 @@ export function executionRunner(
         };
         const handler = waitsForToken
           ? async (input: JSONValue) => {
+              // The token is answerable once the Task is scheduled, so its function may answer it itself.
+              const answer = taskTokens.wait(taskToken, execution.name);
               // lambda:invoke hands the function Parameters.Payload; the Task's result is the answer sent to the token.
-              await invoke((input as { Payload?: unknown }).Payload);
-              return (await taskTokens.wait(taskToken, execution.name)) as JSONValue;
+              try {
+                await invoke((input as { Payload?: unknown }).Payload);
+              } catch (error) {
+                taskTokens.forget(execution.name);
+                throw error;
+              }
+              taskTokens.delivered(taskToken, execution.name, functionKey);
+              return (await answer) as JSONValue;
             }
           : (input: JSONValue) => invoke(input) as Promise<JSONValue>;
         return [stateName, handler];

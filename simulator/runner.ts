@@ -188,7 +188,7 @@ async function run(scenario: Scenario, options: SimulateOptions, engine: Engine)
   };
   const events = deliverExecutionEvents(world, stepFunctions, lambda, stateMachineArn);
   const clients = simulatedAwsClients(world, stepFunctions, notificationTopicArn);
-  simulatedOperator(scenario, world, taskTokens, clients.sfn);
+  simulatedOperator(scenario, world, taskTokens, stepFunctions, clients);
   const kubernetes = new SimulatedKubernetes(world);
   const server = options.k8sHttp ? await startKubernetesTestServer(kubernetes) : undefined;
   if (server) engine.closers.push(server.close);

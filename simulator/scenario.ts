@@ -321,6 +321,14 @@ const approvalSchema = z.strictObject({
   afterSeconds: seconds,
 });
 
+/** Seconds from simulated second 0, as alarms count them; a null resume: nobody resumes. */
+const pauseSchema = z
+  .strictObject({ afterSeconds: seconds, resumeAfterSeconds: seconds.nullable().default(null) })
+  .refine((pause) => pause.resumeAfterSeconds === null || pause.resumeAfterSeconds > pause.afterSeconds, {
+    error: 'expected resumeAfterSeconds after afterSeconds (both count from the start of the simulation)',
+    path: ['resumeAfterSeconds'],
+  });
+
 const executionStatuses = ['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'] as const;
 
 const scenarioShape = z.strictObject({
@@ -337,6 +345,8 @@ const scenarioShape = z.strictObject({
   alarms: z.array(alarmSchema).default([]),
   /** The answers a person gives, in order, to each approval the rollout asks for. */
   approvals: z.array(approvalSchema).default([]),
+  /** A person pauses the running rollout (as the CLI's `pause` does) and resumes it. */
+  pauses: z.array(pauseSchema).default([]),
   cluster: clusterSchema,
   nodeGroups: z.array(nodeGroupSchema).min(1),
   amis: z.array(amiSchema).default([]),

@@ -56,16 +56,22 @@ interface PendingTask {
 /** The task tokens Tasks of running executions wait on, and the answers sent to them. */
 export class TaskTokens {
   private readonly pending = new Map<string, PendingTask>();
-  /** Sees each token as a Task starts waiting on it: the simulated operator answers from there. */
-  onToken: ((token: string, executionName: string) => void) | undefined;
+  /** Sees each token once its Task's function has run (with the function's key): the simulated operator answers from there. */
+  onToken: ((token: string, executionName: string, functionKey: string) => void) | undefined;
 
-  /** A `.waitForTaskToken` Task waits: settles with the output sent to `token`, or fails with its error. */
+  /**
+   * A `.waitForTaskToken` Task waits: settles with the output sent to `token`, or fails with its
+   * error. The token is answerable from here on, before the Task's function has run, as in Step Functions.
+   */
   wait(token: string, executionName: string): Promise<unknown> {
-    const answer = new Promise<unknown>((resolve, reject) => {
+    return new Promise<unknown>((resolve, reject) => {
       this.pending.set(token, { executionName, resolve, reject });
     });
-    this.onToken?.(token, executionName);
-    return answer;
+  }
+
+  /** The Task's function has run (it published the request, or stored the token). */
+  delivered(token: string, executionName: string, functionKey: string): void {
+    this.onToken?.(token, executionName, functionKey);
   }
 
   /** The execution ended (or its Task timed out and it moved on): its token is waited on no more. */

@@ -21,15 +21,22 @@ const taskEnded = new Set([
   'TaskStartFailed',
 ]);
 
+/** The states that ask for an approval; a paused rollout waits on a token too, which `resume` answers. */
+const approvalStates = new Set(['RequestApproval', 'RequestCanaryApproval']);
+
 /**
- * The task token an approval of this execution waits on: the last `.waitForTaskToken` Task scheduled
- * (its parameters carry the token) that has not ended. Undefined when none waits.
+ * The task token an approval of this execution waits on: the last `.waitForTaskToken` Task of an
+ * approval state scheduled (its parameters carry the token) that has not ended. Undefined when none waits.
  */
 export function pendingApprovalToken(events: readonly HistoryEvent[]): string | undefined {
   const scheduled = events.findLastIndex(
-    (event) =>
+    (event, index) =>
       event.type === 'TaskScheduled' &&
-      event.taskScheduledEventDetails?.resource?.endsWith('.waitForTaskToken') === true,
+      event.taskScheduledEventDetails?.resource?.endsWith('.waitForTaskToken') === true &&
+      approvalStates.has(
+        events.findLast((entered, at) => at < index && entered.stateEnteredEventDetails)
+          ?.stateEnteredEventDetails?.name ?? '',
+      ),
   );
   if (scheduled < 0 || events.slice(scheduled + 1).some((event) => taskEnded.has(event.type ?? '')))
     return undefined;

@@ -7,6 +7,7 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { GroupBefore, Lease } from '../domain/lock.ts';
+import type { Pause } from '../domain/pause.ts';
 
 /**
  * The lock table: one item per node group, keyed by the group's ARN. Every write is conditional, so
@@ -14,7 +15,15 @@ import type { GroupBefore, Lease } from '../domain/lock.ts';
  */
 const names = { '#holder': 'holder', '#expiresAt': 'expiresAt' };
 
-const isConditionFailure = (error: unknown) => (error as Error).name === 'ConditionalCheckFailedException';
+/** Runs a conditional write: its result, or undefined when the condition did not hold (nothing changed). */
+async function ifConditionHolds<T>(write: Promise<T>): Promise<T | undefined> {
+  try {
+    return await write;
+  } catch (error) {
+    if ((error as Error).name === 'ConditionalCheckFailedException') return undefined;
+    throw error;
+  }
+}
 
 const keyOf = (groupId: string) => ({ groupId: { S: groupId } });
 const seconds = (epochMs: number) => ({ N: String(Math.floor(epochMs / 1000)) });
@@ -28,6 +37,10 @@ function leaseOf(item: Record<string, AttributeValue>): Lease {
     // Stored in epoch seconds, the unit DynamoDB's TTL reads.
     expiresAt: Number(item.expiresAt?.N ?? 0) * 1000,
     before: JSON.parse(item.before?.S ?? 'null') as GroupBefore,
+    pause:
+      item.pausedAt?.N === undefined
+        ? null
+        : { at: Number(item.pausedAt.N), by: item.pausedBy?.S ?? '', reason: item.pauseReason?.S ?? '' },
   };
 }
 
@@ -35,11 +48,11 @@ function leaseOf(item: Record<string, AttributeValue>): Lease {
 export async function putLease(
   dynamoDb: DynamoDBClient,
   table: string,
-  lease: Lease,
+  lease: Omit<Lease, 'pause'>,
   now: number,
 ): Promise<boolean> {
-  try {
-    await dynamoDb.send(
+  const written = await ifConditionHolds(
+    dynamoDb.send(
       new PutItemCommand({
         TableName: table,
         Item: {
@@ -54,12 +67,9 @@ export async function putLease(
         ExpressionAttributeNames: { '#expiresAt': names['#expiresAt'] },
         ExpressionAttributeValues: { ':now': seconds(now) },
       }),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
-  }
+    ),
+  );
+  return written !== undefined;
 }
 
 /**
@@ -72,8 +82,8 @@ export async function extendLease(
   lease: { groupId: string; holder: string; holderName: string; expiresAt: number },
   from: string,
 ): Promise<boolean> {
-  try {
-    await dynamoDb.send(
+  const written = await ifConditionHolds(
+    dynamoDb.send(
       new UpdateItemCommand({
         TableName: table,
         Key: keyOf(lease.groupId),
@@ -87,12 +97,9 @@ export async function extendLease(
           ':from': { S: from },
         },
       }),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
-  }
+    ),
+  );
+  return written !== undefined;
 }
 
 export async function readLease(
@@ -113,8 +120,8 @@ export async function releaseLease(
   groupId: string,
   holder: string,
 ): Promise<boolean> {
-  try {
-    await dynamoDb.send(
+  const written = await ifConditionHolds(
+    dynamoDb.send(
       new DeleteItemCommand({
         TableName: table,
         Key: keyOf(groupId),
@@ -122,10 +129,93 @@ export async function releaseLease(
         ExpressionAttributeNames: { '#holder': names['#holder'] },
         ExpressionAttributeValues: { ':holder': { S: holder } },
       }),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
-  }
+    ),
+  );
+  return written !== undefined;
+}
+
+/**
+ * Pauses the rollout of the execution that holds the lock: its next batch boundary waits for a
+ * resume. Returns false when `holder` does not hold the lock or it is already paused.
+ */
+export async function pauseLease(
+  dynamoDb: DynamoDBClient,
+  table: string,
+  groupId: string,
+  holder: string,
+  pause: Pause,
+): Promise<boolean> {
+  const written = await ifConditionHolds(
+    dynamoDb.send(
+      new UpdateItemCommand({
+        TableName: table,
+        Key: keyOf(groupId),
+        UpdateExpression: 'SET pausedAt = :at, pausedBy = :by, pauseReason = :reason',
+        ConditionExpression: '#holder = :holder AND attribute_not_exists(pausedAt)',
+        ExpressionAttributeNames: { '#holder': names['#holder'] },
+        ExpressionAttributeValues: {
+          ':holder': { S: holder },
+          ':at': { N: String(pause.at) },
+          ':by': { S: pause.by },
+          ':reason': { S: pause.reason },
+        },
+      }),
+    ),
+  );
+  return written !== undefined;
+}
+
+/**
+ * The paused holder waits: stores the task token a resume answers and extends the lease over the
+ * wait. Returns false when the pause was lifted meanwhile (nobody would answer the token).
+ */
+export async function holdPause(
+  dynamoDb: DynamoDBClient,
+  table: string,
+  lease: { groupId: string; holder: string; expiresAt: number },
+  taskToken: string,
+): Promise<boolean> {
+  const written = await ifConditionHolds(
+    dynamoDb.send(
+      new UpdateItemCommand({
+        TableName: table,
+        Key: keyOf(lease.groupId),
+        UpdateExpression: 'SET pauseToken = :token, #expiresAt = :expiresAt',
+        ConditionExpression: '#holder = :holder AND attribute_exists(pausedAt)',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: {
+          ':holder': { S: lease.holder },
+          ':token': { S: taskToken },
+          ':expiresAt': seconds(lease.expiresAt),
+        },
+      }),
+    ),
+  );
+  return written !== undefined;
+}
+
+/**
+ * Lifts the pause of `holder`'s rollout. Returns the task token its execution waits on, if it waits
+ * already (else it finds the pause gone when it looks); undefined when it was not paused.
+ */
+export async function resumeLease(
+  dynamoDb: DynamoDBClient,
+  table: string,
+  groupId: string,
+  holder: string,
+): Promise<{ taskToken: string | undefined } | undefined> {
+  const written = await ifConditionHolds(
+    dynamoDb.send(
+      new UpdateItemCommand({
+        TableName: table,
+        Key: keyOf(groupId),
+        UpdateExpression: 'REMOVE pausedAt, pausedBy, pauseReason, pauseToken',
+        ConditionExpression: '#holder = :holder AND attribute_exists(pausedAt)',
+        ExpressionAttributeNames: { '#holder': names['#holder'] },
+        ExpressionAttributeValues: { ':holder': { S: holder } },
+        ReturnValues: 'ALL_OLD',
+      }),
+    ),
+  );
+  return written && { taskToken: written.Attributes?.pauseToken?.S };
 }

@@ -41,6 +41,17 @@ export const managedGroupSchema = z.object({
 });
 export type ManagedGroup = z.infer<typeof managedGroupSchema>;
 
+/** BeforeBatch's verdict: may the next batch (or the first change) start now, and if not, why. */
+export const gateSchema = z.object({
+  go: z.boolean(),
+  /** ISO timestamp the Wait state waits until for a window. */
+  until: z.string().nullable(),
+  reason: z.enum(['ready', 'WaitingForWindow', 'Paused']),
+  /** Paused: how long the execution waits on its task token before it looks again. */
+  holdSeconds: z.int().min(1).nullable(),
+});
+export type Gate = z.infer<typeof gateSchema>;
+
 /** The node group as verified: what the rollout starts from. */
 export const verifiedGroupSchema = z.object({
   asgName: z.string(),

@@ -1,3 +1,4 @@
+import type { Pause } from './pause.ts';
 import { nodesGone } from './polling.ts';
 
 /** The group as the rollout found it, before any change: what a clean-up restores. */
@@ -24,6 +25,8 @@ export interface Lease {
   acquiredAt: number;
   expiresAt: number;
   before: GroupBefore;
+  /** Set by `pause`, removed by `resume`: the holder starts no batch meanwhile. */
+  pause: Pause | null;
 }
 
 /** Time after a batch's waits for retries, Finish and Rollback. */

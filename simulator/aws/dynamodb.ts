@@ -40,16 +40,21 @@ export function dynamoDbOperations(world: World): Operations {
         'TableName',
         'Key',
         'UpdateExpression',
+        'ReturnValues',
         ...expressionParameters,
       ]);
-      world.dynamoDb.update(
+      // Only the item as it was is modelled: https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateItem.html#DDB-UpdateItem-request-ReturnValues
+      const returnValues = input.ReturnValues ?? 'NONE';
+      if (returnValues !== 'NONE' && returnValues !== 'ALL_OLD')
+        throw new SimulatorGap(`dynamodb:UpdateItem with ReturnValues ${returnValues}`);
+      const before = world.dynamoDb.update(
         input.TableName,
         input.Key,
         input.UpdateExpression,
         input.ConditionExpression,
         contextOf(input),
       );
-      return {};
+      return returnValues === 'ALL_OLD' && before !== undefined ? { Attributes: before } : {};
     },
 
     DeleteItem(input: DeleteItemCommandInput): Answer<DeleteItemCommandOutput> {

@@ -33,6 +33,10 @@ function tokenize(expression: string): string[] {
 }
 
 type Operand = { path: string } | { value: AttributeValue };
+interface Update {
+  assignments: [string, Operand][];
+  removals: string[];
+}
 type Condition =
   | { kind: 'and' | 'or'; left: Condition; right: Condition }
   | { kind: 'not'; operand: Condition }
@@ -42,7 +46,8 @@ type Condition =
 
 /**
  * A parser for the subset of DynamoDB expressions the lock uses: comparisons, IN, AND/OR/NOT,
- * attribute_exists/attribute_not_exists, and `SET a = :v, ...`. Anything else is a SimulatorGap.
+ * attribute_exists/attribute_not_exists, `SET a = :v, ...` and `REMOVE a, ...`. Anything else is a
+ * SimulatorGap.
  * Like DynamoDB, a name or value given but not used is a ValidationException.
  */
 class Parser {
@@ -61,15 +66,30 @@ class Parser {
     return left;
   }
 
-  assignments(): [string, Operand][] {
-    this.expect('SET');
-    const assignments: [string, Operand][] = [];
-    do {
-      const path = this.path();
-      this.expect('=');
-      assignments.push([path, this.operand()]);
-    } while (this.accept(','));
-    return assignments;
+  /** `SET a = :v, ...` and `REMOVE b, ...`, each clause at most once, in either order. */
+  update(): Update {
+    const update: Update = { assignments: [], removals: [] };
+    const seen = new Set<string>();
+    while (this.position < this.tokens.length) {
+      const clause = this.peek().toUpperCase();
+      if (clause !== 'SET' && clause !== 'REMOVE')
+        throw new SimulatorGap(`dynamodb update expressions with "${this.peek()}"`);
+      if (seen.has(clause))
+        throw validation(
+          `Invalid UpdateExpression: The "${clause}" section can only be used once in an update expression;`,
+        );
+      seen.add(clause);
+      this.position++;
+      do {
+        const path = this.path();
+        if (clause === 'REMOVE') update.removals.push(path);
+        else {
+          this.expect('=');
+          update.assignments.push([path, this.operand()]);
+        }
+      } while (this.accept(','));
+    }
+    return update;
   }
 
   end(): void {
@@ -221,7 +241,7 @@ function evaluate(condition: Condition, item: Item | undefined): boolean {
 function parse(
   expressions: { condition: string | undefined; update: string | undefined },
   context: ExpressionContext,
-): { condition: Condition | undefined; assignments: [string, Operand][] } {
+): { condition: Condition | undefined; update: Update } {
   const used = { names: new Set<string>(), values: new Set<string>() };
   const run = <T>(text: string, read: (parser: Parser) => T): T => {
     const parser = new Parser(tokenize(text), context);
@@ -233,7 +253,10 @@ function parse(
   };
   const condition =
     expressions.condition === undefined ? undefined : run(expressions.condition, (p) => p.condition());
-  const assignments = expressions.update === undefined ? [] : run(expressions.update, (p) => p.assignments());
+  const update =
+    expressions.update === undefined
+      ? { assignments: [], removals: [] }
+      : run(expressions.update, (p) => p.update());
   const unusedValues = Object.keys(context.values ?? {}).filter((key) => !used.values.has(key));
   if (unusedValues.length > 0)
     throw validation(
@@ -244,7 +267,7 @@ function parse(
     throw validation(
       `Value provided in ExpressionAttributeNames unused in expressions: keys: {${unusedNames.join(', ')}}`,
     );
-  return { condition, assignments };
+  return { condition, update };
 }
 
 const conditionFailed = () =>
@@ -281,19 +304,25 @@ export class DynamoDb {
     table.items.set(id, structuredClone(item ?? {}));
   }
 
+  /** Returns the item as it was before the update (ReturnValues ALL_OLD), undefined when there was none. */
   update(
     tableName: string | undefined,
     key: Item | undefined,
     update: string | undefined,
     condition: string | undefined,
     context: ExpressionContext,
-  ): void {
+  ): Item | undefined {
     const { table, id } = this.locate(tableName, key);
     const parsed = parse({ condition, update }, context);
     const current = table.items.get(id);
     if (parsed.condition !== undefined && !evaluate(parsed.condition, current)) throw conditionFailed();
     const next: Item = { ...structuredClone(current ?? {}), ...structuredClone(key ?? {}) };
-    for (const [path, operand] of parsed.assignments) {
+    for (const path of parsed.update.removals) {
+      if (path === table.partitionKey)
+        throw validation(`Cannot update attribute ${path}. This attribute is part of the key`);
+      delete next[path];
+    }
+    for (const [path, operand] of parsed.update.assignments) {
       if (path === table.partitionKey)
         throw validation(`Cannot update attribute ${path}. This attribute is part of the key`);
       const value = 'path' in operand ? current?.[operand.path] : operand.value;
@@ -302,6 +331,7 @@ export class DynamoDb {
       next[path] = structuredClone(value);
     }
     table.items.set(id, next);
+    return current === undefined ? undefined : structuredClone(current);
   }
 
   delete(

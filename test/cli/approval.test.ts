@@ -36,6 +36,11 @@ describe('approve and reject', () => {
     expect(pendingApprovalToken([...waiting('token-1'), event(5, 'TaskSucceeded')])).toBeUndefined();
     expect(pendingApprovalToken([...waiting('token-1'), event(5, 'ExecutionAborted')])).toBeUndefined();
     expect(pendingApprovalToken(waiting('token-1').slice(0, 2))).toBeUndefined();
+    // A paused rollout waits on a token too: resume answers that one, not approve.
+    const paused = waiting('token-1').map((e) =>
+      e.stateEnteredEventDetails ? { ...e, stateEnteredEventDetails: { name: 'Paused' } } : e,
+    );
+    expect(pendingApprovalToken(paused)).toBeUndefined();
   });
 
   it('approves with SendTaskSuccess on the waiting token', async () => {

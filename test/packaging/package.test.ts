@@ -141,9 +141,10 @@ const functionActions: Record<string, readonly string[]> = {
     'dynamodb:DeleteItem',
     ...launchTemplateUse,
   ],
-  beforeBatch: ['cloudwatch:DescribeAlarms', 'sns:Publish'],
+  beforeBatch: ['cloudwatch:DescribeAlarms', 'sns:Publish', 'dynamodb:GetItem'],
   bake: ['cloudwatch:DescribeAlarms'],
   requestApproval: ['sns:Publish'],
+  holdPause: ['dynamodb:UpdateItem', 'states:SendTaskSuccess'],
   startRollout: [
     'autoscaling:DescribeAutoScalingGroups',
     'eks:DescribeCluster',

@@ -56,6 +56,35 @@ describe('the simulated DynamoDB', () => {
     expect(db.get(table, { groupId: { S: 'g' } })).toBeUndefined();
   });
 
+  it('removes attributes and hands back the item as it was (REMOVE, ALL_OLD)', () => {
+    const db = new DynamoDb();
+    db.createTable(table, 'groupId');
+    db.put(table, { ...lease('a', 100), pausedAt: { N: '5' } }, undefined, context({}));
+    const resume = () =>
+      db.update(
+        table,
+        { groupId: { S: 'g' } },
+        'REMOVE pausedAt SET expiresAt = :e',
+        'attribute_exists(pausedAt)',
+        context({ ':e': 300 }),
+      );
+    expect(resume()).toEqual({ ...lease('a', 100), pausedAt: { N: '5' } });
+    expect(db.get(table, { groupId: { S: 'g' } })).toEqual(lease('a', 300));
+    expect(resume).toThrow(expect.objectContaining({ name: 'ConditionalCheckFailedException' }));
+    expect(() =>
+      db.update(
+        table,
+        { groupId: { S: 'g' } },
+        'SET a = :e REMOVE b SET c = :e',
+        undefined,
+        context({ ':e': 1 }),
+      ),
+    ).toThrow('can only be used once');
+    expect(() =>
+      db.update(table, { groupId: { S: 'g' } }, 'ADD n :e', undefined, context({ ':e': 1 })),
+    ).toThrow('The simulator does not model');
+  });
+
   it('refuses, as DynamoDB does, values given but not used, an unknown table, and expressions it does not model', () => {
     const db = new DynamoDb();
     db.createTable(table, 'groupId');

@@ -118,4 +118,28 @@ describe('approvals, answered by the simulated operator through the task token',
     expect(eventsOf(report, ...changes)).toEqual([]);
     expect(report.simulatedSeconds).toBeGreaterThanOrEqual(3600);
   });
+
+  it('pauses at the next batch boundary, never mid-drain, starts no batch while paused, and goes on when resumed', async () => {
+    const report = await reportOf('pause-resume');
+    const [paused] = eventsOf(report, 'Paused');
+    const [resumed] = eventsOf(report, 'Resumed');
+    expect(paused?.detail.at).toBe('2026-11-10T18:10:00.000Z');
+    expect(resumed?.detail.at).toBe('2026-11-10T20:00:00.000Z');
+    const pausedAt = paused?.t ?? 0;
+    const resumedAt = resumed?.t ?? 0;
+    const entered = (from: number, to: number) =>
+      eventsOf(report, 'StateEntered')
+        .filter((event) => event.t > from && event.t < to)
+        .map((event) => event.detail.state);
+    // The batch draining when paused finished its drain and termination, then the execution waited.
+    const whilePaused = entered(pausedAt, resumedAt);
+    expect(whilePaused).toContain('Terminate');
+    expect(whilePaused.at(-1)).toBe('Paused');
+    expect(whilePaused).not.toContain('Cordon');
+    expect(whilePaused).not.toContain('Surge');
+    const cordons = eventsOf(report, 'NodeCordoned').map((event) => event.t);
+    expect(cordons.filter((t) => t > pausedAt && t < resumedAt)).toEqual([]);
+    expect(cordons.filter((t) => t >= resumedAt)).toHaveLength(2);
+    expect(report.status).toBe('SUCCEEDED');
+  });
 });

@@ -1,3 +1,4 @@
+import type { AutoScalingGroup } from '@aws-sdk/client-auto-scaling';
 import type { V1Node, V1Pod, V1PodDisruptionBudget } from '@kubernetes/client-node';
 
 /** Minimal Kubernetes objects in the API's shapes, for decision tests. */
@@ -111,5 +112,22 @@ export function pdb(
       desiredHealthy: 0,
       expectedPods: 0,
     },
+  };
+}
+
+/** A self-managed Windows node group of cluster prod as DescribeAutoScalingGroups returns it. */
+export function autoScalingGroup(arn: string, zone = 'us-east-1a'): AutoScalingGroup {
+  return {
+    AutoScalingGroupName: 'win-a',
+    AutoScalingGroupARN: arn,
+    MinSize: 2,
+    MaxSize: 5,
+    DesiredCapacity: 4,
+    DefaultCooldown: 300,
+    AvailabilityZones: [zone],
+    HealthCheckType: 'EC2',
+    CreatedTime: new Date(0),
+    LaunchTemplate: { LaunchTemplateId: 'lt-0123', Version: '3' },
+    Tags: [{ Key: 'kubernetes.io/cluster/prod', Value: 'owned' }],
   };
 }

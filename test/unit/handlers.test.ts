@@ -20,12 +20,13 @@ import {
   EC2Client,
 } from '@aws-sdk/client-ec2';
 import { DescribeNodegroupCommand, EKSClient, ResourceNotFoundException } from '@aws-sdk/client-eks';
-import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { makeHandler as acquireLock } from '../../functions/acquire-lock.ts';
 import type { KubernetesPort } from '../../functions/adapters/kubernetes/port.ts';
 import { makeHandler as cordon } from '../../functions/cordon.ts';
+import { makeHandler as holdPause } from '../../functions/hold-pause.ts';
 import { makeHandler as prepareLaunchTemplate } from '../../functions/prepare-launch-template.ts';
 import { makeHandler as surge } from '../../functions/surge.ts';
 import { makeHandler as terminate } from '../../functions/terminate.ts';
@@ -34,7 +35,7 @@ import { lambdaContext as contextOf } from '../../simulator/lambda-context.ts';
 
 const lambdaContext = contextOf('test');
 
-import { node } from '../support/objects.ts';
+import { autoScalingGroup, node } from '../support/objects.ts';
 
 const ec2 = mockClient(EC2Client);
 const autoScaling = mockClient(AutoScalingClient);
@@ -170,23 +171,9 @@ describe('acquire-lock', () => {
     eks
       .on(DescribeNodegroupCommand)
       .rejects(new ResourceNotFoundException({ message: 'No node group found', $metadata: {} }));
-    autoScaling.on(DescribeAutoScalingGroupsCommand).resolves({
-      AutoScalingGroups: [
-        {
-          AutoScalingGroupName: 'win-a',
-          AutoScalingGroupARN: groupArn,
-          MinSize: 2,
-          MaxSize: 5,
-          DesiredCapacity: 4,
-          DefaultCooldown: 300,
-          AvailabilityZones: ['us-east-1a'],
-          HealthCheckType: 'EC2',
-          CreatedTime: new Date(0),
-          LaunchTemplate: { LaunchTemplateId: 'lt-0123', Version: '3' },
-          Tags: [{ Key: 'kubernetes.io/cluster/prod', Value: 'owned' }],
-        },
-      ],
-    });
+    autoScaling
+      .on(DescribeAutoScalingGroupsCommand)
+      .resolves({ AutoScalingGroups: [autoScalingGroup(groupArn)] });
   });
 
   it('takes the lease keyed by the group ARN with a conditional write, remembering the group as it was', async () => {
@@ -231,6 +218,46 @@ describe('acquire-lock', () => {
     expect(sfn.commandCalls(DescribeExecutionCommand)[0]?.args[0].input).toEqual({
       executionArn: `${execution.id}-0`,
     });
+  });
+});
+
+describe('hold-pause', () => {
+  const lock = {
+    groupId: 'arn:aws:autoscaling:us-east-1:111122223333:autoScalingGroup:u:autoScalingGroupName/win-a',
+    expiresAt: 0,
+  };
+  const gate = { go: false, until: null, reason: 'Paused' as const, holdSeconds: 86_400 };
+  const now = Date.parse('2026-11-12T19:05:00Z');
+  const deps = () => ({
+    dynamoDb: new DynamoDBClient({}),
+    sfn: new SFNClient({}),
+    lockTableName: 'locks',
+    now: () => now,
+  });
+  const event = { input, execution, lock, gate, taskToken: 'token-1' };
+  beforeEach(() => dynamoDb.reset());
+
+  it('stores the token for resume and keeps the lease over the wait', async () => {
+    dynamoDb.on(UpdateItemCommand).resolves({});
+    await expect(holdPause(deps())(event, lambdaContext)).resolves.toEqual({ held: true });
+    const update = dynamoDb.commandCalls(UpdateItemCommand)[0]?.args[0].input;
+    expect(update?.ConditionExpression).toBe('#holder = :holder AND attribute_exists(pausedAt)');
+    expect(update?.ExpressionAttributeValues?.[':token']).toEqual({ S: 'token-1' });
+    expect(update?.ExpressionAttributeValues?.[':expiresAt']).toEqual({
+      N: String(now / 1000 + 86_400 + 1800 + 900 + 900 + 3600),
+    });
+    expect(sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
+  });
+
+  it('answers its own token when the rollout was resumed before the token was stored', async () => {
+    dynamoDb
+      .on(UpdateItemCommand)
+      .rejects(
+        new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }),
+      );
+    sfn.on(SendTaskSuccessCommand).resolves({});
+    await expect(holdPause(deps())(event, lambdaContext)).resolves.toEqual({ held: false });
+    expect(sfn.commandCalls(SendTaskSuccessCommand)[0]?.args[0].input.taskToken).toBe('token-1');
   });
 });
 

@@ -433,6 +433,7 @@ describe('one rollout per node group', () => {
       desired: 4,
       suspendedProcesses: [],
     },
+    pause: null,
   };
 
   it.each([
