@@ -1,6 +1,7 @@
 import type { RolloutInput } from '../functions/commons/rollout-input.ts';
 import type { Plan, Verified } from '../functions/commons/state.ts';
 import { consoleUrl } from '../functions/domain/notification.ts';
+import type { ControlSpan } from '../report/control.ts';
 import { formatDuration } from '../report/duration.ts';
 import { currentBatch, type ExecutionRun, lastStep, nodesReplaced } from '../report/history.ts';
 import { targetOf, titleOf } from '../report/timeline.ts';
@@ -41,6 +42,31 @@ export function formatPlan(input: RolloutInput, verified: Verified, plan: Plan):
   ].join('\n');
 }
 
+const isoOf = (ms: number) => new Date(ms).toISOString();
+
+const controlLabel = (span: Pick<ControlSpan, 'kind' | 'batch'>): string =>
+  ({
+    window: 'waited for the maintenance window',
+    bake: `baked${span.batch === undefined ? '' : ` after batch ${span.batch + 1}`}`,
+    approval: 'waited for an approval',
+    pause: 'paused',
+  })[span.kind];
+
+/** What the running execution stands still for, and what answers it. */
+function standingStill(executionArn: string, span: ControlSpan): string {
+  const until = span.until === undefined ? '' : ` until ${isoOf(span.until)}`;
+  switch (span.kind) {
+    case 'pause':
+      return `Paused since ${isoOf(span.start)}: no next batch starts until 'npx eks-windows-patcher resume ${executionArn}'.`;
+    case 'window':
+      return `Waiting for its maintenance window${until}.`;
+    case 'approval':
+      return `Waiting since ${isoOf(span.start)} for an approval: 'npx eks-windows-patcher approve|reject ${executionArn}'.`;
+    case 'bake':
+      return `Baking${span.batch === undefined ? '' : ` batch ${span.batch + 1}`}${until}, watching its alarms.`;
+  }
+}
+
 const executionName = (executionArn: string) => executionArn.slice(executionArn.lastIndexOf(':') + 1);
 
 export function progressBar(done: number, total: number, width = 20): string {
@@ -63,6 +89,13 @@ export function statusSummary(executionArn: string, run: ExecutionRun) {
     currentBatch: batch ? { number: batch.index + 1, step: lastStep(batch) ?? null } : null,
     currentState: run.currentState ?? null,
     drainBlockers: batch && lastStep(batch) === 'drain' && !batch.drained ? batch.drainBlockers : [],
+    controls: run.controls.map((span) => ({
+      kind: span.kind,
+      batch: span.batch === undefined ? null : span.batch + 1,
+      start: isoOf(span.start),
+      end: span.end === undefined ? null : isoOf(span.end),
+      until: span.until === undefined ? null : isoOf(span.until),
+    })),
     error: run.error ?? null,
     consoleUrl: consoleUrl(executionArn),
   };
@@ -100,6 +133,7 @@ export function formatStatus(
       ? `running for ${formatDuration((now - started) / 1000)}`
       : `ran for ${formatDuration((run.stoppedAt - started) / 1000)}`;
   const total = summary.nodesToReplace;
+  const still = run.controls.at(-1)?.end === undefined ? run.controls.at(-1) : undefined;
   return [
     `Execution ${executionName(executionArn)}: ${run.status} (${timing})`,
     titleOf(targetOf(run.input)),
@@ -111,6 +145,15 @@ export function formatStatus(
       : summary.currentBatch
         ? [`Stopped in ${stepLabel(summary)}`]
         : []),
+    ...(run.status === 'RUNNING' && still !== undefined ? [standingStill(executionArn, still)] : []),
+    ...list(
+      'Stood still',
+      run.controls.map(
+        (span) =>
+          `${controlLabel(span)}: ${isoOf(span.start)} to ${span.end === undefined ? 'now' : isoOf(span.end)} ` +
+          `(${formatDuration(((span.end ?? now) - span.start) / 1000)})`,
+      ),
+    ),
     ...list(run.status === 'RUNNING' ? 'Drain waits on' : 'Drain was held by', summary.drainBlockers),
     ...(run.error ? ['', `${run.error.name}: ${run.error.cause}`] : []),
     ...(console ? ['', `Console: ${summary.consoleUrl}`] : []),

@@ -1,6 +1,8 @@
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import { type BatchState, type Plan, planSchema } from '../functions/commons/state.ts';
 import { caughtError } from '../functions/domain/notification.ts';
+import { type ControlSpan, controlSpans } from './control.ts';
+import { objectAt, parseObject } from './json.ts';
 
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
 
@@ -44,6 +46,8 @@ export interface ExecutionRun {
   rollbackAt: number | undefined;
   /** The execution a large group's rollout continued in (Finish's `continuedAs`). */
   continuedAs: string | undefined;
+  /** Where it stood still: maintenance windows, bakes, approvals, pauses. */
+  controls: ControlSpan[];
 }
 
 /** States of the ReplaceBatches iteration (statemachine/rollout.asl.json) and the step each belongs to. */
@@ -79,20 +83,6 @@ const iterationEnds = new Set(['MapIterationSucceeded', 'MapIterationFailed', 'M
 
 type Json = Record<string, unknown>;
 
-function parseObject(text: string | undefined): Json {
-  try {
-    const value: unknown = JSON.parse(text ?? '');
-    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : {};
-  } catch {
-    return {};
-  }
-}
-
-const objectAt = (value: Json, key: string): Json => {
-  const child = value[key];
-  return child !== null && typeof child === 'object' && !Array.isArray(child) ? (child as Json) : {};
-};
-
 function batchOf(stateInput: Json): BatchRun | undefined {
   const batch = objectAt(stateInput, 'batch');
   if (typeof batch.index !== 'number' || !Array.isArray(batch.nodes)) return undefined;
@@ -124,6 +114,7 @@ export function readExecution(events: readonly HistoryEvent[]): ExecutionRun {
     failedAt: undefined,
     rollbackAt: undefined,
     continuedAs: undefined,
+    controls: controlSpans(events),
   };
   let batch: BatchRun | undefined;
   for (const event of [...events].sort((a, b) => (a.id ?? 0) - (b.id ?? 0))) {

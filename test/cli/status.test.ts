@@ -48,6 +48,22 @@ const drainTimedOut = () =>
       'The drain of ip-10-0-1-12.ec2.internal did not finish in 900 s: shop/web-2 (PDB shop/web).',
     ).events;
 
+const waitedThenPaused = () =>
+  new History()
+    .prepared()
+    .batch(0)
+    .iteration(1)
+    .step('RenewLock', 1)
+    .step('BeforeBatch', 1, {
+      gate: { go: false, until: '2026-11-14T21:00:00.000Z', reason: 'WaitingForWindow' },
+    })
+    .step('BatchMayStart?', 0)
+    .step('WaitForBatchWindow', 3600)
+    .step('RenewLock', 1)
+    .step('BeforeBatch', 1, { gate: { go: false, until: null, reason: 'Paused', holdSeconds: 86_400 } })
+    .step('BatchMayStart?', 0)
+    .enter('Paused', 1800).events;
+
 describe('status', () => {
   it('reads every page of the history and reports a finished rollout', async () => {
     serve(succeeded());
@@ -70,6 +86,26 @@ describe('status', () => {
     expect(output.stdout).toContain('Nodes replaced: 2 of 4');
     expect(output.stdout).toContain('Now batch 2 of 2: drain (state WaitForDrain)');
     expect(output.stdout).toContain('Drain waits on:\n  - shop/web-2: PodDisruptionBudget shop/web');
+  });
+
+  it('says a paused rollout is paused and how to resume it, and lists where it stood still', async () => {
+    serve(waitedThenPaused());
+    const { run, output } = testRuntime();
+    expect(await run('status', executionArn)).toBe(0);
+    expect(output.stdout).toMatch(
+      new RegExp(
+        `Paused since 2026-11-12T\\S+: no next batch starts until 'npx eks-windows-patcher resume ${executionArn}'`,
+      ),
+    );
+    expect(output.stdout).toMatch(
+      /Stood still:\n {2}- waited for the maintenance window: \S+ to \S+ \(1 h 00 min\)\n {2}- paused: \S+ to now/,
+    );
+    const { run: runJson, output: json } = testRuntime();
+    expect(await runJson('status', executionArn, '--json')).toBe(0);
+    expect(JSON.parse(json.stdout).controls).toMatchObject([
+      { kind: 'window', batch: 2, until: '2026-11-14T21:00:00.000Z' },
+      { kind: 'pause', batch: 2, end: null },
+    ]);
   });
 
   it('prints the error and its cause when the rollout failed, and exits 1', async () => {
