@@ -1,3 +1,4 @@
+import type { ControlKind } from './control.ts';
 import { formatClock, formatDuration } from './duration.ts';
 import { type NodeTimeline, type Phase, type PhaseSpan, phases, type RolloutTimeline } from './timeline.ts';
 
@@ -15,6 +16,14 @@ const phaseStyle: Record<Phase, { label: string; color: string }> = {
 
 /** The stretch of the axis in which an execution was rolling back. */
 const rollbackBand = '#e6f4f1';
+
+/** Stretches the rollout stood still, drawn behind the rows. */
+const controlStyle: Record<ControlKind, { label: string; color: string }> = {
+  window: { label: 'Waiting for the maintenance window', color: '#eef0f3' },
+  bake: { label: 'Baking (alarms watched)', color: '#fbf3dc' },
+  approval: { label: 'Waiting for an approval', color: '#e8eefa' },
+  pause: { label: 'Paused by a person', color: '#f6e6ea' },
+};
 
 const layout = {
   labelWidth: 300,
@@ -147,6 +156,20 @@ function runsSvg(timeline: RolloutTimeline, axis: Axis, height: number): string 
     .join('');
 }
 
+function controlsSvg(timeline: RolloutTimeline, axis: Axis, height: number): string {
+  return timeline.controls
+    .map((band) => {
+      const style = controlStyle[band.kind];
+      const tip = `${style.label}: ${axis.clock(band.start)} to ${axis.clock(band.end)} (${formatDuration(band.end - band.start)})`;
+      return (
+        `<rect class="control" data-kind="${band.kind}" x="${axis.x(band.start).toFixed(1)}" y="${layout.axisHeight}" ` +
+        `width="${Math.max(1, axis.x(band.end) - axis.x(band.start)).toFixed(1)}" height="${height - layout.axisHeight}" ` +
+        `fill="${style.color}"><title>${escapeHtml(tip)}</title></rect>`
+      );
+    })
+    .join('');
+}
+
 function failuresSvg(timeline: RolloutTimeline, axis: Axis, height: number): string {
   return timeline.failures
     .map((failure) => {
@@ -185,6 +208,7 @@ function chartSvg(timeline: RolloutTimeline): string {
   return (
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ` +
     `role="img" aria-label="${escapeHtml(`Timeline of ${timeline.nodes.length} nodes`)}">` +
+    controlsSvg(timeline, axis, height) +
     runsSvg(timeline, axis, height) +
     axisSvg(timeline, axis.x, height) +
     rows.join('') +
@@ -205,6 +229,12 @@ const legendHtml = (timeline: RolloutTimeline) =>
     ? `<li><span class="swatch" style="background:${rollbackBand}"></span>Rolling back</li>`
     : '') +
   (timeline.runs.length > 1 ? '<li><span class="dash"></span>An execution starts</li>' : '') +
+  [...new Set(timeline.controls.map((band) => band.kind))]
+    .map(
+      (kind) =>
+        `<li><span class="swatch" style="background:${controlStyle[kind].color}"></span>${controlStyle[kind].label}</li>`,
+    )
+    .join('') +
   '</ul>';
 
 function untouchedHtml(timeline: RolloutTimeline): string {

@@ -1,5 +1,6 @@
 import type { ExecutionReport, SimulationReport } from '../simulator/runner.ts';
 import type { TimelineEvent } from '../simulator/world/timeline.ts';
+import type { ControlKind } from './control.ts';
 import type { BatchStep, ExecutionRun, Span } from './history.ts';
 
 /** `rollback`: the rollback undoing the node's step (uncordon, or removing an unused replacement). */
@@ -52,6 +53,14 @@ export interface RunSpan {
   rollback?: number;
 }
 
+/** A stretch the rollout stood still: its maintenance window, a bake, an approval, a pause. */
+export interface ControlBand {
+  kind: ControlKind;
+  /** Seconds since the rollout started. */
+  start: number;
+  end: number;
+}
+
 export interface RolloutTarget {
   clusterName: string;
   nodeGroupName: string;
@@ -70,6 +79,8 @@ export interface RolloutTimeline {
   runs: RunSpan[];
   nodes: NodeTimeline[];
   failures: Failure[];
+  /** Where it stood still, by its own choice or a person's. */
+  controls: ControlBand[];
 }
 
 const text = (value: unknown) => (typeof value === 'string' ? value : '');
@@ -153,6 +164,13 @@ export function timelineFromExecution(runs: readonly ExecutionRun[], now: number
     outcome: outcomeOf(final?.status ?? 'RUNNING', final?.error),
     start: 0,
     end: seconds(final?.stoppedAt ?? now),
+    controls: runs.flatMap((run) =>
+      run.controls.map((span) => ({
+        kind: span.kind,
+        start: seconds(span.start),
+        end: seconds(span.end ?? run.stoppedAt ?? now),
+      })),
+    ),
     runs: runs.map((run, index) => ({
       index,
       name: '',
@@ -481,5 +499,39 @@ export function timelineFromSimulation(report: Simulated): RolloutTimeline {
     runs: runs.map((run) => run.span()),
     nodes,
     failures: runs.flatMap((run) => run.failures(report)),
+    controls: controlBands(events, new Set(runs.map((run) => run.name)), finished),
   };
+}
+
+/**
+ * The simulator's rollout-control events as stretches: a window wait until its `until`, a bake for
+ * its `bakeSeconds`, an approval until answered, a pause until resumed; cut at the rollout's end.
+ */
+function controlBands(
+  events: readonly TimelineEvent[],
+  executions: Set<string>,
+  finished: number,
+): ControlBand[] {
+  const ours = events.filter((e) => executions.has(text(e.detail.execution)));
+  const answer = (event: string, from: TimelineEvent) =>
+    ours.find((e) => e.event === event && e.t >= from.t && e.detail.execution === from.detail.execution)?.t;
+  const wall = (e: TimelineEvent, iso: unknown) =>
+    e.t + (Date.parse(text(iso)) - Date.parse(text(e.detail.at))) / 1000;
+  return ours.flatMap((e): ControlBand[] => {
+    const band = (kind: ControlKind, end: number | undefined) => [
+      { kind, start: e.t, end: Math.min(finished, end ?? finished) },
+    ];
+    switch (e.event) {
+      case 'WaitingForWindow':
+        return band('window', wall(e, e.detail.until));
+      case 'BakeStarted':
+        return band('bake', e.t + Number(e.detail.bakeSeconds ?? 0));
+      case 'ApprovalRequested':
+        return band('approval', answer('ApprovalReceived', e));
+      case 'Paused':
+        return band('pause', answer('Resumed', e));
+      default:
+        return [];
+    }
+  });
 }

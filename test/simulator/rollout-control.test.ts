@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { openings } from '../../functions/domain/window.ts';
+import { renderReportHtml } from '../../report/html.ts';
+import { timelineFromSimulation } from '../../report/timeline.ts';
 import { type SimulationReport, simulate } from '../../simulator/runner.ts';
 import { loadScenario } from '../../simulator/scenario.ts';
 
@@ -141,5 +143,23 @@ describe('approvals, answered by the simulated operator through the task token',
     expect(cordons.filter((t) => t > pausedAt && t < resumedAt)).toEqual([]);
     expect(cordons.filter((t) => t >= resumedAt)).toHaveLength(2);
     expect(report.status).toBe('SUCCEEDED');
+  });
+
+  it('draws windows, bakes, approvals and pauses on the report', async () => {
+    const bands = async (name: string) =>
+      timelineFromSimulation(await reportOf(name)).controls.map((band) => ({
+        kind: band.kind,
+        seconds: Math.round(band.end - band.start),
+      }));
+    expect(await bands('pause-resume')).toEqual([{ kind: 'pause', seconds: 6600 }]);
+    expect(await bands('canary-bake')).toEqual([
+      { kind: 'bake', seconds: 1800 },
+      { kind: 'bake', seconds: 600 },
+    ]);
+    expect((await bands('window-weekend')).map((band) => band.kind)).toEqual(['window', 'window']);
+    expect((await bands('approval-granted')).map((band) => band.kind)).toEqual(['approval']);
+    const html = renderReportHtml(timelineFromSimulation(await reportOf('pause-resume')));
+    expect(html).toContain('data-kind="pause"');
+    expect(html).toContain('Paused by a person');
   });
 });
