@@ -31,6 +31,8 @@ const outcomeEvents: Record<ExecutionOutcome['status'], string> = {
 
 /** The Wait states that hold an execution until its maintenance window's next opening. */
 const windowWaits = new Set(['WaitForWindow', 'WaitForBatchWindow']);
+/** Where an execution stands still by choice (a window, a person's pause): no wait for replacements runs there. */
+const standingStill = new Set([...windowWaits, 'Paused', 'PausedBeforeChanges']);
 
 /**
  * The rollout-control moments a person follows on the timeline, from the state entered and its
@@ -207,7 +209,7 @@ export function executionRunner(
         }
         if (
           (event.type === 'StateEntered' || event.type === 'StateExited') &&
-          windowWaits.has(event.state.name)
+          standingStill.has(event.state.name)
         )
           world.windowWait(execution.input, event.type === 'StateEntered');
         if (event.type === 'StateRetried') {

@@ -279,7 +279,7 @@ export class World {
     if (group !== undefined) this.deadlines.executionEnded(group);
   }
 
-  /** An execution started with this input entered (true) or left (false) a Wait for its maintenance window. */
+  /** An execution started with this input entered (true) or left (false) a Wait for its maintenance window, or a pause. */
   windowWait(input: unknown, waiting: boolean): void {
     const group = groupOfInput(input);
     if (group !== undefined) this.deadlines.windowWait(group, waiting);
