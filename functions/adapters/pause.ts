@@ -1,5 +1,6 @@
 import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { EKSClient } from '@aws-sdk/client-eks';
 import { DescribeExecutionCommand, SendTaskSuccessCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { type Pause, pauseRefusal } from '../domain/pause.ts';
@@ -10,6 +11,7 @@ export interface PauseClients {
   sfn: SFNClient;
   eks: EKSClient;
   autoScaling: AutoScalingClient;
+  ec2: EC2Client;
   dynamoDb: DynamoDBClient;
 }
 
@@ -28,7 +30,13 @@ async function lockOf(
   const { clusterName, nodeGroupName } = JSON.parse(input ?? '{}') as Record<string, unknown>;
   if (typeof clusterName !== 'string' || typeof nodeGroupName !== 'string')
     return { refusal: `Execution ${executionArn} names no clusterName and nodeGroupName: it is no rollout.` };
-  const group = await resolveNodeGroup(clients.eks, clients.autoScaling, clusterName, nodeGroupName);
+  const group = await resolveNodeGroup(
+    clients.eks,
+    clients.autoScaling,
+    clients.ec2,
+    clusterName,
+    nodeGroupName,
+  );
   return { groupId: group.arn, target: { clusterName, nodeGroupName } };
 }
 
