@@ -27,7 +27,8 @@ export function formatPlan(input: RolloutInput, verified: Verified, plan: Plan):
         `in ${batches} batch${batches === 1 ? '' : 'es'} of at most ${input.maxUnavailable}:`,
     ...plan.batches.map(
       (batch) =>
-        `  batch ${batch.index + 1}: ${batch.nodes.map((n) => `${n.nodeName || '(no node)'} (${n.instanceId})`).join(', ')}`,
+        `  batch ${batch.index + 1}${batch.removal ? " (an earlier run's surplus: drained and removed, not replaced)" : ''}: ` +
+        batch.nodes.map((n) => `${n.nodeName || '(no node)'} (${n.instanceId})`).join(', '),
     ),
     ...list(
       plan.refused

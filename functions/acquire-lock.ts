@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { describeLaunchTemplateVersions } from './adapters/ec2.ts';
 import { extendLease, putLease, readLease, releaseLease } from './adapters/lock-table.ts';
 import { resolveNodeGroup } from './adapters/node-group.ts';
 import { executionStatus } from './adapters/running-rollouts.ts';
@@ -9,6 +10,7 @@ import { LockReleasePending, RolloutInProgress } from './commons/errors.ts';
 import { lambdaHandler } from './commons/handler.ts';
 import { rolloutInputSchema } from './commons/rollout-input.ts';
 import { executionSchema, lockSchema } from './commons/state.ts';
+import { referenceFormOf } from './domain/launch-template.ts';
 import { isLive, type Lease, leaseSeconds, lockRefusal, siblingExecutionArn } from './domain/lock.ts';
 
 const event = z.object({
@@ -67,10 +69,17 @@ export const makeHandler = (deps: Deps) =>
       input.nodeGroupName,
     );
     const groupId = group.arn;
+    const template = group.launchTemplate;
+    // `$Latest`/`$Default` move as the rollout works: the number they stand for now is what a clean-up restores.
+    const [resolved] =
+      template && referenceFormOf(template.version) !== 'number'
+        ? await describeLaunchTemplateVersions(deps.ec2, template.id, [template.version])
+        : [];
     const before = {
       asgName: group.asgName,
-      launchTemplateId: group.launchTemplate?.id ?? '',
-      launchTemplateVersion: group.launchTemplate?.version ?? '',
+      launchTemplateId: template?.id ?? '',
+      launchTemplateVersion: template?.version ?? '',
+      ...(resolved ? { launchTemplateResolvedVersion: resolved.versionNumber } : {}),
       minSize: group.minSize,
       maxSize: group.maxSize,
       desired: group.desired,

@@ -1,9 +1,9 @@
 import * as z from 'zod';
 import { describeGroup } from './adapters/autoscaling.ts';
+import { describeLaunchTemplateVersions } from './adapters/ec2.ts';
 import { readLease, releaseLease } from './adapters/lock-table.ts';
 import { resolveNodeGroup } from './adapters/node-group.ts';
-import { publish } from './adapters/notifications.ts';
-import { type RollBackDeps, rollBack } from './adapters/roll-back.ts';
+import { notifyFailure, type RollBackDeps, rollBack } from './adapters/roll-back.ts';
 import { autoScalingClient, dynamoDbClient, ec2Client, eksClient, snsClient } from './commons/clients.ts';
 import { requireEnv } from './commons/config.ts';
 import type { Dependencies } from './commons/dependencies.ts';
@@ -11,8 +11,8 @@ import { RolloutError } from './commons/errors.ts';
 import { lambdaHandler } from './commons/handler.ts';
 import { kubernetesConnector } from './commons/kubernetes.ts';
 import { type RolloutInput, rolloutInputSchema } from './commons/rollout-input.ts';
-import { endingError, endingsToCleanUp, launchTemplateChange } from './domain/clean-up.ts';
-import { consoleUrl, rolloutNotification } from './domain/notification.ts';
+import { endingError, endingsToCleanUp, templateChange } from './domain/clean-up.ts';
+import { originalSizeTag, ownSize } from './domain/group-size.ts';
 
 /** EventBridge's "Step Functions Execution Status Change" event, the fields read here. */
 const event = z.object({
@@ -82,14 +82,30 @@ export const makeHandler = (deps: RollBackDeps & Pick<Dependencies, 'eks' | 'dyn
         return { cleanedUp: true, reason: error.name, actions };
       }
       const current = await describeGroup(deps.autoScaling, lease.before.asgName);
-      const failure = await rollBack(deps, {
+      const versions = lease.before.launchTemplateId
+        ? await describeLaunchTemplateVersions(deps.ec2, lease.before.launchTemplateId, [
+            '$Default',
+            '$Latest',
+          ])
+        : [];
+      const undone = await rollBack(deps, {
         input,
         execution,
-        before: lease.before,
-        launchTemplate: launchTemplateChange(lease.before, current?.launchTemplate),
+        // The group's own size: an earlier failed run's surplus does not count (its tag says so).
+        before: { ...lease.before, ...ownSize(lease.before, current?.tags[originalSizeTag]) },
+        template: templateChange(
+          lease.before,
+          current?.launchTemplate,
+          {
+            defaultVersion: versions.find((v) => v.isDefault)?.versionNumber,
+            latestVersion:
+              versions.length > 0 ? Math.max(...versions.map((v) => v.versionNumber)) : undefined,
+          },
+          input.amiId,
+        ),
         plan: undefined,
-        error,
       });
+      const failure = await notifyFailure(deps, { input, execution, error, undone });
       await releaseLease(deps.dynamoDb, deps.lockTableName, groupId, detail.executionArn);
       return { cleanedUp: true, reason: failure.name, actions: failure.actions };
     },
@@ -108,23 +124,7 @@ async function leaveToEks(
       `(aws eks list-updates --cluster-name ${input.clusterName} --nodegroup-name ${input.nodeGroupName}); run the rollout again to follow it, ` +
       'or once it ends, update the group to its previous launch template version',
   ];
-  await publish(
-    deps.sns,
-    deps.notificationTopicArn,
-    rolloutNotification({
-      outcome: 'FAILED',
-      clusterName: input.clusterName,
-      nodeGroupName: input.nodeGroupName,
-      amiId: input.amiId,
-      executionName: execution.name,
-      consoleUrl: consoleUrl(execution.id),
-      durationSeconds: Math.round((deps.now() - Date.parse(execution.startTime)) / 1000),
-      nodesReplaced: 0,
-      nodesOnTarget: 0,
-      error,
-      actions,
-    }),
-  );
+  await notifyFailure(deps, { input, execution, error, undone: { actions, nodesReplaced: 0 } });
   return actions;
 }
 

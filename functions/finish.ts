@@ -1,6 +1,6 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import * as z from 'zod';
-import { describeGroup, resumeAfterRollout, updateGroup } from './adapters/autoscaling.ts';
+import { describeGroup, resumeAfterRollout, untagGroup, updateGroup } from './adapters/autoscaling.ts';
 import { startExecutions } from './adapters/executions.ts';
 import { releaseLease } from './adapters/lock-table.ts';
 import { publish } from './adapters/notifications.ts';
@@ -13,6 +13,7 @@ import { metrics } from './commons/powertools.ts';
 import { rolloutInputSchema } from './commons/rollout-input.ts';
 import { executionSchema, lockSchema, planSchema, rolloutGroupSchema } from './commons/state.ts';
 import { continuationName } from './domain/continuation.ts';
+import { originalSizeTag } from './domain/group-size.ts';
 import { consoleUrl, rolloutNotification } from './domain/notification.ts';
 
 const event = z.object({
@@ -75,10 +76,16 @@ export const makeHandler = (
         await updateGroup(deps.autoScaling, group.asgName, { maxSize: group.original.maxSize });
       }
       if (current) await resumeAfterRollout(deps.autoScaling, current, group.suspendedBefore);
+      // The group is its own size again: the next run needs no reminder (a continuation still does).
+      if (current && !plan.continues && current.desired <= group.original.desired)
+        await untagGroup(deps.autoScaling, group.asgName, originalSizeTag);
       const durationSeconds = Math.round((deps.now() - Date.parse(execution.startTime)) / 1000);
       const podsDeleted = drained.flatMap((batch) => batch.forced);
       const podsLeftTerminating = drained.flatMap((batch) => batch.leftTerminating);
-      const nodesReplaced = plan.batches.reduce((count, batch) => count + batch.nodes.length, 0);
+      const nodesReplaced = plan.batches.reduce(
+        (count, batch) => count + (batch.removal ? 0 : batch.nodes.length),
+        0,
+      );
       const report: RolloutReport = {
         status: 'SUCCEEDED',
         clusterName: input.clusterName,

@@ -2,6 +2,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import * as z from 'zod';
 import { describeGroup } from './adapters/autoscaling.ts';
 import { describeInstances } from './adapters/ec2.ts';
+import { refusedNow } from './adapters/kubernetes/drain-round.ts';
 import type { KubernetesPort } from './adapters/kubernetes/port.ts';
 import { autoScalingClient, ec2Client } from './commons/clients.ts';
 import type { Dependencies } from './commons/dependencies.ts';
@@ -10,6 +11,7 @@ import { lambdaHandler } from './commons/handler.ts';
 import { kubernetesConnector } from './commons/kubernetes.ts';
 import { rolloutInputSchema } from './commons/rollout-input.ts';
 import { type Plan, verifiedSchema } from './commons/state.ts';
+import { surplusInstances } from './domain/group-size.ts';
 import { cappedWithCount, listText } from './domain/limits.ts';
 import { eksDrainRisks } from './domain/managed.ts';
 import { controllerOf, nodesByInstance, podKey } from './domain/nodes.ts';
@@ -20,6 +22,7 @@ import {
   orderForReplacement,
   selectNodes,
   toBatches,
+  withRemoval,
 } from './domain/plan.ts';
 import { preflight } from './domain/preflight.ts';
 import { expectedBootSeconds } from './domain/replacements.ts';
@@ -82,26 +85,38 @@ export const makeHandler = (deps: Deps) =>
       launchTime: instance.launchTime,
       nodeName: byInstance.get(instance.instanceId)?.metadata?.name,
     }));
-    const { toReplace, onTarget } = selectNodes(members, input.amiId);
+    const managed = verified.group.managed;
+    // What an earlier run left beyond the group's own size goes first, and is not the group's to keep
+    // (a managed group's size is EKS's to keep).
+    const surplusIds = new Set(managed ? [] : surplusInstances(members, verified.group.desired));
+    const surplus = members.filter((m) => surplusIds.has(m.instanceId));
+    const { toReplace, onTarget } = selectNodes(
+      members.filter((m) => !surplusIds.has(m.instanceId)),
+      input.amiId,
+    );
     const ordered = orderForReplacement(toReplace);
     // A continuation resumes a rollout whose canary already baked.
     const canary = input.continuedFrom === undefined ? input.canary : undefined;
-    const managed = verified.group.managed;
     // A managed group is rolled by EKS in one update: no batches of ours, no continuation.
-    const perExecution = managed ? Number.POSITIVE_INFINITY : batchesPerExecution({ ...input, canary });
-    const batches = toBatches(
-      ordered,
-      {
-        batchSize: input.maxUnavailable,
-        canary,
-        bakeSeconds: input.bakeSeconds,
-        approvalAfterCanary: input.approval === 'afterCanary',
-      },
-      onTarget.length,
-      perExecution,
+    const perExecution = managed
+      ? Number.POSITIVE_INFINITY
+      : Math.max(1, batchesPerExecution({ ...input, canary }) - (surplus.length > 0 ? 1 : 0));
+    const batches = withRemoval(
+      surplus,
+      toBatches(
+        ordered,
+        {
+          batchSize: input.maxUnavailable,
+          canary,
+          bakeSeconds: input.bakeSeconds,
+          approvalAfterCanary: input.approval === 'afterCanary',
+        },
+        onTarget.length,
+        perExecution,
+      ),
     );
-    const planned = batches.reduce((count, batch) => count + batch.nodes.length, 0);
-    const replacedNodes = new Set(toReplace.flatMap((m) => m.nodeName ?? []));
+    const planned = batches.reduce((count, batch) => count + (batch.removal ? 0 : batch.nodes.length), 0);
+    const replacedNodes = new Set([...toReplace, ...surplus].flatMap((m) => m.nodeName ?? []));
     const podsToMove = allPods.filter((pod) => replacedNodes.has(pod.spec?.nodeName ?? ''));
     const checks = preflight(podsToMove, allPods, pdbs, input, await daemonSetLookup(kubernetes, podsToMove));
     if (managed) {
@@ -117,6 +132,11 @@ export const makeHandler = (deps: Deps) =>
     // While a batch drains, the next one's replacements boot: two batches of surge at most.
     const surgeMax = verified.group.desired + Math.min(2 * input.maxUnavailable, toReplace.length);
     const warnings = [
+      ...surplus.map(
+        (m) =>
+          `instance ${m.instanceId} (${m.nodeName ?? 'no node'}) is beyond the group's own size of ${verified.group.desired}, ` +
+          'left by an earlier run: it is drained and removed before anything is replaced',
+      ),
       ...checks.warnings,
       ...(input.overridePdbAfterTimeout
         ? ['overridePdbAfterTimeout: pods their PDBs still refuse at the drain deadline are deleted']
@@ -136,6 +156,7 @@ export const makeHandler = (deps: Deps) =>
     }
     const evictable = new Set(checks.verdicts.filter((v) => v.verdict.action === 'evict').map((v) => v.pod));
     const moving = podsToMove.filter((pod) => evictable.has(podKey(pod)));
+    const refusedByApiServer = input.dryRun ? await refusedInFirstBatch(kubernetes, batches, moving) : [];
     const longestGrace = Math.max(30, ...moving.map((pod) => pod.spec?.terminationGracePeriodSeconds ?? 30));
     const timing = {
       bootSeconds: expectedBootSeconds(undefined, input.readyTimeoutSeconds),
@@ -149,7 +170,7 @@ export const makeHandler = (deps: Deps) =>
       nodesOnTarget: onTarget.length,
       blockers: cappedWithCount(checks.blockers, 50),
       refused,
-      warnings: cappedWithCount(warnings, 50),
+      warnings: cappedWithCount([...refusedByApiServer, ...warnings], 50),
       estimatedSeconds:
         estimateSeconds(Math.ceil(toReplace.length / input.maxUnavailable), timing) +
         batches.reduce((total, batch) => total + batch.bakeSeconds, 0),
@@ -159,6 +180,22 @@ export const makeHandler = (deps: Deps) =>
       ],
     };
   });
+
+/**
+ * A dry run asks the API server, as `kubectl drain --dry-run=server` does: which evictions of the first
+ * batch's pods it would refuse now (PDBs as they stand; nothing changes).
+ */
+async function refusedInFirstBatch(kubernetes: KubernetesPort, batches: Plan['batches'], moving: V1Pod[]) {
+  const firstNodes = new Set(batches[0]?.nodes.map((node) => node.nodeName) ?? []);
+  const refused = await refusedNow(
+    kubernetes,
+    moving.filter((pod) => firstNodes.has(pod.spec?.nodeName ?? '')),
+  );
+  return refused.map(
+    ({ pod, detail }) =>
+      `pod ${podKey(pod)}: the API server would refuse its eviction now (dryRun=All): ${detail}`,
+  );
+}
 
 export const handler = makeHandler({
   ec2: ec2Client(),

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { describeGroup, pointGroupAt, suspendForRollout } from './adapters/autoscaling.ts';
+import { describeGroup, pointGroupAt, suspendForRollout, tagGroup } from './adapters/autoscaling.ts';
 import { setDefaultVersion } from './adapters/ec2.ts';
 import { targetVersionOf } from './adapters/launch-template.ts';
 import { autoScalingClient, ec2Client } from './commons/clients.ts';
@@ -14,6 +14,7 @@ import {
   rolloutGroupBasis,
   verifiedSchema,
 } from './commons/state.ts';
+import { formatGroupSize, originalSizeTag } from './domain/group-size.ts';
 import { processesToSuspend } from './domain/processes.ts';
 
 const event = z.object({
@@ -24,10 +25,12 @@ const event = z.object({
 });
 
 /**
- * Makes the group launch the target AMI without changing how it names its version: AZRebalance
- * suspended first, then a version equal to the current one apart from ImageId (reused or created,
- * with the explicit AMI even when the current one reads it from SSM), and the group (a number),
- * the default version (`$Default`) or nothing (`$Latest`: the new version is the newest) moved to it.
+ * Makes the group launch the target AMI without changing how it names its version. First the group's
+ * own size goes into a tag (unless an earlier run's is there), so that whatever stops this run, the next
+ * one knows what size to give the group back; then AZRebalance is suspended, a version equal to the
+ * current one apart from ImageId is reused or created (with the explicit AMI even when the current one
+ * reads it from SSM), and the group (a number), the default version (`$Default`) or nothing (`$Latest`:
+ * the new version is the newest) is moved to it.
  */
 export const makeHandler = (deps: Pick<Dependencies, 'ec2' | 'autoScaling'>) =>
   lambdaHandler(event, async ({ input, execution, verified, plan }): Promise<RolloutGroup> => {
@@ -38,6 +41,9 @@ export const makeHandler = (deps: Pick<Dependencies, 'ec2' | 'autoScaling'>) =>
         `Auto Scaling group ${asgName} or its launch template disappeared before the rollout.`,
       );
     }
+    const basis = rolloutGroupBasis(input.amiId, verified, plan);
+    if (group.tags[originalSizeTag] === undefined)
+      await tagGroup(deps.autoScaling, asgName, originalSizeTag, formatGroupSize(basis.original));
     await suspendForRollout(deps.autoScaling, asgName, processesToSuspend(verified.group.suspendedProcesses));
     const { form, versions, targetVersion, previousVersion } = await targetVersionOf(
       deps.ec2,
@@ -53,7 +59,7 @@ export const makeHandler = (deps: Pick<Dependencies, 'ec2' | 'autoScaling'>) =>
       await setDefaultVersion(deps.ec2, launchTemplateId, targetVersion);
     }
     return {
-      ...rolloutGroupBasis(input.amiId, verified, plan),
+      ...basis,
       launchTemplateId,
       reference: form,
       previousVersion: String(previousVersion),

@@ -1,28 +1,10 @@
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import * as z from 'zod';
-import {
-  describeGroup,
-  type GroupState,
-  pointGroupAt,
-  resumeAfterRollout,
-  setDesiredCapacity,
-  terminateInstance,
-  updateGroup,
-} from './adapters/autoscaling.ts';
-import {
-  createLaunchTemplateVersion,
-  describeAmi,
-  describeInstances,
-  describeLaunchTemplateVersions,
-  effectiveImageId,
-  setDefaultVersion,
-} from './adapters/ec2.ts';
+import { describeGroup } from './adapters/autoscaling.ts';
 import { startExecutions } from './adapters/executions.ts';
-import { releaseScaleDown } from './adapters/kubernetes/batch-nodes.ts';
 import type { KubernetesPort } from './adapters/kubernetes/port.ts';
 import { releaseLease } from './adapters/lock-table.ts';
 import { rollBackManagedGroup } from './adapters/managed-rollback.ts';
-import { publish } from './adapters/notifications.ts';
+import { type Failure, notifyFailure, rollBack, type Undone } from './adapters/roll-back.ts';
 import { stateMachineArnOf } from './adapters/running-rollouts.ts';
 import {
   autoScalingClient,
@@ -36,7 +18,6 @@ import { requireEnv } from './commons/config.ts';
 import type { Dependencies } from './commons/dependencies.ts';
 import { lambdaHandler } from './commons/handler.ts';
 import { kubernetesConnector } from './commons/kubernetes.ts';
-import { metrics } from './commons/powertools.ts';
 import { type RolloutInput, rolloutInputSchema } from './commons/rollout-input.ts';
 import {
   executionSchema,
@@ -47,12 +28,8 @@ import {
   verifiedSchema,
 } from './commons/state.ts';
 import { revertName } from './domain/continuation.ts';
-import { mirrorPodAnnotation } from './domain/eviction.ts';
-import { clientToken, templateRestore } from './domain/launch-template.ts';
 import { managedUpdateDeadline, nodesAtOnce } from './domain/managed.ts';
-import { controllerOf, cordonedByAnnotation, isTerminating, nodesByInstance } from './domain/nodes.ts';
-import { caughtError, consoleUrl, executionError, rolloutNotification } from './domain/notification.ts';
-import { ourCordons, rollbackActions } from './domain/rollback.ts';
+import { caughtError, executionError } from './domain/notification.ts';
 
 const event = z.object({
   state: z.object({
@@ -103,10 +80,7 @@ const revertInput = (input: RolloutInput, previousAmiId: string, executionName: 
   continuedFrom: executionName,
 });
 
-export interface Failure {
-  name: string;
-  cause: string;
-  actions: string[];
+export interface RollbackFailure extends Failure {
   /** A managed group going back through EKS: the update the state machine follows to its end. */
   revert?: RolloutGroup;
 }
@@ -119,47 +93,22 @@ export interface Failure {
 export const makeHandler = (deps: Deps) =>
   lambdaHandler(
     event,
-    async ({ state }): Promise<Failure> => {
+    async ({ state }): Promise<RollbackFailure> => {
       const { input, execution, lock, verified, plan } = state;
       const error = executionError(caughtError(state.error));
-      const kubernetes = await deps.kubernetes(input.clusterName);
       const managed = verified.group.managed;
-      const { actions, nodesReplaced, revert } = managed
-        ? await rollBackManaged(deps, kubernetes, state, managed.nodegroupName)
-        : await rollBackSelfManagedGroup(deps, kubernetes, state, error.name);
-      await publish(
-        deps.sns,
-        deps.notificationTopicArn,
-        rolloutNotification({
-          outcome: 'FAILED',
-          clusterName: input.clusterName,
-          nodeGroupName: input.nodeGroupName,
-          amiId: input.amiId,
-          executionName: execution.name,
-          consoleUrl: consoleUrl(execution.id),
-          durationSeconds: Math.round((deps.now() - Date.parse(execution.startTime)) / 1000),
-          nodesReplaced,
-          nodesOnTarget: plan.nodesOnTarget,
-          error,
-          actions,
-          warnings: plan.warnings,
-        }),
-      );
-      metrics.addDimension('ErrorName', error.name);
-      metrics.addMetric('RolloutFailures', MetricUnit.Count, 1);
+      const { revert, ...undone }: Undone & { revert?: RolloutGroup } = managed
+        ? await rollBackManaged(deps, await deps.kubernetes(input.clusterName), state, managed.nodegroupName)
+        : await rollBackSelfManagedGroup(deps, state, error.name);
+      const failure = await notifyFailure(deps, { input, execution, error, undone, plan });
       // Last: the node group is free once it is back as it was.
       await releaseLease(deps.dynamoDb, deps.lockTableName, lock.groupId, execution.id);
-      return { ...error, actions, ...(revert ? { revert } : {}) };
+      return { ...failure, ...(revert ? { revert } : {}) };
     },
     { emitsMetrics: true },
   );
 
 type RollbackState = z.output<typeof event>['state'];
-interface Undone {
-  actions: string[];
-  nodesReplaced: number;
-  revert?: RolloutGroup;
-}
 
 /** Planned nodes whose instances are gone: replaced before the failure. */
 const replacedOf = (plan: RollbackState['plan'], live: string[]) =>
@@ -171,7 +120,7 @@ async function rollBackManaged(
   kubernetes: KubernetesPort,
   { input, execution, verified, group, plan }: RollbackState,
   nodegroupName: string,
-): Promise<Undone> {
+): Promise<Undone & { revert?: RolloutGroup }> {
   const { actions, revert } = await rollBackManagedGroup(
     deps,
     kubernetes,
@@ -211,179 +160,61 @@ async function rollBackManaged(
 }
 
 /**
- * A self-managed node group: uncordon ours, remove unused replacements, the previous launch template
- * version, processes resumed, after an alarm the execution that puts replaced nodes back, max size back.
+ * A self-managed node group (adapters/roll-back.ts, shared with the clean-up); after an alarm or a
+ * refusal, the execution that puts the replaced nodes back on the previous AMI.
  */
-async function rollBackSelfManagedGroup(
-  deps: Deps,
-  kubernetes: KubernetesPort,
-  { input, execution, verified, group, plan }: RollbackState,
-  errorName: string,
-): Promise<Undone> {
-  const asgName = verified.group.asgName;
-  const actions: string[] = [];
-  const current = await describeGroup(deps.autoScaling, asgName);
-  const live = (current?.instances ?? [])
-    .filter((i) => !/^Terminat/.test(i.lifecycleState))
-    .map((i) => i.instanceId);
-  const [instances, nodes] = await Promise.all([describeInstances(deps.ec2, live), kubernetes.listNodes()]);
-  const byInstance = nodesByInstance(nodes);
-  // Uncordon first: it needs only the nodes, and matters most if a later call keeps failing.
-  const cordoned = ourCordons(
-    instances.map((i) => byInstance.get(i.instanceId)),
-    execution.name,
-  );
-  for (const name of cordoned) {
-    await kubernetes.patchNode(name, {
-      unschedulable: false,
-      annotations: { [cordonedByAnnotation]: null },
-    });
-    actions.push(`uncordoned ${name}`);
-  }
-  for (const name of await releaseScaleDown(
-    kubernetes,
-    instances.flatMap((i) => byInstance.get(i.instanceId) ?? []),
-  )) {
-    actions.push(`scale-down by the cluster-autoscaler allowed again on ${name}`);
-  }
-  const pods = await kubernetes.listPods(undefined);
-  const workloadPods = new Map<string, number>();
-  for (const pod of pods) {
-    const skipped =
-      controllerOf(pod)?.kind === 'DaemonSet' ||
-      pod.metadata?.annotations?.[mirrorPodAnnotation] !== undefined;
-    if (skipped || isTerminating(pod) || !pod.spec?.nodeName) continue;
-    workloadPods.set(pod.spec.nodeName, (workloadPods.get(pod.spec.nodeName) ?? 0) + 1);
-  }
-  const { removeSurge } = rollbackActions(
-    instances.map((i) => {
-      const node = byInstance.get(i.instanceId);
-      return { ...i, node, workloadPods: workloadPods.get(node?.metadata?.name ?? '') ?? 0 };
-    }),
-    { name: execution.name, startTime: Date.parse(execution.startTime) },
-    input.amiId,
-    live.length - (group?.original.desired ?? verified.group.desired),
-  );
-  let desired = current?.desired ?? 0;
-  let running = live.length;
-  for (const instanceId of removeSurge) {
-    if (desired - 1 < (current?.minSize ?? 0)) break;
-    await terminateInstance(deps.autoScaling, instanceId);
-    desired -= 1;
-    running -= 1;
-    actions.push(`terminated unused replacement ${instanceId}`);
-  }
-  if (current && desired > running) {
-    // Launches still pending (e.g. the group cannot launch): cancel them.
-    desired = Math.max(running, current.minSize);
-    await setDesiredCapacity(deps.autoScaling, asgName, desired);
-    actions.push(`desired capacity set back to ${desired}`);
-  }
-  const previousAmiId = group
-    ? await effectiveImageId(deps.ec2, group.launchTemplateId, Number(group.previousVersion))
-    : undefined;
-  const previousAmi = previousAmiId ? await describeAmi(deps.ec2, previousAmiId) : undefined;
-  if (group && current) {
-    const previous = { amiId: previousAmiId, available: previousAmi?.state === 'available' };
-    actions.push(...(await restoreTemplate(deps, group, current, execution.name, previous)));
-  }
-  if (current) {
-    const resumed = await resumeAfterRollout(deps.autoScaling, current, verified.group.suspendedProcesses);
-    if (resumed.length > 0) actions.push(`resumed ${resumed.join(', ')}`);
-  }
-  const nodesReplaced = replacedOf(plan, live);
-  if (
-    revertingErrors.includes(errorName) &&
-    input.rollbackOnAlarm === 'replaceNodes' &&
-    nodesReplaced > 0 &&
-    previousAmi?.state === 'available' &&
-    previousAmiId
-  ) {
-    const executionName = revertName(execution.name);
-    const { started, duplicates, failed } = await startExecutions(
-      deps.sfn,
-      stateMachineArnOf(execution.id),
-      [
-        {
-          clusterName: input.clusterName,
-          nodeGroupName: input.nodeGroupName,
-          amiId: previousAmiId,
-          executionName,
-          input: revertInput(input, previousAmiId, execution.name),
-        },
-      ],
-      deps.now,
-    );
-    if (failed[0]) throw failed[0].error;
-    if (started.length + duplicates.length > 0)
-      actions.push(
-        `started execution ${executionName} to replace the ${nodesReplaced} replaced nodes back onto ${previousAmiId}`,
-      );
-  }
-  const originalMax = group?.original.maxSize ?? verified.group.maxSize;
-  if (current && current.maxSize > originalMax && desired <= originalMax) {
-    await updateGroup(deps.autoScaling, asgName, { maxSize: originalMax });
-    actions.push(`max size back to ${originalMax}`);
-  } else if (current && current.maxSize > originalMax) {
-    actions.push(
-      `max size left at ${current.maxSize} (was ${originalMax}) and desired at ${desired}: replacements hold pods moved off the failed batch; ` +
-        'lower both once those pods can move back (a re-run keeps this size)',
-    );
-  }
-  return { actions, nodesReplaced };
+function rollBackSelfManagedGroup(deps: Deps, state: RollbackState, errorName: string): Promise<Undone> {
+  const { input, execution, verified, group, plan } = state;
+  const reverts = revertingErrors.includes(errorName) && input.rollbackOnAlarm === 'replaceNodes';
+  return rollBack(deps, {
+    input,
+    execution,
+    before: {
+      asgName: verified.group.asgName,
+      maxSize: group?.original.maxSize ?? verified.group.maxSize,
+      desired: group?.original.desired ?? verified.group.desired,
+      suspendedProcesses: verified.group.suspendedProcesses,
+    },
+    template: group && {
+      launchTemplateId: group.launchTemplateId,
+      reference: group.reference,
+      previousVersion: Number(group.previousVersion),
+      targetVersion: Number(group.targetVersion),
+      targetAmiId: group.targetAmiId,
+    },
+    plan,
+    revert: reverts
+      ? (previousAmiId, nodesReplaced) => startRevert(deps, state, previousAmiId, nodesReplaced)
+      : undefined,
+  });
 }
 
-/**
- * Makes the group launch what it launched before, in its own reference form: the group pointed back
- * (a number), the default moved back (`$Default`), or a copy of the previous version made the newest
- * (`$Latest`). Only when the previous version's AMI still exists; an alias is resolved by EC2, never
- * passed to an AMI API.
- */
-async function restoreTemplate(
-  deps: Pick<Deps, 'ec2' | 'autoScaling'>,
-  group: RolloutGroup,
-  current: GroupState,
-  executionName: string,
-  previousAmi: { amiId: string | undefined; available: boolean },
-): Promise<string[]> {
-  const { launchTemplateId } = group;
-  const versions = await describeLaunchTemplateVersions(deps.ec2, launchTemplateId);
-  const restore = templateRestore(
-    group.reference,
-    {
-      groupVersion: current.launchTemplate?.version ?? '',
-      defaultVersion: versions.find((v) => v.isDefault)?.versionNumber,
-      latestVersion: Math.max(...versions.map((v) => v.versionNumber)),
-    },
-    { previousVersion: Number(group.previousVersion), targetVersion: Number(group.targetVersion) },
+/** The execution that puts the replaced nodes back on the previous AMI; what it did, in words. */
+async function startRevert(
+  deps: Pick<Deps, 'sfn' | 'now'>,
+  { input, execution }: RollbackState,
+  previousAmiId: string,
+  nodesReplaced: number,
+): Promise<string | undefined> {
+  const executionName = revertName(execution.name);
+  const { started, duplicates, failed } = await startExecutions(
+    deps.sfn,
+    stateMachineArnOf(execution.id),
+    [
+      {
+        clusterName: input.clusterName,
+        nodeGroupName: input.nodeGroupName,
+        amiId: previousAmiId,
+        executionName,
+        input: revertInput(input, previousAmiId, execution.name),
+      },
+    ],
+    deps.now,
   );
-  if (restore.kind === 'none') return [];
-  const { amiId: previousAmiId } = previousAmi;
-  if (previousAmiId === undefined || !previousAmi.available) {
-    return [
-      `launch template left on version ${group.targetVersion}: the previous AMI ${previousAmiId ?? '(unknown)'} no longer exists`,
-    ];
-  }
-  if (restore.kind === 'pointGroup') {
-    await pointGroupAt(deps.autoScaling, current, { id: launchTemplateId, version: String(restore.version) });
-    return [`launch template ${launchTemplateId} back to version ${restore.version}`];
-  }
-  if (restore.kind === 'setDefault') {
-    await setDefaultVersion(deps.ec2, launchTemplateId, restore.version);
-    return [`default version of launch template ${launchTemplateId} back to ${restore.version}`];
-  }
-  const previous = versions.find((v) => v.versionNumber === restore.version);
-  const copy = await createLaunchTemplateVersion(
-    deps.ec2,
-    launchTemplateId,
-    restore.version,
-    previous?.imageId ?? previousAmiId,
-    `copy of version ${restore.version}: rollback of ${group.targetAmiId} by eks-windows-patcher`,
-    clientToken(executionName, 'rollback'),
-  );
-  return [
-    `launch template ${launchTemplateId} version ${copy} (a copy of version ${restore.version}) is now $Latest`,
-  ];
+  if (failed[0]) throw failed[0].error;
+  return started.length + duplicates.length > 0
+    ? `started execution ${executionName} to replace the ${nodesReplaced} replaced nodes back onto ${previousAmiId}`
+    : undefined;
 }
 
 export const handler = makeHandler({

@@ -12,6 +12,7 @@ import { rolloutInputSchema } from './commons/rollout-input.ts';
 import type { ManagedGroup, Verified } from './commons/state.ts';
 import { amiTags, verifyAmi, windowsBuildOf } from './domain/ami.ts';
 import { refuseGroupForm } from './domain/group-form.ts';
+import { originalSizeTag, ownSize } from './domain/group-size.ts';
 import { type ManagedNodegroupFacts, managedGroupRefusal, releaseTarget } from './domain/managed.ts';
 import { isWindowsNode, nodesByInstance, windowsBuildOfNode } from './domain/nodes.ts';
 import { suspendedByOthers } from './domain/processes.ts';
@@ -108,9 +109,7 @@ export const makeHandler = (deps: Deps) =>
         // A managed group's own template; without one, the template EKS made for its Auto Scaling group.
         launchTemplateId: group.managed?.launchTemplate?.id ?? launchTemplate.id,
         launchTemplateVersion: group.managed?.launchTemplate?.version ?? launchTemplate.version,
-        minSize: group.minSize,
-        maxSize: group.maxSize,
-        desired: group.desired,
+        ...ownSize(group, group.tags[originalSizeTag]),
         windowsBuild: nodeBuilds[0] ?? '',
         suspendedProcesses,
         managed,

@@ -8,6 +8,7 @@ import {
   type FlagNames,
   type JudgedPod,
   judgePods,
+  refusedNow,
 } from '../../functions/adapters/kubernetes/drain-round.ts';
 import type { EvictionOutcome, KubernetesPort } from '../../functions/adapters/kubernetes/port.ts';
 import { DrainBlocked } from '../../functions/commons/errors.ts';
@@ -202,15 +203,8 @@ function refusedByRules(error: unknown, judged: JudgedPod[]): Ending {
  * changes), as `kubectl drain --dry-run=server` does.
  */
 async function dryRun({ kubernetes, settings, say }: Drain, pods: V1Pod[]): Promise<Ending> {
-  const refused: { pod: V1Pod; detail: string }[] = [];
-  for (const pod of pods.filter((p) => !isTerminating(p))) {
-    const { namespace = '', name = '' } = pod.metadata ?? {};
-    const outcome = await kubernetes.evictPod(namespace, name, settings.gracePeriodSeconds, true);
-    if (outcome.kind === 'blockedByPdb' || outcome.kind === 'multiplePdbs') {
-      refused.push({ pod, detail: outcome.message });
-      say(`pod ${podKey(pod)}: would be refused now: ${outcome.message}`);
-    }
-  }
+  const refused = await refusedNow(kubernetes, pods, settings.gracePeriodSeconds);
+  for (const { pod, detail } of refused) say(`pod ${podKey(pod)}: would be refused now: ${detail}`);
   const budgets = refused.length > 0 ? await kubernetes.listPodDisruptionBudgets() : [];
   const allowed = pods.length - refused.length;
   return {

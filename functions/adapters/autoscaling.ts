@@ -157,6 +157,7 @@ export async function resumeAfterRollout(
   return resume;
 }
 
+/** Sets one tag of the group (not propagated to its instances). */
 export async function tagGroup(autoScaling: AutoScalingClient, asgName: string, key: string, value: string) {
   await autoScaling.send(
     new CreateOrUpdateTagsCommand({
@@ -173,6 +174,7 @@ export async function tagGroup(autoScaling: AutoScalingClient, asgName: string, 
   );
 }
 
+/** Removes one tag of the group; removing an absent tag is not an error. */
 export async function untagGroup(autoScaling: AutoScalingClient, asgName: string, key: string) {
   await autoScaling.send(
     new DeleteTagsCommand({ Tags: [{ ResourceId: asgName, ResourceType: 'auto-scaling-group', Key: key }] }),

@@ -2,18 +2,29 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Dependencies } from '../commons/dependencies.ts';
 import { metrics } from '../commons/powertools.ts';
 import { mirrorPodAnnotation } from '../domain/eviction.ts';
+import { originalSizeTag, surplusInstances } from '../domain/group-size.ts';
+import { clientToken, type TemplateChange, templateRestore } from '../domain/launch-template.ts';
 import { controllerOf, cordonedByAnnotation, isTerminating, nodesByInstance } from '../domain/nodes.ts';
 import { consoleUrl, rolloutNotification } from '../domain/notification.ts';
 import { ourCordons, rollbackActions } from '../domain/rollback.ts';
 import {
   describeGroup,
+  type GroupState,
   pointGroupAt,
   resumeAfterRollout,
   setDesiredCapacity,
   terminateInstance,
+  untagGroup,
   updateGroup,
 } from './autoscaling.ts';
-import { describeAmi, describeInstances, describeLaunchTemplateVersions } from './ec2.ts';
+import {
+  createLaunchTemplateVersion,
+  describeAmi,
+  describeInstances,
+  describeLaunchTemplateVersions,
+  effectiveImageId,
+  setDefaultVersion,
+} from './ec2.ts';
 import { releaseScaleDown } from './kubernetes/batch-nodes.ts';
 import { publish } from './notifications.ts';
 
@@ -28,30 +39,35 @@ export interface Failure {
   actions: string[];
 }
 
+/** What a rollback did, and how many planned nodes were already replaced. */
+export interface Undone {
+  actions: string[];
+  nodesReplaced: number;
+}
+
 export interface RollBackRequest {
   input: { clusterName: string; nodeGroupName: string; amiId: string };
   execution: { id: string; name: string; startTime: string };
-  /** The group's sizes and suspended processes before the rollout. */
+  /** The group's own sizes (what a surge or an earlier run left does not count) and the processes suspended before. */
   before: { asgName: string; maxSize: number; desired: number; suspendedProcesses: string[] };
-  /** The launch template change to undo: back to `previousVersion` while the group points at `targetVersion`. */
-  launchTemplate: { id: string; previousVersion: string; targetVersion: string } | undefined;
+  template: TemplateChange | undefined;
   /** Counts for the notification, when the plan is known. */
   plan:
     | { batches: { nodes: { instanceId: string }[] }[]; nodesOnTarget: number; warnings: string[] }
     | undefined;
-  error: { name: string; cause: string };
   /** After an alarm: starts the execution that puts the replaced nodes back on the previous AMI; says what it did. */
   revert?: (previousAmiId: string, nodesReplaced: number) => Promise<string | undefined>;
 }
 
 /**
  * The rollback after changes began: uncordon what the execution cordoned, remove its unused
- * replacements, point the group back at its previous launch template version (if its AMI still
- * exists), restore max size, and notify. Every step is idempotent. Run by the Rollback state, and by
- * the clean-up after endings that skip it (stopped, timed out).
+ * replacements (naming those it must keep, beyond the group's own size), make the group launch what it
+ * launched before in its own reference form (if that AMI still exists), resume what the rollout
+ * suspended, and restore max size. Every step is idempotent. Run by the Rollback state, and by the
+ * clean-up after endings that skip it (stopped, timed out); both then notify (`notifyFailure`).
  */
-export async function rollBack(deps: RollBackDeps, request: RollBackRequest): Promise<Failure> {
-  const { input, execution, before, launchTemplate, plan, error } = request;
+export async function rollBack(deps: RollBackDeps, request: RollBackRequest): Promise<Undone> {
+  const { input, execution, before, template, plan } = request;
   const asgName = before.asgName;
   const actions: string[] = [];
   const current = await describeGroup(deps.autoScaling, asgName);
@@ -95,58 +111,76 @@ export async function rollBack(deps: RollBackDeps, request: RollBackRequest): Pr
     live.length - before.desired,
   );
   let desired = current?.desired ?? 0;
-  let running = live.length;
+  const running = new Set(live);
   for (const instanceId of removeSurge) {
     if (desired - 1 < (current?.minSize ?? 0)) break;
     await terminateInstance(deps.autoScaling, instanceId);
     desired -= 1;
-    running -= 1;
+    running.delete(instanceId);
     actions.push(`terminated unused replacement ${instanceId}`);
   }
-  if (current && desired > running) {
+  const kept = surplusInstances(
+    instances.filter((i) => running.has(i.instanceId)),
+    before.desired,
+  );
+  if (kept.length > 0) {
+    // The tag stays: the next run drains and removes these first, and never takes them for the group's size.
+    actions.push(
+      `${kept.map((id) => `instance ${id} (${byInstance.get(id)?.metadata?.name ?? 'no node'})`).join(', ')} left running beyond the group's own size of ${before.desired}: ` +
+        'replacements holding pods moved off the failed batch; the next run drains and removes them before replacing anything',
+    );
+  } else if (current) {
+    await untagGroup(deps.autoScaling, asgName, originalSizeTag);
+  }
+  if (current && desired > running.size) {
     // Launches still pending (e.g. the group cannot launch): cancel them.
-    desired = Math.max(running, current.minSize);
+    desired = Math.max(running.size, current.minSize);
     await setDesiredCapacity(deps.autoScaling, asgName, desired);
     actions.push(`desired capacity set back to ${desired}`);
+  }
+  const previousAmiId = template
+    ? await effectiveImageId(deps.ec2, template.launchTemplateId, template.previousVersion)
+    : undefined;
+  const previousAmi = previousAmiId ? await describeAmi(deps.ec2, previousAmiId) : undefined;
+  if (template && current) {
+    const previous = { amiId: previousAmiId, available: previousAmi?.state === 'available' };
+    actions.push(...(await restoreTemplate(deps, template, current, execution.name, previous)));
   }
   if (current) {
     const resumed = await resumeAfterRollout(deps.autoScaling, current, before.suspendedProcesses);
     if (resumed.length > 0) actions.push(`resumed ${resumed.join(', ')}`);
   }
-  const [previous] = launchTemplate
-    ? await describeLaunchTemplateVersions(deps.ec2, launchTemplate.id, [launchTemplate.previousVersion])
-    : [];
-  const previousAmi = previous?.imageId ? await describeAmi(deps.ec2, previous.imageId) : undefined;
-  if (launchTemplate && current?.launchTemplate?.version === launchTemplate.targetVersion) {
-    if (previousAmi?.state === 'available') {
-      await pointGroupAt(deps.autoScaling, current, {
-        id: launchTemplate.id,
-        version: launchTemplate.previousVersion,
-      });
-      actions.push(`launch template ${launchTemplate.id} back to version ${launchTemplate.previousVersion}`);
-    } else {
-      actions.push(
-        `launch template left on version ${launchTemplate.targetVersion}: the previous AMI ${previous?.imageId ?? '(unknown)'} no longer exists`,
-      );
-    }
-  }
   const nodesReplaced = (plan?.batches ?? [])
     .flatMap((b) => b.nodes)
     .filter((n) => !live.includes(n.instanceId)).length;
-  if (request.revert && nodesReplaced > 0 && previousAmi?.state === 'available' && previous?.imageId) {
-    const started = await request.revert(previous.imageId, nodesReplaced);
+  if (request.revert && nodesReplaced > 0 && previousAmi?.state === 'available' && previousAmiId) {
+    const started = await request.revert(previousAmiId, nodesReplaced);
     if (started) actions.push(started);
   }
-  const originalMax = before.maxSize;
-  if (current && current.maxSize > originalMax && desired <= originalMax) {
-    await updateGroup(deps.autoScaling, asgName, { maxSize: originalMax });
-    actions.push(`max size back to ${originalMax}`);
-  } else if (current && current.maxSize > originalMax) {
+  if (current && current.maxSize > before.maxSize && desired <= before.maxSize) {
+    await updateGroup(deps.autoScaling, asgName, { maxSize: before.maxSize });
+    actions.push(`max size back to ${before.maxSize}`);
+  } else if (current && current.maxSize > before.maxSize) {
     actions.push(
-      `max size left at ${current.maxSize} (was ${originalMax}) and desired at ${desired}: replacements hold pods moved off the failed batch; ` +
-        'lower both once those pods can move back (a re-run keeps this size)',
+      `max size left at ${current.maxSize} (was ${before.maxSize}) and desired at ${desired}: replacements hold pods moved off the failed batch; ` +
+        'the next run removes them and restores both',
     );
   }
+  return { actions, nodesReplaced };
+}
+
+/** The failure notification and metric, for whatever ended the rollout and what its rollback did. */
+export async function notifyFailure(
+  deps: Pick<RollBackDeps, 'sns' | 'now' | 'notificationTopicArn'>,
+  failure: {
+    input: { clusterName: string; nodeGroupName: string; amiId: string };
+    execution: { id: string; name: string; startTime: string };
+    error: { name: string; cause: string };
+    undone: Undone;
+    plan?: { nodesOnTarget: number; warnings: string[] };
+  },
+): Promise<Failure> {
+  const { input, execution, error, undone, plan } = failure;
   await publish(
     deps.sns,
     deps.notificationTopicArn,
@@ -158,14 +192,67 @@ export async function rollBack(deps: RollBackDeps, request: RollBackRequest): Pr
       executionName: execution.name,
       consoleUrl: consoleUrl(execution.id),
       durationSeconds: Math.round((deps.now() - Date.parse(execution.startTime)) / 1000),
-      nodesReplaced,
+      nodesReplaced: undone.nodesReplaced,
       nodesOnTarget: plan?.nodesOnTarget ?? 0,
       error,
-      actions,
+      actions: undone.actions,
       warnings: plan?.warnings,
     }),
   );
   metrics.addDimension('ErrorName', error.name);
   metrics.addMetric('RolloutFailures', MetricUnit.Count, 1);
-  return { ...error, actions };
+  return { ...error, actions: undone.actions };
+}
+
+/**
+ * Makes the group launch what it launched before, in its own reference form: the group pointed back
+ * (a number), the default moved back (`$Default`), or a copy of the previous version made the newest
+ * (`$Latest`). Only when the previous version's AMI still exists; an alias is resolved by EC2, never
+ * passed to an AMI API.
+ */
+async function restoreTemplate(
+  deps: Pick<RollBackDeps, 'ec2' | 'autoScaling'>,
+  template: TemplateChange,
+  current: GroupState,
+  executionName: string,
+  previousAmi: { amiId: string | undefined; available: boolean },
+): Promise<string[]> {
+  const { launchTemplateId } = template;
+  const versions = await describeLaunchTemplateVersions(deps.ec2, launchTemplateId);
+  const restore = templateRestore(
+    template.reference,
+    {
+      groupVersion: current.launchTemplate?.version ?? '',
+      defaultVersion: versions.find((v) => v.isDefault)?.versionNumber,
+      latestVersion: Math.max(...versions.map((v) => v.versionNumber)),
+    },
+    template,
+  );
+  if (restore.kind === 'none') return [];
+  const { amiId: previousAmiId } = previousAmi;
+  if (previousAmiId === undefined || !previousAmi.available) {
+    return [
+      `launch template left on version ${template.targetVersion}: the previous AMI ${previousAmiId ?? '(unknown)'} no longer exists`,
+    ];
+  }
+  if (restore.kind === 'pointGroup') {
+    await pointGroupAt(deps.autoScaling, current, { id: launchTemplateId, version: String(restore.version) });
+    return [`launch template ${launchTemplateId} back to version ${restore.version}`];
+  }
+  if (restore.kind === 'setDefault') {
+    await setDefaultVersion(deps.ec2, launchTemplateId, restore.version);
+    return [`default version of launch template ${launchTemplateId} back to ${restore.version}`];
+  }
+  const previous = versions.find((v) => v.versionNumber === restore.version);
+  const copy = await createLaunchTemplateVersion(
+    deps.ec2,
+    launchTemplateId,
+    restore.version,
+    previous?.imageId ?? previousAmiId,
+    `copy of version ${restore.version}: rollback of ${template.targetAmiId} by eks-windows-patcher`,
+    clientToken(executionName, 'rollback'),
+  );
+  return [
+    `launch template ${launchTemplateId} version ${copy} (a copy of version ${restore.version}) is now $Latest`,
+  ];
 }

@@ -91,6 +91,11 @@ export const batchSchema = z.object({
   presurged: z.boolean().default(false),
   /** Seconds to bake after this batch, watching the alarms. */
   bakeSeconds: z.int().min(0).default(0),
+  /**
+   * Instances beyond the group's own size that an earlier, failed run left: drained and removed
+   * first, without a surge, so the group gets its size back before anything is replaced.
+   */
+  removal: z.boolean().default(false),
 });
 export type BatchState = z.infer<typeof batchSchema>;
 

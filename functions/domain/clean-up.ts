@@ -1,3 +1,4 @@
+import { referenceFormOf, type TemplateChange } from './launch-template.ts';
 import type { GroupBefore } from './lock.ts';
 import { executionError } from './notification.ts';
 
@@ -27,14 +28,27 @@ export function endingError(
 }
 
 /**
- * The launch template change to undo: the group pointed at `before`'s version when the lock was
- * taken; if it points elsewhere now, the rollout moved it.
+ * The launch template change to undo, in the group's own reference form: the group (a number), the
+ * default version (`$Default`) or the newest version (`$Latest`) is no longer what it was when the
+ * lock was taken. `versions` are the template's default and newest versions now.
  */
-export function launchTemplateChange(
+export function templateChange(
   before: GroupBefore,
   current: { id: string; version: string } | undefined,
-): { id: string; previousVersion: string; targetVersion: string } | undefined {
+  versions: { defaultVersion: number | undefined; latestVersion: number | undefined },
+  targetAmiId: string,
+): TemplateChange | undefined {
   if (current === undefined || current.id !== before.launchTemplateId) return undefined;
-  if (current.version === before.launchTemplateVersion) return undefined;
-  return { id: current.id, previousVersion: before.launchTemplateVersion, targetVersion: current.version };
+  const reference = referenceFormOf(before.launchTemplateVersion);
+  const previousVersion =
+    reference === 'number' ? Number(before.launchTemplateVersion) : before.launchTemplateResolvedVersion;
+  const targetVersion =
+    reference === 'number'
+      ? Number(current.version)
+      : reference === '$Default'
+        ? versions.defaultVersion
+        : versions.latestVersion;
+  if (previousVersion === undefined || targetVersion === undefined || previousVersion === targetVersion)
+    return undefined;
+  return { launchTemplateId: current.id, reference, previousVersion, targetVersion, targetAmiId };
 }

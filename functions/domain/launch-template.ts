@@ -99,6 +99,15 @@ export type TemplateRestore =
   /** `$Latest`: a new newest version, a copy of the previous one. */
   | { kind: 'copyAsLatest'; version: number };
 
+/** The launch template change to undo, in the group's own reference form. */
+export interface TemplateChange {
+  launchTemplateId: string;
+  reference: ReferenceForm;
+  previousVersion: number;
+  targetVersion: number;
+  targetAmiId: string;
+}
+
 /**
  * The rollback of the template, by reference form, only where the rollout's change still stands
  * (the group, the default or the newest version is still the rollout's `targetVersion`).

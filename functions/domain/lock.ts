@@ -7,6 +7,8 @@ export interface GroupBefore {
   launchTemplateId: string;
   /** As the group names it: a number, `$Latest` or `$Default`. */
   launchTemplateVersion: string;
+  /** The number `$Latest` or `$Default` stood for then (a clean-up puts it back); absent for a number. */
+  launchTemplateResolvedVersion?: number;
   minSize: number;
   maxSize: number;
   desired: number;

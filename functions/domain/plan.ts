@@ -30,6 +30,8 @@ export interface Batch {
   presurged: boolean;
   /** Seconds the rollout bakes after this batch, watching the alarms (0: none). */
   bakeSeconds: number;
+  /** Surplus of an earlier run: drained and terminated, not replaced. */
+  removal: boolean;
 }
 
 export interface Selection {
@@ -118,10 +120,36 @@ export function toBatches(
           : nextInExecution,
       presurged: (previous?.nextSize ?? 0) > 0,
       bakeSeconds,
+      removal: false,
     });
     start = end;
   }
   return batches;
+}
+
+/**
+ * The surplus an earlier run left goes first, as a batch of its own that only drains and terminates;
+ * its cordon launches the first real batch's replacements, as any batch's cordon launches the next's.
+ */
+export function withRemoval(surplus: GroupMember[], batches: Batch[]): Batch[] {
+  if (surplus.length === 0) return batches;
+  const removal: Batch = {
+    index: 0,
+    nodes: surplus.map((m) => ({ instanceId: m.instanceId, nodeName: m.nodeName ?? '' })),
+    readyTarget: 0,
+    nextSize: batches[0]?.nodes.length ?? 0,
+    presurged: false,
+    bakeSeconds: 0,
+    removal: true,
+  };
+  return [
+    removal,
+    ...batches.map((batch) => ({
+      ...batch,
+      index: batch.index + 1,
+      presurged: batch.index === 0 ? removal.nextSize > 0 : batch.presurged,
+    })),
+  ];
 }
 
 /**

@@ -34,6 +34,7 @@ const functionActions: Record<string, readonly string[]> = {
     'dynamodb:UpdateItem',
     'dynamodb:GetItem',
     'states:DescribeExecution',
+    'ec2:DescribeLaunchTemplateVersions',
   ],
   verifyAmi: [
     'autoscaling:DescribeAutoScalingGroups',
@@ -134,6 +135,8 @@ const functionActions: Record<string, readonly string[]> = {
     'ec2:DescribeImages',
     'ec2:DescribeInstances',
     'ec2:DescribeLaunchTemplateVersions',
+    'ec2:CreateLaunchTemplateVersion',
+    'ec2:ModifyLaunchTemplate',
     'eks:DescribeCluster',
     'eks:DescribeNodegroup',
     'sns:Publish',

@@ -1,5 +1,6 @@
 import { expect } from 'vitest';
 import { rolloutErrorNames } from '../../functions/commons/errors.ts';
+import { originalSizeTag } from '../../functions/domain/group-size.ts';
 import { type ExecutionReport, type SimulationReport, simulate } from '../../simulator/runner.ts';
 import { parseScenario } from '../../simulator/scenario.ts';
 import { simulationStart } from '../../simulator/world/clock.ts';
@@ -78,7 +79,10 @@ export function groupState(world: World) {
   return {
     launchTemplateVersion: autoScalingGroup.launchTemplate?.version,
     desired: autoScalingGroup.desiredCapacity,
+    minSize: autoScalingGroup.minSize,
     maxSize: autoScalingGroup.maxSize,
+    /** The size an unfinished run asks the next one to give the group back. */
+    sizeTag: autoScalingGroup.tags.find((tag) => tag.key === originalSizeTag)?.value,
     live: live.map((instance) => {
       const node = world.cluster.nodes.get(instance.privateDnsName);
       const pods = world.cluster
@@ -137,6 +141,7 @@ export function expectNamedOutcome(execution: ExecutionReport | undefined): void
  * cordoned, no replacement without work, desired equal to what runs, max size restored.
  */
 export function expectRolledBack(state: GroupState, failureNotice: string, original: { maxSize: number }) {
+  const ownSize = { minSize: 3, maxSize: original.maxSize, desired: 5 };
   if (state.launchTemplateVersion !== '1')
     expect(failureNotice).toContain(`previous AMI ${previousAmi} no longer exists`);
   expect(state.live.filter((instance) => instance.cordoned)).toEqual([]);
@@ -145,14 +150,34 @@ export function expectRolledBack(state: GroupState, failureNotice: string, origi
   );
   expect(unused, 'replacements left without work').toEqual([]);
   expect(state.desired).toBe(state.live.length);
-  // Replacements that took pods stay; then the notification says the size was left raised.
+  // Replacements that took pods stay, each named, for the next run to remove; the tag says how far.
+  const surplus = state.live.length - ownSize.desired;
+  if (surplus > 0) {
+    expect(failureNotice).toContain(`left running beyond the group's own size of ${ownSize.desired}`);
+    const named = state.live.filter((instance) => failureNotice.includes(`instance ${instance.instanceId}`));
+    expect(named).toHaveLength(surplus);
+    expect(state.sizeTag).toBe(`min=${ownSize.minSize},max=${ownSize.maxSize},desired=${ownSize.desired}`);
+  }
+  // Then the notification says the size was left raised.
   if (state.maxSize !== original.maxSize)
     expect(failureNotice).toContain(`max size left at ${state.maxSize}`);
 }
 
-/** Every running instance of the target group runs `amiId`, none cordoned, and the group is as large as it is desired. */
+/**
+ * Every running instance of the target group runs `amiId`, none cordoned, and the group is its own
+ * size again (`safetyDocument`'s: 5 instances, min 3, max 7), with no size tag left behind.
+ */
 export function expectAllOn(state: GroupState, amiId: string): void {
   expect(state.live.map((instance) => instance.amiId)).toEqual(state.live.map(() => amiId));
   expect(state.live.filter((instance) => instance.cordoned || !instance.nodeReady)).toEqual([]);
   expect(state.desired).toBe(state.live.length);
+  expect({ live: state.live.length, desired: state.desired, min: state.minSize, max: state.maxSize }).toEqual(
+    {
+      live: 5,
+      desired: 5,
+      min: 3,
+      max: 7,
+    },
+  );
+  expect(state.sizeTag).toBeUndefined();
 }

@@ -126,6 +126,29 @@ describe('scenarios, run on the real state machine and handlers', () => {
     expect(report.error?.cause).toContain('ledger');
   });
 
+  it('pdb-blocks names the replacement it leaves, and a re-run removes it before replacing anything', async () => {
+    const failed = await reportOf(shared('pdb-blocks.json'));
+    const [notice] = failed.notifications;
+    expect(notice?.message).toMatch(
+      /instance (i-[0-9a-f]+) \(\S+\) left running beyond the group's own size of 4: replacements holding pods/,
+    );
+    const left = /instance (i-[0-9a-f]+)/.exec(notice?.message ?? '')?.[1];
+    expect(left).toBeDefined();
+
+    const report = await reportOf(new URL('pdb-blocks-rerun.json', directories.simulator));
+    expect(report.executions?.map((execution) => execution.status)).toEqual(['FAILED', 'SUCCEEDED']);
+    // The same world as pdb-blocks.json until the re-run: the same instance is left.
+    expect(report.notifications[0]?.message).toContain(`instance ${left} `);
+    const rerunStart = eventsOf(report, 'ExecutionStarted').at(-1)?.t ?? 0;
+    const terminated = eventsOf(report, 'InstanceTerminated').filter((event) => event.t > rerunStart);
+    expect(terminated[0]?.detail.instanceId).toBe(left);
+    const running = report.instances.filter((i) => i.nodeGroup === 'win-a' && i.state === 'running');
+    expect(running.map((i) => i.amiId)).toEqual(Array(4).fill('ami-0ccc0000000000003'));
+    const updates = eventsOf(report, 'AutoScalingGroupUpdated').map((event) => event.detail);
+    expect(updates.at(-1)?.desiredCapacity).toBe(4);
+    expect(updates.filter((detail) => detail.maxSize !== undefined).at(-1)?.maxSize).toBe(8);
+  });
+
   it('with force, a PDB still holds: DrainTimeout at the deadline and no pod deleted', async () => {
     const report = await reportOf(new URL('pdb-blocks-force.json', directories.simulator));
     expect(report.error?.cause).toContain('start again with overridePdbAfterTimeout');

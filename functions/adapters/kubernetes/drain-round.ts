@@ -156,3 +156,28 @@ export async function deletePods(
   }
   return pods.map(podKey);
 }
+
+export interface RefusedNow {
+  pod: V1Pod;
+  detail: string;
+}
+
+/**
+ * What the API server would refuse now: one `dryRun=All` eviction per pod (the eviction REST checks the
+ * budgets and changes nothing), as `kubectl drain --dry-run=server` does.
+ */
+export async function refusedNow(
+  kubernetes: KubernetesPort,
+  pods: V1Pod[],
+  gracePeriodSeconds?: number,
+): Promise<RefusedNow[]> {
+  const refused: RefusedNow[] = [];
+  for (const pod of pods.filter((p) => !isTerminating(p))) {
+    const { namespace = '', name = '' } = pod.metadata ?? {};
+    const outcome = await kubernetes.evictPod(namespace, name, gracePeriodSeconds, true);
+    if (outcome.kind === 'blockedByPdb' || outcome.kind === 'multiplePdbs') {
+      refused.push({ pod, detail: outcome.message });
+    }
+  }
+  return refused;
+}
