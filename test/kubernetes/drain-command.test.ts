@@ -1,4 +1,8 @@
 import { execFile } from 'node:child_process';
+import { copyFile, mkdtemp } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { TestContext } from 'vitest';
@@ -257,5 +261,37 @@ describe.concurrent('npm run drain against the Kubernetes test server', () => {
     expect(uncordoned).toMatchObject({ code: 0, stdout: 'node win-1: uncordoned\n' });
     expect(cluster.nodes.get('win-1')?.spec?.unschedulable).toBe(false);
     expect(cluster.nodes.get('win-1')?.metadata?.annotations).toEqual({});
+  });
+
+  it('with --json, a connection failure is one JSON object on stdout naming the API URL and the system error', async (context) => {
+    const { expect } = context;
+    const cluster = new FakeCluster({ nodes: [node('win-1')] });
+    const server = await startKubernetesTestServer(cluster);
+    const kubeconfig = join(await mkdtemp(join(tmpdir(), 'closed-')), 'kubeconfig');
+    await copyFile(server.kubeconfigPath, kubeconfig);
+    await server.close();
+
+    const { code, stdout, stderr } = await npmRun('drain', ['win-1', '--kubeconfig', kubeconfig, '--json']);
+
+    expect(code).toBe(1);
+    expect(stderr).toBe('');
+    const { error } = JSON.parse(stdout) as { error: { name: string; message: string } };
+    expect(error.message).toContain(`Cannot reach the Kubernetes API at ${server.url}`);
+    expect(error.message).toContain('ECONNREFUSED');
+  });
+
+  it('the Kubernetes test server says in one line that its port is in use', async (context) => {
+    const { expect } = context;
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    context.onTestFinished(() => void holder.close());
+    const { port } = holder.address() as { port: number };
+
+    const { code, stderr } = await npmRun('k8s-test-server', ['--port', String(port)]);
+
+    expect(code).toBe(1);
+    expect(stderr.trim().split('\n')).toEqual([
+      `--port ${port}: the port is in use; choose another, or leave --port out for a free one.`,
+    ]);
   });
 });
