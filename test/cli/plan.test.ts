@@ -95,12 +95,27 @@ beforeEach(() => {
 });
 
 /** The cluster's API: the group's Windows nodes and the pods on them. */
-function cluster(pods: V1Pod[] = [], pdbs = [pdb('web', { maxUnavailable: 1 })]): KubernetesPort {
+function cluster(
+  pods: V1Pod[] = [],
+  pdbs = [pdb('web', { maxUnavailable: 1 })],
+  refusedNow: string[] = [],
+): KubernetesPort {
   return {
     listNodes: async () => instances.map((id) => node(nodeName(id), { instanceId: id, build: '10.0.20348' })),
     listPods: async () => pods,
     listPodDisruptionBudgets: async () => pdbs,
     daemonSetExists: async () => true,
+    // The dry run's dryRun=All evictions: the API server's answer now.
+    evictPod: async (_namespace: string, name: string, _grace?: number, dryRun?: boolean) => {
+      if (!dryRun) throw new Error('plan must not evict');
+      return refusedNow.includes(name)
+        ? {
+            kind: 'blockedByPdb',
+            message: "Cannot evict pod as it would violate the pod's disruption budget.",
+            pdbNames: ['web'],
+          }
+        : { kind: 'evicted' };
+    },
   } as unknown as KubernetesPort;
 }
 
@@ -109,6 +124,14 @@ const webPods = instances.map((id, index) =>
 );
 
 describe('plan', () => {
+  it("names the first batch's pods the API server would refuse to evict now (dryRun=All)", async () => {
+    const { run, output } = testRuntime({ kubernetesPort: cluster(webPods, undefined, ['web-0']) });
+    await run('plan', '--cluster', 'prod', '--node-group', 'win-a', '--ami', targetAmi);
+    expect(output.stdout).toContain(
+      "pod shop/web-0: the API server would refuse its eviction now (dryRun=All): Cannot evict pod as it would violate the pod's disruption budget.",
+    );
+  });
+
   it("prints the AMI checks, the batches and the estimate from the workflow's own steps", async () => {
     const { run, output } = testRuntime({ kubernetesPort: cluster(webPods) });
     const status = await run(
