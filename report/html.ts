@@ -112,7 +112,12 @@ function barSvg(node: NodeTimeline, span: PhaseSpan, axis: Axis): string {
 function rowSvg(node: NodeTimeline, y: number, axis: Axis): string {
   const isTick = (span: PhaseSpan) => axis.x(span.end) - axis.x(span.start) < layout.tickWidth;
   const bars = [...node.phases.filter((span) => !isTick(span)), ...node.phases.filter(isTick)];
-  const role = { replacement: 'new', replaced: 'old', untouched: 'old, not reached' }[node.role];
+  const role = {
+    replacement: 'new',
+    replaced: 'old',
+    removed: 'left by an earlier run, removed',
+    untouched: 'old, not reached',
+  }[node.role];
   const refusals = (node.refusals ?? []).map(
     (t) =>
       `<path class="refusal" d="M${(axis.x(t) - 4).toFixed(1)} 1 h8 l-4 7 z" fill="${refusalColor}">` +
@@ -258,9 +263,10 @@ function causesHtml(timeline: RolloutTimeline): string {
 }
 
 function headerHtml(timeline: RolloutTimeline): string {
-  const old = timeline.nodes.filter((node) => node.role !== 'replacement');
+  const old = timeline.nodes.filter((node) => node.role === 'replaced' || node.role === 'untouched');
   const replaced = old.filter((node) => node.phases.some((span) => span.phase === 'terminate')).length;
   const launched = timeline.nodes.filter((node) => node.role === 'replacement').length;
+  const removed = timeline.nodes.filter((node) => node.role === 'removed').length;
   const facts: [string, string][] = [
     ['Cluster', timeline.target.clusterName],
     ['Node group', timeline.target.nodeGroupName],
@@ -274,7 +280,8 @@ function headerHtml(timeline: RolloutTimeline): string {
     [
       'Nodes',
       `${replaced === old.length ? replaced : `${replaced} of ${old.length}`} replaced` +
-        (launched > 0 ? `, ${launched} launched` : ''),
+        (launched > 0 ? `, ${launched} launched` : '') +
+        (removed > 0 ? `, ${removed} left by an earlier run removed` : ''),
     ],
     ...(timeline.runs.length > 1
       ? [

@@ -24,10 +24,11 @@ export interface NodeTimeline {
   /** Zero-based batch index, as that run planned it. */
   batch: number;
   /**
-   * An old node the rollout drains and terminates, a new one it launched, or a planned node the
-   * rollout never reached (it failed or stopped first).
+   * An old node the rollout drains and terminates, a new one it launched, a replacement an earlier
+   * failed run left beyond the group's own size that a later run drained and removed, or a planned
+   * node the rollout never reached (it failed or stopped first).
    */
-  role: 'replaced' | 'replacement' | 'untouched';
+  role: 'replaced' | 'replacement' | 'removed' | 'untouched';
   phases: PhaseSpan[];
   /** Seconds at which an eviction from this node was refused (429: a PDB allowed no disruption). */
   refusals?: number[];
@@ -196,6 +197,8 @@ interface PlannedNode {
 interface PlannedBatch {
   index: number;
   nodes: PlannedNode[];
+  /** A batch that only removes what an earlier run left beyond the group's own size. */
+  removal?: boolean;
 }
 
 const endings: Record<string, string> = {
@@ -463,12 +466,15 @@ export function timelineFromSimulation(report: Simulated): RolloutTimeline {
           e.t <= finished,
       )
       .map((e) => e.t);
+    const removed = runs.some((run) =>
+      run.plan.some((b) => b.removal && b.nodes.some((n) => n.instanceId === instanceId)),
+    );
     return {
       nodeName,
       instanceId,
       run: planned?.run ?? lastRun?.index ?? 0,
       batch: planned?.batch ?? lastRun?.batchAt(own.at(-1)?.t ?? origin) ?? 0,
-      role: 'replaced',
+      role: removed ? 'removed' : 'replaced',
       refusals,
       phases: spans,
     };
