@@ -49,7 +49,8 @@ describe('rollout control, run on the real state machine and handlers', () => {
       '2026-11-14T21:00:00.000Z',
       '2026-11-15T21:00:00.000Z',
     ]);
-    expect(waits[0]?.detail.at).toBe('2026-11-10T18:00:01.500Z');
+    // After BeforeChanges and HoldLockForWindow, which renews the lease past the wait.
+    expect(waits[0]?.detail.at).toBe('2026-11-10T18:00:01.800Z');
     expect(report.notifications.filter((n) => n.subject?.startsWith('[WaitingForWindow]'))).toHaveLength(2);
   });
 
