@@ -1,14 +1,10 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { V1Pod } from '@kubernetes/client-node';
 import * as z from 'zod';
 import { describeGroup } from './adapters/autoscaling.ts';
 import { cordonNodes, protectFromScaleDown } from './adapters/kubernetes/batch-nodes.ts';
-import {
-  deletePods,
-  evictablePods,
-  evictionRound,
-  judgePods,
-  readControllers,
-} from './adapters/kubernetes/drain-round.ts';
+import { deletePods, evictablePods, evictionRound, judgePods } from './adapters/kubernetes/drain-round.ts';
+import type { KubernetesPort } from './adapters/kubernetes/port.ts';
 import { autoScalingClient } from './commons/clients.ts';
 import type { Dependencies } from './commons/dependencies.ts';
 import { DrainTimeout } from './commons/errors.ts';
@@ -25,7 +21,6 @@ import {
 } from './commons/state.ts';
 import {
   atDeadline,
-  controllersOf,
   drainForecast,
   drainWaitSeconds,
   joinWatchSeconds,
@@ -53,6 +48,10 @@ const event = z.object({
   execution: executionSchema,
   drain: drainSchema.nullable(),
 });
+
+async function podsOfNamespaces(kubernetes: KubernetesPort, namespaces: Set<string>): Promise<V1Pod[]> {
+  return (await Promise.all([...namespaces].map((ns) => kubernetes.listPods(ns)))).flat();
+}
 
 function cappedBlockers(blockers: string[]): Pick<DrainState, 'blockers' | 'blockersOmitted'> {
   const { items, omitted } = capList(blockers);
@@ -98,15 +97,18 @@ export const makeHandler = (deps: Pick<Dependencies, 'kubernetes' | 'autoScaling
       await cordonNodes(kubernetes, memberNodes(members), execution.name);
       const nodeNames = memberNodeNames(members);
       const pods = evictablePods(await judgePods(kubernetes, nodeNames, input), nodeNames);
-      // The controllers' status, not their pods: what a round lists stays the batch's own pods.
-      const controllers = await readControllers(kubernetes, drain?.owners ?? controllersOf(pods));
+      const namespaces = new Set([
+        ...pods.map((pod) => pod.metadata?.namespace ?? ''),
+        ...(drain?.owners ?? []).map((owner) => owner.namespace),
+      ]);
+      const namespacePods = await podsOfNamespaces(kubernetes, namespaces);
       if (drain === null) {
         return {
           done: false,
           seconds: 1,
           deadline: now + input.drainTimeoutSeconds * 1000,
           nodes: nodeNames,
-          owners: ownerBaselines(pods, controllers),
+          owners: ownerBaselines(pods, namespacePods),
           evicted: 0,
           forced: [],
           forcedOmitted: 0,
@@ -146,7 +148,7 @@ export const makeHandler = (deps: Pick<Dependencies, 'kubernetes' | 'autoScaling
         leftTerminating: [...new Set([...drain.leftTerminating, ...abandoned.map(podKey)])],
         ...cappedBlockers([...blockers, ...leftoverReasons(overdue, [], now)]),
       };
-      const notReady = waitingFor.length > 0 ? [] : ownersNotYetReady(drain.owners, controllers);
+      const notReady = waitingFor.length > 0 ? [] : ownersNotYetReady(drain.owners, namespacePods);
       if (waitingFor.length === 0 && notReady.length === 0) {
         const drainSeconds = Math.round((now - drainStart(drain, input)) / 1000);
         metrics.addMetric('DrainSeconds', MetricUnit.Seconds, drainSeconds);
@@ -167,6 +169,8 @@ export const makeHandler = (deps: Pick<Dependencies, 'kubernetes' | 'autoScaling
           graceSeconds: input.gracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30,
         })),
         refused: pastDeadline ? [] : refused,
+        namespacePods,
+        owners: drain.owners,
       });
       const elapsedSeconds = (now - drainStart(drain, input)) / 1000;
       const paced = drainWaitSeconds(forecast, now, elapsedSeconds, drain.deadline, lateUntil);

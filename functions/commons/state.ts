@@ -181,9 +181,7 @@ export type TerminateState = z.infer<typeof terminateSchema>;
 export const ownerBaselineSchema = z.object({
   namespace: z.string(),
   uid: z.string(),
-  kind: z.enum(['ReplicaSet', 'StatefulSet']),
-  /** The controller's own name, to read its status each round. */
-  controller: z.string(),
+  kind: z.string(),
   name: z.string(),
   readyBefore: z.int(),
 });
