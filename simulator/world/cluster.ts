@@ -319,6 +319,11 @@ export class Cluster {
     this.initializing = true;
     build();
     this.reconcile();
+    // When these pods were first placed no node had pulled their images yet: the pulls land after.
+    for (const pod of this.pods.values()) {
+      const node = pod.nodeName === undefined ? undefined : this.nodes.get(pod.nodeName);
+      node?.images.set(pod.workload.spec.image, pod.workload.imageSizeBytes);
+    }
     this.initializing = false;
     this.tellObserver();
     this.options.onSettled();
@@ -908,15 +913,14 @@ export class Cluster {
     pod.podIp = this.options.ids.privateIp(node.zoneIndex);
     this.bumpPod(pod);
     if (this.initializing) {
-      this.startAsIfLongRunning(pod, node);
+      this.startAsIfLongRunning(pod);
       return;
     }
     this.options.timeline.record('PodScheduled', { pod: podKey(pod.namespace, pod.name), node: node.name });
     this.pullThenStart(pod, node);
   }
 
-  private startAsIfLongRunning(pod: PodRecord, node: NodeRecord): void {
-    node.images.set(pod.workload.spec.image, pod.workload.imageSizeBytes);
+  private startAsIfLongRunning(pod: PodRecord): void {
     pod.containersStartedAt = this.now;
     if (!pod.workload.neverReady) pod.readySince = this.now;
     this.track(pod);

@@ -30,10 +30,12 @@ export function feasible(pod: PodRecord, node: NodeRecord, view: SchedulingView)
 }
 
 /**
- * Scores, lower first: TaintToleration before the rest, as its weight in kube-scheduler's default
- * profile (3, pkg/scheduler/apis/config/v1/default_plugins.go) outweighs the others: fewer untolerated
- * PreferNoSchedule taints first; then spreading a controller's pods over nodes, the least used node,
- * and a node that already holds the image. The node's name breaks ties, so a run repeats.
+ * Scores, lower first, ordered by the weight each plugin has in kube-scheduler's default profile
+ * (pkg/scheduler/apis/config/v1/default_plugins.go): TaintToleration (weight 3: fewer untolerated
+ * PreferNoSchedule taints), then ImageLocality (nodes that already hold the pod's image: a Windows
+ * image of several GiB is past the plugin's 1000 MiB threshold, so having it weighs fully), then the
+ * least used: PodTopologySpread's default spreading of a controller's pods over nodes (weight 2),
+ * then NodeResourcesFit's LeastAllocated (weight 1). The node's name breaks ties, so a run repeats.
  */
 export function score(pod: PodRecord, node: NodeRecord, view: SchedulingView): number[] {
   const preferNot = node.taints.filter(
@@ -41,9 +43,9 @@ export function score(pod: PodRecord, node: NodeRecord, view: SchedulingView): n
   ).length;
   return [
     preferNot,
+    node.images.has(pod.workload.spec.image) ? 0 : 1,
     view.siblingsOn(node),
     view.podCount(node),
-    node.images.has(pod.workload.spec.image) ? 0 : 1,
   ];
 }
 

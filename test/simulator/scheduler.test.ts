@@ -1,6 +1,6 @@
 import { SetDesiredCapacityCommand } from '@aws-sdk/client-auto-scaling';
 import { describe, expect, it } from 'vitest';
-import { podsOf, windowsNodes, worldOf } from './world-fixture.ts';
+import { aspnet, podsOf, windowsNodes, worldOf } from './world-fixture.ts';
 
 /** The fixture with a fourth, empty Windows node Ready (its AMI does not cache the web image). */
 async function withEmptyNode() {
@@ -26,6 +26,14 @@ async function withEmptyNode() {
 }
 
 describe('the scheduler scores like kube-scheduler', () => {
+  it('puts a pod on a node that already holds its image before an emptier node that would pull it', async () => {
+    const { empty, old, moveOneWebPod } = await withEmptyNode();
+    expect(empty.images.has(aspnet)).toBe(false);
+    expect(old.every((node) => node.images.has(aspnet))).toBe(true);
+    const node = await moveOneWebPod();
+    expect(old.map((candidate) => candidate.name)).toContain(node);
+  });
+
   it('weighs an untolerated PreferNoSchedule taint above everything else', async () => {
     const { kubernetes, empty, old, moveOneWebPod } = await withEmptyNode();
     for (const node of old) {
