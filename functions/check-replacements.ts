@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { describeGroup, raiseDesiredCapacity, recentActivities } from './adapters/autoscaling.ts';
 import { describeInstances } from './adapters/ec2.ts';
-import { protectFromScaleDown } from './adapters/kubernetes/batch-nodes.ts';
+import { markRetiring, protectFromScaleDown } from './adapters/kubernetes/batch-nodes.ts';
 import { autoScalingClient, ec2Client } from './commons/clients.ts';
 import type { Dependencies } from './commons/dependencies.ts';
 import { LaunchFailed, NodeGroupNotFound, ReplacementNotReady } from './commons/errors.ts';
@@ -38,7 +38,8 @@ const event = z.object({
 type Deps = Pick<Dependencies, 'ec2' | 'autoScaling' | 'kubernetes' | 'now'>;
 
 /**
- * Are there enough Ready Windows replacements on the target AMI? Protects them from the
+ * Are there enough Ready Windows replacements on the target AMI? Then the group's old nodes get our
+ * PreferNoSchedule taint, so evicted pods prefer the replacements. Protects them from the
  * cluster-autoscaler meanwhile, asks the group again for a replacement that vanished (the
  * autoscaler, a person), and fails at the deadline.
  */
@@ -78,7 +79,17 @@ export const makeHandler = (deps: Deps) =>
         problem: replacementProblem(byInstance.get(i.instanceId), expected),
       }));
     const ready = replacements.filter((r) => r.problem === undefined);
-    if (ready.length >= batch.readyTarget) return { ...wait, done: true };
+    if (ready.length >= batch.readyTarget) {
+      // Replacements are up: the pods about to be evicted should go to them, not to old nodes.
+      await markRetiring(
+        kubernetes,
+        instances.flatMap((i) =>
+          i.imageId === group.targetAmiId ? [] : (byInstance.get(i.instanceId) ?? []),
+        ),
+        true,
+      );
+      return { ...wait, done: true };
+    }
 
     const pending = replacements.filter((r) => r.problem !== undefined);
     // Fewer replacements than wanted and none on the way: the group lost some; ask for them again.

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { describeGroup, terminateInstance } from './adapters/autoscaling.ts';
-import { releaseScaleDown } from './adapters/kubernetes/batch-nodes.ts';
+import { markRetiring, releaseScaleDown } from './adapters/kubernetes/batch-nodes.ts';
 import { autoScalingClient } from './commons/clients.ts';
 import type { Dependencies } from './commons/dependencies.ts';
 import { NodeGroupNotFound } from './commons/errors.ts';
@@ -73,13 +73,17 @@ export const makeHandler = (deps: Pick<Dependencies, 'autoScaling' | 'kubernetes
     const gone = instancesLeft.length === 0 && !nodesLeft;
     const seconds = terminate ? pollSpacing((now - wait.since) / 1000, nodesGone.pollSeconds) : wait.seconds;
     const done = gone || now >= wait.deadline;
-    // The execution's replacements are all in place: the cluster-autoscaler may manage them again.
+    // The execution's replacements are all in place: the cluster-autoscaler may manage them again,
+    // and old nodes left (for the next execution, or joined late) take pods as before.
     if (done) {
-      const groupMembers = matchBatch(
-        current.instances.map((i) => i.instanceId),
-        nodes,
+      const groupNodes = memberNodes(
+        matchBatch(
+          current.instances.map((i) => i.instanceId),
+          nodes,
+        ),
       );
-      await releaseScaleDown(kubernetes, memberNodes(groupMembers));
+      await releaseScaleDown(kubernetes, groupNodes);
+      await markRetiring(kubernetes, groupNodes, false);
     }
     return { ...wait, done, seconds, redrain: false, undrained };
   });

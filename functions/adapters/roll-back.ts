@@ -4,7 +4,13 @@ import { metrics } from '../commons/powertools.ts';
 import { mirrorPodAnnotation } from '../domain/eviction.ts';
 import { originalSizeTag, surplusInstances } from '../domain/group-size.ts';
 import { clientToken, type TemplateChange, templateRestore } from '../domain/launch-template.ts';
-import { controllerOf, cordonedByAnnotation, isTerminating, nodesByInstance } from '../domain/nodes.ts';
+import {
+  controllerOf,
+  cordonedByAnnotation,
+  isTerminating,
+  nodesByInstance,
+  retiringTaint,
+} from '../domain/nodes.ts';
 import { consoleUrl, rolloutNotification } from '../domain/notification.ts';
 import { ourCordons, rollbackActions } from '../domain/rollback.ts';
 import {
@@ -25,7 +31,7 @@ import {
   effectiveImageId,
   setDefaultVersion,
 } from './ec2.ts';
-import { releaseScaleDown } from './kubernetes/batch-nodes.ts';
+import { markRetiring, releaseScaleDown } from './kubernetes/batch-nodes.ts';
 import { publish } from './notifications.ts';
 
 export type RollBackDeps = Pick<
@@ -91,6 +97,13 @@ export async function rollBack(deps: RollBackDeps, request: RollBackRequest): Pr
     instances.flatMap((i) => byInstance.get(i.instanceId) ?? []),
   )) {
     actions.push(`scale-down by the cluster-autoscaler allowed again on ${name}`);
+  }
+  for (const name of await markRetiring(
+    kubernetes,
+    instances.flatMap((i) => byInstance.get(i.instanceId) ?? []),
+    false,
+  )) {
+    actions.push(`taint ${retiringTaint.key} removed from ${name}`);
   }
   const pods = await kubernetes.listPods(undefined);
   const workloadPods = new Map<string, number>();

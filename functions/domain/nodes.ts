@@ -1,4 +1,4 @@
-import type { V1Node, V1Pod } from '@kubernetes/client-node';
+import type { V1Node, V1Pod, V1Taint } from '@kubernetes/client-node';
 
 export const labels = {
   os: 'kubernetes.io/os',
@@ -16,6 +16,34 @@ export const protectedByAnnotation = 'eks-windows-patcher/scale-down-disabled-by
 
 /** Annotation put on a node we cordon, so a rollback uncordons only our nodes. */
 export const cordonedByAnnotation = 'eks-windows-patcher/cordoned-by';
+
+/**
+ * Put on every old node of the group once the first replacements are Ready, taken off at the end
+ * and on rollback. kube-scheduler's ImageLocality prefers nodes that already hold a pod's image, so
+ * without it the pods of one batch land on the old nodes of the next (which hold those images) and
+ * are evicted again. TaintToleration scores an untolerated PreferNoSchedule taint down, and its
+ * weight in the default profile (3) outweighs ImageLocality's (1): the pods go to the replacements.
+ * Soft: where only old nodes have room, pods still run there (a NoSchedule taint would leave them
+ * Pending). Cordoning every old node at once, as EKS managed node groups do, would also stop
+ * scale-ups and DaemonSet-independent workloads from using the capacity the rollout still counts on.
+ */
+export const retiringTaint: V1Taint = {
+  key: 'eks-windows-patcher/retiring',
+  value: 'true',
+  effect: 'PreferNoSchedule',
+};
+
+export const hasRetiringTaint = (node: V1Node): boolean =>
+  node.spec?.taints?.some((taint) => taint.key === retiringTaint.key) ?? false;
+
+/**
+ * The node's taints with ours added (`true`) or taken off (`false`), everything else kept: a patch
+ * of `spec.taints` replaces the whole list.
+ */
+export function taintsWithRetiring(node: V1Node, retiring: boolean): V1Taint[] {
+  const others = (node.spec?.taints ?? []).filter((taint) => taint.key !== retiringTaint.key);
+  return retiring ? [...others, retiringTaint] : others;
+}
 
 /** `aws:///us-east-1a/i-0123...` → `i-0123...` */
 export function instanceIdOf(node: V1Node): string | undefined {

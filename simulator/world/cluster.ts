@@ -21,6 +21,13 @@ const gibibyte = 2 ** 30;
 
 export type ConditionStatus = 'True' | 'False' | 'Unknown';
 
+/** Keys of the taints Kubernetes derives from a node's conditions and `spec.unschedulable`. */
+const conditionTaintKeys = new Set([
+  'node.kubernetes.io/unschedulable',
+  'node.kubernetes.io/not-ready',
+  'node.kubernetes.io/unreachable',
+]);
+
 /** A taint someone put on a node (`spec.taints`); the ones Kubernetes derives from conditions are rendered, not kept. */
 export interface Taint {
   key: string;
@@ -495,8 +502,12 @@ export class Cluster {
       });
     }
     if (patch.taints !== undefined) {
-      // spec.taints is a list: a patch replaces it whole.
-      node.taints = patch.taints.map((taint) => ({ ...taint }));
+      // spec.taints is a list: a patch replaces it whole. The taints derived from conditions are the
+      // node lifecycle controller's: it reconciles them whatever a client wrote
+      // (pkg/controller/nodelifecycle doNoScheduleTaintingPass), so the world keeps deriving them.
+      node.taints = patch.taints
+        .filter((taint) => !conditionTaintKeys.has(taint.key))
+        .map((taint) => ({ ...taint }));
       this.options.timeline.record('NodeTainted', { node: name, taints: node.taints });
     }
     for (const [field, changes] of [

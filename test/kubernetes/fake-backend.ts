@@ -1,4 +1,4 @@
-import type { V1DaemonSet, V1Node, V1Pod, V1PodDisruptionBudget } from '@kubernetes/client-node';
+import type { V1DaemonSet, V1Node, V1Pod, V1PodDisruptionBudget, V1Taint } from '@kubernetes/client-node';
 import type { EvictionOutcome, ListPodsOptions } from '../../functions/adapters/kubernetes/port.ts';
 import { KubernetesThrottled } from '../../functions/commons/errors.ts';
 import type { ClusterBackend } from '../../simulator/k8s-http-server.ts';
@@ -68,7 +68,7 @@ export class FakeCluster implements ClusterBackend {
 
   async patchNode(
     name: string,
-    patch: { unschedulable?: boolean; annotations?: Record<string, string | null> },
+    patch: { unschedulable?: boolean; annotations?: Record<string, string | null>; taints?: V1Taint[] },
   ): Promise<V1Node> {
     this.record('patchNode', name, patch);
     const node = this.nodes.get(name);
@@ -81,7 +81,11 @@ export class FakeCluster implements ClusterBackend {
     const patched: V1Node = {
       ...node,
       metadata: { ...node.metadata, annotations },
-      spec: { ...node.spec, unschedulable: patch.unschedulable ?? node.spec?.unschedulable },
+      spec: {
+        ...node.spec,
+        unschedulable: patch.unschedulable ?? node.spec?.unschedulable,
+        taints: patch.taints ?? node.spec?.taints,
+      },
     };
     this.nodes.set(name, patched);
     return patched;

@@ -2,9 +2,11 @@ import type { V1Node } from '@kubernetes/client-node';
 import { type BatchMember, matchBatch } from '../../domain/members.ts';
 import {
   cordonedByAnnotation,
+  hasRetiringTaint,
   nodeName,
   protectedByAnnotation,
   scaleDownDisabledAnnotation,
+  taintsWithRetiring,
 } from '../../domain/nodes.ts';
 import type { KubernetesPort } from './port.ts';
 
@@ -69,4 +71,21 @@ export async function releaseScaleDown(kubernetes: KubernetesPort, nodes: V1Node
     released.push(nodeName(node));
   }
   return released;
+}
+
+/**
+ * Adds (`true`) or takes off (`false`) our PreferNoSchedule taint on the nodes that need it, keeping
+ * their other taints. Returns the nodes it changed.
+ */
+export async function markRetiring(
+  kubernetes: KubernetesPort,
+  nodes: V1Node[],
+  retiring: boolean,
+): Promise<string[]> {
+  const changed: string[] = [];
+  for (const node of nodes.filter((n) => hasRetiringTaint(n) !== retiring)) {
+    await kubernetes.patchNode(nodeName(node), { taints: taintsWithRetiring(node, retiring) });
+    changed.push(nodeName(node));
+  }
+  return changed;
 }

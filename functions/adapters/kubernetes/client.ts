@@ -66,10 +66,10 @@ export function kubernetesClient(
         unlessNotFound(() => core.readNamespacedPod({ namespace, name })),
       ),
 
-    patchNode: (name, { unschedulable, annotations, labels }) =>
+    patchNode: (name, { unschedulable, annotations, labels, taints }) =>
       call(`patch node ${name}`, () =>
         core.patchNode(
-          { name, body: { spec: { unschedulable }, metadata: { annotations, labels } } },
+          { name, body: { spec: { unschedulable, taints }, metadata: { annotations, labels } } },
           mergePatch,
         ),
       ),

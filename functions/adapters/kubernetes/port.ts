@@ -1,4 +1,4 @@
-import type { V1Node, V1Pod, V1PodDisruptionBudget } from '@kubernetes/client-node';
+import type { V1Node, V1Pod, V1PodDisruptionBudget, V1Taint } from '@kubernetes/client-node';
 
 /** What the Eviction API (`policy/v1`) answered for one pod. */
 export type EvictionOutcome =
@@ -29,13 +29,17 @@ export interface KubernetesPort {
   /** Pods of a namespace, or of every namespace when `namespace` is undefined, all pages. */
   listPods(namespace: string | undefined, options?: ListPodsOptions): Promise<V1Pod[]>;
   getPod(namespace: string, name: string): Promise<V1Pod | undefined>;
-  /** Patches `spec.unschedulable` and, when given, node annotations (null removes one). */
+  /**
+   * Patches `spec.unschedulable` and, when given, node annotations and labels (null removes one) and
+   * `spec.taints` (a list: the patch replaces it whole, so pass the node's other taints too).
+   */
   patchNode(
     name: string,
     patch: {
       unschedulable?: boolean;
       annotations?: Record<string, string | null>;
       labels?: Record<string, string | null>;
+      taints?: V1Taint[];
     },
   ): Promise<V1Node>;
   /**
