@@ -15,6 +15,7 @@ import { executionSchema, lockSchema, planSchema, rolloutGroupSchema } from './c
 import { continuationName } from './domain/continuation.ts';
 import { originalSizeTag } from './domain/group-size.ts';
 import { consoleUrl, rolloutNotification } from './domain/notification.ts';
+import { resumeOutcome } from './domain/processes.ts';
 
 const event = z.object({
   input: rolloutInputSchema,
@@ -75,7 +76,11 @@ export const makeHandler = (
       if (current && current.maxSize > group.original.maxSize && current.desired <= group.original.maxSize) {
         await updateGroup(deps.autoScaling, group.asgName, { maxSize: group.original.maxSize });
       }
-      if (current) await resumeAfterRollout(deps.autoScaling, current, group.suspendedBefore);
+      // Only processes left suspended over uneven zones make a warning; what was resumed is routine.
+      const suspension = current
+        ? await resumeAfterRollout(deps.autoScaling, group.asgName, group.suspendedBefore)
+        : { resumed: [], leftSuspended: [] };
+      const leftSuspended = resumeOutcome({ ...suspension, resumed: [] });
       // The group is its own size again: the next run needs no reminder (a continuation still does).
       if (current && !plan.continues && current.desired <= group.original.desired)
         await untagGroup(deps.autoScaling, group.asgName, originalSizeTag);
@@ -100,7 +105,7 @@ export const makeHandler = (
         nodesAlreadyOnTarget: plan.nodesOnTarget,
         batches: plan.batches.length,
         durationSeconds,
-        warnings: [...plan.warnings, ...leftTerminatingWarning(podsLeftTerminating)],
+        warnings: [...plan.warnings, ...leftSuspended, ...leftTerminatingWarning(podsLeftTerminating)],
         podsDeleted,
         podsLeftTerminating,
         ...(group.managed

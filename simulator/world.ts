@@ -1,5 +1,7 @@
 // First: the product modules imported below build Powertools, which reads the environment then.
+
 import { Alarms } from './world/alarms.ts';
+import { zoneCounts } from './world/az-rebalance.ts';
 import './handler-environment.ts';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ResponseLaunchTemplateData } from '@aws-sdk/client-ec2';
@@ -88,6 +90,8 @@ export interface GroupReport {
   /** The AMI a launch would use now, aliases resolved. */
   effectiveAmiId: string | null;
   suspendedProcesses: string[];
+  /** Running or pending instances per availability zone, in the group's zone order. */
+  instancesPerZone: Record<string, number>;
 }
 
 /**
@@ -317,6 +321,7 @@ export class World {
   groupReports(): GroupReport[] {
     return [...this.nodeGroups.values()].map(({ spec, autoScalingGroupName }) => {
       const group = this.autoScaling.group(autoScalingGroupName);
+      const counts = zoneCounts(group.availabilityZones, this.autoScaling.liveInstances(group));
       return {
         name: spec.name,
         desired: group.desiredCapacity,
@@ -325,6 +330,9 @@ export class World {
         launchTemplateReference: group.launchTemplate?.version ?? null,
         effectiveAmiId: this.autoScaling.effectiveImageId(group) ?? null,
         suspendedProcesses: [...group.suspendedProcesses.keys()].sort(),
+        instancesPerZone: Object.fromEntries(
+          group.availabilityZones.map((zone, i) => [zone, counts[i] ?? 0]),
+        ),
       };
     });
   }
@@ -486,6 +494,7 @@ export class World {
         spec.suspendedProcesses.map((process) => [process, { by: 'scenario', at: created }]),
       ),
       instanceRefreshInProgress: spec.instanceRefreshInProgress ? this.ids.uuid() : undefined,
+      rebalanceLaunch: undefined,
       minSize: spec.minSize,
       maxSize: spec.maxSize,
       desiredCapacity: spec.instances,

@@ -16,6 +16,7 @@ import {
   UpdateAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
 import { processesToResume, suspendedByUsTag } from '../domain/processes.ts';
+import { zonesEven } from '../domain/zones.ts';
 
 export interface GroupState {
   asgName: string;
@@ -30,6 +31,7 @@ export interface GroupState {
   mixedInstancesOverrides: LaunchTemplateOverrides[] | undefined;
   launchConfigurationName: string | undefined;
   suspendedProcesses: string[];
+  availabilityZones: string[];
   instances: { instanceId: string; lifecycleState: string; availabilityZone: string }[];
   tags: Record<string, string>;
 }
@@ -53,6 +55,7 @@ const toGroupState = (group: AutoScalingGroup): GroupState => ({
     : undefined,
   launchConfigurationName: group.LaunchConfigurationName,
   suspendedProcesses: (group.SuspendedProcesses ?? []).flatMap((p) => p.ProcessName ?? []),
+  availabilityZones: group.AvailabilityZones ?? [],
   instances: (group.Instances ?? []).map((i) => ({
     instanceId: i.InstanceId ?? '',
     lifecycleState: i.LifecycleState ?? 'unknown',
@@ -141,20 +144,30 @@ export async function suspendForRollout(
   );
 }
 
-/** Resumes what the rollout suspended (never what was suspended before it) and drops our tag; what it resumed. */
+/**
+ * Resumes what the rollout suspended (never what was suspended before it) and drops our tag. While
+ * the zones are uneven it resumes nothing and keeps the tag, so the next run resumes them: resumed,
+ * AZRebalance would terminate a node undrained at once. Says what it resumed, or left suspended.
+ */
 export async function resumeAfterRollout(
   autoScaling: AutoScalingClient,
-  group: Pick<GroupState, 'asgName' | 'suspendedProcesses' | 'tags'>,
+  asgName: string,
   suspendedBefore: string[],
-): Promise<string[]> {
+): Promise<{ resumed: string[]; leftSuspended: string[] }> {
+  // Read now: the caller's terminations just changed the zones' counts.
+  const group = await describeGroup(autoScaling, asgName);
+  if (!group) return { resumed: [], leftSuspended: [] };
   const resume = processesToResume(suspendedBefore, group.suspendedProcesses);
+  const live = group.instances.filter((i) => !/^Terminat/.test(i.lifecycleState));
+  if (resume.length > 0 && !zonesEven(group.availabilityZones, live))
+    return { resumed: [], leftSuspended: resume };
   if (resume.length > 0) {
     await autoScaling.send(
       new ResumeProcessesCommand({ AutoScalingGroupName: group.asgName, ScalingProcesses: resume }),
     );
   }
   if (suspendedByUsTag in group.tags) await untagGroup(autoScaling, group.asgName, suspendedByUsTag);
-  return resume;
+  return { resumed: resume, leftSuspended: [] };
 }
 
 /** Sets one tag of the group (not propagated to its instances). */

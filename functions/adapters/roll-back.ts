@@ -12,6 +12,7 @@ import {
   retiringTaint,
 } from '../domain/nodes.ts';
 import { consoleUrl, rolloutNotification } from '../domain/notification.ts';
+import { resumeOutcome } from '../domain/processes.ts';
 import { ourCordons, rollbackActions } from '../domain/rollback.ts';
 import {
   describeGroup,
@@ -160,8 +161,9 @@ export async function rollBack(deps: RollBackDeps, request: RollBackRequest): Pr
     actions.push(...(await restoreTemplate(deps, template, current, execution.name, previous)));
   }
   if (current) {
-    const resumed = await resumeAfterRollout(deps.autoScaling, current, before.suspendedProcesses);
-    if (resumed.length > 0) actions.push(`resumed ${resumed.join(', ')}`);
+    actions.push(
+      ...resumeOutcome(await resumeAfterRollout(deps.autoScaling, asgName, before.suspendedProcesses)),
+    );
   }
   const nodesReplaced = (plan?.batches ?? [])
     .flatMap((b) => b.nodes)

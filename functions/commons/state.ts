@@ -96,8 +96,20 @@ export const batchSchema = z.object({
    * first, without a surge, so the group gets its size back before anything is replaced.
    */
   removal: z.boolean().default(false),
+  /** The rollout's last batch, or a move: the zones are evened after it (balance-zones.ts). */
+  balanceZones: z.boolean().default(false),
 });
 export type BatchState = z.infer<typeof batchSchema>;
+
+/** Evening the zones after the last batch: the next move, if one is needed, and the drains' pods so far. */
+export const balanceSchema = z.object({
+  needed: z.boolean(),
+  passes: z.int().min(0),
+  batch: batchSchema.nullable(),
+  forced: z.array(z.string()),
+  leftTerminating: z.array(z.string()),
+});
+export type BalanceState = z.infer<typeof balanceSchema>;
 
 export const planSchema = z.object({
   /** This execution's batches; when `continues`, a new execution of the same input takes the rest. */

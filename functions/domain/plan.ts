@@ -32,6 +32,8 @@ export interface Batch {
   bakeSeconds: number;
   /** Surplus of an earlier run: drained and terminated, not replaced. */
   removal: boolean;
+  /** The rollout's last batch: the zones are evened after it, before AZRebalance is resumed. */
+  balanceZones: boolean;
 }
 
 export interface Selection {
@@ -121,6 +123,7 @@ export function toBatches(
       presurged: (previous?.nextSize ?? 0) > 0,
       bakeSeconds,
       removal: false,
+      balanceZones: lastOfRollout,
     });
     start = end;
   }
@@ -141,6 +144,7 @@ export function withRemoval(surplus: GroupMember[], batches: Batch[]): Batch[] {
     presurged: false,
     bakeSeconds: 0,
     removal: true,
+    balanceZones: false,
   };
   return [
     removal,

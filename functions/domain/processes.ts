@@ -40,3 +40,14 @@ export function refuseSuspendedProcesses(asgName: string, suspended: string[]): 
       `--scaling-processes ${blocking.join(' ')}) once whoever suspended them is done, then run again.`,
   );
 }
+
+/** What the rollout did with the processes it suspended, in an operator's words (a rollback's actions, a warning). */
+export function resumeOutcome(outcome: { resumed: string[]; leftSuspended: string[] }): string[] {
+  if (outcome.leftSuspended.length > 0)
+    return [
+      `${outcome.leftSuspended.join(', ')} left suspended: the zones are uneven and resuming now would let Auto Scaling ` +
+        'terminate a node without a drain; the next rollout of this group resumes it (and evens the zones first), ' +
+        'or resume it by hand once the zones are even',
+    ];
+  return outcome.resumed.length > 0 ? [`resumed ${outcome.resumed.join(', ')}`] : [];
+}

@@ -1,3 +1,4 @@
+import { holdForRebalance, type RebalanceHost, rebalance, rebalanceTermination } from './az-rebalance.ts';
 import type { Scheduler } from './clock.ts';
 import { compareTuples } from './compare.ts';
 import type { Ec2, InstanceRecord } from './ec2.ts';
@@ -38,6 +39,8 @@ export interface AutoScalingGroupRecord {
   suspendedProcesses: Map<string, { by: 'scenario' | 'api'; at: Date }>;
   /** The id of an instance refresh started outside the rollout and still running. */
   instanceRefreshInProgress: string | undefined;
+  /** The instance AZRebalance launched and has not yet balanced by a termination (az-rebalance.ts). */
+  rebalanceLaunch: string | undefined;
   minSize: number;
   maxSize: number;
   desiredCapacity: number;
@@ -288,12 +291,14 @@ export class AutoScaling {
 
   /**
    * Launches or terminates until the live instances match the desired capacity, as far as the
-   * suspended processes allow.
+   * suspended processes allow; then AZRebalance.
    * https://docs.aws.amazon.com/autoscaling/ec2/userguide/as-suspend-resume-processes.html
    */
   private reconcile(group: AutoScalingGroupRecord): void {
     const suspended = (process: string) => group.suspendedProcesses.has(process);
+    const host = this.rebalanceHost(group);
     let live = this.liveInstances(group);
+    if (holdForRebalance(group, live, host)) return;
     while (live.length < group.desiredCapacity && !suspended('Launch')) {
       if (this.launchOne(group, live.length) === undefined) {
         this.scheduleReconcile(group, group.launchRetrySeconds);
@@ -306,20 +311,34 @@ export class AutoScaling {
     while (live.length > group.desiredCapacity && !suspended('Terminate')) {
       const victim = this.scaleInVictim(group, live);
       const at = this.now.toISOString();
+      const reason = rebalanceTermination(group) ?? 'a difference between desired and actual capacity';
       this.terminate(
         group,
         victim,
-        `At ${at} an instance was taken out of service in response to a difference between desired and actual capacity, shrinking the capacity from ${live.length} to ${live.length - 1}. At ${at} instance ${victim.id} was selected for termination.`,
+        `At ${at} an instance was taken out of service in response to ${reason}, shrinking the capacity from ${live.length} to ${live.length - 1}. At ${at} instance ${victim.id} was selected for termination.`,
       );
       live = this.liveInstances(group);
     }
+    rebalance(group, live, host);
+  }
+
+  private rebalanceHost(group: AutoScalingGroupRecord): RebalanceHost {
+    return {
+      launch: (reason) => this.launchOne(group, this.liveInstances(group).length, reason),
+      schedule: () => this.scheduleReconcile(group),
+      record: (event, detail) => this.options.timeline.record(event, detail),
+    };
   }
 
   /** One launch into the zone with the fewest instances, from what the group says now; the instance id. */
-  private launchOne(group: AutoScalingGroupRecord, liveCount: number): string | undefined {
+  private launchOne(
+    group: AutoScalingGroupRecord,
+    liveCount: number,
+    reason = 'a difference between desired and actual capacity',
+  ): string | undefined {
     const zone = this.leastPopulatedZone(group);
     const details = JSON.stringify({ 'Subnet ID': group.subnetByZone.get(zone), 'Availability Zone': zone });
-    const cause = `At ${this.now.toISOString()} an instance was started in response to a difference between desired and actual capacity, increasing the capacity from ${liveCount} to ${liveCount + 1}.`;
+    const cause = `At ${this.now.toISOString()} an instance was started in response to ${reason}, increasing the capacity from ${liveCount} to ${liveCount + 1}.`;
     const failure = this.launchFailure(group, zone);
     if (typeof failure === 'string') {
       this.addActivity(group, {

@@ -134,6 +134,59 @@ describe('Auto Scaling groups', () => {
     expect(victim?.availabilityZone).toBe('us-east-1a');
   });
 
+  describe('AZRebalance, as AWS documents it (ec2-auto-scaling-benefits.html#AutoScalingBehavior.Rebalancing)', () => {
+    /** win-a with four instances, two per zone; two of zone a's leave with a decrement: zones 0 and 2. */
+    async function unevenWorld(suspended: string[] = []) {
+      const fixture = worldOf((document) => {
+        const winA = named(document.nodeGroups as never, 'win-a');
+        Object.assign(winA, { instances: 4, suspendedProcesses: suspended });
+      });
+      const zoneA = windowsNodes(fixture.world).filter(
+        (node) => fixture.world.ec2.instances.get(node.instanceId)?.availabilityZone === 'us-east-1a',
+      );
+      for (const node of zoneA) {
+        await fixture.aws.autoScaling.send(
+          new TerminateInstanceInAutoScalingGroupCommand({
+            InstanceId: node.instanceId,
+            ShouldDecrementDesiredCapacity: true,
+          }),
+        );
+      }
+      return fixture;
+    }
+    const live = (world: ReturnType<typeof worldOf>['world']) =>
+      [...world.ec2.instances.values()].filter(
+        (instance) => instance.groupName === 'win-a' && ['pending', 'running'].includes(instance.state),
+      );
+
+    it('launches in the emptiest zone first, then terminates in the fullest once it runs, without a drain', async () => {
+      const { world, advance } = await unevenWorld();
+      advance(15);
+      const rebalancing = world.timeline.events.filter((e) => e.event === 'AZRebalance');
+      expect(rebalancing).toHaveLength(1);
+      const launched = world.ec2.instances.get(String(rebalancing[0]?.detail.instanceId));
+      expect([launched?.availabilityZone, launched?.state]).toEqual(['us-east-1a', 'pending']);
+      // Above desired (2) while the new instance boots: nothing in zone b goes before it runs.
+      expect(live(world)).toHaveLength(3);
+      advance(600);
+      expect(
+        live(world)
+          .map((i) => i.availabilityZone)
+          .sort(),
+      ).toEqual(['us-east-1a', 'us-east-1b']);
+      expect(world.invariants.counts.podsDeletedWithoutEviction).toBeGreaterThan(0);
+    });
+
+    it.each([['AZRebalance'], ['Launch'], ['Terminate']])(
+      'moves nothing while %s is suspended',
+      async (process) => {
+        const { world, advance } = await unevenWorld([process]);
+        advance(600);
+        expect(world.timeline.events.filter((e) => e.event === 'AZRebalance')).toEqual([]);
+      },
+    );
+  });
+
   it.each([
     [
       'SetDesiredCapacity above max',

@@ -83,6 +83,25 @@ describe('each group form ends launching the target AMI after success, its old A
     expect(report.invariants.processesLeftSuspended).toBe(0);
   });
 
+  it('evens three zones after uneven batches by moving a node drained, so AZRebalance resumed moves nothing', async () => {
+    const report = await reportOf('az-rebalance-three-zones');
+    expect(report.status).toBe('SUCCEEDED');
+    const counts = Object.values((await group('az-rebalance-three-zones'))?.instancesPerZone ?? {});
+    expect(counts).toEqual([2, 2, 2]);
+    // Six replacements and one move (a seventh launch); Auto Scaling itself never rebalanced.
+    expect(report.timeline.filter((e) => e.event === 'InstanceLaunched')).toHaveLength(7);
+    expect(report.timeline.filter((e) => e.event === 'AZRebalance')).toEqual([]);
+    expect((await group('az-rebalance-three-zones'))?.suspendedProcesses).toEqual([]);
+    expect(report.invariants.podsDeletedWithoutEviction).toBe(0);
+  });
+
+  it.each([['stopped-mid-drain'], ['timed-out-mid-rollout']])(
+    'resumes AZRebalance at the clean-up after %s',
+    async (name) => {
+      expect((await group(name))?.suspendedProcesses).toEqual([]);
+    },
+  );
+
   it('resumes AZRebalance at Rollback too', async () => {
     const report = await reportOf('template-latest-rollback');
     expect(report.timeline.filter((e) => e.event === 'ProcessesResumed')).toHaveLength(1);
