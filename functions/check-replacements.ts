@@ -71,12 +71,13 @@ export const makeHandler = (deps: Deps) =>
       windowsBuild: group.windowsBuild,
       requiredImages: input.requireCachedImages ? group.imagesToMove : [],
     };
+    const lifecycle = new Map(current.instances.map((i) => [i.instanceId, i.lifecycleState]));
     const replacements = instances
       .filter((i) => i.imageId === group.targetAmiId)
       .map((i) => ({
         ...i,
         node: byInstance.get(i.instanceId),
-        problem: replacementProblem(byInstance.get(i.instanceId), expected),
+        problem: replacementProblem(byInstance.get(i.instanceId), expected, lifecycle.get(i.instanceId)),
       }));
     const ready = replacements.filter((r) => r.problem === undefined);
     if (ready.length >= batch.readyTarget) {
@@ -115,6 +116,9 @@ export const makeHandler = (deps: Deps) =>
           readyTimeoutSeconds: input.readyTimeoutSeconds,
           pending: pending.map((r) => `${r.instanceId} ${r.problem}`),
           lost: wait.lost + lost,
+          heldByHookIn: pending.some((r) => lifecycle.get(r.instanceId)?.startsWith('Pending:'))
+            ? group.asgName
+            : undefined,
         }),
       );
     }

@@ -87,6 +87,14 @@ const nodeGroupSchema = z.strictObject({
   instanceRefreshInProgress: z.boolean().default(false),
   /** The group carries the cluster-autoscaler's auto-discovery tags. */
   clusterAutoscaler: z.boolean().default(false),
+  lifecycleHooks: z
+    .array(
+      z.strictObject({
+        transition: z.enum(['launching', 'terminating']),
+        completeAfterSeconds: z.int().min(0),
+      }),
+    )
+    .default([]),
 });
 
 const amiSchema = z.strictObject({

@@ -2,6 +2,7 @@
 
 import { Alarms } from './world/alarms.ts';
 import { zoneCounts } from './world/az-rebalance.ts';
+import { LifecycleHolds } from './world/lifecycle-hooks.ts';
 import './handler-environment.ts';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ResponseLaunchTemplateData } from '@aws-sdk/client-ec2';
@@ -494,6 +495,10 @@ export class World {
         spec.suspendedProcesses.map((process) => [process, { by: 'scenario', at: created }]),
       ),
       instanceRefreshInProgress: spec.instanceRefreshInProgress ? this.ids.uuid() : undefined,
+      lifecycleHolds: new LifecycleHolds(spec.lifecycleHooks, {
+        after: (seconds, action) => this.scheduler.after(seconds, action),
+        record: (event, detail) => this.timeline.record(event, { group: spec.name, ...detail }),
+      }),
       rebalanceLaunch: undefined,
       minSize: spec.minSize,
       maxSize: spec.maxSize,

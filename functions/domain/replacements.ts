@@ -8,11 +8,18 @@ export interface ReplacementExpectations {
   requiredImages: string[];
 }
 
-/** Why a node is not yet a usable replacement; undefined when it is one. */
+/**
+ * Why an instance is not yet a usable replacement; undefined when it is one. One a launching
+ * lifecycle hook still holds (Pending:Wait) may yet be abandoned and terminated, Ready node or not.
+ * https://docs.aws.amazon.com/autoscaling/ec2/userguide/lifecycle-hooks-overview.html
+ */
 export function replacementProblem(
   node: V1Node | undefined,
   expected: ReplacementExpectations,
+  lifecycleState = 'InService',
 ): string | undefined {
+  if (lifecycleState.startsWith('Pending:'))
+    return `is ${lifecycleState} in its Auto Scaling group (a launching lifecycle hook holds it until its action completes)`;
   if (!node) return 'has not joined the cluster';
   if (!isNodeReady(node)) return 'is not Ready';
   if (!isWindowsNode(node)) return 'is not a Windows node';
@@ -119,11 +126,20 @@ export function replacementNotReadyCause(wait: {
   /** Each replacement not Ready yet: its instance and its problem. */
   pending: string[];
   lost: number;
+  /** The group's name when a launching lifecycle hook still holds a replacement (Pending:Wait). */
+  heldByHookIn?: string | undefined;
 }): string {
-  const { missing, targetAmiId, readyTimeoutSeconds, pending, lost } = wait;
+  const { missing, targetAmiId, readyTimeoutSeconds, pending, lost, heldByHookIn } = wait;
   const detail = pending.join('; ') || 'no instance was launched';
   const notReady = `${missing} replacement node(s) from ${targetAmiId} were not Ready within ${readyTimeoutSeconds} s`;
   const unchanged = 'no old node was drained in this batch';
+  if (heldByHookIn !== undefined) {
+    return (
+      `${notReady} (${detail}): check what completes the group's launching lifecycle hook ` +
+      `(aws autoscaling describe-lifecycle-hooks --auto-scaling-group-name ${heldByHookIn}; it must call ` +
+      `complete-lifecycle-action with CONTINUE) before running again; ${unchanged}.`
+    );
+  }
   if (lost === 0) {
     return `${notReady} (${detail}): check the AMI's bootstrap (user data, kubelet logs) before running again; ${unchanged}.`;
   }

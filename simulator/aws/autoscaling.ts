@@ -95,7 +95,7 @@ function groupShape(world: World, group: AutoScalingGroupRecord): AutoScalingGro
       InstanceId: instance.id,
       InstanceType: instance.instanceType,
       AvailabilityZone: instance.availabilityZone,
-      LifecycleState: lifecycleStates[instance.state],
+      LifecycleState: group.lifecycleHolds.stateOf(instance.id) ?? lifecycleStates[instance.state],
       HealthStatus: 'Healthy',
       LaunchTemplate: templateShape(instance.launchTemplate),
       LaunchConfigurationName:

@@ -5,6 +5,7 @@ import type { Ec2, InstanceRecord } from './ec2.ts';
 import { AwsApiError } from './errors.ts';
 import type { Faults } from './faults.ts';
 import type { Ids } from './ids.ts';
+import type { LifecycleHolds } from './lifecycle-hooks.ts';
 import type { Timeline } from './timeline.ts';
 
 export interface AutoScalingTag {
@@ -39,6 +40,8 @@ export interface AutoScalingGroupRecord {
   suspendedProcesses: Map<string, { by: 'scenario' | 'api'; at: Date }>;
   /** The id of an instance refresh started outside the rollout and still running. */
   instanceRefreshInProgress: string | undefined;
+  /** Instances its lifecycle hooks hold in Pending:Wait or Terminating:Wait (lifecycle-hooks.ts). */
+  lifecycleHolds: LifecycleHolds;
   /** The instance AZRebalance launched and has not yet balanced by a termination (az-rebalance.ts). */
   rebalanceLaunch: string | undefined;
   minSize: number;
@@ -132,7 +135,8 @@ export class AutoScaling {
       .map((id) => this.options.ec2.instances.get(id))
       .filter(
         (instance): instance is InstanceRecord =>
-          instance?.state === 'pending' || instance?.state === 'running',
+          (instance?.state === 'pending' || instance?.state === 'running') &&
+          group.lifecycleHolds.stateOf(instance.id) !== 'Terminating:Wait',
       );
   }
 
@@ -203,7 +207,8 @@ export class AutoScaling {
         `Instance Id not found - No managed instance found for instance ID: ${instanceId}`,
       );
     }
-    if (instance.state !== 'pending' && instance.state !== 'running') {
+    const leaving = group.lifecycleHolds.stateOf(instanceId) === 'Terminating:Wait';
+    if ((instance.state !== 'pending' && instance.state !== 'running') || leaving) {
       throw validationError(`The instance ${instanceId} is not in InService or Standby.`);
     }
     const before = group.desiredCapacity;
@@ -354,6 +359,16 @@ export class AutoScaling {
     }
     const instance = this.options.fleet.launch(group, zone, failure);
     group.instanceIds.push(instance.id);
+    group.lifecycleHolds.hold(instance.id, 'launching', (completed) => {
+      if (completed || !['pending', 'running'].includes(instance.state)) return;
+      const at = this.now.toISOString();
+      this.terminate(
+        group,
+        instance,
+        `At ${at} instance ${instance.id} was taken out of service because its launching lifecycle action was abandoned (heartbeat timeout).`,
+      );
+      this.scheduleReconcile(group);
+    });
     this.addActivity(group, {
       description: `Launching a new EC2 instance: ${instance.id}`,
       cause,
@@ -455,10 +470,14 @@ export class AutoScaling {
       statusMessage: undefined,
       ended: false,
     });
-    this.options.fleet.terminate(instance, () => {
-      group.instanceIds = group.instanceIds.filter((id) => id !== instance.id);
-      activity.statusCode = 'Successful';
-      activity.endTime = this.now;
+    // A terminating hook keeps the instance running (Terminating:Wait) until its action completes.
+    group.lifecycleHolds.hold(instance.id, 'terminating', () => {
+      this.options.fleet.terminate(instance, () => {
+        group.instanceIds = group.instanceIds.filter((id) => id !== instance.id);
+        activity.statusCode = 'Successful';
+        activity.endTime = this.now;
+        this.options.onChanged();
+      });
       this.options.onChanged();
     });
     return activity;

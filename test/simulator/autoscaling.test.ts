@@ -134,6 +134,54 @@ describe('Auto Scaling groups', () => {
     expect(victim?.availabilityZone).toBe('us-east-1a');
   });
 
+  describe('lifecycle hooks, as AWS documents them (lifecycle-hooks-overview.html)', () => {
+    const withHooks = (hooks: { transition: string; completeAfterSeconds: number }[]) =>
+      worldOf((document) => {
+        Object.assign(named(document.nodeGroups as never, 'win-a'), { lifecycleHooks: hooks });
+      });
+    const stateOf = async (aws: ReturnType<typeof worldOf>['aws'], instanceId: string) =>
+      (await group(aws))?.Instances?.find((i) => i.InstanceId === instanceId)?.LifecycleState;
+
+    it('holds a launch in Pending:Wait until the action completes, its node joining meanwhile', async () => {
+      const { world, aws, advance } = withHooks([{ transition: 'launching', completeAfterSeconds: 900 }]);
+      await aws.autoScaling.send(surge(4));
+      advance(10);
+      const launched = [...world.ec2.instances.values()].find((i) => i.state === 'pending');
+      advance(600);
+      expect(await stateOf(aws, launched?.id ?? '')).toBe('Pending:Wait');
+      expect(world.cluster.nodes.has(launched?.privateDnsName ?? '')).toBe(true);
+      advance(300);
+      expect(await stateOf(aws, launched?.id ?? '')).toBe('InService');
+    });
+
+    it('abandons a launch nobody completes at the heartbeat timeout (3600 s): the instance is terminated', async () => {
+      const { world, aws, advance } = withHooks([{ transition: 'launching', completeAfterSeconds: 7200 }]);
+      await aws.autoScaling.send(surge(4));
+      advance(10);
+      const launched = [...world.ec2.instances.values()].find((i) => i.state === 'pending');
+      advance(3600);
+      expect(world.ec2.instances.get(launched?.id ?? '')?.state).toBe('shutting-down');
+    });
+
+    it('holds a leaving instance in Terminating:Wait, running, before it shuts down', async () => {
+      const { world, aws, advance } = withHooks([{ transition: 'terminating', completeAfterSeconds: 120 }]);
+      const [node] = windowsNodes(world);
+      const instanceId = node?.instanceId ?? '';
+      await aws.autoScaling.send(
+        new TerminateInstanceInAutoScalingGroupCommand({
+          InstanceId: instanceId,
+          ShouldDecrementDesiredCapacity: true,
+        }),
+      );
+      advance(100);
+      expect(await stateOf(aws, instanceId)).toBe('Terminating:Wait');
+      expect(world.ec2.instances.get(instanceId)?.state).toBe('running');
+      advance(30);
+      expect(world.ec2.instances.get(instanceId)?.state).toBe('shutting-down');
+      expect(await stateOf(aws, instanceId)).toBe('Terminating');
+    });
+  });
+
   describe('AZRebalance, as AWS documents it (ec2-auto-scaling-benefits.html#AutoScalingBehavior.Rebalancing)', () => {
     /** win-a with four instances, two per zone; two of zone a's leave with a decrement: zones 0 and 2. */
     async function unevenWorld(suspended: string[] = []) {
