@@ -681,6 +681,17 @@ describe('serverless package', () => {
     expect(new Set(conditionTagKeys)).toEqual(new Set([`ResourceTag/${tagKey}`]));
   });
 
+  it('passes to EC2 only the node roles named by nodeRoleNames, never any role', () => {
+    const passRole = resourcesOfType('AWS::IAM::ManagedPolicy')
+      .flatMap(([, policy]) => (policy.Properties.PolicyDocument as PolicyDocument).Statement)
+      .filter((statement) => actionsOf(statement).includes('iam:PassRole'));
+    expect(passRole).toHaveLength(1);
+    expect(passRole[0]?.Condition?.StringEquals?.['iam:PassedToService']).toBe('ec2.amazonaws.com');
+    const roles = evaluated(passRole[0]?.Resource) as string[];
+    expect(roles).toEqual(['arn:aws:iam::*:role/example-windows-node-role']);
+    for (const role of roles) expect(role.split(':role/')[1], role).not.toMatch(/^\*?$/);
+  });
+
   it.each(Object.keys(functionActions))('gives %s exactly the actions its code calls', (key) => {
     const granted = roleStatements(`${logicalId(key)}Role`)
       .filter((statement) => statement.Effect === 'Allow')
