@@ -95,6 +95,7 @@ const functionActions: Record<string, readonly string[]> = {
     'autoscaling:TerminateInstanceInAutoScalingGroup',
     'eks:DescribeCluster',
   ],
+  balanceZones: ['autoscaling:DescribeAutoScalingGroups', 'ec2:DescribeInstances', 'eks:DescribeCluster'],
   finish: [
     'autoscaling:DescribeAutoScalingGroups',
     'autoscaling:UpdateAutoScalingGroup',
@@ -146,7 +147,6 @@ const functionActions: Record<string, readonly string[]> = {
   ],
   beforeBatch: ['cloudwatch:DescribeAlarms', 'sns:Publish', 'dynamodb:GetItem'],
   bake: ['cloudwatch:DescribeAlarms'],
-  balanceZones: ['autoscaling:DescribeAutoScalingGroups', 'ec2:DescribeInstances', 'eks:DescribeCluster'],
   requestApproval: ['sns:Publish'],
   holdPause: ['dynamodb:UpdateItem', 'states:SendTaskSuccess'],
   startRollout: [
