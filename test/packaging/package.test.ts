@@ -33,6 +33,7 @@ const functionActions: Record<string, readonly string[]> = {
     'dynamodb:PutItem',
     'dynamodb:UpdateItem',
     'dynamodb:GetItem',
+    'dynamodb:DeleteItem',
     'states:DescribeExecution',
     'ec2:DescribeLaunchTemplateVersions',
   ],
