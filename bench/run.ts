@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { runEksOwnUpdate } from '../simulator/eks-own-update.ts';
+import { type EksOwnUpdateResult, runEksOwnUpdate } from '../simulator/eks-own-update.ts';
 import { type SimulationReport, simulate } from '../simulator/runner.ts';
 import { oneAtATimeSeconds } from './baseline.ts';
 import { type FunctionFigures, measureFunctions } from './bundles.ts';
@@ -38,16 +38,21 @@ const maxPayloadBytes = 262_144;
 const bundleBudget = { plain: 500_000, kubernetes: 2_500_000 };
 const coldStartBudgetMs = 300;
 
-interface PeerFigures {
-  name: 'eks-managed-node-group-update';
-  status: string;
-  allNewReadySeconds: number | null;
-  allOldGoneSeconds: number | null;
-  minSchedulableReadyNodes: number | null;
-  evictionsPerPod: number;
-  unavailablePodSeconds: number;
-  peakExtraInstances: number;
-}
+/** The peer's row: EKS's own update, as runEksOwnUpdate measured it. */
+const peerFields = [
+  'status',
+  'allNewReadySeconds',
+  'allOldGoneSeconds',
+  'minSchedulableReadyNodes',
+  'evictionsPerPod',
+  'unavailablePodSeconds',
+  'peakExtraInstances',
+] as const;
+
+type PeerFigures = { name: 'eks-managed-node-group-update' } & Pick<
+  EksOwnUpdateResult,
+  (typeof peerFields)[number]
+>;
 
 interface RunFigures {
   nodes: number;
@@ -93,6 +98,9 @@ interface Target {
   value: string;
   met: boolean;
 }
+
+const pick = <T, K extends keyof T>(object: T, keys: readonly K[]): Pick<T, K> =>
+  Object.fromEntries(keys.map((key) => [key, object[key]])) as Pick<T, K>;
 
 const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
 const cpuSeconds = (since: NodeJS.CpuUsage) => {
@@ -143,16 +151,7 @@ async function peerFigures(scenarioCase: BenchCase): Promise<PeerFigures> {
   const peer = await runEksOwnUpdate(benchScenario(scenarioCase), {
     updateConfig: { maxUnavailable: scenarioCase.batchSize, updateStrategy: 'DEFAULT' },
   });
-  return {
-    name: 'eks-managed-node-group-update',
-    status: peer.status,
-    allNewReadySeconds: peer.allNewReadySeconds,
-    allOldGoneSeconds: peer.allOldGoneSeconds,
-    minSchedulableReadyNodes: peer.minSchedulableReadyNodes,
-    evictionsPerPod: peer.evictionsPerPod,
-    unavailablePodSeconds: peer.unavailablePodSeconds,
-    peakExtraInstances: peer.peakExtraInstances,
-  };
+  return { name: 'eks-managed-node-group-update', ...pick(peer, peerFields) };
 }
 
 async function measureRun(
