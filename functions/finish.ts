@@ -1,19 +1,21 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import * as z from 'zod';
 import { describeGroup, resumeAfterRollout, untagGroup, updateGroup } from './adapters/autoscaling.ts';
+import { describeInstances } from './adapters/ec2.ts';
 import { startExecutions } from './adapters/executions.ts';
 import { releaseLease } from './adapters/lock-table.ts';
 import { publish } from './adapters/notifications.ts';
 import { stateMachineArnOf } from './adapters/running-rollouts.ts';
-import { autoScalingClient, dynamoDbClient, sfnClient, snsClient } from './commons/clients.ts';
+import { autoScalingClient, dynamoDbClient, ec2Client, sfnClient, snsClient } from './commons/clients.ts';
 import { requireEnv } from './commons/config.ts';
 import type { Dependencies } from './commons/dependencies.ts';
 import { lambdaHandler } from './commons/handler.ts';
 import { metrics } from './commons/powertools.ts';
 import { rolloutInputSchema } from './commons/rollout-input.ts';
 import { executionSchema, lockSchema, planSchema, rolloutGroupSchema } from './commons/state.ts';
-import { continuationName } from './domain/continuation.ts';
+import { continuationName, goesOn } from './domain/continuation.ts';
 import { originalSizeTag } from './domain/group-size.ts';
+import { listText } from './domain/limits.ts';
 import { consoleUrl, rolloutNotification } from './domain/notification.ts';
 import { resumeOutcome } from './domain/processes.ts';
 
@@ -58,15 +60,24 @@ const leftTerminatingWarning = (pods: string[]): string[] =>
       ]
     : [];
 
+/** Instances not on the target AMI at the end, in the words of the report and the notification. */
+const leftBehindWarning = (instances: string[], continues: boolean): string[] =>
+  instances.length > 0
+    ? [
+        `not on the target AMI (they joined the group during the rollout): ${listText(instances, 10)}; ${continues ? 'the next execution replaces them' : 'run the rollout again to replace them'}`,
+      ]
+    : [];
+
 /**
  * Restores the group's max size, and either continues the rollout in a new execution of the same
- * input (a large group: this execution's history is full; it takes the lock over) or tells the
- * operators, releases the lock and returns the report.
+ * input (a large group: this execution's history is full; or instances that joined the group during
+ * this execution are not on the target AMI; it takes the lock over) or tells the operators, releases
+ * the lock and returns the report.
  */
 export const makeHandler = (
   deps: Pick<
     Dependencies,
-    'autoScaling' | 'sfn' | 'sns' | 'dynamoDb' | 'now' | 'notificationTopicArn' | 'lockTableName'
+    'autoScaling' | 'ec2' | 'sfn' | 'sns' | 'dynamoDb' | 'now' | 'notificationTopicArn' | 'lockTableName'
   >,
 ) =>
   lambdaHandler(
@@ -81,16 +92,29 @@ export const makeHandler = (
         ? await resumeAfterRollout(deps.autoScaling, group.asgName, group.suspendedBefore)
         : { resumed: [], leftSuspended: [] };
       const leftSuspended = resumeOutcome({ ...suspension, resumed: [] });
-      // The group is its own size again: the next run needs no reminder (a continuation still does).
-      if (current && !plan.continues && current.desired <= group.original.desired)
-        await untagGroup(deps.autoScaling, group.asgName, originalSizeTag);
-      const durationSeconds = Math.round((deps.now() - Date.parse(execution.startTime)) / 1000);
-      const podsDeleted = drained.flatMap((batch) => batch.forced);
-      const podsLeftTerminating = drained.flatMap((batch) => batch.leftTerminating);
+      // Instances that joined the group during the execution on another AMI: the next plan takes them.
+      const live = (current?.instances ?? []).filter((i) => !/^Terminat/.test(i.lifecycleState));
+      const leftBehind = group.managed
+        ? []
+        : (
+            await describeInstances(
+              deps.ec2,
+              live.map((i) => i.instanceId),
+            )
+          )
+            .filter((instance) => instance.imageId !== input.amiId)
+            .map((instance) => instance.instanceId);
       const nodesReplaced = plan.batches.reduce(
         (count, batch) => count + (batch.removal ? 0 : batch.nodes.length),
         0,
       );
+      const continues = goesOn({ continues: plan.continues, nodesReplaced }, leftBehind);
+      // The group is its own size again and the rollout really ends: the next run needs no reminder.
+      if (current && !continues && current.desired <= group.original.desired)
+        await untagGroup(deps.autoScaling, group.asgName, originalSizeTag);
+      const durationSeconds = Math.round((deps.now() - Date.parse(execution.startTime)) / 1000);
+      const podsDeleted = drained.flatMap((batch) => batch.forced);
+      const podsLeftTerminating = drained.flatMap((batch) => batch.leftTerminating);
       const report: RolloutReport = {
         status: 'SUCCEEDED',
         clusterName: input.clusterName,
@@ -105,7 +129,12 @@ export const makeHandler = (
         nodesAlreadyOnTarget: plan.nodesOnTarget,
         batches: plan.batches.length,
         durationSeconds,
-        warnings: [...plan.warnings, ...leftSuspended, ...leftTerminatingWarning(podsLeftTerminating)],
+        warnings: [
+          ...plan.warnings,
+          ...leftSuspended,
+          ...leftTerminatingWarning(podsLeftTerminating),
+          ...leftBehindWarning(leftBehind, continues),
+        ],
         podsDeleted,
         podsLeftTerminating,
         ...(group.managed
@@ -118,7 +147,7 @@ export const makeHandler = (
           : {}),
       };
       metrics.addMetric('NodesReplaced', MetricUnit.Count, nodesReplaced);
-      if (plan.continues) {
+      if (continues) {
         const executionName = continuationName(execution.name);
         const { failed } = await startExecutions(
           deps.sfn,
@@ -164,6 +193,7 @@ export const makeHandler = (
 
 export const handler = makeHandler({
   autoScaling: autoScalingClient(),
+  ec2: ec2Client(),
   sfn: sfnClient(),
   sns: snsClient(),
   dynamoDb: dynamoDbClient(),

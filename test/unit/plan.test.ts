@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { continuationName } from '../../functions/domain/continuation.ts';
+import { continuationName, goesOn } from '../../functions/domain/continuation.ts';
 import {
   decideLaunchTemplate,
   resolveVersion,
@@ -150,6 +150,25 @@ describe('executions of a large group', () => {
     const long = continuationName('x'.repeat(80));
     expect(long).toHaveLength(80);
     expect(long.endsWith('-part2')).toBe(true);
+  });
+
+  it.each([
+    ['its plan left batches', { continues: true, nodesReplaced: 10 }, [], true],
+    [
+      'instances joined on another AMI and it replaced nodes',
+      { continues: false, nodesReplaced: 3 },
+      ['i-1'],
+      true,
+    ],
+    ['everything is on the target', { continues: false, nodesReplaced: 3 }, [], false],
+    [
+      'instances on another AMI, but it replaced none (something keeps launching them): no loop',
+      { continues: false, nodesReplaced: 0 },
+      ['i-1'],
+      false,
+    ],
+  ])('goes on in a new execution when %s', (_, plan, leftBehind, expected) => {
+    expect(goesOn(plan, leftBehind)).toBe(expected);
   });
 });
 
