@@ -50,7 +50,9 @@ const drainSpans = (report: SimulationReport) => {
   return entered
     .filter((e) => e.detail.state === 'Terminate')
     .map((end) => ({
-      from: entered.find((e) => e.detail.state === 'Drain' && e.detail.batch === end.detail.batch)?.t ?? Number.NaN,
+      from:
+        entered.find((e) => e.detail.state === 'Drain' && e.detail.batch === end.detail.batch)?.t ??
+        Number.NaN,
       to: end.t,
     }));
 };
@@ -58,7 +60,9 @@ const drainSpans = (report: SimulationReport) => {
 describe('instances that appear in the group during the rollout', () => {
   it('a node without a Kubernetes node at Plan is cordoned and drained when it joins, then replaced', async () => {
     const report = await run('late-join.json');
-    const planned = first(report, 'RolloutPlanned')?.detail.plan as { batches: { nodes: { nodeName: string }[] }[] };
+    const planned = first(report, 'RolloutPlanned')?.detail.plan as {
+      batches: { nodes: { nodeName: string }[] }[];
+    };
     expect(planned.batches.flatMap((b) => b.nodes).some((n) => n.nodeName === '')).toBe(true);
     expect(report.status).toBe('SUCCEEDED');
     expect(report.invariants.podsDeletedWithoutEviction).toBe(0);
