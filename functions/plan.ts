@@ -4,6 +4,7 @@ import { describeGroup } from './adapters/autoscaling.ts';
 import { describeInstances } from './adapters/ec2.ts';
 import { refusedNow } from './adapters/kubernetes/drain-round.ts';
 import type { KubernetesPort } from './adapters/kubernetes/port.ts';
+import { describeWarmPool } from './adapters/warm-pool.ts';
 import { autoScalingClient, ec2Client } from './commons/clients.ts';
 import type { Dependencies } from './commons/dependencies.ts';
 import { DrainBlocked, NodeGroupNotFound } from './commons/errors.ts';
@@ -26,6 +27,7 @@ import {
 } from './domain/plan.ts';
 import { preflight } from './domain/preflight.ts';
 import { expectedBootSeconds } from './domain/replacements.ts';
+import { warmPoolPlanNote } from './domain/warm-pool.ts';
 
 const event = z.object({ input: rolloutInputSchema, verified: verifiedSchema });
 
@@ -131,6 +133,10 @@ export const makeHandler = (deps: Deps) =>
     }
     // While a batch drains, the next one's replacements boot: two batches of surge at most.
     const surgeMax = verified.group.desired + Math.min(2 * input.maxUnavailable, toReplace.length);
+    // EKS managed node groups have no warm pool.
+    const poolNote = managed
+      ? undefined
+      : warmPoolPlanNote(await describeWarmPool(deps.autoScaling, deps.ec2, group.asgName), input.amiId);
     const warnings = [
       ...surplus.map(
         (m) =>
@@ -144,6 +150,7 @@ export const makeHandler = (deps: Deps) =>
       ...(surgeMax > group.maxSize && !managed
         ? [`maxSize is raised from ${group.maxSize} to ${surgeMax} during the rollout`]
         : []),
+      ...(poolNote === undefined ? [] : [poolNote]),
     ];
     // Only the PDB override lifts what PDBs refuse (deleted at the deadline); force and deleteEmptyDirData
     // are already in the verdicts, so a pod the rules still refuse refuses the rollout whatever the flags.

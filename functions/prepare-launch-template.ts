@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { describeGroup, pointGroupAt, suspendForRollout, tagGroup } from './adapters/autoscaling.ts';
 import { setDefaultVersion } from './adapters/ec2.ts';
 import { targetVersionOf } from './adapters/launch-template.ts';
+import { replaceWarmPoolInstances } from './adapters/warm-pool.ts';
 import { autoScalingClient, ec2Client } from './commons/clients.ts';
 import type { Dependencies } from './commons/dependencies.ts';
 import { NodeGroupNotFound } from './commons/errors.ts';
@@ -30,7 +31,8 @@ const event = z.object({
  * one knows what size to give the group back; then AZRebalance is suspended, a version equal to the
  * current one apart from ImageId is reused or created (with the explicit AMI even when the current one
  * reads it from SSM), and the group (a number), the default version (`$Default`) or nothing (`$Latest`:
- * the new version is the newest) is moved to it.
+ * the new version is the newest) is moved to it. Last, the warm pool's instances made from another AMI
+ * are terminated, so that no surge takes one (domain/warm-pool.ts).
  */
 export const makeHandler = (deps: Pick<Dependencies, 'ec2' | 'autoScaling'>) =>
   lambdaHandler(event, async ({ input, execution, verified, plan }): Promise<RolloutGroup> => {
@@ -58,6 +60,8 @@ export const makeHandler = (deps: Pick<Dependencies, 'ec2' | 'autoScaling'>) =>
     if (form === '$Default' && !versions.some((v) => v.isDefault && v.versionNumber === targetVersion)) {
       await setDefaultVersion(deps.ec2, launchTemplateId, targetVersion);
     }
+    // Now that the group names the target version, the pool refills from it.
+    await replaceWarmPoolInstances(deps, asgName, input.amiId);
     return {
       ...basis,
       launchTemplateId,

@@ -85,6 +85,8 @@ const nodeGroupSchema = z.strictObject({
   mixedInstances: z.strictObject({ instanceTypes: z.array(instanceType).min(1) }).optional(),
   suspendedProcesses: z.array(z.enum(scalingProcesses)).default([]),
   instanceRefreshInProgress: z.boolean().default(false),
+  /** A warm pool of stopped instances (simulator/world/warm-pool.ts). */
+  warmPool: z.strictObject({ minSize: z.int().min(0) }).optional(),
   /** The group carries the cluster-autoscaler's auto-discovery tags. */
   clusterAutoscaler: z.boolean().default(false),
   lifecycleHooks: z

@@ -79,6 +79,8 @@ export interface InstanceReport {
   instanceType: string;
   /** The launch template version it was launched from (null: a launch configuration). */
   launchTemplateVersion: number | null;
+  /** Its warm pool lifecycle state (`Warmed:Stopped`), while it sits in its group's warm pool. */
+  warmPool?: string;
 }
 
 export interface GroupReport {
@@ -93,6 +95,16 @@ export interface GroupReport {
   suspendedProcesses: string[];
   /** Running or pending instances per availability zone, in the group's zone order. */
   instancesPerZone: Record<string, number>;
+  /** The group's warm pool, when it has one: its size and what each of its instances was made from. */
+  warmPool?: {
+    minSize: number;
+    instances: {
+      instanceId: string;
+      lifecycleState: string;
+      amiId: string;
+      launchTemplateVersion: number | null;
+    }[];
+  };
 }
 
 /**
@@ -306,6 +318,11 @@ export class World {
   }
 
   instanceReports(): InstanceReport[] {
+    const pooled = new Map(
+      [...this.autoScaling.groups.values()].flatMap((group) =>
+        (group.warmPool?.instances() ?? []).map(({ instance, state }) => [instance.id, state] as const),
+      ),
+    );
     return [...this.ec2.instances.values()].map((instance) => ({
       instanceId: instance.id,
       nodeGroup: instance.groupName,
@@ -315,6 +332,7 @@ export class World {
       unschedulable: this.cluster.nodes.get(instance.privateDnsName)?.unschedulable ?? false,
       instanceType: instance.instanceType,
       launchTemplateVersion: instance.launchTemplate?.version ?? null,
+      ...(pooled.has(instance.id) ? { warmPool: pooled.get(instance.id) } : {}),
     }));
   }
 
@@ -334,6 +352,19 @@ export class World {
         instancesPerZone: Object.fromEntries(
           group.availabilityZones.map((zone, i) => [zone, counts[i] ?? 0]),
         ),
+        ...(group.warmPool === undefined
+          ? {}
+          : {
+              warmPool: {
+                minSize: group.warmPool.minSize,
+                instances: group.warmPool.instances().map(({ instance, state }) => ({
+                  instanceId: instance.id,
+                  lifecycleState: state,
+                  amiId: instance.imageId,
+                  launchTemplateVersion: instance.launchTemplate?.version ?? null,
+                })),
+              },
+            }),
       };
     });
   }
@@ -499,6 +530,7 @@ export class World {
         after: (seconds, action) => this.scheduler.after(seconds, action),
         record: (event, detail) => this.timeline.record(event, { group: spec.name, ...detail }),
       }),
+      warmPool: undefined,
       rebalanceLaunch: undefined,
       minSize: spec.minSize,
       maxSize: spec.maxSize,
@@ -532,6 +564,14 @@ export class World {
       if (typeof launchSpec !== 'object') throw new Error(`Node group ${spec.name}: ${String(launchSpec)}`);
       const instance = this.fleet.materialize(group, zone, launchSpec, new Date(launchTime));
       group.instanceIds.push(instance.id);
+    }
+    if (spec.warmPool !== undefined) {
+      if (typeof current !== 'object') throw new Error(`Node group ${spec.name}: ${String(current)}`);
+      const pool = this.autoScaling.attachWarmPool(group, spec.warmPool);
+      for (let index = 0; index < pool.targetSize(group); index++) {
+        const zone = spec.availabilityZones[index % spec.availabilityZones.length] ?? '';
+        pool.adopt(this.fleet.materializeStopped(group, zone, current, new Date(now.getTime() - 2 * day)));
+      }
     }
     this.startingInstances.set(spec.name, [...group.instanceIds]);
   }

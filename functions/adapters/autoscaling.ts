@@ -232,12 +232,19 @@ export async function raiseDesiredCapacity(
   }
 }
 
-/** Terminates through the group, decrementing desired so no replacement is launched. */
-export async function terminateInstance(autoScaling: AutoScalingClient, instanceId: string): Promise<void> {
+/**
+ * Terminates through the group, by default decrementing desired so no replacement is launched (a warm
+ * pool instance does not count toward desired: `decrement` false).
+ */
+export async function terminateInstance(
+  autoScaling: AutoScalingClient,
+  instanceId: string,
+  decrement = true,
+): Promise<void> {
   await autoScaling.send(
     new TerminateInstanceInAutoScalingGroupCommand({
       InstanceId: instanceId,
-      ShouldDecrementDesiredCapacity: true,
+      ShouldDecrementDesiredCapacity: decrement,
     }),
   );
 }

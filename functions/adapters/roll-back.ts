@@ -34,6 +34,7 @@ import {
 } from './ec2.ts';
 import { markRetiring, releaseScaleDown } from './kubernetes/batch-nodes.ts';
 import { publish } from './notifications.ts';
+import { replaceWarmPoolInstances } from './warm-pool.ts';
 
 export type RollBackDeps = Pick<
   Dependencies,
@@ -159,6 +160,13 @@ export async function rollBack(deps: RollBackDeps, request: RollBackRequest): Pr
   if (template && current) {
     const previous = { amiId: previousAmiId, available: previousAmi?.state === 'available' };
     actions.push(...(await restoreTemplate(deps, template, current, execution.name, previous)));
+    if (previous.available && previousAmiId) {
+      // The pool may hold instances made from the failed version: a later scale-out would take them.
+      for (const instanceId of await replaceWarmPoolInstances(deps, asgName, previousAmiId))
+        actions.push(
+          `warm pool instance ${instanceId} (not on ${previousAmiId}) terminated: the pool refills from the restored version`,
+        );
+    }
   }
   if (current) {
     actions.push(

@@ -13,7 +13,10 @@ import type {
   DescribeScalingActivitiesCommandOutput,
   DescribeTagsCommandInput,
   DescribeTagsCommandOutput,
+  DescribeWarmPoolCommandInput,
+  DescribeWarmPoolCommandOutput,
   Filter,
+  Instance,
   LifecycleState,
   ResumeProcessesCommandInput,
   ResumeProcessesCommandOutput,
@@ -30,7 +33,7 @@ import type {
 } from '@aws-sdk/client-auto-scaling';
 import { type AutoScalingGroupRecord, type ScalingActivity, scalingProcesses } from '../world/autoscaling.ts';
 import { account } from '../world/catalog.ts';
-import type { InstanceStateName } from '../world/ec2.ts';
+import type { InstanceRecord, InstanceStateName } from '../world/ec2.ts';
 import { AwsApiError, SimulatorGap } from '../world/errors.ts';
 import type { World } from '../world.ts';
 import { type Answer, modelledParameters, type Operations, page } from './operations.ts';
@@ -40,6 +43,9 @@ const lifecycleStates: Record<InstanceStateName, LifecycleState> = {
   running: 'InService',
   'shutting-down': 'Terminating',
   terminated: 'Terminated',
+  // A group's own instances are never stopped; its warm pool's are reported by DescribeWarmPool.
+  stopping: 'Warmed:Stopped',
+  stopped: 'Warmed:Stopped',
 };
 
 function tagDescriptions(group: AutoScalingGroupRecord): TagDescription[] {
@@ -56,6 +62,24 @@ function templateShape(template: { id: string; name: string; version: string | n
   return template === undefined
     ? undefined
     : { LaunchTemplateId: template.id, LaunchTemplateName: template.name, Version: String(template.version) };
+}
+
+function instanceShape(
+  group: AutoScalingGroupRecord,
+  instance: InstanceRecord,
+  state: LifecycleState,
+): Instance {
+  return {
+    InstanceId: instance.id,
+    InstanceType: instance.instanceType,
+    AvailabilityZone: instance.availabilityZone,
+    LifecycleState: state,
+    HealthStatus: 'Healthy',
+    LaunchTemplate: templateShape(instance.launchTemplate),
+    LaunchConfigurationName:
+      instance.launchTemplate === undefined ? group.launchConfigurationName : undefined,
+    ProtectedFromScaleIn: false,
+  };
 }
 
 function groupShape(world: World, group: AutoScalingGroupRecord): AutoScalingGroup {
@@ -91,17 +115,13 @@ function groupShape(world: World, group: AutoScalingGroupRecord): AutoScalingGro
     TargetGroupARNs: [],
     HealthCheckType: 'EC2',
     HealthCheckGracePeriod: 300,
-    Instances: instances.map((instance) => ({
-      InstanceId: instance.id,
-      InstanceType: instance.instanceType,
-      AvailabilityZone: instance.availabilityZone,
-      LifecycleState: group.lifecycleHolds.stateOf(instance.id) ?? lifecycleStates[instance.state],
-      HealthStatus: 'Healthy',
-      LaunchTemplate: templateShape(instance.launchTemplate),
-      LaunchConfigurationName:
-        instance.launchTemplate === undefined ? group.launchConfigurationName : undefined,
-      ProtectedFromScaleIn: false,
-    })),
+    Instances: instances.map((instance) =>
+      instanceShape(
+        group,
+        instance,
+        group.lifecycleHolds.stateOf(instance.id) ?? lifecycleStates[instance.state],
+      ),
+    ),
     CreatedTime: group.createdTime,
     SuspendedProcesses: [...group.suspendedProcesses].map(([ProcessName, { at }]) => ({
       ProcessName,
@@ -359,6 +379,29 @@ export function autoScalingOperations(world: World): Operations {
           ]
         : [];
       return { InstanceRefreshes: refreshes };
+    },
+
+    /** The warm pool's configuration (default size: max size − desired) and its instances; none: both empty. */
+    DescribeWarmPool(input: DescribeWarmPoolCommandInput): Answer<DescribeWarmPoolCommandOutput> {
+      modelledParameters('autoscaling:DescribeWarmPool', input, [
+        'AutoScalingGroupName',
+        'MaxRecords',
+        'NextToken',
+      ]);
+      const group = autoScaling.group(input.AutoScalingGroupName ?? '');
+      const pool = group.warmPool;
+      if (pool === undefined) return { Instances: [] };
+      const { items, nextToken } = page(
+        pool.instances(),
+        { maxResults: input.MaxRecords, nextToken: input.NextToken },
+        'InvalidNextToken',
+        50,
+      );
+      return {
+        WarmPoolConfiguration: { MinSize: pool.minSize, PoolState: 'Stopped' },
+        Instances: items.map(({ instance, state }) => instanceShape(group, instance, state)),
+        NextToken: nextToken,
+      };
     },
 
     SetDesiredCapacity(input: SetDesiredCapacityCommandInput): Answer<SetDesiredCapacityCommandOutput> {

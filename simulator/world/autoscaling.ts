@@ -7,6 +7,7 @@ import type { Faults } from './faults.ts';
 import type { Ids } from './ids.ts';
 import type { LifecycleHolds } from './lifecycle-hooks.ts';
 import type { Timeline } from './timeline.ts';
+import { WarmPool, type WarmPoolSpec } from './warm-pool.ts';
 
 export interface AutoScalingTag {
   key: string;
@@ -42,6 +43,8 @@ export interface AutoScalingGroupRecord {
   instanceRefreshInProgress: string | undefined;
   /** Instances its lifecycle hooks hold in Pending:Wait or Terminating:Wait (lifecycle-hooks.ts). */
   lifecycleHolds: LifecycleHolds;
+  /** The group's warm pool, if it has one (warm-pool.ts). */
+  warmPool: WarmPool | undefined;
   /** The instance AZRebalance launched and has not yet balanced by a termination (az-rebalance.ts). */
   rebalanceLaunch: string | undefined;
   minSize: number;
@@ -70,6 +73,16 @@ export interface LaunchSpec {
 /** Launching and terminating instances, with everything that follows (boot, node, shutdown). */
 export interface InstanceFleet {
   launch(group: AutoScalingGroupRecord, zone: string, spec: LaunchSpec): InstanceRecord;
+  /** Into a warm pool: first boot, then stopped. */
+  prepare(
+    group: AutoScalingGroupRecord,
+    zone: string,
+    spec: LaunchSpec,
+    whenStopped: () => void,
+  ): InstanceRecord;
+  /** A stopped warm pool instance started into its group. */
+  resume(instance: InstanceRecord, bootSeconds: number): void;
+  coldBootSeconds(): number;
   terminate(instance: InstanceRecord, whenTerminated: () => void): void;
 }
 
@@ -200,6 +213,8 @@ export class AutoScaling {
         "1 validation error detected: Value null at 'shouldDecrementDesiredCapacity' failed to satisfy constraint: Member must not be null",
       );
     }
+    const pooled = this.terminatePoolInstance(instanceId);
+    if (pooled !== undefined) return pooled;
     const group = this.groupOfInstance(instanceId);
     const instance = this.options.ec2.instances.get(instanceId);
     if (group === undefined || instance === undefined) {
@@ -228,6 +243,65 @@ export class AutoScaling {
       action: 'TerminateInstanceInAutoScalingGroup',
       instanceId,
       desiredCapacity: group.desiredCapacity,
+    });
+    this.scheduleReconcile(group);
+    this.options.onChanged();
+    return activity;
+  }
+
+  /** Gives the group a warm pool (the scenario's); its instances come from `maintain` or `adopt`. */
+  attachWarmPool(group: AutoScalingGroupRecord, spec: WarmPoolSpec): WarmPool {
+    const { fleet, timeline } = this.options;
+    group.warmPool = new WarmPool(spec, {
+      prepare: (zone, whenStopped) => {
+        const launch = this.launchFailure(group, zone);
+        if (typeof launch === 'string') return launch;
+        const instance = fleet.prepare(group, zone, launch, whenStopped);
+        this.addActivity(group, {
+          description: `Launching a new EC2 instance into warm pool: ${instance.id}`,
+          cause: `At ${this.now.toISOString()} an instance was launched in response to a warm pool below its size.`,
+          details: JSON.stringify({ 'Subnet ID': group.subnetByZone.get(zone), 'Availability Zone': zone }),
+          statusCode: 'Successful',
+          statusMessage: undefined,
+          ended: true,
+        });
+        return instance;
+      },
+      resume: (instance, seconds) => fleet.resume(instance, seconds),
+      terminate: (instance, whenTerminated) => fleet.terminate(instance, whenTerminated),
+      coldBootSeconds: () => fleet.coldBootSeconds(),
+      record: (event, detail) => timeline.record(event, { group: group.nodeGroupName, ...detail }),
+    });
+    return group.warmPool;
+  }
+
+  /** TerminateInstanceInAutoScalingGroup on a warm pool instance: it goes, the pool refills; desired is the live group's. */
+  private terminatePoolInstance(instanceId: string): ScalingActivity | undefined {
+    const group = [...this.groups.values()].find((g) => g.warmPool?.stateOf(instanceId) !== undefined);
+    const instance = this.options.ec2.instances.get(instanceId);
+    if (group?.warmPool === undefined || instance === undefined) return undefined;
+    const activity = this.addActivity(group, {
+      description: `Terminating EC2 instance: ${instanceId}`,
+      cause: `At ${this.now.toISOString()} instance ${instanceId} was taken out of the warm pool in response to a user request.`,
+      details: JSON.stringify({
+        'Subnet ID': instance.subnetId,
+        'Availability Zone': instance.availabilityZone,
+      }),
+      statusCode: 'InProgress',
+      statusMessage: undefined,
+      ended: false,
+    });
+    const going = group.warmPool.terminate(instanceId, () => {
+      activity.statusCode = 'Successful';
+      activity.endTime = this.now;
+      this.options.onChanged();
+    });
+    if (!going) throw validationError(`The instance ${instanceId} is not in InService or Standby.`);
+    this.options.timeline.record('AutoScalingGroupUpdated', {
+      group: group.name,
+      action: 'TerminateInstanceInAutoScalingGroup',
+      instanceId,
+      warmPool: true,
     });
     this.scheduleReconcile(group);
     this.options.onChanged();
@@ -325,6 +399,8 @@ export class AutoScaling {
       live = this.liveInstances(group);
     }
     rebalance(group, live, host);
+    if (group.warmPool !== undefined && !suspended('Launch') && !group.warmPool.maintain(group))
+      this.scheduleReconcile(group, maxLaunchRetrySeconds);
   }
 
   private rebalanceHost(group: AutoScalingGroupRecord): RebalanceHost {
@@ -344,6 +420,20 @@ export class AutoScaling {
     const zone = this.leastPopulatedZone(group);
     const details = JSON.stringify({ 'Subnet ID': group.subnetByZone.get(zone), 'Availability Zone': zone });
     const cause = `At ${this.now.toISOString()} an instance was started in response to ${reason}, increasing the capacity from ${liveCount} to ${liveCount + 1}.`;
+    // A scale-out draws on the warm pool first, taking its instances as they were made.
+    const warm = group.warmPool?.take(zone);
+    if (warm !== undefined) {
+      this.joinGroup(group, warm);
+      this.addActivity(group, {
+        description: `Launching a new EC2 instance from warm pool: ${warm.id}`,
+        cause,
+        details: JSON.stringify({ 'Subnet ID': warm.subnetId, 'Availability Zone': warm.availabilityZone }),
+        statusCode: 'Successful',
+        statusMessage: undefined,
+        ended: true,
+      });
+      return warm.id;
+    }
     const failure = this.launchFailure(group, zone);
     if (typeof failure === 'string') {
       this.addActivity(group, {
@@ -358,6 +448,20 @@ export class AutoScaling {
       return undefined;
     }
     const instance = this.options.fleet.launch(group, zone, failure);
+    this.joinGroup(group, instance);
+    this.addActivity(group, {
+      description: `Launching a new EC2 instance: ${instance.id}`,
+      cause,
+      details,
+      statusCode: 'Successful',
+      statusMessage: undefined,
+      ended: true,
+    });
+    return instance.id;
+  }
+
+  /** A launched instance joins the group, held by a launching hook if it has one. */
+  private joinGroup(group: AutoScalingGroupRecord, instance: InstanceRecord): void {
     group.instanceIds.push(instance.id);
     group.lifecycleHolds.hold(instance.id, 'launching', (completed) => {
       if (completed || !['pending', 'running'].includes(instance.state)) return;
@@ -369,15 +473,6 @@ export class AutoScaling {
       );
       this.scheduleReconcile(group);
     });
-    this.addActivity(group, {
-      description: `Launching a new EC2 instance: ${instance.id}`,
-      cause,
-      details,
-      statusCode: 'Successful',
-      statusMessage: undefined,
-      ended: true,
-    });
-    return instance.id;
   }
 
   /**

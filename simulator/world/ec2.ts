@@ -39,13 +39,21 @@ export interface LaunchTemplateRecord {
   clientTokens: Map<string, number>;
 }
 
-export type InstanceStateName = 'pending' | 'running' | 'shutting-down' | 'terminated';
+export type InstanceStateName =
+  | 'pending'
+  | 'running'
+  | 'shutting-down'
+  | 'terminated'
+  | 'stopping'
+  | 'stopped';
 
 export const instanceStateCodes: Record<InstanceStateName, number> = {
   pending: 0,
   running: 16,
   'shutting-down': 32,
   terminated: 48,
+  stopping: 64,
+  stopped: 80,
 };
 
 export interface InstanceRecord {

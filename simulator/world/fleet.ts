@@ -47,6 +47,8 @@ export interface FleetObserver {
 const pendingSeconds = 20;
 /** The kubelet registers this long before the node turns Ready (CNI and node set-up). */
 const registrationLeadSeconds = 45;
+/** Seconds EC2 takes to stop an instance (stopping → stopped). */
+const stoppingSeconds = 30;
 
 const gibibyte = 2 ** 30;
 
@@ -54,14 +56,38 @@ const zoneIndexOf = (zone: string) => zone.charCodeAt(zone.length - 1) - 'a'.cha
 
 /** Instances from launch to termination, and the Kubernetes node each one brings. */
 export class Fleet implements InstanceFleet {
+  /** Instances the observer saw come up (a warm pool instance only once started into its group). */
+  private readonly counted = new Set<string>();
+
   constructor(private readonly options: FleetOptions) {}
 
   /** A new instance: pending, running, its node registers, then turns Ready after the boot time. */
   launch(group: AutoScalingGroupRecord, zone: string, spec: LaunchSpec): InstanceRecord {
+    const instance = this.createInstance(
+      group,
+      zone,
+      spec,
+      new Date(this.options.scheduler.now()),
+      'pending',
+    );
+    this.start(instance, this.options.bootSeconds(), {});
+    return instance;
+  }
+
+  /**
+   * An instance launched into a warm pool: it runs its first boot (user data, no node: AWS advises
+   * user data that joins the cluster only outside the pool), then stops; `whenStopped` once stopped.
+   * https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-warm-pools.html
+   */
+  prepare(
+    group: AutoScalingGroupRecord,
+    zone: string,
+    spec: LaunchSpec,
+    whenStopped: () => void,
+  ): InstanceRecord {
     const { scheduler, timeline } = this.options;
     const instance = this.createInstance(group, zone, spec, new Date(scheduler.now()), 'pending');
-    this.options.observer?.instanceUp(instance);
-    timeline.record('InstanceLaunched', {
+    timeline.record('WarmPoolInstanceLaunched', {
       instanceId: instance.id,
       group: group.nodeGroupName,
       amiId: instance.imageId,
@@ -69,6 +95,41 @@ export class Fleet implements InstanceFleet {
       launchTemplateVersion: spec.launchTemplate?.version,
     });
     const boot = this.options.bootSeconds();
+    scheduler.after(Math.min(pendingSeconds, boot / 2), () => {
+      if (instance.state === 'pending') instance.state = 'running';
+    });
+    scheduler.after(boot, () => {
+      if (instance.state !== 'running') return;
+      instance.state = 'stopping';
+      scheduler.after(stoppingSeconds, () => {
+        if (instance.state !== 'stopping') return;
+        instance.state = 'stopped';
+        whenStopped();
+        this.options.onChanged();
+      });
+    });
+    return instance;
+  }
+
+  /** A stopped warm pool instance started into its group: its node joins after `bootSeconds`. */
+  resume(instance: InstanceRecord, bootSeconds: number): void {
+    instance.state = 'pending';
+    this.start(instance, bootSeconds, { fromWarmPool: true });
+  }
+
+  /** From pending: running, the node registers, then turns Ready after `boot` seconds. */
+  private start(instance: InstanceRecord, boot: number, detail: Record<string, unknown>): void {
+    const { scheduler, timeline } = this.options;
+    this.counted.add(instance.id);
+    this.options.observer?.instanceUp(instance);
+    timeline.record('InstanceLaunched', {
+      instanceId: instance.id,
+      group: instance.groupName,
+      amiId: instance.imageId,
+      zone: instance.availabilityZone,
+      launchTemplateVersion: instance.launchTemplate?.version,
+      ...detail,
+    });
     const stillUp = () => instance.state === 'pending' || instance.state === 'running';
     scheduler.after(Math.min(pendingSeconds, boot / 2), () => {
       if (instance.state !== 'pending') return;
@@ -83,7 +144,6 @@ export class Fleet implements InstanceFleet {
       if (stillUp() && !this.options.neverReady(image))
         this.options.cluster.setNodeReady(instance.privateDnsName);
     });
-    return instance;
   }
 
   /** An instance of the starting state: launched at `launchTime`, running, its node Ready since boot. */
@@ -94,21 +154,37 @@ export class Fleet implements InstanceFleet {
     launchTime: Date,
   ): InstanceRecord {
     const instance = this.createInstance(group, zone, spec, launchTime, 'running');
+    this.counted.add(instance.id);
     this.options.observer?.instanceUp(instance);
     this.registerNode(instance, launchTime.getTime() + this.options.timing.instanceBootSeconds * 1000);
     return instance;
   }
 
+  /** A warm pool instance of the starting state: prepared at `launchTime`, stopped since. */
+  materializeStopped(
+    group: AutoScalingGroupRecord,
+    zone: string,
+    spec: LaunchSpec,
+    launchTime: Date,
+  ): InstanceRecord {
+    return this.createInstance(group, zone, spec, launchTime, 'stopped');
+  }
+
+  coldBootSeconds(): number {
+    return this.options.bootSeconds();
+  }
+
   /** shutting-down (the kubelet stops with it), terminated after the shutdown time, node deleted later. */
   terminate(instance: InstanceRecord, whenTerminated: () => void): void {
     const { scheduler, timing, timeline, cluster } = this.options;
+    const counted = this.counted.has(instance.id);
     instance.state = 'shutting-down';
-    this.options.observer?.instanceDown(instance);
+    if (counted) this.options.observer?.instanceDown(instance);
     instance.stateTransitionReason = `User initiated (${new Date(scheduler.now()).toISOString().replace('T', ' ').slice(0, 19)} GMT)`;
     cluster.stopKubelet(instance.privateDnsName);
     scheduler.after(timing.instanceShutdownSeconds, () => {
       instance.state = 'terminated';
-      this.options.observer?.instanceTerminated(instance);
+      if (counted) this.options.observer?.instanceTerminated(instance);
       timeline.record('InstanceTerminated', {
         instanceId: instance.id,
         group: instance.groupName,
@@ -124,7 +200,7 @@ export class Fleet implements InstanceFleet {
     zone: string,
     spec: LaunchSpec,
     launchTime: Date,
-    state: 'pending' | 'running',
+    state: 'pending' | 'running' | 'stopped',
   ): InstanceRecord {
     const { ids, ec2 } = this.options;
     const nodeGroup = this.options.nodeGroup(group.nodeGroupName);
