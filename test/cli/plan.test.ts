@@ -2,6 +2,7 @@ import {
   AutoScalingClient,
   DescribeAutoScalingGroupsCommand,
   DescribeInstanceRefreshesCommand,
+  DescribeWarmPoolCommand,
 } from '@aws-sdk/client-auto-scaling';
 import { DescribeImagesCommand, DescribeInstancesCommand, EC2Client, type Image } from '@aws-sdk/client-ec2';
 import { DescribeClusterCommand, DescribeNodegroupCommand, EKSClient } from '@aws-sdk/client-eks';
@@ -47,6 +48,7 @@ beforeEach(() => {
     .rejects(Object.assign(new Error('No node group found'), { name: 'ResourceNotFoundException' }));
   eks.on(DescribeClusterCommand).resolves({ cluster: { name: 'prod', version: '1.31' } });
   autoScaling.on(DescribeInstanceRefreshesCommand).resolves({ InstanceRefreshes: [] });
+  autoScaling.on(DescribeWarmPoolCommand).resolves({ Instances: [] });
   autoScaling.on(DescribeAutoScalingGroupsCommand).resolves({
     AutoScalingGroups: [
       {

@@ -47,11 +47,19 @@ const functionActions: Record<string, readonly string[]> = {
     'eks:DescribeNodegroup',
     'imagebuilder:GetImage',
   ],
-  plan: ['autoscaling:DescribeAutoScalingGroups', 'ec2:DescribeInstances', 'eks:DescribeCluster'],
+  plan: [
+    'autoscaling:DescribeAutoScalingGroups',
+    'autoscaling:DescribeWarmPool',
+    'ec2:DescribeInstances',
+    'eks:DescribeCluster',
+  ],
   prepareLaunchTemplate: [
     'autoscaling:DescribeAutoScalingGroups',
+    'autoscaling:DescribeWarmPool',
     'autoscaling:UpdateAutoScalingGroup',
     'autoscaling:SuspendProcesses',
+    'autoscaling:TerminateInstanceInAutoScalingGroup',
+    'ec2:DescribeInstances',
     'autoscaling:CreateOrUpdateTags',
     'ec2:DescribeLaunchTemplateVersions',
     'ec2:CreateLaunchTemplateVersion',
@@ -108,6 +116,7 @@ const functionActions: Record<string, readonly string[]> = {
   ],
   rollback: [
     'autoscaling:DescribeAutoScalingGroups',
+    'autoscaling:DescribeWarmPool',
     'autoscaling:UpdateAutoScalingGroup',
     'autoscaling:SetDesiredCapacity',
     'autoscaling:TerminateInstanceInAutoScalingGroup',
@@ -129,6 +138,7 @@ const functionActions: Record<string, readonly string[]> = {
   notifyRefusal: ['sns:Publish', 'dynamodb:DeleteItem'],
   cleanUp: [
     'autoscaling:DescribeAutoScalingGroups',
+    'autoscaling:DescribeWarmPool',
     'autoscaling:UpdateAutoScalingGroup',
     'autoscaling:SetDesiredCapacity',
     'autoscaling:TerminateInstanceInAutoScalingGroup',

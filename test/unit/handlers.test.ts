@@ -2,6 +2,7 @@ import {
   AutoScalingClient,
   type AutoScalingGroup,
   DescribeAutoScalingGroupsCommand,
+  DescribeWarmPoolCommand,
   type LifecycleState,
   SetDesiredCapacityCommand,
   TerminateInstanceInAutoScalingGroupCommand,
@@ -16,6 +17,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import {
   CreateLaunchTemplateVersionCommand,
+  DescribeInstancesCommand,
   DescribeLaunchTemplateVersionsCommand,
   EC2Client,
 } from '@aws-sdk/client-ec2';
@@ -46,6 +48,8 @@ beforeEach(() => {
   ec2.reset();
   autoScaling.reset();
   sfn.reset();
+  // As AWS answers for a group without a warm pool.
+  autoScaling.on(DescribeWarmPoolCommand).resolves({ Instances: [] });
 });
 
 const input = {
@@ -329,6 +333,51 @@ describe('prepare-launch-template', () => {
     expect(await run()).toMatchObject({ previousVersion: '3', targetVersion: '4' });
     expect(ec2.commandCalls(CreateLaunchTemplateVersionCommand)).toHaveLength(0);
     expect(autoScaling.commandCalls(UpdateAutoScalingGroupCommand)).toHaveLength(0);
+  });
+
+  it("terminates the warm pool's instances made from another AMI, without decrementing desired", async () => {
+    autoScaling
+      .on(DescribeAutoScalingGroupsCommand)
+      .resolves(asg({ LaunchTemplate: { LaunchTemplateId: 'lt-0123', Version: '4' } }));
+    ec2.on(DescribeLaunchTemplateVersionsCommand).resolves({
+      LaunchTemplateVersions: [
+        { VersionNumber: 3, LaunchTemplateData: { ImageId: 'ami-0aaa0000000000001' } },
+        { VersionNumber: 4, LaunchTemplateData: { ImageId: input.amiId } },
+      ],
+    });
+    autoScaling.on(DescribeWarmPoolCommand).resolves({
+      WarmPoolConfiguration: { MinSize: 2, PoolState: 'Stopped' },
+      Instances: [
+        {
+          InstanceId: 'i-old',
+          LifecycleState: 'Warmed:Stopped',
+          AvailabilityZone: 'us-east-1a',
+          HealthStatus: 'Healthy',
+          ProtectedFromScaleIn: false,
+        },
+        {
+          InstanceId: 'i-new',
+          LifecycleState: 'Warmed:Pending',
+          AvailabilityZone: 'us-east-1b',
+          HealthStatus: 'Healthy',
+          ProtectedFromScaleIn: false,
+        },
+      ],
+    });
+    ec2.on(DescribeInstancesCommand).resolves({
+      Reservations: [
+        {
+          Instances: [
+            { InstanceId: 'i-old', ImageId: 'ami-0aaa0000000000001' },
+            { InstanceId: 'i-new', ImageId: input.amiId },
+          ],
+        },
+      ],
+    });
+    await run();
+    expect(
+      autoScaling.commandCalls(TerminateInstanceInAutoScalingGroupCommand).map((c) => c.args[0].input),
+    ).toEqual([{ InstanceId: 'i-old', ShouldDecrementDesiredCapacity: false }]);
   });
 });
 
