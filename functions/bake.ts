@@ -5,8 +5,7 @@ import type { Dependencies } from './commons/dependencies.ts';
 import { lambdaHandler } from './commons/handler.ts';
 import { rolloutInputSchema } from './commons/rollout-input.ts';
 import { batchSchema } from './commons/state.ts';
-import { bakePollSeconds } from './domain/plan.ts';
-import { secondsUntil } from './domain/polling.ts';
+import { nextBakeLook } from './domain/plan.ts';
 
 export const bakeSchema = z.object({
   done: z.boolean(),
@@ -25,16 +24,12 @@ const event = z.object({ input: rolloutInputSchema, batch: batchSchema, bake: ba
  */
 export const makeHandler = (deps: Pick<Dependencies, 'cloudWatch' | 'now'>) =>
   lambdaHandler(event, async ({ input, batch, bake: previous }): Promise<BakeState> => {
-    const now = deps.now();
-    const bake = previous ?? { done: false, seconds: 1, since: now, until: now + batch.bakeSeconds * 1000 };
     await requireNoAlarm(
       deps.cloudWatch,
       input.alarms ?? [],
       `during the bake after batch ${batch.index + 1}`,
     );
-    const left = secondsUntil(bake.until, now);
-    if (left <= 0) return { ...bake, done: true, seconds: 1 };
-    return { ...bake, done: false, seconds: Math.min(left, bakePollSeconds(batch.bakeSeconds)) };
+    return nextBakeLook(previous, batch.bakeSeconds, deps.now());
   });
 
 export const handler = makeHandler({ cloudWatch: cloudWatchClient(), now: Date.now });

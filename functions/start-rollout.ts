@@ -3,8 +3,10 @@ import * as z from 'zod';
 import {
   type DuplicateRollout,
   RolloutsNotStarted,
+  type StartedPromotion,
   type StartedRollout,
   startExecutions,
+  startPromotion,
 } from './adapters/executions.ts';
 import { getBuiltImage } from './adapters/imagebuilder.ts';
 import { publish } from './adapters/notifications.ts';
@@ -38,6 +40,13 @@ import {
   type Trigger,
   targetTags,
 } from './domain/targets.ts';
+import {
+  assignWaves,
+  type PromotionInput,
+  parseWaves,
+  promotionName,
+  type WaveConfig,
+} from './domain/waves.ts';
 
 export interface StartRolloutDependencies
   extends Pick<
@@ -47,6 +56,10 @@ export interface StartRolloutDependencies
   stateMachineArn: string;
   /** The clusters of this deployment (`CLUSTER_NAMES`). */
   clusterNames: readonly string[];
+  /** The deployment parameter `waves` (`WAVES`): none = every rollout starts at once. */
+  waves?: readonly WaveConfig[];
+  /** The promotion state machine, which rolls the waves one after the other. */
+  promotionStateMachineArn?: string;
 }
 
 export interface StartRolloutSummary {
@@ -56,6 +69,8 @@ export interface StartRolloutSummary {
   started: StartedRollout[];
   duplicates: DuplicateRollout[];
   skipped: SkippedTarget[];
+  /** With waves: the promotion that starts the rollouts, wave by wave. */
+  promotion?: StartedPromotion;
 }
 
 const nothingStarted = (trigger: Trigger, reason: string): StartRolloutSummary => ({
@@ -73,6 +88,33 @@ async function announce(deps: StartRolloutDependencies, trigger: Trigger, announ
   });
 }
 
+/** With waves, one promotion execution starts the rollouts, wave by wave, instead of all at once. */
+async function startWaves(
+  deps: StartRolloutDependencies & { promotionStateMachineArn: string },
+  trigger: Trigger,
+  plan: RolloutPlan,
+  skippedBefore: readonly SkippedTarget[],
+  followed: string,
+  waveConfigs: readonly WaveConfig[],
+): Promise<StartRolloutSummary> {
+  const { waves, skipped: inNoWave } = assignWaves(plan.launches, waveConfigs);
+  const skipped = [...skippedBefore, ...plan.skipped, ...inNoWave];
+  const summary: StartRolloutSummary = { trigger: trigger.kind, started: [], duplicates: [], skipped };
+  if (waves.length === 0) {
+    summary.reason = nothingToRollReason(deps.clusterNames, followed, skipped.length);
+    return summary;
+  }
+  const input: PromotionInput = { rolls: followed, waves };
+  summary.promotion = await startPromotion(
+    deps.sfn,
+    deps.promotionStateMachineArn,
+    promotionName(waves),
+    input,
+  );
+  logger.info('start-rollout summary', { ...summary });
+  return summary;
+}
+
 async function startPlanned(
   deps: StartRolloutDependencies,
   trigger: Trigger,
@@ -80,6 +122,11 @@ async function startPlanned(
   skippedBefore: readonly SkippedTarget[],
   followed: string,
 ): Promise<StartRolloutSummary> {
+  const waves = deps.waves ?? [];
+  if (waves.length > 0 && deps.promotionStateMachineArn !== undefined) {
+    const promotionStateMachineArn = deps.promotionStateMachineArn;
+    return startWaves({ ...deps, promotionStateMachineArn }, trigger, plan, skippedBefore, followed, waves);
+  }
   const skipped = [...skippedBefore, ...plan.skipped];
   const { started, duplicates, failed } = await startExecutions(
     deps.sfn,
@@ -182,6 +229,7 @@ export const makeHandler = (deps: StartRolloutDependencies) =>
     { emitsMetrics: true },
   );
 
+const clusterNames = parseClusterNames(requireEnv('CLUSTER_NAMES'));
 export const handler = makeHandler({
   imageBuilder: imageBuilderClient(),
   autoScaling: autoScalingClient(),
@@ -192,5 +240,7 @@ export const handler = makeHandler({
   now: Date.now,
   notificationTopicArn: requireEnv('NOTIFICATION_TOPIC_ARN'),
   stateMachineArn: requireEnv('STATE_MACHINE_ARN'),
-  clusterNames: parseClusterNames(requireEnv('CLUSTER_NAMES')),
+  clusterNames,
+  waves: parseWaves(process.env.WAVES ?? '', clusterNames),
+  promotionStateMachineArn: requireEnv('PROMOTION_STATE_MACHINE_ARN'),
 });

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 
 interface DefinitionModule {
@@ -22,6 +23,8 @@ export interface TaskState {
   /** `lambda:invoke.waitForTaskToken`: the function gets `Parameters.Payload`; the Task waits for its token's answer. */
   waitsForToken: boolean;
 }
+
+const longestTimerSeconds = Math.floor((2 ** 31 - 1) / 1000);
 
 const lambdaInvoke = /^arn:aws:states:::lambda:invoke(\.waitForTaskToken)?$/;
 
@@ -97,17 +100,24 @@ function collectMapMembers(
   return members;
 }
 
+/** The promotion state machine's definition (waves). */
+export const promotionDefinitionPath = join(dirname(definitions.definitionPath), 'promotion.asl.json');
+
 /**
- * The rollout state machine with local Lambda ARNs, its Task states, its Maps' ItemsPath and the Map
- * each state inside one belongs to, by name.
+ * A state machine (by default the rollout's) with local Lambda ARNs, its Task states, its Maps'
+ * ItemsPath and the Map each state inside one belongs to, by name.
  */
-export function rolloutDefinition(): {
+export function rolloutDefinition(file?: string): {
   definition: StateMachineDefinition;
   tasks: Map<string, TaskState>;
   itemsPaths: Map<string, string>;
   mapMembers: Map<string, string>;
 } {
-  const definition = deployedDefinition();
+  const definition = deployedDefinition(file);
+  // The engine times an execution with setTimeout, which fires at once past 2^31-1 ms (24.8 days):
+  // a longer TimeoutSeconds (the promotion's year) is held to that, longer than any simulation.
+  // https://nodejs.org/api/timers.html#settimeoutcallback-delay-args
+  if ((definition.TimeoutSeconds ?? 0) > longestTimerSeconds) definition.TimeoutSeconds = longestTimerSeconds;
   const tasks = new Map<string, TaskState>();
   collectTasks(definition.States, undefined, tasks);
   return {

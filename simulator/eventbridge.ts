@@ -62,6 +62,8 @@ export function deliverExecutionEvents(
 ): { pending: () => boolean } {
   let pending = 0;
   stepFunctions.onEnded((execution) => {
+    // The rule matches the rollout state machine only (serverless.yml's EventPattern).
+    if (execution.stateMachineArn !== stateMachineArn) return;
     world.invariants.executionEnded(execution.name);
     if (!(executionEndedRule.statuses as readonly string[]).includes(execution.status)) return;
     const event = statusChangeEvent(world, execution, stateMachineArn);

@@ -61,7 +61,27 @@ function controlEvent(
       },
     };
   }
+  if (state === 'BakeWave' && valueAtPath(input, '$.wave.bake') === null) {
+    return {
+      event: 'WaveBakeStarted',
+      detail: {
+        at,
+        wave: valueAtPath(input, '$.wave.name'),
+        bakeSeconds: valueAtPath(input, '$.wave.bakeSeconds'),
+      },
+    };
+  }
   return undefined;
+}
+
+/** The promotion's wave whose rollouts StartWave started (its output), with the wall-clock time in `detail.at`. */
+function waveStarted(state: string, output: unknown, now: number): Record<string, unknown> | undefined {
+  if (state !== 'StartWave') return undefined;
+  return {
+    at: new Date(now).toISOString(),
+    wave: valueAtPath(output, '$.wave.name'),
+    executions: valueAtPath(output, '$.wave.executions'),
+  };
 }
 
 const timedOut: ExecutionOutcome = {
@@ -100,6 +120,8 @@ export function executionRunner(
   taskTokens: TaskTokens = new TaskTokens(),
   /** Sees each execution's trace as it ends (the second-engine check replays them). */
   onTrace: (trace: ExecutionTrace) => void = () => undefined,
+  /** The state machine run: the rollout's, or the promotion's. */
+  stateMachine = { arn: stateMachineArn, name: stateMachineName },
 ): { run: ExecutionRunner; stateTransitions: () => number; stats: () => ExecutionStats[] } {
   const { tasks, itemsPaths, mapMembers } = definition;
   let stateTransitions = 0;
@@ -134,7 +156,7 @@ export function executionRunner(
     let endedAs: ExecutionEnding | undefined;
     const batchCounts = new Map<string, number>();
     const history = new ExecutionHistory();
-    const roleArn = `arn:aws:iam::${account}:role/${stateMachineName}`;
+    const roleArn = `arn:aws:iam::${account}:role/${stateMachine.name}`;
     // One token per execution: at most one Task of it waits on a token at a time (an approval, a pause).
     const taskToken = Buffer.from(`${execution.arn}#${world.ids.uuid()}`).toString('base64url');
     const localHandlers = Object.fromEntries(
@@ -181,7 +203,7 @@ export function executionRunner(
           StartTime: execution.startDate.toISOString(),
           RoleArn: roleArn,
         },
-        StateMachine: { Id: stateMachineArn, Name: stateMachineName },
+        StateMachine: { Id: stateMachine.arn, Name: stateMachine.name },
         Task: { Token: taskToken },
       },
     });
@@ -206,6 +228,8 @@ export function executionRunner(
           const plan = event.state.name === 'Plan' ? valueAtPath(event.state.output, '$.plan') : undefined;
           if (plan !== undefined)
             world.timeline.record('RolloutPlanned', { execution: execution.name, plan });
+          const wave = waveStarted(event.state.name, event.state.output, world.scheduler.now());
+          if (wave) world.timeline.record('WaveStarted', { execution: execution.name, ...wave });
         }
         if (
           (event.type === 'StateEntered' || event.type === 'StateExited') &&

@@ -1,4 +1,4 @@
-import { stateMachineArn } from './stepfunctions.ts';
+import { promotionStateMachineArn, stateMachineArn } from './stepfunctions.ts';
 import { account, lockTable, region } from './world/catalog.ts';
 
 export { lockTable };
@@ -13,6 +13,7 @@ Object.assign(process.env, {
   AWS_REGION: region,
   NOTIFICATION_TOPIC_ARN: notificationTopicArn,
   STATE_MACHINE_ARN: stateMachineArn,
+  PROMOTION_STATE_MACHINE_ARN: promotionStateMachineArn,
   LOCK_TABLE_NAME: lockTable.name,
   // Read only by the modules' production handlers; the simulator builds its own with makeHandler.
   CLUSTER_NAMES: 'simulated',

@@ -1,12 +1,18 @@
 import { performance } from 'node:perf_hooks';
 import type { Context } from 'aws-lambda';
 import type { Dependencies } from '../functions/commons/dependencies.ts';
+import type { WaveConfig } from '../functions/domain/waves.ts';
 import { lambdaContext } from './lambda-context.ts';
 import type { World } from './world.ts';
 
 export type LambdaFunction = (event: unknown, context: Context) => Promise<unknown>;
 /** What the handlers' `makeHandler` receive: the dependencies, plus start-rollout's deployment settings. */
-export type SimulatedDependencies = Dependencies & { stateMachineArn: string; clusterNames: string[] };
+export type SimulatedDependencies = Dependencies & {
+  stateMachineArn: string;
+  clusterNames: string[];
+  promotionStateMachineArn: string;
+  waves: WaveConfig[];
+};
 export type MakeHandler = (deps: SimulatedDependencies) => LambdaFunction;
 
 /** Step Functions' limit on a state's payload. */

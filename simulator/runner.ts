@@ -5,8 +5,9 @@ import { DescribeClusterCommand } from '@aws-sdk/client-eks';
 import FakeTimers from '@sinonjs/fake-timers';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { kubeconfigConnector } from '../functions/adapters/kubernetes/connect.ts';
+import { parseWaves } from '../functions/domain/waves.ts';
 import { simulatedAwsClients, unmodelledApis } from './aws.ts';
-import { rolloutDefinition } from './definition.ts';
+import { promotionDefinitionPath, rolloutDefinition } from './definition.ts';
 import { deliverExecutionEvents, executionEndedRule } from './eventbridge.ts';
 import { executionRunner } from './execution.ts';
 import { lockTable, notificationTopicArn } from './handler-environment.ts';
@@ -30,7 +31,14 @@ import {
   type Scenario,
   ScenarioError,
 } from './scenario.ts';
-import { type ExecutionRecord, StepFunctions, stateMachineArn, TaskTokens } from './stepfunctions.ts';
+import {
+  type ExecutionRecord,
+  promotionStateMachineArn,
+  promotionStateMachineName,
+  StepFunctions,
+  stateMachineArn,
+  TaskTokens,
+} from './stepfunctions.ts';
 import type { ExecutionTrace } from './trace.ts';
 import { schedulerOf } from './world/clock.ts';
 import type { ForcedDeletion, InvariantCounts } from './world/invariants.ts';
@@ -110,7 +118,10 @@ const startRollout: Invocation = {
 /** Runs a scenario on virtual time with the real state machine and handlers; returns the report. */
 export async function simulate(scenario: Scenario, options: SimulateOptions = {}): Promise<SimulationReport> {
   const { definition, tasks, itemsPaths, mapMembers } = rolloutDefinition();
-  const functionKeys = new Set([...tasks.values()].map((task) => task.functionKey));
+  const promotion = scenario.waves.length > 0 ? rolloutDefinition(promotionDefinitionPath) : undefined;
+  const functionKeys = new Set(
+    [...tasks.values(), ...(promotion?.tasks.values() ?? [])].map((task) => task.functionKey),
+  );
   functionKeys.add(executionEndedRule.functionKey);
   if (scenario.execution.event !== undefined) functionKeys.add(startRolloutKey);
   const makeHandlers = new Map(
@@ -139,6 +150,7 @@ export async function simulate(scenario: Scenario, options: SimulateOptions = {}
       mapMembers,
       makeHandlers,
       closers,
+      promotion: promotion && { ...promotion, machine: new StateMachine(promotion.definition) },
     });
   } finally {
     for (const close of closers) await close();
@@ -157,6 +169,8 @@ interface Engine {
   makeHandlers: Map<string, MakeHandler>;
   /** Run when the simulation ends, however it ends. */
   closers: (() => Promise<void>)[];
+  /** The promotion state machine, when the scenario has waves. */
+  promotion: (ReturnType<typeof rolloutDefinition> & { machine: StateMachine }) | undefined;
 }
 
 async function run(scenario: Scenario, options: SimulateOptions, engine: Engine): Promise<SimulationReport> {
@@ -177,10 +191,20 @@ async function run(scenario: Scenario, options: SimulateOptions, engine: Engine)
     options.onExecutionTrace,
   );
   const stepFunctions = new StepFunctions(executions.run, world.ids, () => new Date(clock.now), taskTokens);
+  const promotions =
+    engine.promotion &&
+    executionRunner(world, engine.promotion.machine, engine.promotion, lambda, {}, taskTokens, undefined, {
+      arn: promotionStateMachineArn,
+      name: promotionStateMachineName,
+    });
+  if (promotions) stepFunctions.addStateMachine(promotionStateMachineArn, promotions.run);
   options.onStepFunctions?.(stepFunctions);
+  // Faults stop rollouts, never the promotion.
   world.stopExecution = (executionName, ending) => {
-    const execution = stepFunctions.executions.find((candidate) =>
-      executionName === undefined ? candidate.status === 'RUNNING' : candidate.name === executionName,
+    const execution = stepFunctions.executions.find(
+      (candidate) =>
+        candidate.stateMachineArn === stateMachineArn &&
+        (executionName === undefined ? candidate.status === 'RUNNING' : candidate.name === executionName),
     );
     if (execution?.status !== 'RUNNING') return;
     if (ending === 'TIMED_OUT') execution.timeOut();
@@ -207,6 +231,8 @@ async function run(scenario: Scenario, options: SimulateOptions, engine: Engine)
     lockTableName: lockTable.name,
     stateMachineArn,
     clusterNames: [scenario.cluster.name],
+    promotionStateMachineArn,
+    waves: parseWaves(JSON.stringify(scenario.waves), [scenario.cluster.name]),
   };
   for (const [key, makeHandler] of engine.makeHandlers) functions.set(key, makeHandler(deps));
   refuseUnmodelledThrottles(scenario, world, stepFunctions);
@@ -263,7 +289,7 @@ async function run(scenario: Scenario, options: SimulateOptions, engine: Engine)
       executionReports.filter((execution) => !more.names.has(execution.name)),
     ),
     simulatedSeconds: Math.round((endedAt - Date.parse(scenario.clock.start)) / 1000),
-    stateTransitions: executions.stateTransitions(),
+    stateTransitions: executions.stateTransitions() + (promotions?.stateTransitions() ?? 0),
     lambdaInvocations: lambda.total(),
     perFunctionInvocations: lambda.invocations,
     instances: world.instanceReports(),
@@ -273,7 +299,7 @@ async function run(scenario: Scenario, options: SimulateOptions, engine: Engine)
     forcedDeletions: world.invariants.forcedDeletions,
     notifications: world.notifications,
     ...(event === undefined && executionReports.length === 1 ? {} : { executions: executionReports }),
-    executionStats: executions.stats(),
+    executionStats: [...executions.stats(), ...(promotions?.stats() ?? [])],
     timeline: world.timeline.events,
   };
 }

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { waveConfigSchema } from '../functions/domain/waves.ts';
 import { scalingProcesses } from './world/autoscaling.ts';
 import { defaultInstanceType, podCapacityOf, windowsBuildOfName } from './world/catalog.ts';
 import { simulationStart } from './world/clock.ts';
@@ -365,6 +366,11 @@ const scenarioShape = z.strictObject({
   faults: z.array(faultSchema).default([]),
   execution: executionSchema,
   moreExecutions: z.array(moreExecutionSchema).default([]),
+  /**
+   * The deployment parameter `waves`: with an `event`, start-rollout starts a promotion that rolls
+   * them one after the other. The simulated account has one cluster: waves tell its node groups apart.
+   */
+  waves: z.array(waveConfigSchema).default([]),
   expect: z.strictObject({ status: z.enum(executionStatuses), errorName: z.string().optional() }).optional(),
 });
 
@@ -467,6 +473,20 @@ function crossFieldProblems(scenario: Scenario): Problem[] {
       });
     }
   });
+  scenario.waves.forEach((wave, index) => {
+    wave.clusters.forEach((cluster, position) => {
+      if (cluster !== scenario.cluster.name)
+        problems.push({
+          path: ['waves', index, 'clusters', position],
+          message: `the simulated account has one cluster, ${scenario.cluster.name}: name it (and tell the waves apart by nodeGroups)`,
+        });
+    });
+  });
+  if (scenario.waves.length > 0 && scenario.execution.event === undefined)
+    problems.push({
+      path: ['waves'],
+      message: 'only start-rollout rolls waves: give the execution an event',
+    });
   scenario.faults.forEach((fault, index) => {
     if (fault.kind === 'amiDeregistered' && fault.amiId !== undefined && !knownAmi(fault.amiId)) {
       problems.push({

@@ -6,8 +6,11 @@ import type { Ids } from './world/ids.ts';
 
 export const stateMachineName = 'eks-windows-patcher-rollout';
 export const stateMachineArn = `arn:aws:states:${region}:${account}:stateMachine:${stateMachineName}`;
-const executionArnOf = (name: string) =>
-  `arn:aws:states:${region}:${account}:execution:${stateMachineName}:${name}`;
+/** The promotion state machine (waves): statemachine/promotion.asl.json. */
+export const promotionStateMachineName = 'eks-windows-patcher-promotion';
+export const promotionStateMachineArn = `arn:aws:states:${region}:${account}:stateMachine:${promotionStateMachineName}`;
+const executionArnOf = (machineArn: string, name: string) =>
+  `${machineArn.replace(':stateMachine:', ':execution:')}:${name}`;
 
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
 
@@ -20,6 +23,7 @@ export interface ExecutionOutcome {
 
 export interface ExecutionRecord {
   arn: string;
+  stateMachineArn: string;
   name: string;
   input: string;
   startDate: Date;
@@ -107,17 +111,28 @@ export class TaskTokens {
   }
 }
 
-/** The rollout state machine's executions, with the Step Functions API's rules (names, inputs, idempotency). */
+/**
+ * The executions of the rollout state machine (and of the promotion's, once added), with the Step
+ * Functions API's rules (names, inputs, idempotency).
+ */
 export class StepFunctions {
   readonly executions: ExecutionRecord[] = [];
   private readonly endListeners: ((execution: ExecutionRecord) => void)[] = [];
+  private readonly runners = new Map<string, ExecutionRunner>();
 
   constructor(
-    private readonly run: ExecutionRunner,
+    run: ExecutionRunner,
     private readonly ids: Ids,
     private readonly now: () => Date,
     readonly taskTokens = new TaskTokens(),
-  ) {}
+  ) {
+    this.runners.set(stateMachineArn, run);
+  }
+
+  /** Another state machine of the deployment (the promotion), run by `run`. */
+  addStateMachine(machineArn: string, run: ExecutionRunner): void {
+    this.runners.set(machineArn, run);
+  }
 
   /**
    * StartExecution: a name is unique for the state machine; the same name and input while that
@@ -128,7 +143,7 @@ export class StepFunctions {
     name: string | undefined,
     input: string | undefined,
   ): ExecutionRecord {
-    this.requireStateMachine(machineArn);
+    const run = this.requireStateMachine(machineArn);
     const executionName = name ?? this.ids.uuid();
     if (!/^[A-Za-z0-9_-]{1,80}$/.test(executionName))
       throw new AwsApiError('InvalidName', `Invalid Name: '${executionName}'`);
@@ -148,16 +163,17 @@ export class StepFunctions {
         `Invalid State Machine Execution Input: '${(error as Error).message}'`,
       );
     }
-    const arn = executionArnOf(executionName);
+    const arn = executionArnOf(machineArn ?? '', executionName);
     const existing = this.executions.find((execution) => execution.arn === arn);
     if (existing !== undefined) {
       if (existing.status === 'RUNNING' && existing.input === text) return existing;
       throw new AwsApiError('ExecutionAlreadyExists', `Execution Already Exists: '${arn}'`);
     }
     const startDate = this.now();
-    const { outcome, abort, history } = this.run({ arn, name: executionName, input: parsed, startDate });
+    const { outcome, abort, history } = run({ arn, name: executionName, input: parsed, startDate });
     const record: ExecutionRecord = {
       arn,
+      stateMachineArn: machineArn ?? '',
       name: executionName,
       input: text,
       startDate,
@@ -195,6 +211,7 @@ export class StepFunctions {
     this.requireStateMachine(machineArn);
     const visibleFrom = this.now().getTime() - lagSeconds * 1000;
     return this.executions
+      .filter((execution) => execution.stateMachineArn === machineArn)
       .filter((execution) => status === undefined || execution.status === status)
       .filter((execution) => execution.startDate.getTime() <= visibleFrom)
       .sort((a, b) => b.startDate.getTime() - a.startDate.getTime());
@@ -212,9 +229,11 @@ export class StepFunctions {
     return this.executions.some((execution) => execution.status === 'RUNNING');
   }
 
-  private requireStateMachine(machineArn: string | undefined): void {
-    if (machineArn !== stateMachineArn) {
+  private requireStateMachine(machineArn: string | undefined): ExecutionRunner {
+    const run = machineArn === undefined ? undefined : this.runners.get(machineArn);
+    if (run === undefined) {
       throw new AwsApiError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${machineArn}'`);
     }
+    return run;
   }
 }

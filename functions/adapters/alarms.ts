@@ -37,6 +37,7 @@ export async function requireNoAlarm(
   client: CloudWatchClient,
   names: readonly string[],
   where: string,
+  stopped = 'the rollout stopped',
 ): Promise<void> {
   if (names.length === 0) return;
   const verdict = alarmVerdict(names, await describeAlarms(client, names));
@@ -49,7 +50,7 @@ export async function requireNoAlarm(
   if (verdict.kind === 'alarm') {
     const named = verdict.alarms.map((alarm) => `${alarm.name} (${alarm.reason || 'no reason given'})`);
     throw new AlarmTriggered(
-      `CloudWatch alarm ${named.join(', ')} is in ALARM ${where}: the rollout stopped. ` +
+      `CloudWatch alarm ${named.join(', ')} is in ALARM ${where}: ${stopped}. ` +
         'Find the cause before starting it again.',
     );
   }

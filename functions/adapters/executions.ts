@@ -1,5 +1,6 @@
-import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { RolloutLaunch } from '../domain/targets.ts';
+import type { PromotionInput, RolloutStatus } from '../domain/waves.ts';
 
 type LaunchSummary = Omit<RolloutLaunch, 'input'>;
 
@@ -78,4 +79,84 @@ export async function startExecutions(
     }
   }
   return { started, duplicates, failed };
+}
+
+/** `arn:aws:states:r:a:stateMachine:M` and a name → `arn:aws:states:r:a:execution:M:name` */
+export const executionArnOf = (stateMachineArn: string, name: string): string =>
+  `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+
+const continuedAsOf = ({ status, output }: Described): string | undefined => {
+  if (status !== 'SUCCEEDED' || output === undefined) return undefined;
+  const parsed: unknown = JSON.parse(output);
+  const next = (parsed as { continuedAs?: unknown } | null | undefined)?.continuedAs;
+  return typeof next === 'string' ? next : undefined;
+};
+
+interface Described {
+  status: string;
+  output?: string | undefined;
+  error?: string | undefined;
+  cause?: string | undefined;
+}
+
+async function describe(sfn: SFNClient, executionArn: string): Promise<Described> {
+  try {
+    const { status, output, error, cause } = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    return { status: status ?? 'GONE', output, error, cause };
+  } catch (error) {
+    if ((error as Error).name === 'ExecutionDoesNotExist') return { status: 'GONE' };
+    throw error;
+  }
+}
+
+/**
+ * How each rollout stands, following the executions a large rollout continued in (the output's
+ * `continuedAs`): the last one tells. An execution Step Functions does not know is `GONE`.
+ */
+export async function describeRollouts(
+  sfn: SFNClient,
+  stateMachineArn: string,
+  names: readonly string[],
+): Promise<RolloutStatus[]> {
+  const statuses: RolloutStatus[] = [];
+  for (const executionName of names) {
+    let described = await describe(sfn, executionArnOf(stateMachineArn, executionName));
+    for (let next = continuedAsOf(described); next !== undefined; next = continuedAsOf(described))
+      described = await describe(sfn, executionArnOf(stateMachineArn, next));
+    const { status, error, cause } = described;
+    statuses.push({ executionName, status, error, cause });
+  }
+  return statuses;
+}
+
+/** The promotion started for a new image (or found already started: the same event delivered again). */
+export interface StartedPromotion {
+  executionName: string;
+  executionArn: string;
+  waves: string[];
+  duplicate: boolean;
+}
+
+/** Starts the promotion execution; its name is fixed by its rollouts, so a repeated event finds it taken. */
+export async function startPromotion(
+  sfn: SFNClient,
+  stateMachineArn: string,
+  executionName: string,
+  input: PromotionInput,
+): Promise<StartedPromotion> {
+  const waves = input.waves.map((wave) => wave.name);
+  try {
+    const { executionArn } = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn, name: executionName, input: JSON.stringify(input) }),
+    );
+    return { executionName, executionArn: executionArn ?? '', waves, duplicate: false };
+  } catch (error) {
+    if ((error as Error).name !== 'ExecutionAlreadyExists') throw error;
+    return {
+      executionName,
+      executionArn: executionArnOf(stateMachineArn, executionName),
+      waves,
+      duplicate: true,
+    };
+  }
 }

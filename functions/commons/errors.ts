@@ -125,3 +125,7 @@ export const throttlingErrorNames = [
   'CallRateLimitExceededException',
   'ThrottledException',
 ] as const;
+/** A rollout of a promotion's wave did not succeed: later waves are not started. */
+export class WaveFailed extends named('WaveFailed') {}
+/** A wave's rollouts had not all ended by the wave's deadline (`timeoutSeconds`). */
+export class WaveTimedOut extends named('WaveTimedOut') {}

@@ -1,5 +1,5 @@
 import { drainPollSeconds } from './drain.ts';
-import { maxPollRounds, nodesGone } from './polling.ts';
+import { maxPollRounds, nodesGone, secondsUntil } from './polling.ts';
 import { overduePollSeconds } from './replacements.ts';
 
 /** An instance of the node group as the plan sees it. */
@@ -182,6 +182,22 @@ const gateRounds = 4;
 
 /** Alarms are read every minute of a bake, less often in a long one: a bake takes at most 100 rounds. */
 export const bakePollSeconds = (bakeSeconds: number): number => Math.max(60, Math.ceil(bakeSeconds / 100));
+
+/** A bake in progress: `since`/`until` in epoch milliseconds, `seconds` to the next look. */
+export interface BakeProgress {
+  done: boolean;
+  seconds: number;
+  since: number;
+  until: number;
+}
+
+/** After a look with every alarm quiet: the bake begins at the first look and passes once its time is up. */
+export function nextBakeLook(previous: BakeProgress | null, bakeSeconds: number, now: number): BakeProgress {
+  const bake = previous ?? { done: false, seconds: 1, since: now, until: now + bakeSeconds * 1000 };
+  const left = secondsUntil(bake.until, now);
+  if (left <= 0) return { ...bake, done: true, seconds: 1 };
+  return { ...bake, done: false, seconds: Math.min(left, bakePollSeconds(bakeSeconds)) };
+}
 
 /** Seconds of batches an execution may take on: its TimeoutSeconds is 21 days; a day is left for the rest. */
 export const executionSecondsBudget = 20 * 86_400;

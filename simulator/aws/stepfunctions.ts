@@ -14,7 +14,7 @@ import type {
   StopExecutionCommandInput,
   StopExecutionCommandOutput,
 } from '@aws-sdk/client-sfn';
-import { type StepFunctions, stateMachineArn } from '../stepfunctions.ts';
+import type { StepFunctions } from '../stepfunctions.ts';
 import { AwsApiError } from '../world/errors.ts';
 import { type Answer, modelledParameters, type Operations, page } from './operations.ts';
 
@@ -58,7 +58,7 @@ export function stepFunctionsOperations(
       return {
         executions: items.map((execution) => ({
           executionArn: execution.arn,
-          stateMachineArn,
+          stateMachineArn: execution.stateMachineArn,
           name: execution.name,
           status: execution.status,
           startDate: execution.startDate,
@@ -75,7 +75,7 @@ export function stepFunctionsOperations(
       if ((execution.stopDate?.getTime() ?? Number.POSITIVE_INFINITY) > now().getTime()) {
         return {
           executionArn: execution.arn,
-          stateMachineArn,
+          stateMachineArn: execution.stateMachineArn,
           name: execution.name,
           status: 'RUNNING',
           startDate: execution.startDate,
@@ -85,7 +85,7 @@ export function stepFunctionsOperations(
       }
       return {
         executionArn: execution.arn,
-        stateMachineArn,
+        stateMachineArn: execution.stateMachineArn,
         name: execution.name,
         status: execution.status,
         startDate: execution.startDate,

@@ -29,6 +29,7 @@ vi.hoisted(() => {
   process.env.NOTIFICATION_TOPIC_ARN = 'arn:aws:sns:us-east-1:111122223333:patcher';
   process.env.STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:111122223333:stateMachine:rollout';
   process.env.CLUSTER_NAMES = 'prod';
+  process.env.PROMOTION_STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:111122223333:stateMachine:promotion';
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 });
