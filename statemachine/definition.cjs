@@ -36,14 +36,18 @@ const localFunctionArn = (key) => `arn:aws:lambda:us-east-1:111122223333:functio
 /** The function key behind a local ARN. */
 const functionKeyOfArn = (arn) => arn.slice(arn.lastIndexOf('-') + 1);
 
+/** serverless.yml's reference to a packaged function. */
+const byGetAtt = (key) => ({
+  'Fn::GetAtt': [`${key.charAt(0).toUpperCase()}${key.slice(1)}LambdaFunction`, 'Arn'],
+});
+
 module.exports = {
   definitionPath,
   loadDefinition,
   localFunctionArn,
   functionKeyOfArn,
   // serverless.yml: ${file(./statemachine/definition.cjs):serverless}
-  serverless: () =>
-    loadDefinition((key) => ({
-      'Fn::GetAtt': [`${key.charAt(0).toUpperCase()}${key.slice(1)}LambdaFunction`, 'Arn'],
-    })),
+  serverless: () => loadDefinition(byGetAtt),
+  // serverless.yml: ${file(./statemachine/definition.cjs):promotion}, the waves' workflow
+  promotion: () => loadDefinition(byGetAtt, path.join(__dirname, 'promotion.asl.json')),
 };

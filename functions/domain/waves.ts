@@ -30,6 +30,12 @@ export const waveConfigSchema = z.strictObject({
 });
 export type WaveConfig = z.output<typeof waveConfigSchema>;
 
+/**
+ * What every wave's deadline and bake may add up to: below the promotion state machine's
+ * TimeoutSeconds (a year, Step Functions' most), so the promotion ends by its own deadlines.
+ */
+export const promotionBudgetSeconds = 360 * day;
+
 const wavesSchema = z.array(waveConfigSchema).max(20, 'at most 20 waves');
 
 const example = '[{"name":"dev","clusters":["dev"],"bakeSeconds":86400},{"name":"prod","clusters":["prod"]}]';
@@ -66,6 +72,11 @@ export function parseWaves(text: string, clusterNames: readonly string[]): WaveC
         );
     });
   });
+  const total = parsed.data.reduce((sum, wave) => sum + wave.timeoutSeconds + wave.bakeSeconds, 0);
+  if (total > promotionBudgetSeconds)
+    problems.push(
+      `the waves' timeoutSeconds and bakeSeconds add up to ${total} s, over the ${promotionBudgetSeconds} s a promotion may last: lower them, or use fewer waves`,
+    );
   if (problems.length > 0)
     throw new Error(`WAVES (deployment parameter waves) is invalid: ${problems.join('; ')}.`);
   return parsed.data;

@@ -171,6 +171,9 @@ const functionActions: Record<string, readonly string[]> = {
     'sns:Publish',
     ...asyncFailureDestination,
   ],
+  startWave: ['states:StartExecution'],
+  checkWave: ['states:DescribeExecution'],
+  bakeWave: ['cloudwatch:DescribeAlarms'],
 };
 
 /**

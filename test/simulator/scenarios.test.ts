@@ -185,3 +185,52 @@ describe('scenarios, run on the real state machine and handlers', () => {
     expect(again).toEqual(await reportOf(file));
   });
 });
+
+describe('waves: the promotion workflow', () => {
+  const waves = (name: string) => reportOf(new URL(name, directories.simulator));
+  const rolloutStart = (report: SimulationReport, group: string) =>
+    eventsOf(report, 'ExecutionStarted').find((event) =>
+      String(event.detail.execution).startsWith(`${group}-`),
+    );
+  const rolloutEnd = (report: SimulationReport, group: string) =>
+    report.timeline.find(
+      (event) =>
+        ['ExecutionSucceeded', 'ExecutionFailed'].includes(event.event) &&
+        String(event.detail.execution).startsWith(`${group}-`),
+    );
+
+  it("starts the second wave only after the first wave's rollouts succeeded and its bake passed", async () => {
+    const report = await waves('waves.json');
+    const canaryEnded = rolloutEnd(report, 'win-a');
+    const [canaryBake, restBake] = eventsOf(report, 'WaveBakeStarted');
+    const restStarted = rolloutStart(report, 'win-b');
+    expect(canaryEnded?.event).toBe('ExecutionSucceeded');
+    expect(canaryBake?.detail).toMatchObject({ wave: 'canary', bakeSeconds: 3600 });
+    expect(canaryBake?.t).toBeGreaterThanOrEqual(canaryEnded?.t ?? Number.POSITIVE_INFINITY);
+    expect(restStarted?.t).toBeGreaterThanOrEqual((canaryBake?.t ?? Number.POSITIVE_INFINITY) + 3600);
+    expect(restBake?.detail).toMatchObject({ wave: 'rest', bakeSeconds: 0 });
+    expect(eventsOf(report, 'WaveStarted').map((event) => event.detail.wave)).toEqual(['canary', 'rest']);
+    expect(report.executions?.map((execution) => execution.status)).toEqual([
+      'SUCCEEDED',
+      'SUCCEEDED',
+      'SUCCEEDED',
+    ]);
+    const onTarget = report.instances.filter(
+      (i) => i.state === 'running' && i.amiId === 'ami-0ccc0000000000003',
+    );
+    expect(new Set(onTarget.map((instance) => instance.nodeGroup))).toEqual(new Set(['win-a', 'win-b']));
+  });
+
+  it.each([
+    ['waves-first-fails.json', 'WaveFailed'],
+    ['waves-alarm-in-bake.json', 'AlarmTriggered'],
+  ])('%s: the promotion stops with %s and the second wave never starts', async (file, errorName) => {
+    const report = await waves(file);
+    expect(report.error?.name).toBe(errorName);
+    expect(rolloutStart(report, 'win-a')).toBeDefined();
+    expect(rolloutStart(report, 'win-b')).toBeUndefined();
+    expect(eventsOf(report, 'WaveStarted').map((event) => event.detail.wave)).toEqual(['canary']);
+    const untouched = report.instances.filter((instance) => instance.nodeGroup === 'win-b');
+    expect(untouched.every((i) => i.state === 'running' && i.amiId === 'ami-0aaa0000000000001')).toBe(true);
+  });
+});

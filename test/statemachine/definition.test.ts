@@ -4,6 +4,7 @@ import aslValidator from 'asl-validator';
 import { describe, expect, it } from 'vitest';
 import { batchesPerExecution } from '../../functions/domain/plan.ts';
 import { nodesGone } from '../../functions/domain/polling.ts';
+import { promotionBudgetSeconds } from '../../functions/domain/waves.ts';
 
 const require = createRequire(import.meta.url);
 const { loadDefinition, localFunctionArn, functionKeyOfArn } = require('../../statemachine/definition.cjs');
@@ -153,5 +154,35 @@ describe('the execution timeout', () => {
   it('fits a JavaScript timer, as the local engine arms one for it (at most 2^31 - 1 ms)', () => {
     const timeoutSeconds = (definition as unknown as { TimeoutSeconds: number }).TimeoutSeconds;
     expect(timeoutSeconds * 1000).toBeLessThanOrEqual(2 ** 31 - 1);
+  });
+});
+
+describe('statemachine/promotion.asl.json (waves)', () => {
+  const promotion = loadDefinition(
+    localFunctionArn,
+    new URL('../../statemachine/promotion.asl.json', import.meta.url).pathname,
+  ) as { States: Record<string, State>; TimeoutSeconds: number };
+  const promotionTasks = Object.entries(promotion.States).filter(([, state]) => state.Type === 'Task');
+
+  it('is valid Amazon States Language', () => {
+    const { isValid, errorsText } = aslValidator(promotion);
+    expect(errorsText()).toBe('');
+    expect(isValid).toBe(true);
+  });
+
+  it.each(promotionTasks)('%s runs a handler that exists and retries throttling with backoff', (_, state) => {
+    const key = functionKeyOfArn(state.Resource as string);
+    expect(existsSync(new URL(`../../functions/${kebab(key)}.ts`, import.meta.url))).toBe(true);
+    const retry = state.Retry as { ErrorEquals: string[]; BackoffRate: number }[];
+    expect(retry.flatMap((r) => r.ErrorEquals)).toEqual(
+      expect.arrayContaining(['ThrottlingException', 'Lambda.ServiceException']),
+    );
+    expect(retry.every((r) => r.BackoffRate >= 2)).toBe(true);
+  });
+
+  it('waits in Wait states only, and outlasts every wave deadline and bake the parameter allows', () => {
+    const waits = Object.values(promotion.States).filter((state) => state.Type === 'Wait');
+    expect(waits.map((state) => state.SecondsPath)).toEqual(['$.wave.seconds', '$.wave.bake.seconds']);
+    expect(promotionBudgetSeconds).toBeLessThan(promotion.TimeoutSeconds);
   });
 });

@@ -37,6 +37,7 @@ vi.hoisted(() => {
 import { logger } from '../../functions/commons/powertools.ts';
 import { rolloutInputSchema } from '../../functions/commons/rollout-input.ts';
 import { executionName, managedNodeGroupsByTheirTags } from '../../functions/domain/targets.ts';
+import { type PromotionInput, parseWaves, type WaveConfig } from '../../functions/domain/waves.ts';
 import { handler, makeHandler, type StartRolloutSummary } from '../../functions/start-rollout.ts';
 
 const fixturesDir = new URL('../../../shared/fixtures/', import.meta.url);
@@ -656,5 +657,76 @@ describe('start-rollout in the scheduled SSM mode', () => {
 describe('the production handler', () => {
   it('is built from the environment at cold start', () => {
     expect(typeof handler).toBe('function');
+  });
+});
+
+describe('start-rollout with waves', () => {
+  const promotionArn = 'arn:aws:states:us-east-1:111122223333:stateMachine:promotion';
+  const withWaves = (event: unknown, waves: WaveConfig[]): Promise<StartRolloutSummary> =>
+    makeHandler({
+      ...clients,
+      now: () => now,
+      notificationTopicArn: topicArn,
+      stateMachineArn,
+      clusterNames: ['prod', 'staging'],
+      waves,
+      promotionStateMachineArn: promotionArn,
+    })(event, context);
+  const twoClusters: World = {
+    clusters: { prod: '1.31', staging: '1.31' },
+    managed: [],
+    autoScalingGroups: [
+      { name: 'prod-win-asg', tags: { ...ownedByProd, ...followsImage } },
+      { name: 'staging-win-asg', tags: { 'kubernetes.io/cluster/staging': 'owned', ...followsImage } },
+    ],
+  };
+  const waves = parseWaves(
+    '[{"name":"staging","clusters":["staging"],"bakeSeconds":3600,"alarms":["web-5xx"]},{"name":"prod","clusters":["prod"]}]',
+    ['prod', 'staging'],
+  );
+
+  it('starts one promotion holding the waves in order, and no rollout itself', async () => {
+    givenWorld(twoClusters);
+    const summary = await withWaves(availableEvent, waves);
+
+    const [promotion, ...others] = startedExecutions();
+    expect(others).toEqual([]);
+    expect(promotion?.stateMachineArn).toBe(promotionArn);
+    expect(promotion?.name).toMatch(/^promotion-ami-0ccc0000000000003-[0-9a-f]{16}$/);
+    const input = promotion?.input as PromotionInput;
+    expect(input.waves.map((wave) => [wave.name, wave.bakeSeconds, wave.alarms])).toEqual([
+      ['staging', 3600, ['web-5xx']],
+      ['prod', 0, []],
+    ]);
+    expect(input.waves.map((wave) => wave.launches.map((launch) => launch.nodeGroupName))).toEqual([
+      ['staging-win-asg'],
+      ['prod-win-asg'],
+    ]);
+    expect(summary.started).toEqual([]);
+    expect(summary.promotion).toMatchObject({ waves: ['staging', 'prod'], duplicate: false });
+  });
+
+  it('finds the promotion taken when the same event comes again', async () => {
+    givenWorld(twoClusters);
+    await withWaves(availableEvent, waves);
+    const again = await withWaves(availableEvent, waves);
+    expect(again.promotion?.duplicate).toBe(true);
+  });
+
+  it('skips a node group in no wave, and starts nothing when no wave has one', async () => {
+    givenWorld(twoClusters);
+    const onlyStaging = parseWaves('[{"name":"staging","clusters":["staging"]}]', ['prod', 'staging']);
+    const summary = await withWaves(availableEvent, onlyStaging);
+    expect(summary.skipped).toContainEqual(
+      expect.objectContaining({
+        nodeGroupName: 'prod-win-asg',
+        reason: expect.stringContaining('In no wave'),
+      }),
+    );
+
+    givenWorld({ ...twoClusters, autoScalingGroups: twoClusters.autoScalingGroups?.slice(0, 1) ?? [] });
+    const none = await withWaves(availableEvent, onlyStaging);
+    expect(none.promotion).toBeUndefined();
+    expect(none.reason).toContain('skipped');
   });
 });
