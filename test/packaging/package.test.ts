@@ -113,6 +113,7 @@ const functionActions: Record<string, readonly string[]> = {
     'states:StartExecution',
     'sns:Publish',
     'dynamodb:DeleteItem',
+    'ec2:DescribeInstances',
   ],
   rollback: [
     'autoscaling:DescribeAutoScalingGroups',
