@@ -1,10 +1,15 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { V1Pod } from '@kubernetes/client-node';
 import * as z from 'zod';
 import { describeGroup } from './adapters/autoscaling.ts';
 import { cordonNodes, protectFromScaleDown } from './adapters/kubernetes/batch-nodes.ts';
-import { deletePods, evictablePods, evictionRound, judgePods } from './adapters/kubernetes/drain-round.ts';
-import type { KubernetesPort } from './adapters/kubernetes/port.ts';
+import {
+  deletePods,
+  evictablePods,
+  evictionRound,
+  judgePods,
+  podsOfControllers,
+  readControllers,
+} from './adapters/kubernetes/drain-round.ts';
 import { autoScalingClient } from './commons/clients.ts';
 import type { Dependencies } from './commons/dependencies.ts';
 import { DrainTimeout } from './commons/errors.ts';
@@ -21,6 +26,9 @@ import {
 } from './commons/state.ts';
 import {
   atDeadline,
+  blindRefusals,
+  controllersOf,
+  type DrainRoundFacts,
   drainForecast,
   drainWaitSeconds,
   joinWatchSeconds,
@@ -48,10 +56,6 @@ const event = z.object({
   execution: executionSchema,
   drain: drainSchema.nullable(),
 });
-
-async function podsOfNamespaces(kubernetes: KubernetesPort, namespaces: Set<string>): Promise<V1Pod[]> {
-  return (await Promise.all([...namespaces].map((ns) => kubernetes.listPods(ns)))).flat();
-}
 
 function cappedBlockers(blockers: string[]): Pick<DrainState, 'blockers' | 'blockersOmitted'> {
   const { items, omitted } = capList(blockers);
@@ -97,18 +101,15 @@ export const makeHandler = (deps: Pick<Dependencies, 'kubernetes' | 'autoScaling
       await cordonNodes(kubernetes, memberNodes(members), execution.name);
       const nodeNames = memberNodeNames(members);
       const pods = evictablePods(await judgePods(kubernetes, nodeNames, input), nodeNames);
-      const namespaces = new Set([
-        ...pods.map((pod) => pod.metadata?.namespace ?? ''),
-        ...(drain?.owners ?? []).map((owner) => owner.namespace),
-      ]);
-      const namespacePods = await podsOfNamespaces(kubernetes, namespaces);
+      // The controllers' status, not their pods: what a round lists stays the batch's own pods.
+      const controllers = await readControllers(kubernetes, drain?.owners ?? controllersOf(pods));
       if (drain === null) {
         return {
           done: false,
           seconds: 1,
           deadline: now + input.drainTimeoutSeconds * 1000,
           nodes: nodeNames,
-          owners: ownerBaselines(pods, namespacePods),
+          owners: ownerBaselines(pods, controllers),
           evicted: 0,
           forced: [],
           forcedOmitted: 0,
@@ -148,7 +149,7 @@ export const makeHandler = (deps: Pick<Dependencies, 'kubernetes' | 'autoScaling
         leftTerminating: [...new Set([...drain.leftTerminating, ...abandoned.map(podKey)])],
         ...cappedBlockers([...blockers, ...leftoverReasons(overdue, [], now)]),
       };
-      const notReady = waitingFor.length > 0 ? [] : ownersNotYetReady(drain.owners, namespacePods);
+      const notReady = waitingFor.length > 0 ? [] : ownersNotYetReady(drain.owners, controllers);
       if (waitingFor.length === 0 && notReady.length === 0) {
         const drainSeconds = Math.round((now - drainStart(drain, input)) / 1000);
         metrics.addMetric('DrainSeconds', MetricUnit.Seconds, drainSeconds);
@@ -161,7 +162,7 @@ export const makeHandler = (deps: Pick<Dependencies, 'kubernetes' | 'autoScaling
             'Check that the cluster has room for them (pending pods, image pulls), or raise drainTimeoutSeconds.',
         );
       }
-      const forecast = drainForecast({
+      const facts: DrainRoundFacts = {
         now,
         batchPods: waitingFor,
         evicted: [...evicted, ...deleted].map((pod) => ({
@@ -169,9 +170,13 @@ export const makeHandler = (deps: Pick<Dependencies, 'kubernetes' | 'autoScaling
           graceSeconds: input.gracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30,
         })),
         refused: pastDeadline ? [] : refused,
-        namespacePods,
-        owners: drain.owners,
-      });
+      };
+      const blind = blindRefusals(facts);
+      const forecast = drainForecast(
+        blind.length === 0
+          ? facts
+          : { ...facts, elsewhere: await podsOfControllers(kubernetes, blind, controllers) },
+      );
       const elapsedSeconds = (now - drainStart(drain, input)) / 1000;
       const paced = drainWaitSeconds(forecast, now, elapsedSeconds, drain.deadline, lateUntil);
       // An instance still to launch or join is looked at soon after it joins, to protect its node (above).

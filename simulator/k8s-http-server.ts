@@ -320,6 +320,17 @@ function routes(backend: ClusterBackend, now: () => number): Route[] {
           ),
       },
     },
+    ...(['ReplicaSet', 'StatefulSet'] as const).map((kind) => ({
+      pattern: path(`/apis/apps/v1/namespaces/:namespace/${kinds[kind].plural}/:name`),
+      methods: {
+        GET: async (call: Call) =>
+          serve.one(
+            call,
+            kind,
+            await backend.getController(call.params.namespace ?? '', kind, call.params.name ?? ''),
+          ),
+      },
+    })),
     {
       pattern: path('/apis/apps/v1/namespaces/:namespace/daemonsets/:name'),
       methods: {
@@ -498,7 +509,7 @@ function disruptionBudgetCauses({ message, pdbNames }: { message: string; pdbNam
 
 // ---- Objects, lists and tables ----
 
-type Kind = 'Node' | 'Pod' | 'PodDisruptionBudget' | 'DaemonSet';
+type Kind = 'Node' | 'Pod' | 'PodDisruptionBudget' | 'DaemonSet' | 'ReplicaSet' | 'StatefulSet';
 type KubernetesObject = { metadata?: V1ObjectMeta };
 
 interface KindInfo {
@@ -788,6 +799,8 @@ const kinds: Record<Kind, KindInfo> = {
   Pod: { apiVersion: 'v1', plural: 'pods', table: podTable },
   PodDisruptionBudget: { apiVersion: 'policy/v1', plural: 'poddisruptionbudgets', table: pdbTable },
   DaemonSet: { apiVersion: 'apps/v1', plural: 'daemonsets' },
+  ReplicaSet: { apiVersion: 'apps/v1', plural: 'replicasets' },
+  StatefulSet: { apiVersion: 'apps/v1', plural: 'statefulsets' },
 };
 
 // ---- Discovery ----
@@ -850,6 +863,22 @@ const apiGroups = [
         kind: 'DaemonSet',
         verbs: ['get'],
         shortNames: ['ds'],
+      },
+      {
+        name: 'replicasets',
+        singularName: 'replicaset',
+        namespaced: true,
+        kind: 'ReplicaSet',
+        verbs: ['get'],
+        shortNames: ['rs'],
+      },
+      {
+        name: 'statefulsets',
+        singularName: 'statefulset',
+        namespaced: true,
+        kind: 'StatefulSet',
+        verbs: ['get'],
+        shortNames: ['sts'],
       },
     ],
   },

@@ -1,15 +1,32 @@
-import type { V1DaemonSet, V1Node, V1Pod, V1PodDisruptionBudget } from '@kubernetes/client-node';
+import type {
+  V1DaemonSet,
+  V1Node,
+  V1Pod,
+  V1PodDisruptionBudget,
+  V1ReplicaSet,
+  V1StatefulSet,
+} from '@kubernetes/client-node';
 import type {
   EvictionOutcome,
   KubernetesPort,
   ListPodsOptions,
+  PodControllerKind,
 } from '../functions/adapters/kubernetes/port.ts';
 import { KubernetesThrottled } from '../functions/commons/errors.ts';
 import type { ClusterBackend } from './k8s-http-server.ts';
-import { renderDaemonSet, renderNode, renderPod, renderPodDisruptionBudget } from './kubernetes/objects.ts';
+import {
+  renderDaemonSet,
+  renderNode,
+  renderPod,
+  renderPodDisruptionBudget,
+  renderReplicaSet,
+  renderStatefulSet,
+} from './kubernetes/objects.ts';
 import { parseLabelSelector, parsePodFieldSelector } from './kubernetes/selectors.ts';
 import { podKey, podLabels, podPhase, type Taint } from './world/cluster.ts';
 import type { World } from './world.ts';
+
+const compareKeys = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
  * The cluster's API served in-process from the world, in the API's own object shapes. Throttle
@@ -66,7 +83,13 @@ export class SimulatedKubernetes implements ClusterBackend {
     this.call('k8s:listPods', `list pods in ${namespace ?? 'all namespaces'}`);
     const labelsMatch = parseLabelSelector(options.labelSelector);
     const fieldsMatch = parsePodFieldSelector(options.fieldSelector);
-    const pods = [...this.cluster.pods.values()]
+    // The API server reads a range of keys (`/registry/pods/<namespace>/<name>`), so lists come in key
+    // order; a node's pods are found from the cluster's index rather than by scanning every pod.
+    const onNode = /(?:^|,)\s*spec\.nodeName\s*==?\s*([^,\s]+)\s*(?:,|$)/.exec(
+      options.fieldSelector ?? '',
+    )?.[1];
+    const candidates = onNode === undefined ? this.cluster.pods.values() : this.cluster.podsOn(onNode);
+    const pods = [...candidates]
       .filter(
         (pod) =>
           (namespace === undefined || pod.namespace === namespace) &&
@@ -78,6 +101,7 @@ export class SimulatedKubernetes implements ClusterBackend {
             'status.phase': podPhase(pod),
           }),
       )
+      .sort((a, b) => compareKeys(podKey(a.namespace, a.name), podKey(b.namespace, b.name)))
       .map((pod) => renderPod(pod, this.cluster, this.now));
     this.world.metrics.podsListedByCall(pods.length);
     return pods;
@@ -135,6 +159,24 @@ export class SimulatedKubernetes implements ClusterBackend {
     return this.cluster.budgets
       .filter((budget) => namespace === undefined || budget.namespace === namespace)
       .map((budget) => renderPodDisruptionBudget(budget, this.cluster, this.now));
+  }
+
+  async getController(
+    namespace: string,
+    kind: PodControllerKind,
+    name: string,
+  ): Promise<V1ReplicaSet | V1StatefulSet | undefined> {
+    this.call('k8s:getController', `get ${kind} ${namespace}/${name}`);
+    for (const workload of this.cluster.workloads) {
+      const { spec } = workload;
+      if (spec.namespace !== namespace) continue;
+      if (kind === 'StatefulSet' && spec.name === name) return renderStatefulSet(workload, this.cluster);
+      if (kind === 'ReplicaSet' && spec.kind === 'Deployment' && name.startsWith(`${spec.name}-`)) {
+        const replicaSet = renderReplicaSet(workload, name.slice(spec.name.length + 1), this.cluster);
+        if (replicaSet !== undefined) return replicaSet;
+      }
+    }
+    return undefined;
   }
 
   async daemonSetExists(namespace: string, name: string): Promise<boolean> {

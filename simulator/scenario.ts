@@ -180,6 +180,7 @@ const kubernetesThrottleApis = [
   'k8s:delete',
   'k8s:listPdbs',
   'k8s:getDaemonSet',
+  'k8s:getController',
 ] as const;
 
 const throttledApi = z

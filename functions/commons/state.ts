@@ -193,7 +193,9 @@ export type TerminateState = z.infer<typeof terminateSchema>;
 export const ownerBaselineSchema = z.object({
   namespace: z.string(),
   uid: z.string(),
-  kind: z.string(),
+  kind: z.enum(['ReplicaSet', 'StatefulSet']),
+  /** The controller's own name, to read its status each round. */
+  controller: z.string(),
   name: z.string(),
   readyBefore: z.int(),
 });

@@ -5,18 +5,76 @@ import { median, pollSpacing, secondsUntil } from './polling.ts';
 export interface OwnerBaseline {
   namespace: string;
   uid: string;
-  /** The controller's kind (`ReplicaSet`, `StatefulSet`, ...). */
-  kind: string;
+  /** The controller's kind: `ReplicaSet` or `StatefulSet`. */
+  kind: PodControllerKind;
+  /** The controller's own name (the pods' ownerReference), to read its status. */
+  controller: string;
   /** What an operator knows it by: `Deployment/web` for a Deployment's ReplicaSet, else `Kind/name`. */
   name: string;
   readyBefore: number;
 }
 
-const readyPodsOf = (uid: string, pods: V1Pod[]) =>
-  pods.filter((pod) => controllerOf(pod)?.uid === uid && isPodReady(pod) && !isTerminating(pod)).length;
+/** The controllers whose pods a drain waits for: those `kubectl rollout status` reads (a Job's pods are not waited for). */
+export type PodControllerKind = 'ReplicaSet' | 'StatefulSet';
+const isWaitedFor = (kind: string): kind is PodControllerKind =>
+  kind === 'ReplicaSet' || kind === 'StatefulSet';
 
-const livePodsOf = (uid: string, pods: V1Pod[]) =>
-  pods.filter((pod) => controllerOf(pod)?.uid === uid && !isTerminating(pod)).length;
+/** What a controller object says now: `spec.replicas`, `status.readyReplicas` and its pods' label selector. */
+export interface ControllerCounts {
+  replicas: number;
+  ready: number;
+  /** `spec.selector` as a list call's `labelSelector` (undefined when it has none). */
+  selector?: string | undefined;
+}
+
+interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: { key: string; operator: string; values?: string[] }[];
+}
+
+/** A `metav1.LabelSelector` in the text form of a list call's `labelSelector` (`a=b,c in (d,e),!f`). */
+export function selectorText(selector: LabelSelector | undefined): string | undefined {
+  const labels = Object.entries(selector?.matchLabels ?? {}).map(([key, value]) => `${key}=${value}`);
+  const expressions = (selector?.matchExpressions ?? []).map(({ key, operator, values = [] }) => {
+    if (operator === 'Exists') return key;
+    if (operator === 'DoesNotExist') return `!${key}`;
+    return `${key} ${operator === 'In' ? 'in' : 'notin'} (${values.join(',')})`;
+  });
+  const requirements = [...labels, ...expressions];
+  return requirements.length === 0 ? undefined : requirements.join(',');
+}
+
+export const controllerCounts = (
+  controller:
+    | { spec?: { replicas?: number; selector?: LabelSelector }; status?: { readyReplicas?: number } }
+    | undefined,
+): ControllerCounts | undefined =>
+  controller === undefined
+    ? undefined
+    : {
+        replicas: controller.spec?.replicas ?? 0,
+        ready: controller.status?.readyReplicas ?? 0,
+        selector: selectorText(controller.spec?.selector),
+      };
+
+/** A controller to read, by namespace, kind and name. */
+export type ControllerRef = Pick<OwnerBaseline, 'namespace' | 'uid' | 'kind' | 'controller'>;
+
+/** The ReplicaSets and StatefulSets of the pods, once each. */
+export function controllersOf(pods: V1Pod[]): ControllerRef[] {
+  const refs = new Map<string, ControllerRef>();
+  for (const pod of pods) {
+    const owner = controllerOf(pod);
+    if (!owner?.uid || !isWaitedFor(owner.kind) || refs.has(owner.uid)) continue;
+    refs.set(owner.uid, {
+      namespace: pod.metadata?.namespace ?? '',
+      uid: owner.uid,
+      kind: owner.kind,
+      controller: owner.name,
+    });
+  }
+  return [...refs.values()];
+}
 
 /** A Deployment's ReplicaSet is named `<deployment>-<pod-template-hash>`: the operator knows the Deployment. */
 function workloadName(pod: V1Pod, owner: { kind: string; name: string }): string {
@@ -27,44 +85,42 @@ function workloadName(pod: V1Pod, owner: { kind: string; name: string }): string
 }
 
 /**
- * Before the first eviction: for every controller of a pod about to move, how many of its pods are
- * Ready in the whole cluster. The drain is finished only when each is back to that number (or to
- * what the controller keeps now, see `ownersNotYetReady`), i.e. the evicted pods are Ready elsewhere.
+ * Before the first eviction: for every ReplicaSet and StatefulSet of a pod about to move, how many
+ * of its pods are Ready (its status, read from the API: no list of its pods, however many). The drain
+ * is finished only when each is back to that number (or to what the controller keeps now, see
+ * `ownersNotYetReady`), i.e. the evicted pods are Ready elsewhere.
  */
-export function ownerBaselines(moving: V1Pod[], namespacePods: V1Pod[]): OwnerBaseline[] {
-  const owners = new Map<string, OwnerBaseline>();
-  for (const pod of moving) {
-    const owner = controllerOf(pod);
-    if (!owner?.uid || owners.has(owner.uid)) continue;
-    owners.set(owner.uid, {
-      namespace: pod.metadata?.namespace ?? '',
-      uid: owner.uid,
-      kind: owner.kind,
-      name: workloadName(pod, owner),
-      readyBefore: readyPodsOf(owner.uid, namespacePods),
-    });
-  }
-  return [...owners.values()];
+export function ownerBaselines(moving: V1Pod[], counts: Map<string, ControllerCounts>): OwnerBaseline[] {
+  return controllersOf(moving).flatMap((ref) => {
+    const pod = moving.find((candidate) => controllerOf(candidate)?.uid === ref.uid);
+    const owner = pod === undefined ? undefined : controllerOf(pod);
+    const now = counts.get(ref.uid);
+    if (pod === undefined || owner === undefined || now === undefined) return [];
+    return [{ ...ref, name: workloadName(pod, owner), readyBefore: now.ready }];
+  });
 }
 
 /**
  * How many Ready pods the drain waits for: the count before it, unless the controller keeps fewer
- * pods now. A ReplicaSet replaces a deleted pod at once, so its pods not Terminating are its
- * spec.replicas; after a scale-down (an HPA) or while a new ReplicaSet takes over (a Deployment
+ * pods now. A ReplicaSet replaces a deleted pod at once, so its spec.replicas are its pods not
+ * Terminating; after a scale-down (an HPA) or while a new ReplicaSet takes over (a Deployment
  * rollout) it keeps fewer, and waiting for the old count would never end. A StatefulSet recreates a
- * pod only once its predecessor is gone, so its live pods under-count what it wants: the count before.
+ * pod only once its predecessor is gone: the count before. A controller gone is not waited for.
  */
-export function readyWanted(owner: OwnerBaseline, namespacePods: V1Pod[]): number {
-  return owner.kind === 'StatefulSet'
-    ? owner.readyBefore
-    : Math.min(owner.readyBefore, livePodsOf(owner.uid, namespacePods));
+export function readyWanted(owner: OwnerBaseline, now: ControllerCounts | undefined): number {
+  if (now === undefined) return 0;
+  return owner.kind === 'StatefulSet' ? owner.readyBefore : Math.min(owner.readyBefore, now.replicas);
 }
 
 /** Controllers whose Ready pods are still below what the drain waits for, as "namespace/Kind/name (ready/wanted Ready)". */
-export function ownersNotYetReady(baselines: OwnerBaseline[], namespacePods: V1Pod[]): string[] {
+export function ownersNotYetReady(
+  baselines: OwnerBaseline[],
+  counts: Map<string, ControllerCounts>,
+): string[] {
   return baselines.flatMap((owner) => {
-    const ready = readyPodsOf(owner.uid, namespacePods);
-    const wanted = readyWanted(owner, namespacePods);
+    const now = counts.get(owner.uid);
+    const ready = now?.ready ?? 0;
+    const wanted = readyWanted(owner, now);
     return ready < wanted ? [`${owner.namespace}/${owner.name} (${ready}/${wanted} Ready)`] : [];
   });
 }
@@ -130,42 +186,20 @@ const timeOf = (value: Date | string | undefined): number | undefined =>
   value === undefined ? undefined : typeof value === 'string' ? Date.parse(value) : value.getTime();
 const readyAt = (pod: V1Pod) =>
   timeOf(pod.status?.conditions?.find((c) => c.type === 'Ready' && c.status === 'True')?.lastTransitionTime);
-const containersStartedAt = (pod: V1Pod) =>
-  timeOf(pod.status?.containerStatuses?.[0]?.state?.running?.startedAt);
-
-/** What a controller's pods took to become Ready: from creation, and from their containers' start. */
-export interface StartTimes {
-  fromCreation: number;
-  fromStart: number | undefined;
-}
-
 /**
- * How long each controller's pods take to become Ready, by controller uid: from creation (scheduling,
- * image pull, start-up, readiness) and from their containers' start; medians of the pods that took
- * any time at all.
+ * How long each controller's pods took from creation to Ready (scheduling, image pull, start-up,
+ * readiness), by controller uid, in seconds: the median of the pods that took any time at all.
  */
-export function observedStartSeconds(pods: V1Pod[]): Map<string, StartTimes> {
-  const samples = new Map<string, { fromCreation: number[]; fromStart: number[] }>();
+export function observedStartSeconds(pods: V1Pod[]): Map<string, number> {
+  const samples = new Map<string, number[]>();
   for (const pod of pods) {
     const uid = controllerOf(pod)?.uid;
     const created = timeOf(pod.metadata?.creationTimestamp);
     const ready = readyAt(pod);
     if (!uid || created === undefined || ready === undefined || ready <= created) continue;
-    const owner = samples.get(uid) ?? { fromCreation: [], fromStart: [] };
-    owner.fromCreation.push((ready - created) / 1000);
-    const started = containersStartedAt(pod);
-    if (started !== undefined && ready > started) owner.fromStart.push((ready - started) / 1000);
-    samples.set(uid, owner);
+    samples.set(uid, [...(samples.get(uid) ?? []), (ready - created) / 1000]);
   }
-  return new Map(
-    [...samples].map(([uid, owner]) => [
-      uid,
-      {
-        fromCreation: median(owner.fromCreation) ?? defaultPodStartSeconds,
-        fromStart: median(owner.fromStart),
-      },
-    ]),
-  );
+  return new Map([...samples].map(([uid, seconds]) => [uid, median(seconds) ?? defaultPodStartSeconds]));
 }
 
 export interface DrainRoundFacts {
@@ -176,10 +210,12 @@ export interface DrainRoundFacts {
   evicted: { pod: V1Pod; graceSeconds: number }[];
   /** Pods whose eviction a PDB refused this round. */
   refused: V1Pod[];
-  /** Pods of the namespaces concerned, as listed before this round's evictions. */
-  namespacePods: V1Pod[];
-  /** Controllers the drain waits for. */
-  owners: OwnerBaseline[];
+  /**
+   * Pods of the refused pods' controllers off the batch's nodes, listed only when the batch's own
+   * pods cannot say when a refused eviction may pass (`blindRefusals`): a replacement started by an
+   * earlier round, or by another drain (another rollout) under the same PDB.
+   */
+  elsewhere?: V1Pod[];
 }
 
 export interface DrainForecast {
@@ -193,24 +229,25 @@ export interface DrainForecast {
   nextRoundAt: number | undefined;
 }
 
+interface Expectations {
+  gone: number[];
+  readyByOwner: Map<string, number[]>;
+  /** Creation to Ready of a pod of this pod's controller, in milliseconds. */
+  fromCreation: (pod: V1Pod) => number;
+}
+
 /**
- * When the drain should look again, from what the pods show: grace periods end at their deletion
- * timestamps; a replacement is created at once (for a StatefulSet, once its predecessor is gone) and
- * is Ready after its controller's observed start time (from its containers' start once they run);
- * a PDB lets the next pod of a controller go when one of its replacements is Ready.
+ * What the pods show: grace periods end at their deletion timestamps; a replacement is created at
+ * once (for a StatefulSet, once its predecessor is gone) and is Ready after its controller's start
+ * time as its pods showed it; a pod of the controller starting elsewhere is Ready that long after its
+ * creation.
  */
-export function drainForecast(facts: DrainRoundFacts): DrainForecast {
+function expectations(facts: DrainRoundFacts): Expectations {
   const { now } = facts;
-  const observed = observedStartSeconds(facts.namespacePods);
-  const startOf = (pod: V1Pod) => observed.get(controllerOf(pod)?.uid ?? '');
-  const fromCreation = (pod: V1Pod) => (startOf(pod)?.fromCreation ?? defaultPodStartSeconds) * 1000;
-  const readyExpected = (pod: V1Pod, created: number) => {
-    const started = containersStartedAt(pod);
-    const fromStart = startOf(pod)?.fromStart;
-    return started !== undefined && fromStart !== undefined
-      ? started + fromStart * 1000
-      : created + fromCreation(pod);
-  };
+  const elsewhere = facts.elsewhere ?? [];
+  const observed = observedStartSeconds([...facts.batchPods, ...elsewhere]);
+  const fromCreation = (pod: V1Pod) =>
+    (observed.get(controllerOf(pod)?.uid ?? '') ?? defaultPodStartSeconds) * 1000;
   const replacementCreated = (pod: V1Pod, goneAt: number) =>
     controllerOf(pod)?.kind === 'StatefulSet' ? goneAt : now;
 
@@ -232,15 +269,35 @@ export function drainForecast(facts: DrainRoundFacts): DrainForecast {
     gone.push(goneAt);
     if (controllerOf(pod)?.kind === 'StatefulSet') expectReady(pod, goneAt + fromCreation(pod));
   }
-  const waitedFor = new Set(facts.owners.map((owner) => owner.uid));
   const batchNodes = new Set(facts.batchPods.map((pod) => pod.spec?.nodeName));
-  for (const pod of facts.namespacePods) {
+  for (const pod of elsewhere) {
     const created = timeOf(pod.metadata?.creationTimestamp);
     const starting = !isPodReady(pod) && !isTerminating(pod) && !batchNodes.has(pod.spec?.nodeName);
-    if (starting && created !== undefined && waitedFor.has(controllerOf(pod)?.uid ?? ''))
-      expectReady(pod, readyExpected(pod, created));
+    if (starting && created !== undefined) expectReady(pod, Math.max(now, created + fromCreation(pod)));
   }
-  const doneAt = Math.max(now, ...gone, ...[...readyByOwner.values()].flat());
+  return { gone, readyByOwner, fromCreation };
+}
+
+/**
+ * The refused pods whose controller has no replacement on the way that the batch's own pods show
+ * (none evicted this round, no StatefulSet predecessor terminating): their PDB is held by a pod
+ * starting elsewhere, from an earlier round or another drain, which only a list of the controller's
+ * pods shows. Without it the drain could only poll, and lose each disruption the PDB allows to a
+ * drain that knows when it comes.
+ */
+export function blindRefusals(facts: DrainRoundFacts): V1Pod[] {
+  const { readyByOwner } = expectations(facts);
+  return facts.refused.filter((pod) => !readyByOwner.has(controllerOf(pod)?.uid ?? ''));
+}
+
+/**
+ * When the drain should look again (see `expectations`); a PDB lets the next pod of a controller go
+ * when one of its replacements is Ready. Once the forecast has passed, the drain polls
+ * (`drainWaitSeconds`).
+ */
+export function drainForecast(facts: DrainRoundFacts): DrainForecast {
+  const { gone, readyByOwner, fromCreation } = expectations(facts);
+  const doneAt = Math.max(facts.now, ...gone, ...[...readyByOwner.values()].flat());
   if (facts.refused.length === 0) return { doneAt, nextRoundAt: doneAt };
   const retries = facts.refused.map((pod) => {
     const times = readyByOwner.get(controllerOf(pod)?.uid ?? '') ?? [];

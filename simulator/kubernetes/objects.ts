@@ -7,6 +7,8 @@ import type {
   V1Pod,
   V1PodCondition,
   V1PodDisruptionBudget,
+  V1ReplicaSet,
+  V1StatefulSet,
   V1Taint,
   V1Toleration,
   V1Volume,
@@ -429,6 +431,83 @@ export function renderDaemonSet(workload: WorkloadRecord, cluster: Cluster): V1D
       numberAvailable: ready,
       numberUnavailable: desired - ready,
       updatedNumberScheduled: scheduled,
+      observedGeneration: 1,
+    },
+  };
+}
+
+/**
+ * A Deployment's ReplicaSet of one pod template (`<deployment>-<pod-template-hash>`): the ReplicaSet
+ * controller creates a pod as soon as one is deleted, so its spec.replicas is its pods not being
+ * deleted; an old template's ReplicaSet without pods is reported undefined (its uid is not kept).
+ * https://kubernetes.io/docs/concepts/workloads/controllers/replicaset/
+ */
+export function renderReplicaSet(
+  workload: WorkloadRecord,
+  hash: string,
+  cluster: Cluster,
+): V1ReplicaSet | undefined {
+  const { spec } = workload;
+  const pods = cluster.podsOf(workload).filter((pod) => pod.revision.hash === hash);
+  const uid = hash === workload.revisionHash ? workload.replicaSetUid : pods[0]?.revision.replicaSetUid;
+  if (spec.kind !== 'Deployment' || uid === undefined) return undefined;
+  const live = pods.filter((pod) => pod.deletionTimestamp === undefined);
+  const ready = live.filter(isPodReady).length;
+  const labels = { app: spec.name, 'pod-template-hash': hash };
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'ReplicaSet',
+    metadata: {
+      name: `${spec.name}-${hash}`,
+      namespace: spec.namespace,
+      uid,
+      generation: 1,
+      creationTimestamp: new NativeDate(workload.createdAt),
+      labels,
+      ownerReferences: [
+        { apiVersion: 'apps/v1', kind: 'Deployment', name: spec.name, uid: workload.uid, controller: true },
+      ],
+    },
+    spec: { replicas: live.length, selector: { matchLabels: labels } },
+    status: {
+      replicas: pods.length,
+      readyReplicas: ready,
+      availableReplicas: ready,
+      fullyLabeledReplicas: pods.length,
+      observedGeneration: 1,
+    },
+  };
+}
+
+/** A StatefulSet: spec.replicas is what it wants, status.readyReplicas its Ready pods. */
+export function renderStatefulSet(workload: WorkloadRecord, cluster: Cluster): V1StatefulSet | undefined {
+  const { spec } = workload;
+  if (spec.kind !== 'StatefulSet') return undefined;
+  const pods = cluster.podsOf(workload);
+  const ready = pods.filter(isPodReady).length;
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: {
+      name: spec.name,
+      namespace: spec.namespace,
+      uid: workload.uid,
+      generation: 1,
+      creationTimestamp: new NativeDate(workload.createdAt),
+      labels: { app: spec.name },
+    },
+    spec: {
+      replicas: workload.desiredReplicas ?? 0,
+      selector: { matchLabels: { app: spec.name } },
+      serviceName: spec.name,
+      podManagementPolicy: 'OrderedReady',
+      template: { metadata: { labels: { app: spec.name } } },
+    },
+    status: {
+      replicas: pods.length,
+      readyReplicas: ready,
+      availableReplicas: ready,
+      currentRevision: `${spec.name}-${workload.revisionHash}`,
       observedGeneration: 1,
     },
   };

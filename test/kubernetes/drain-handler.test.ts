@@ -104,7 +104,14 @@ describe('drain handler rounds', () => {
       deadline: start + 900_000,
       nodes: ['node-1'],
       owners: [
-        { namespace: 'shop', uid: 'uid-web', kind: 'ReplicaSet', name: 'ReplicaSet/web', readyBefore: 2 },
+        {
+          namespace: 'shop',
+          uid: 'uid-web',
+          kind: 'ReplicaSet',
+          controller: 'web',
+          name: 'ReplicaSet/web',
+          readyBefore: 2,
+        },
       ],
       evicted: 0,
       forced: [],
@@ -114,8 +121,8 @@ describe('drain handler rounds', () => {
       blockersOmitted: 0,
     });
     expect(cluster.callsOf('evictPod')).toEqual([]);
-    // A round throttled after its first eviction is retried with the same state: the baseline holds.
-    cluster.throttle('listPods', 1);
+    // A round throttled at its eviction is retried with the same state: the baseline holds.
+    cluster.throttle('evictPod', 1);
     await expect(drainOf(cluster)(baseline)).rejects.toMatchObject({ name: 'KubernetesThrottled' });
     const retried = await drainOf(cluster)(baseline);
     expect(retried.owners).toEqual(baseline.owners);

@@ -1,5 +1,17 @@
-import type { V1DaemonSet, V1Node, V1Pod, V1PodDisruptionBudget, V1Taint } from '@kubernetes/client-node';
-import type { EvictionOutcome, ListPodsOptions } from '../../functions/adapters/kubernetes/port.ts';
+import type {
+  V1DaemonSet,
+  V1Node,
+  V1Pod,
+  V1PodDisruptionBudget,
+  V1ReplicaSet,
+  V1StatefulSet,
+  V1Taint,
+} from '@kubernetes/client-node';
+import type {
+  EvictionOutcome,
+  ListPodsOptions,
+  PodControllerKind,
+} from '../../functions/adapters/kubernetes/port.ts';
 import { KubernetesThrottled } from '../../functions/commons/errors.ts';
 import type { ClusterBackend } from '../../simulator/k8s-http-server.ts';
 
@@ -141,6 +153,31 @@ export class FakeCluster implements ClusterBackend {
   async daemonSetExists(namespace: string, name: string): Promise<boolean> {
     this.record('daemonSetExists', namespace, name);
     return this.daemonSets.has(`${namespace}/${name}`);
+  }
+
+  /** A controller made up from its pods: as many replicas as pods not being deleted, those Ready counted. */
+  async getController(
+    namespace: string,
+    kind: PodControllerKind,
+    name: string,
+  ): Promise<V1ReplicaSet | V1StatefulSet | undefined> {
+    this.record('getController', namespace, kind, name);
+    const pods = [...this.pods.values()].filter((pod) => {
+      const owner = pod.metadata?.ownerReferences?.find((reference) => reference.controller);
+      return pod.metadata?.namespace === namespace && owner?.kind === kind && owner.name === name;
+    });
+    if (pods.length === 0) return undefined;
+    const live = pods.filter((pod) => !pod.metadata?.deletionTimestamp);
+    const ready = live.filter((pod) =>
+      pod.status?.conditions?.some((condition) => condition.type === 'Ready' && condition.status === 'True'),
+    );
+    return {
+      apiVersion: 'apps/v1',
+      kind,
+      metadata: { namespace, name },
+      spec: { replicas: live.length, selector: {} },
+      status: { replicas: pods.length, readyReplicas: ready.length },
+    } as V1ReplicaSet | V1StatefulSet;
   }
 
   async getDaemonSet(namespace: string, name: string): Promise<V1DaemonSet | undefined> {

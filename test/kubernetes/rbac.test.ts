@@ -30,6 +30,10 @@ const everyCall: Record<keyof KubernetesPort, (port: KubernetesPort) => Promise<
     port.listPodDisruptionBudgets('shop'),
   ],
   daemonSetExists: (port) => [port.daemonSetExists('kube-system', 'agent')],
+  getController: (port) => [
+    port.getController('shop', 'ReplicaSet', 'web-abc'),
+    port.getController('shop', 'StatefulSet', 'ledger'),
+  ],
 };
 
 /** `group/resource[/subresource]:verb`, as RBAC sees a request (the API server's RequestInfo). */
@@ -143,6 +147,8 @@ describe('RBAC (deploy/rbac.yaml)', () => {
       '/pods:get',
       '/pods:list',
       'apps/daemonsets:get',
+      'apps/replicasets:get',
+      'apps/statefulsets:get',
       'policy/poddisruptionbudgets:list',
     ]);
     expect(rolePermissions('eks-windows-patcher-force')).toEqual(['/pods:delete']);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SimulationReport } from '../../simulator/runner.ts';
+import { named } from '../simulator/world-fixture.ts';
 import {
   expectAllOn,
   group,
@@ -67,6 +68,24 @@ describe('one rollout per node group', () => {
       const ofGroup = running.filter((instance) => instance.nodeGroup === name);
       expect(ofGroup.map((instance) => instance.amiId)).toEqual(ofGroup.map(() => targetAmi));
     }
+  });
+
+  it('two rollouts under one PDB whose pods start slowly: a drain refused by the other rollout is retried when the PDB allows it', async () => {
+    // Each drain lists only its batch's pods: a refusal caused by the other rollout's disruption is
+    // forecast from the pods of the refused pod's controller, else the drain polls and loses each
+    // disruption the PDB allows to the drain that knows when it comes (DrainTimeout).
+    const document = safetyDocument();
+    named(document.workloads, 'web').startupSeconds = 320;
+    document.nodeGroups.push({ ...document.nodeGroups[0], name: 'win-b', instances: 3, minSize: 2 });
+    document.moreExecutions = [
+      { input: rolloutInput({ nodeGroupName: 'win-b' }), start: 'withPrevious', delaySeconds: 0 },
+    ];
+    const { report, executions } = await simulateRuns(document);
+    expect(executions.map((execution) => execution.error?.name ?? execution.status)).toEqual([
+      'SUCCEEDED',
+      'SUCCEEDED',
+    ]);
+    expect(report.invariants).toEqual(noneBroken);
   });
 });
 

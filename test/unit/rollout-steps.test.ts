@@ -2,6 +2,8 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import {
   atDeadline,
+  blindRefusals,
+  controllersOf,
   drainForecast,
   drainWaitSeconds,
   joinWatchSeconds,
@@ -11,6 +13,7 @@ import {
   ownerBaselines,
   ownersNotYetReady,
   readyWanted,
+  selectorText,
 } from '../../functions/domain/drain.ts';
 import { isLive, leaseSeconds, lockRefusal, siblingExecutionArn } from '../../functions/domain/lock.ts';
 import { instancesWithoutNode } from '../../functions/domain/members.ts';
@@ -37,26 +40,35 @@ describe('waiting for evicted pods to be Ready elsewhere', () => {
     pod('web-3', { owner: rs, ready: false }),
   ];
 
-  it('records how many pods of each controller are Ready before the drain', () => {
-    expect(ownerBaselines(before.slice(0, 1), before)).toEqual([
-      { namespace: 'shop', uid: 'rs-1', kind: 'ReplicaSet', name: 'ReplicaSet/web-rs', readyBefore: 2 },
+  /** What the API says of each controller (spec.replicas, status.readyReplicas), by uid. */
+  const counts = (replicas: number, ready: number, uid = 'rs-1') => new Map([[uid, { replicas, ready }]]);
+
+  it('records how many pods of each controller are Ready before the drain, from its status', () => {
+    expect(controllersOf(before)).toEqual([
+      { namespace: 'shop', uid: 'rs-1', kind: 'ReplicaSet', controller: 'web-rs' },
+    ]);
+    expect(ownerBaselines(before.slice(0, 1), counts(3, 2))).toEqual([
+      {
+        namespace: 'shop',
+        uid: 'rs-1',
+        kind: 'ReplicaSet',
+        controller: 'web-rs',
+        name: 'ReplicaSet/web-rs',
+        readyBefore: 2,
+      },
     ]);
   });
 
   it('waits until the controller has as many Ready pods as before', () => {
-    const baselines = ownerBaselines(before.slice(0, 1), before);
-    const afterEviction = [
-      pod('web-1', { owner: rs, terminating: true }),
-      pod('web-2', { owner: rs }),
-      pod('web-4', { owner: rs, ready: false }),
-    ];
-    expect(ownersNotYetReady(baselines, afterEviction)).toEqual(['shop/ReplicaSet/web-rs (1/2 Ready)']);
-    const rescheduled = [pod('web-2', { owner: rs }), pod('web-4', { owner: rs })];
-    expect(ownersNotYetReady(baselines, rescheduled)).toEqual([]);
+    const baselines = ownerBaselines(before.slice(0, 1), counts(3, 2));
+    expect(ownersNotYetReady(baselines, counts(3, 1))).toEqual(['shop/ReplicaSet/web-rs (1/2 Ready)']);
+    expect(ownersNotYetReady(baselines, counts(3, 2))).toEqual([]);
   });
 
-  it('ignores bare pods, which nothing recreates', () => {
-    expect(ownerBaselines([pod('debug')], [pod('debug')])).toEqual([]);
+  it('ignores bare pods, which nothing recreates, and controllers no drain waits for (a Job)', () => {
+    const job = pod('report', { owner: { kind: 'Job', name: 'report', uid: 'job-1' } });
+    expect(controllersOf([pod('debug'), job])).toEqual([]);
+    expect(ownerBaselines([pod('debug'), job], counts(1, 1, 'job-1'))).toEqual([]);
   });
 
   it('names a Deployment by its own name, not its ReplicaSet’s', () => {
@@ -64,27 +76,27 @@ describe('waiting for evicted pods to be Ready elsewhere', () => {
       owner: { kind: 'ReplicaSet', name: 'web-7f9c4', uid: 'rs-7' },
       labels: { app: 'web', 'pod-template-hash': '7f9c4' },
     });
-    expect(ownerBaselines([owned], [owned])[0]?.name).toBe('Deployment/web');
+    expect(ownerBaselines([owned], counts(1, 1, 'rs-7'))[0]?.name).toBe('Deployment/web');
   });
 
-  const baseline = (kind: string, readyBefore: number) => ({
+  const baseline = (kind: 'ReplicaSet' | 'StatefulSet', readyBefore: number) => ({
     namespace: 'shop',
     uid: 'c-1',
     kind,
+    controller: 'c',
     name: `${kind}/c`,
     readyBefore,
   });
-  const of = (kind: string, name: string, options: { ready?: boolean; terminating?: boolean } = {}) =>
-    pod(name, { owner: { kind, name: 'c', uid: 'c-1' }, ...options });
   it.each([
-    ['a ReplicaSet that replaced its evicted pod', 'ReplicaSet', 3, ['a', 'b', 'c'], 3],
-    ['a ReplicaSet scaled down from 3 to 2 (an HPA)', 'ReplicaSet', 3, ['a', 'b'], 2],
-    ['an old ReplicaSet scaled to 0 by a Deployment rollout', 'ReplicaSet', 3, [], 0],
-    ['a ReplicaSet scaled up: still the count before', 'ReplicaSet', 3, ['a', 'b', 'c', 'd'], 3],
-    ['a StatefulSet whose pod is not recreated yet', 'StatefulSet', 3, ['a', 'b'], 3],
-  ])('wants as many Ready pods as %s keeps (%#)', (_, kind, before, live, wanted) => {
-    const pods = [...live.map((name) => of(kind, name)), of(kind, 'gone', { terminating: true })];
-    expect(readyWanted(baseline(kind, before), pods)).toBe(wanted);
+    ['a ReplicaSet that replaced its evicted pod', 'ReplicaSet', 3, 3, 3],
+    ['a ReplicaSet scaled down from 3 to 2 (an HPA)', 'ReplicaSet', 3, 2, 2],
+    ['an old ReplicaSet scaled to 0 by a Deployment rollout', 'ReplicaSet', 3, 0, 0],
+    ['a ReplicaSet scaled up: still the count before', 'ReplicaSet', 3, 4, 3],
+    ['a StatefulSet whose pod is not recreated yet', 'StatefulSet', 3, 2, 3],
+    ['a controller that is gone', 'ReplicaSet', 3, undefined, 0],
+  ] as const)('wants as many Ready pods as %s keeps (%#)', (_, kind, before, replicas, wanted) => {
+    const now = replicas === undefined ? undefined : { replicas, ready: 0 };
+    expect(readyWanted(baseline(kind, before), now)).toBe(wanted);
   });
 });
 
@@ -164,19 +176,16 @@ describe('pacing the drain by what the pods show', () => {
   };
   const old = (name: string, owner: typeof web) =>
     timed(name, owner, { created: 0, ready: 0, node: 'old-node' });
-  const owners = (pods: V1Pod[]) => ownerBaselines(pods, pods);
 
-  it("expects an evicted pod's replacement after its controller's observed start time", () => {
+  it("expects an evicted pod's replacement after its controller's start time, as its pods on the batch showed it", () => {
     const evicted = old('web-1', web);
     const seen = timed('web-9', web, { created: 10, ready: 55 });
     expect(
       drainForecast({
         now: s(100),
-        batchPods: [evicted],
+        batchPods: [evicted, seen],
         evicted: [{ pod: evicted, graceSeconds: 30 }],
         refused: [],
-        namespacePods: [evicted, seen],
-        owners: owners([evicted]),
       }),
     ).toEqual({ doneAt: s(145), nextRoundAt: s(145) });
   });
@@ -189,8 +198,6 @@ describe('pacing the drain by what the pods show', () => {
         batchPods: [evicted],
         evicted: [{ pod: evicted, graceSeconds: 30 }],
         refused: [],
-        namespacePods: [evicted],
-        owners: owners([evicted]),
       }).doneAt,
     ).toBe(s(120));
   });
@@ -201,29 +208,11 @@ describe('pacing the drain by what the pods show', () => {
     expect(
       drainForecast({
         now: 0,
-        batchPods: [evicted],
+        batchPods: [evicted, seen],
         evicted: [{ pod: evicted, graceSeconds: 60 }],
         refused: [],
-        namespacePods: [evicted, seen],
-        owners: owners([evicted]),
       }).doneAt,
     ).toBe(s(90));
-  });
-
-  it('counts from the containers start once a replacement runs', () => {
-    const leaving = old('api-1', api);
-    const starting = timed('api-7', api, { created: 0, started: 90 });
-    const seen = timed('api-9', api, { created: 0, started: 90, ready: 120 });
-    expect(
-      drainForecast({
-        now: s(95),
-        batchPods: [],
-        evicted: [],
-        refused: [],
-        namespacePods: [leaving, starting, seen],
-        owners: owners([leaving]),
-      }).doneAt,
-    ).toBe(s(120));
   });
 
   it('retries refused evictions together, as late as the end of the drain allows', () => {
@@ -239,14 +228,12 @@ describe('pacing the drain by what the pods show', () => {
     ];
     const forecast = drainForecast({
       now: 0,
-      batchPods: [web1, web2, api1, api2],
+      batchPods: [web1, web2, api1, api2, ...observed],
       evicted: [
         { pod: web1, graceSeconds: 10 },
         { pod: api1, graceSeconds: 10 },
       ],
       refused: [web2, api2],
-      namespacePods: [web1, web2, api1, api2, ...observed],
-      owners: owners([web1, api1]),
     });
     // api-2 may go at 100 s and is Ready at 200 s; web-2 (20 s to start) need not go before 180 s.
     expect(forecast).toEqual({ doneAt: s(100), nextRoundAt: s(100) });
@@ -260,10 +247,52 @@ describe('pacing the drain by what the pods show', () => {
         batchPods: [web1, web2],
         evicted: [],
         refused: [web1, web2],
-        namespacePods: [web1, web2],
-        owners: owners([web1, web2]),
       }).nextRoundAt,
     ).toBeUndefined();
+  });
+
+  it("with the refused pod's controller's pods listed, expects the PDB to pass when one starting elsewhere is Ready", () => {
+    const [web1, web2] = [old('web-1', web), old('web-2', web)];
+    const facts = { now: s(100), batchPods: [web1, web2], evicted: [], refused: [web1, web2] };
+    expect(blindRefusals(facts)).toEqual([web1, web2]);
+    // Another drain's replacement, created at 60 s; web's pods took 80 s to start (web-8).
+    const elsewhere = [
+      timed('web-8', web, { created: 0, ready: 80, node: 'other' }),
+      timed('web-7', web, { created: 60, node: 'other' }),
+    ];
+    expect(blindRefusals({ ...facts, elsewhere })).toEqual([]);
+    expect(drainForecast({ ...facts, elsewhere })).toEqual({ doneAt: s(140), nextRoundAt: s(140) });
+  });
+
+  it('sees its own replacements: a refusal after an eviction this round is not blind', () => {
+    const [web1, web2] = [old('web-1', web), old('web-2', web)];
+    expect(
+      blindRefusals({
+        now: 0,
+        batchPods: [web1, web2],
+        evicted: [{ pod: web1, graceSeconds: 30 }],
+        refused: [web2],
+      }),
+    ).toEqual([]);
+  });
+
+  it.each([
+    [{ matchLabels: { app: 'web', 'pod-template-hash': 'abc' } }, 'app=web,pod-template-hash=abc'],
+    [
+      {
+        matchExpressions: [
+          { key: 'tier', operator: 'In', values: ['a', 'b'] },
+          { key: 'env', operator: 'NotIn', values: ['dev'] },
+          { key: 'canary', operator: 'DoesNotExist' },
+          { key: 'app', operator: 'Exists' },
+        ],
+      },
+      'tier in (a,b),env notin (dev),!canary,app',
+    ],
+    [{}, undefined],
+    [undefined, undefined],
+  ])("lists a controller's pods by its selector (%#)", (selector, text) => {
+    expect(selectorText(selector)).toBe(text);
   });
 
   it.each([

@@ -107,6 +107,15 @@ export function kubernetesClient(
         ),
       ),
 
+    getController: (namespace, kind, name) =>
+      call(`get ${kind} ${namespace}/${name}`, () =>
+        unlessNotFound(() =>
+          kind === 'ReplicaSet'
+            ? apps.readNamespacedReplicaSet({ namespace, name })
+            : apps.readNamespacedStatefulSet({ namespace, name }),
+        ),
+      ),
+
     daemonSetExists: async (namespace, name) => {
       const daemonSet = await call(`get DaemonSet ${namespace}/${name}`, () =>
         unlessNotFound(() => apps.readNamespacedDaemonSet({ namespace, name })),

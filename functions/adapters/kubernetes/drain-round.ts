@@ -1,5 +1,11 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { DrainBlocked } from '../../commons/errors.ts';
+import {
+  type ControllerCounts,
+  type ControllerRef,
+  controllerCounts,
+  controllersOf,
+} from '../../domain/drain.ts';
 import { type EvictionRules, type EvictionVerdict, evictionVerdict } from '../../domain/eviction.ts';
 import { controllerOf, isTerminating, podKey } from '../../domain/nodes.ts';
 import type { EvictionOutcome, KubernetesPort } from './port.ts';
@@ -65,6 +71,45 @@ export async function judgePods(
     judged.push({ pod, verdict: evictionVerdict(pod, rules, { daemonSetExists }) });
   }
   return judged;
+}
+
+/**
+ * Each controller's counts now, by uid: one GET of each (its status), never a list of its pods, so a
+ * drain round costs the same in a cluster of any size. A controller gone, or re-created under the
+ * same name, is left out.
+ */
+export async function readControllers(
+  kubernetes: KubernetesPort,
+  refs: ControllerRef[],
+): Promise<Map<string, ControllerCounts>> {
+  const read = await Promise.all(
+    refs.map(async (ref) => {
+      const controller = await kubernetes.getController(ref.namespace, ref.kind, ref.controller);
+      const sameOne = controller?.metadata?.uid === undefined || controller.metadata.uid === ref.uid;
+      return [ref.uid, sameOne ? controllerCounts(controller) : undefined] as const;
+    }),
+  );
+  return new Map(read.flatMap(([uid, counts]) => (counts === undefined ? [] : [[uid, counts] as const])));
+}
+
+/**
+ * The pods of the given pods' controllers, by each controller's own label selector (one list per
+ * controller, never a namespace), keeping only those the controller owns.
+ */
+export async function podsOfControllers(
+  kubernetes: KubernetesPort,
+  pods: V1Pod[],
+  controllers: Map<string, ControllerCounts>,
+): Promise<V1Pod[]> {
+  const listed = await Promise.all(
+    controllersOf(pods).map(async (ref) => {
+      const labelSelector = controllers.get(ref.uid)?.selector;
+      if (labelSelector === undefined) return [];
+      const selected = await kubernetes.listPods(ref.namespace, { labelSelector });
+      return selected.filter((pod) => controllerOf(pod)?.uid === ref.uid);
+    }),
+  );
+  return listed.flat();
 }
 
 /** The pods to evict; any pod the rules do not allow refuses the whole drain (DrainBlocked naming it). */

@@ -1,4 +1,14 @@
-import type { V1Node, V1Pod, V1PodDisruptionBudget, V1Taint } from '@kubernetes/client-node';
+import type {
+  V1Node,
+  V1Pod,
+  V1PodDisruptionBudget,
+  V1ReplicaSet,
+  V1StatefulSet,
+  V1Taint,
+} from '@kubernetes/client-node';
+import type { PodControllerKind } from '../../domain/drain.ts';
+
+export type { PodControllerKind };
 
 /** What the Eviction API (`policy/v1`) answered for one pod. */
 export type EvictionOutcome =
@@ -55,6 +65,12 @@ export interface KubernetesPort {
   /** Plain delete, used only with `force`. Returns false when the pod was already gone. */
   deletePod(namespace: string, name: string, gracePeriodSeconds?: number): Promise<boolean>;
   listPodDisruptionBudgets(namespace?: string): Promise<V1PodDisruptionBudget[]>;
+  /** A pod's controller, named by the pod's ownerReference (`apps/v1`); undefined when it is gone. */
+  getController(
+    namespace: string,
+    kind: PodControllerKind,
+    name: string,
+  ): Promise<V1ReplicaSet | V1StatefulSet | undefined>;
   /** Whether a DaemonSet exists (kubectl refuses to skip pods of a missing DaemonSet). */
   daemonSetExists(namespace: string, name: string): Promise<boolean>;
 }
