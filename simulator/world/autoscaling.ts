@@ -280,22 +280,12 @@ export class AutoScaling {
     const group = [...this.groups.values()].find((g) => g.warmPool?.stateOf(instanceId) !== undefined);
     const instance = this.options.ec2.instances.get(instanceId);
     if (group?.warmPool === undefined || instance === undefined) return undefined;
-    const activity = this.addActivity(group, {
-      description: `Terminating EC2 instance: ${instanceId}`,
-      cause: `At ${this.now.toISOString()} instance ${instanceId} was taken out of the warm pool in response to a user request.`,
-      details: JSON.stringify({
-        'Subnet ID': instance.subnetId,
-        'Availability Zone': instance.availabilityZone,
-      }),
-      statusCode: 'InProgress',
-      statusMessage: undefined,
-      ended: false,
-    });
-    const going = group.warmPool.terminate(instanceId, () => {
-      activity.statusCode = 'Successful';
-      activity.endTime = this.now;
-      this.options.onChanged();
-    });
+    const activity = this.terminationActivity(
+      group,
+      instance,
+      `At ${this.now.toISOString()} instance ${instanceId} was taken out of the warm pool in response to a user request.`,
+    );
+    const going = group.warmPool.terminate(instanceId, () => this.terminated(activity));
     if (!going) throw validationError(`The instance ${instanceId} is not in InService or Standby.`);
     this.options.timeline.record('AutoScalingGroupUpdated', {
       group: group.name,
@@ -554,7 +544,24 @@ export class AutoScaling {
   }
 
   private terminate(group: AutoScalingGroupRecord, instance: InstanceRecord, cause: string): ScalingActivity {
-    const activity = this.addActivity(group, {
+    const activity = this.terminationActivity(group, instance, cause);
+    // A terminating hook keeps the instance running (Terminating:Wait) until its action completes.
+    group.lifecycleHolds.hold(instance.id, 'terminating', () => {
+      this.options.fleet.terminate(instance, () => {
+        group.instanceIds = group.instanceIds.filter((id) => id !== instance.id);
+        this.terminated(activity);
+      });
+      this.options.onChanged();
+    });
+    return activity;
+  }
+
+  private terminationActivity(
+    group: AutoScalingGroupRecord,
+    instance: InstanceRecord,
+    cause: string,
+  ): ScalingActivity {
+    return this.addActivity(group, {
       description: `Terminating EC2 instance: ${instance.id}`,
       cause,
       details: JSON.stringify({
@@ -565,17 +572,13 @@ export class AutoScaling {
       statusMessage: undefined,
       ended: false,
     });
-    // A terminating hook keeps the instance running (Terminating:Wait) until its action completes.
-    group.lifecycleHolds.hold(instance.id, 'terminating', () => {
-      this.options.fleet.terminate(instance, () => {
-        group.instanceIds = group.instanceIds.filter((id) => id !== instance.id);
-        activity.statusCode = 'Successful';
-        activity.endTime = this.now;
-        this.options.onChanged();
-      });
-      this.options.onChanged();
-    });
-    return activity;
+  }
+
+  /** A termination's activity ends when the instance is terminated. */
+  private terminated(activity: ScalingActivity): void {
+    activity.statusCode = 'Successful';
+    activity.endTime = this.now;
+    this.options.onChanged();
   }
 
   private addActivity(

@@ -5,9 +5,8 @@ import {
   TerminateInstanceInAutoScalingGroupCommand,
   UpdateAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
-import { CreateLaunchTemplateVersionCommand } from '@aws-sdk/client-ec2';
 import { describe, expect, it } from 'vitest';
-import { named, targetAmi, windowsNodes, worldOf } from './world-fixture.ts';
+import { named, pointWinAAtTargetVersion, targetAmi, windowsNodes, worldOf } from './world-fixture.ts';
 
 const surge = (desired: number) =>
   new SetDesiredCapacityCommand({ AutoScalingGroupName: 'win-a', DesiredCapacity: desired });
@@ -44,22 +43,7 @@ describe('Auto Scaling groups', () => {
 
   it('launches into the least populated zone from the launch template version resolved at launch', async () => {
     const { world, aws, advance } = worldOf();
-    const template = [...world.ec2.launchTemplates.values()].find(
-      (candidate) => candidate.groupName === 'win-a',
-    );
-    await aws.ec2.send(
-      new CreateLaunchTemplateVersionCommand({
-        LaunchTemplateId: template?.id,
-        SourceVersion: '1',
-        LaunchTemplateData: { ImageId: targetAmi },
-      }),
-    );
-    await aws.autoScaling.send(
-      new UpdateAutoScalingGroupCommand({
-        AutoScalingGroupName: 'win-a',
-        LaunchTemplate: { LaunchTemplateId: template?.id, Version: '$Latest' },
-      }),
-    );
+    await pointWinAAtTargetVersion({ world, aws });
     await aws.autoScaling.send(surge(4));
     advance(9);
     expect(world.ec2.instances.size).toBe(5);
@@ -312,23 +296,8 @@ describe('Auto Scaling groups', () => {
     const { world, aws, advance } = worldOf((document) => {
       document.faults.push({ kind: 'nodeNeverReady' });
     });
-    const template = [...world.ec2.launchTemplates.values()].find(
-      (candidate) => candidate.groupName === 'win-a',
-    );
-    await aws.ec2.send(
-      new CreateLaunchTemplateVersionCommand({
-        LaunchTemplateId: template?.id,
-        SourceVersion: '1',
-        LaunchTemplateData: { ImageId: targetAmi },
-      }),
-    );
-    await aws.autoScaling.send(
-      new UpdateAutoScalingGroupCommand({
-        AutoScalingGroupName: 'win-a',
-        DesiredCapacity: 4,
-        LaunchTemplate: { LaunchTemplateId: template?.id, Version: '2' },
-      }),
-    );
+    await pointWinAAtTargetVersion({ world, aws });
+    await aws.autoScaling.send(surge(4));
     advance(3600);
     const launched = [...world.ec2.instances.values()].at(-1);
     expect(world.cluster.nodes.get(launched?.privateDnsName ?? '')?.ready).toBe('False');

@@ -1,21 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { type SimulationReport, simulate } from '../../simulator/runner.ts';
-import { loadScenario } from '../../simulator/scenario.ts';
+import { scenarioReport } from './world-fixture.ts';
 
 const oldAmi = 'ami-0aaa0000000000001';
 const targetAmi = 'ami-0ccc0000000000003';
 
-const reports = new Map<string, Promise<SimulationReport>>();
-function reportOf(name: string): Promise<SimulationReport> {
-  let report = reports.get(name);
-  if (report === undefined) {
-    report = loadScenario(new URL(`./scenarios/${name}.json`, import.meta.url)).then((scenario) =>
-      simulate(scenario),
-    );
-    reports.set(name, report);
-  }
-  return report;
-}
+const reportOf = scenarioReport;
 
 const group = async (name: string) => (await reportOf(name)).groups.find((g) => g.name === 'win-a');
 const running = async (name: string) =>

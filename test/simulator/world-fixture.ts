@@ -1,8 +1,10 @@
+import { UpdateAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
+import { CreateLaunchTemplateVersionCommand } from '@aws-sdk/client-ec2';
 import FakeTimers from '@sinonjs/fake-timers';
 import { simulatedAwsClients } from '../../simulator/aws.ts';
 import { SimulatedKubernetes } from '../../simulator/kubernetes.ts';
-import { notificationTopicArn } from '../../simulator/runner.ts';
-import { parseScenario, ScenarioError } from '../../simulator/scenario.ts';
+import { notificationTopicArn, type SimulationReport, simulate } from '../../simulator/runner.ts';
+import { loadScenario, parseScenario, ScenarioError } from '../../simulator/scenario.ts';
 import { StepFunctions } from '../../simulator/stepfunctions.ts';
 import { schedulerOf, simulationStart } from '../../simulator/world/clock.ts';
 import { World } from '../../simulator/world.ts';
@@ -163,4 +165,40 @@ export function scenarioProblems(change: (document: ScenarioDocument) => void): 
     throw error;
   }
   return [];
+}
+
+/** Version 2 of win-a's template, on the target AMI, named by the group as `$Latest` (as an operator would). */
+export async function pointWinAAtTargetVersion({
+  world,
+  aws,
+}: Pick<ReturnType<typeof worldOf>, 'world' | 'aws'>) {
+  const template = [...world.ec2.launchTemplates.values()].find(
+    (candidate) => candidate.groupName === 'win-a',
+  );
+  await aws.ec2.send(
+    new CreateLaunchTemplateVersionCommand({
+      LaunchTemplateId: template?.id,
+      SourceVersion: '1',
+      LaunchTemplateData: { ImageId: targetAmi },
+    }),
+  );
+  await aws.autoScaling.send(
+    new UpdateAutoScalingGroupCommand({
+      AutoScalingGroupName: 'win-a',
+      LaunchTemplate: { LaunchTemplateId: template?.id, Version: '$Latest' },
+    }),
+  );
+}
+
+const scenarioReports = new Map<string, Promise<SimulationReport>>();
+/** The report of test/simulator/scenarios/<name>.json, run once per test file whatever reads it. */
+export function scenarioReport(name: string): Promise<SimulationReport> {
+  let report = scenarioReports.get(name);
+  if (report === undefined) {
+    report = loadScenario(new URL(`./scenarios/${name}.json`, import.meta.url)).then((scenario) =>
+      simulate(scenario),
+    );
+    scenarioReports.set(name, report);
+  }
+  return report;
 }

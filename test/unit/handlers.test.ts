@@ -320,7 +320,8 @@ describe('prepare-launch-template', () => {
     });
   });
 
-  it('is idempotent: a retry reuses the version and changes nothing', async () => {
+  /** A retry: the group already names version 4, which has the target AMI. */
+  const alreadyOnVersion4 = () => {
     autoScaling
       .on(DescribeAutoScalingGroupsCommand)
       .resolves(asg({ LaunchTemplate: { LaunchTemplateId: 'lt-0123', Version: '4' } }));
@@ -330,21 +331,17 @@ describe('prepare-launch-template', () => {
         { VersionNumber: 4, LaunchTemplateData: { ImageId: input.amiId } },
       ],
     });
+  };
+
+  it('is idempotent: a retry reuses the version and changes nothing', async () => {
+    alreadyOnVersion4();
     expect(await run()).toMatchObject({ previousVersion: '3', targetVersion: '4' });
     expect(ec2.commandCalls(CreateLaunchTemplateVersionCommand)).toHaveLength(0);
     expect(autoScaling.commandCalls(UpdateAutoScalingGroupCommand)).toHaveLength(0);
   });
 
   it("terminates the warm pool's instances made from another AMI, without decrementing desired", async () => {
-    autoScaling
-      .on(DescribeAutoScalingGroupsCommand)
-      .resolves(asg({ LaunchTemplate: { LaunchTemplateId: 'lt-0123', Version: '4' } }));
-    ec2.on(DescribeLaunchTemplateVersionsCommand).resolves({
-      LaunchTemplateVersions: [
-        { VersionNumber: 3, LaunchTemplateData: { ImageId: 'ami-0aaa0000000000001' } },
-        { VersionNumber: 4, LaunchTemplateData: { ImageId: input.amiId } },
-      ],
-    });
+    alreadyOnVersion4();
     autoScaling.on(DescribeWarmPoolCommand).resolves({
       WarmPoolConfiguration: { MinSize: 2, PoolState: 'Stopped' },
       Instances: [
