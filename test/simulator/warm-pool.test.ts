@@ -113,6 +113,7 @@ describe('a rollout of a group with a warm pool', () => {
   it.each([
     ['warm-pool', 'succeeds', targetAmi, 2],
     ['warm-pool-rollback', 'rolls back', oldAmi, 1],
+    ['warm-pool-stopped', 'is stopped and cleaned up', oldAmi, 1],
   ])('%s %s: the group and its refilled pool end on %s (version %s)', async (name, _, amiId, version) => {
     const report = await scenarioReport(name);
     const [group] = report.groups;
