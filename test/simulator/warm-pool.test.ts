@@ -110,6 +110,13 @@ describe('a rollout of a group with a warm pool', () => {
     expect(launches(report).filter((e) => e.detail.fromWarmPool).length).toBeGreaterThan(0);
   });
 
+  it('says in its plan what it does with the pool', async () => {
+    const planned = (await scenarioReport('warm-pool')).timeline.find((e) => e.event === 'RolloutPlanned');
+    expect(JSON.stringify(planned?.detail)).toContain(
+      'warm pool (min size 2, 2 instance(s)): 2 instance(s) made from another AMI are terminated before the first surge',
+    );
+  });
+
   it.each([
     ['warm-pool', 'succeeds', targetAmi, 2],
     ['warm-pool-rollback', 'rolls back', oldAmi, 1],
