@@ -51,6 +51,7 @@ const controlLabel = (span: Pick<ControlSpan, 'kind' | 'batch'>): string =>
     bake: `baked${span.batch === undefined ? '' : ` after batch ${span.batch + 1}`}`,
     approval: 'waited for an approval',
     pause: 'paused',
+    fastLaunch: "waited for the AMI's Fast Launch to be enabled",
   })[span.kind];
 
 /** What the running execution stands still for, and what answers it. */
@@ -65,6 +66,8 @@ function standingStill(executionArn: string, span: ControlSpan): string {
       return `Waiting since ${isoOf(span.start)} for an approval: 'npx eks-windows-patcher approve|reject ${executionArn}'.`;
     case 'bake':
       return `Baking${span.batch === undefined ? '' : ` batch ${span.batch + 1}`}${until}, watching its alarms.`;
+    case 'fastLaunch':
+      return `Waiting since ${isoOf(span.start)} for the AMI's EC2 Fast Launch to be enabled, before any change; next look${until}.`;
   }
 }
 

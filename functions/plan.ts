@@ -12,6 +12,7 @@ import { lambdaHandler } from './commons/handler.ts';
 import { kubernetesConnector } from './commons/kubernetes.ts';
 import { rolloutInputSchema } from './commons/rollout-input.ts';
 import { type Plan, verifiedSchema } from './commons/state.ts';
+import { fastLaunchWarnings } from './domain/fast-launch.ts';
 import { surplusInstances } from './domain/group-size.ts';
 import { cappedWithCount, listText } from './domain/limits.ts';
 import { eksDrainRisks } from './domain/managed.ts';
@@ -147,6 +148,12 @@ export const makeHandler = (deps: Deps) =>
       ...(input.overridePdbAfterTimeout
         ? ['overridePdbAfterTimeout: pods their PDBs still refuse at the drain deadline are deleted']
         : []),
+      ...fastLaunchWarnings(
+        input.amiId,
+        verified.fastLaunch,
+        Math.max(0, ...batches.filter((batch) => !batch.removal).map((batch) => batch.nodes.length)),
+        input.dryRun ? input.fastLaunchWaitSeconds : 0,
+      ),
       ...(surgeMax > group.maxSize && !managed
         ? [`maxSize is raised from ${group.maxSize} to ${surgeMax} during the rollout`]
         : []),

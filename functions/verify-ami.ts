@@ -1,6 +1,11 @@
 import * as z from 'zod';
 import { instanceRefreshInProgress } from './adapters/autoscaling.ts';
-import { describeAmi, describeInstances, describeLaunchTemplateVersions } from './adapters/ec2.ts';
+import {
+  describeAmi,
+  describeFastLaunch,
+  describeInstances,
+  describeLaunchTemplateVersions,
+} from './adapters/ec2.ts';
 import { imageBuilderFacts } from './adapters/imagebuilder.ts';
 import { clusterVersion, resolveNodeGroup } from './adapters/node-group.ts';
 import { autoScalingClient, ec2Client, eksClient, imageBuilderClient } from './commons/clients.ts';
@@ -9,21 +14,23 @@ import { AmiNotFound, InvalidInput, NodeGroupNotWindows } from './commons/errors
 import { lambdaHandler } from './commons/handler.ts';
 import { kubernetesConnector } from './commons/kubernetes.ts';
 import { rolloutInputSchema } from './commons/rollout-input.ts';
-import type { ManagedGroup, Verified } from './commons/state.ts';
+import { executionSchema, type ManagedGroup, type Verified } from './commons/state.ts';
 import { amiTags, verifyAmi, windowsBuildOf } from './domain/ami.ts';
+import { fastLaunchVerdict } from './domain/fast-launch.ts';
 import { refuseGroupForm } from './domain/group-form.ts';
 import { originalSizeTag, ownSize } from './domain/group-size.ts';
 import { type ManagedNodegroupFacts, managedGroupRefusal, releaseTarget } from './domain/managed.ts';
 import { isWindowsNode, nodesByInstance, windowsBuildOfNode } from './domain/nodes.ts';
 import { suspendedByOthers } from './domain/processes.ts';
 
-const event = z.object({ input: rolloutInputSchema });
+// The CLI's plan has no execution (and, as a dry run, never waits).
+const event = z.object({ input: rolloutInputSchema, execution: executionSchema.optional() });
 
-type Deps = Pick<Dependencies, 'ec2' | 'autoScaling' | 'eks' | 'imageBuilder' | 'kubernetes'>;
+type Deps = Pick<Dependencies, 'ec2' | 'autoScaling' | 'eks' | 'imageBuilder' | 'kubernetes' | 'now'>;
 
 /** Is the AMI acceptable for this node group? Every refusal is a named error; nothing changes. */
 export const makeHandler = (deps: Deps) =>
-  lambdaHandler(event, async ({ input }): Promise<Verified> => {
+  lambdaHandler(event, async ({ input, execution }): Promise<Verified> => {
     const group = await resolveNodeGroup(
       deps.eks,
       deps.autoScaling,
@@ -96,6 +103,15 @@ export const makeHandler = (deps: Deps) =>
       input,
     );
     if (verdict.refusal) throw verdict.refusal;
+    // Looked at again after each WaitForFastLaunch, with every check above: the wait changes nothing.
+    const now = deps.now();
+    const fastLaunch = fastLaunchVerdict(await describeFastLaunch(deps.ec2, ami.amiId), {
+      amiId: ami.amiId,
+      waitSeconds: input.dryRun ? 0 : input.fastLaunchWaitSeconds,
+      since: execution ? Date.parse(execution.startTime) : now,
+      now,
+    });
+    if (fastLaunch.refusal) throw fastLaunch.refusal;
     const managed = group.managed && managedFacts(group.managed, ami);
     return {
       ami: {
@@ -115,6 +131,7 @@ export const makeHandler = (deps: Deps) =>
         managed,
       },
       checks: verdict.checks,
+      fastLaunch: fastLaunch.verdict,
     };
   });
 
@@ -138,4 +155,5 @@ export const handler = makeHandler({
   eks: eksClient(),
   imageBuilder: imageBuilderClient(),
   kubernetes: kubernetesConnector(),
+  now: Date.now,
 });

@@ -1,8 +1,8 @@
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import { objectAt, parseObject } from './json.ts';
 
-/** Why a rollout stood still: its maintenance window, a bake, an approval or a person's pause. */
-export type ControlKind = 'window' | 'bake' | 'approval' | 'pause';
+/** Why a rollout stood still: its maintenance window, a bake, an approval, a person's pause, or the AMI's Fast Launch. */
+export type ControlKind = 'window' | 'bake' | 'approval' | 'pause' | 'fastLaunch';
 
 /** One stretch of standing still, in epoch milliseconds; `end` undefined while it lasts. */
 export interface ControlSpan {
@@ -25,6 +25,7 @@ const kindOfState: Record<string, ControlKind> = {
   RequestCanaryApproval: 'approval',
   PausedBeforeChanges: 'pause',
   Paused: 'pause',
+  WaitForFastLaunch: 'fastLaunch',
 };
 
 /** States a wait loops through between two looks without ending it. */
@@ -35,6 +36,9 @@ const loopStates = new Set([
   'BeforeBatch',
   'BatchMayStart?',
   'Baked?',
+  'VerifyAmi',
+  'FastLaunchReady?',
+  'HoldLockForFastLaunch',
 ]);
 
 function untilOf(kind: ControlKind, input: Record<string, unknown>): number | undefined {
@@ -42,6 +46,8 @@ function untilOf(kind: ControlKind, input: Record<string, unknown>): number | un
   const bake = objectAt(input, 'bake');
   if (kind === 'window' && typeof gate.until === 'string') return Date.parse(gate.until);
   if (kind === 'bake' && typeof bake.until === 'number') return bake.until;
+  const fastLaunch = objectAt(objectAt(input, 'verified'), 'fastLaunch');
+  if (kind === 'fastLaunch' && typeof fastLaunch.until === 'string') return Date.parse(fastLaunch.until);
   return undefined;
 }
 

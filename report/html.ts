@@ -23,6 +23,7 @@ const controlStyle: Record<ControlKind, { label: string; color: string }> = {
   bake: { label: 'Baking (alarms watched)', color: '#fbf3dc' },
   approval: { label: 'Waiting for an approval', color: '#e8eefa' },
   pause: { label: 'Paused by a person', color: '#f6e6ea' },
+  fastLaunch: { label: "Waiting for the AMI's Fast Launch", color: '#e6f4ea' },
 };
 
 const layout = {

@@ -530,6 +530,8 @@ function controlBands(
     switch (e.event) {
       case 'WaitingForWindow':
         return band('window', wall(e, e.detail.until));
+      case 'WaitingForFastLaunch':
+        return band('fastLaunch', wall(e, e.detail.until));
       case 'BakeStarted':
         return band('bake', e.t + Number(e.detail.bakeSeconds ?? 0));
       case 'ApprovalRequested':

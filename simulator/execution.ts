@@ -51,6 +51,16 @@ function controlEvent(
       detail: { at, until: valueAtPath(input, '$.gate.until'), ...(batch === undefined ? {} : { batch }) },
     };
   }
+  if (state === 'WaitForFastLaunch') {
+    return {
+      event: 'WaitingForFastLaunch',
+      detail: {
+        at,
+        until: valueAtPath(input, '$.verified.fastLaunch.until'),
+        amiId: valueAtPath(input, '$.input.amiId'),
+      },
+    };
+  }
   if (state === 'Bake' && valueAtPath(input, '$.bake') === null) {
     return {
       event: 'BakeStarted',

@@ -100,6 +100,16 @@ const nodeGroupSchema = z.strictObject({
     .default([]),
 });
 
+/** DescribeFastLaunchImages' states: https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeFastLaunchImagesSuccessItem.html */
+export const fastLaunchStates = [
+  'enabling',
+  'enabling-failed',
+  'enabled',
+  'enabled-failed',
+  'disabling',
+  'disabling-failed',
+] as const;
+
 const amiSchema = z.strictObject({
   id: amiId,
   name: z.string().min(3).max(128),
@@ -118,6 +128,28 @@ const amiSchema = z.strictObject({
   kubernetesVersion: kubernetesVersion.optional(),
   architecture: z.enum(['x86_64', 'arm64']).default('x86_64'),
   cachedImages: z.array(z.string().min(1)).default([]),
+  /** EC2 Fast Launch of this AMI (world/fast-launch.ts); absent: not configured, every launch boots the slow way. */
+  fastLaunch: z
+    .strictObject({
+      state: z.enum(fastLaunchStates),
+      /** `enabling` turns `enabled` (its snapshots made) this long after the start. */
+      enabledAfterSeconds: positiveSeconds.default(1_800),
+      /** Pre-provisioned snapshots EC2 keeps on hand (SnapshotConfiguration.TargetResourceCount). */
+      targetResourceCount: z.int().min(1).max(10_000).default(5),
+      /** Snapshots on hand at the start; by default all of them when enabled, none otherwise. */
+      snapshots: z.int().min(0).optional(),
+      /** How many snapshots EC2 makes at once (MaxParallelLaunches, at least 6 as EC2 requires). */
+      maxParallelLaunches: z.int().min(6).default(6),
+      /** Seconds EC2 takes to make one replacement snapshot (a launch, sysprep, snapshot). */
+      replenishSeconds: positiveSeconds.default(900),
+      /** Boot time of a launch from a snapshot, in percent of timing.instanceBootSeconds ("up to 65% faster"). */
+      bootPercent: z.number().min(1).max(100).default(35),
+    })
+    .refine((fast) => fast.snapshots === undefined || fast.snapshots <= fast.targetResourceCount, {
+      message: 'must be at most targetResourceCount (EC2 keeps no more on hand)',
+      path: ['snapshots'],
+    })
+    .optional(),
 });
 
 const workloadBase = z.strictObject({

@@ -35,6 +35,7 @@ import { ClusterAutoscaler, discoveryTags } from './world/cluster-autoscaler.ts'
 import { DeadlineWatch } from './world/deadlines.ts';
 import { DynamoDb } from './world/dynamodb.ts';
 import { Ec2, type ImageRecord, type InstanceStateName, type Platform } from './world/ec2.ts';
+import { FastLaunch } from './world/fast-launch.ts';
 import { type ExecutionEnding, Faults } from './world/faults.ts';
 import { finalizersOnDeletion } from './world/finalizers.ts';
 import { Fleet, type NodeGroupRecord } from './world/fleet.ts';
@@ -124,6 +125,7 @@ export class World {
   readonly cluster: Cluster;
   readonly autoScaling: AutoScaling;
   readonly fleet: Fleet;
+  readonly fastLaunch: FastLaunch;
   /** The Kubernetes cluster-autoscaler, when the scenario runs one (`cluster.autoscaler`). */
   readonly clusterAutoscaler: ClusterAutoscaler | undefined;
   /** EKS managed node groups and their updates (UpdateNodegroupVersion, also callable by the bench). */
@@ -167,6 +169,7 @@ export class World {
       nodeUnreachable: (group, index) => this.nodeUnreachable(group, index),
     });
     this.ec2 = new Ec2(this.ids, this.parameters);
+    this.fastLaunch = new FastLaunch(scheduler, this.timeline);
     this.dynamoDb.createTable(lockTable.name, lockTable.partitionKey);
     const zones = [...new Set(scenario.nodeGroups.flatMap((group) => group.availabilityZones))].sort();
     this.subnetByZone = new Map(zones.map((zone) => [zone, this.ids.resourceId('subnet')]));
@@ -194,6 +197,7 @@ export class World {
       nodeGroup: (name) => this.nodeGroup(name),
       imageSizeGiB: (image, os) => this.imageSizeGiB(image, os),
       bootSeconds: () => bootTimes.next(),
+      fastLaunch: (imageId, normalSeconds) => this.fastLaunch.bootSeconds(imageId, normalSeconds),
       neverReady: (image) => this.faults.nodesNeverReady && this.targets.amis.has(image.id),
       onChanged: () => this.observeCapacity(),
       observer: {
@@ -232,7 +236,10 @@ export class World {
             eksReleaseVersionOfName(image.name) === releaseVersion,
         )?.id,
     });
-    for (const ami of scenario.amis) this.addImage(this.imageFromScenario(ami));
+    for (const ami of scenario.amis) {
+      this.addImage(this.imageFromScenario(ami));
+      if (ami.fastLaunch) this.fastLaunch.configure(ami.id, ami.fastLaunch);
+    }
     for (const group of scenario.nodeGroups) {
       if (!this.ec2.images.has(group.amiId)) this.addImage(this.currentImageOf(group));
     }

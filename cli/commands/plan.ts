@@ -37,7 +37,7 @@ async function planOnAws(values: OptionValues, runtime: Runtime): Promise<Planne
     import('../../functions/plan.ts'),
     import('../../simulator/lambda-context.ts'),
   ]);
-  const deps = { ...clients, kubernetes: runtime.kubernetes(clients.eks) };
+  const deps = { ...clients, kubernetes: runtime.kubernetes(clients.eks), now: Date.now };
   const verified = await verifyAmi(deps)({ input }, lambdaContext('cli'));
   return { input, verified, plan: await planStep(deps)({ input, verified }, lambdaContext('cli')) };
 }

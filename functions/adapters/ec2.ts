@@ -1,5 +1,6 @@
 import {
   CreateLaunchTemplateVersionCommand,
+  DescribeFastLaunchImagesCommand,
   DescribeImagesCommand,
   DescribeInstancesCommand,
   DescribeLaunchTemplateVersionsCommand,
@@ -9,6 +10,7 @@ import {
   type ResponseLaunchTemplateData,
 } from '@aws-sdk/client-ec2';
 import type { AmiFacts } from '../domain/ami.ts';
+import type { FastLaunchFacts } from '../domain/fast-launch.ts';
 
 const tagMap = (tags: { Key?: string; Value?: string }[] | undefined): Record<string, string> =>
   Object.fromEntries((tags ?? []).flatMap((t) => (t.Key ? [[t.Key, t.Value ?? '']] : [])));
@@ -37,6 +39,21 @@ export async function describeAmi(ec2: EC2Client, amiId: string): Promise<AmiFac
     }
     throw error;
   }
+}
+
+/** The AMI's EC2 Fast Launch settings, or undefined when it is not configured for the AMI. */
+export async function describeFastLaunch(
+  ec2: EC2Client,
+  amiId: string,
+): Promise<FastLaunchFacts | undefined> {
+  const { FastLaunchImages } = await ec2.send(new DescribeFastLaunchImagesCommand({ ImageIds: [amiId] }));
+  const image = FastLaunchImages?.find((item) => item.ImageId === amiId);
+  if (image?.State === undefined) return undefined;
+  return {
+    state: image.State,
+    targetResourceCount: image.SnapshotConfiguration?.TargetResourceCount,
+    stateTransitionReason: image.StateTransitionReason,
+  };
 }
 
 export interface InstanceFacts {

@@ -33,6 +33,8 @@ export class WindowsBuildMismatch extends named('WindowsBuildMismatch') {}
 export class KubeletVersionSkew extends named('KubeletVersionSkew') {}
 /** The Image Builder image behind the AMI is not AVAILABLE or ran no tests. */
 export class AmiTestsNotPassed extends named('AmiTestsNotPassed') {}
+/** The AMI's EC2 Fast Launch is still `enabling` at the input's fastLaunchWaitSeconds. */
+export class FastLaunchNotReady extends named('FastLaunchNotReady') {}
 /** Another execution holds the node group. */
 export class RolloutInProgress extends named('RolloutInProgress') {}
 /** The lock's holder has ended but its clean-up has not released the group yet; AcquireLock retries, then refuses with it. */
@@ -83,6 +85,7 @@ export const rolloutErrorNames = [
   'WindowsBuildMismatch',
   'KubeletVersionSkew',
   'AmiTestsNotPassed',
+  'FastLaunchNotReady',
   'RolloutInProgress',
   'LockReleasePending',
   'DrainBlocked',

@@ -120,6 +120,14 @@ export const rolloutInputSchema = z
       .boolean()
       .default(false)
       .describe('Replacements count as Ready only once the images of the pods to move are on them.'),
+    fastLaunchWaitSeconds: z
+      .int()
+      .min(0, 'must be 0 or more')
+      .max(86_400, 'must be at most 86400')
+      .default(3_600)
+      .describe(
+        "When the AMI's EC2 Fast Launch is still enabling: how long the rollout waits for it, before any change; then FastLaunchNotReady. 0: do not wait (launches boot without Fast Launch until it is enabled).",
+      ),
     maintenanceWindow: maintenanceWindowSchema.optional(),
     canary: z
       .strictObject({

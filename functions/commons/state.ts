@@ -77,6 +77,16 @@ export const verifiedSchema = z.object({
   }),
   group: verifiedGroupSchema,
   checks: z.array(z.object({ check: z.string(), ok: z.boolean(), detail: z.string() })),
+  /** The target AMI's EC2 Fast Launch: the Choice after VerifyAmi waits while `wait`; the plan warns. */
+  fastLaunch: z
+    .object({
+      state: z.string(),
+      targetResourceCount: z.int().nullable(),
+      stateTransitionReason: z.string().nullable(),
+      wait: z.boolean(),
+      until: z.string().nullable(),
+    })
+    .optional(),
 });
 export type Verified = z.infer<typeof verifiedSchema>;
 

@@ -1,6 +1,8 @@
 import type {
   CreateLaunchTemplateVersionCommandInput,
   CreateLaunchTemplateVersionCommandOutput,
+  DescribeFastLaunchImagesCommandInput,
+  DescribeFastLaunchImagesCommandOutput,
   DescribeImagesCommandInput,
   DescribeImagesCommandOutput,
   DescribeInstancesCommandInput,
@@ -203,6 +205,33 @@ export function ec2Operations(world: World): Operations {
         platform: (image) => (image.platform === 'windows' ? ['windows'] : []),
       });
       return { Images: images.map(imageShape) };
+    },
+
+    /** Only AMIs with Fast Launch configured are listed; the snapshots left are not part of the answer. */
+    DescribeFastLaunchImages(
+      input: DescribeFastLaunchImagesCommandInput,
+    ): Answer<DescribeFastLaunchImagesCommandOutput> {
+      modelledParameters('ec2:DescribeFastLaunchImages', input, ['ImageIds']);
+      const ids = input.ImageIds ?? [...ec2.images.keys()];
+      const items = ids.flatMap((id) => {
+        const image = ec2.imageForDescribe(id);
+        const fast = world.fastLaunch.describe(id);
+        return fast === undefined
+          ? []
+          : [
+              {
+                ImageId: id,
+                ResourceType: 'snapshot' as const,
+                SnapshotConfiguration: { TargetResourceCount: fast.targetResourceCount },
+                MaxParallelLaunches: fast.maxParallelLaunches,
+                OwnerId: image.ownerId,
+                State: fast.state,
+                StateTransitionReason: `Fast Launch ${fast.state}`,
+                StateTransitionTime: fast.stateTransitionTime,
+              },
+            ];
+      });
+      return { FastLaunchImages: items };
     },
 
     DescribeInstances(input: DescribeInstancesCommandInput): Answer<DescribeInstancesCommandOutput> {

@@ -4,7 +4,13 @@ import {
   DescribeInstanceRefreshesCommand,
   DescribeWarmPoolCommand,
 } from '@aws-sdk/client-auto-scaling';
-import { DescribeImagesCommand, DescribeInstancesCommand, EC2Client, type Image } from '@aws-sdk/client-ec2';
+import {
+  DescribeFastLaunchImagesCommand,
+  DescribeImagesCommand,
+  DescribeInstancesCommand,
+  EC2Client,
+  type Image,
+} from '@aws-sdk/client-ec2';
 import { DescribeClusterCommand, DescribeNodegroupCommand, EKSClient } from '@aws-sdk/client-eks';
 import type { V1Pod } from '@kubernetes/client-node';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -81,6 +87,8 @@ beforeEach(() => {
     }
     return { Images: found };
   });
+  // EC2 lists only AMIs with Fast Launch configured.
+  ec2.on(DescribeFastLaunchImagesCommand).resolves({ FastLaunchImages: [] });
   ec2.on(DescribeInstancesCommand).callsFake(({ InstanceIds }: { InstanceIds: string[] }) => ({
     Reservations: [
       {
@@ -163,6 +171,34 @@ describe('plan', () => {
     );
     expect(output.stdout).toContain('maxSize is raised from 5 to 8 during the rollout');
     expect(output.stdout).toMatch(/Estimated duration: \d+ min/);
+  });
+
+  it("warns when the AMI's Fast Launch keeps fewer snapshots than a batch launches, or is still enabling", async () => {
+    const fastLaunch = (State: 'enabled' | 'enabling') =>
+      ec2.on(DescribeFastLaunchImagesCommand, { ImageIds: [targetAmi] }).resolves({
+        FastLaunchImages: [
+          {
+            ImageId: targetAmi,
+            State,
+            ResourceType: 'snapshot',
+            SnapshotConfiguration: { TargetResourceCount: 1 },
+          },
+        ],
+      });
+    const plan = async () => {
+      const { run, output } = testRuntime({ kubernetesPort: cluster(webPods) });
+      const flags = ['--node-group', 'win-a', '--ami', targetAmi, '--max-unavailable', '2'];
+      expect(await run('plan', '--cluster', 'prod', ...flags)).toBe(0);
+      return output.stdout;
+    };
+    fastLaunch('enabled');
+    expect(await plan()).toContain(
+      `EC2 Fast Launch of AMI ${targetAmi} keeps 1 pre-provisioned snapshot, fewer than the 2 replacements a batch launches`,
+    );
+    fastLaunch('enabling');
+    expect(await plan()).toContain(
+      `EC2 Fast Launch of AMI ${targetAmi} is still enabling: the rollout waits up to 3600 s (fastLaunchWaitSeconds)`,
+    );
   });
 
   it('lists the pre-flight blockers and exits 1, since the rollout would be refused', async () => {

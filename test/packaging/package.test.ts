@@ -41,6 +41,7 @@ const functionActions: Record<string, readonly string[]> = {
     'autoscaling:DescribeAutoScalingGroups',
     'autoscaling:DescribeInstanceRefreshes',
     'ec2:DescribeImages',
+    'ec2:DescribeFastLaunchImages',
     'ec2:DescribeLaunchTemplateVersions',
     'ec2:DescribeInstances',
     'eks:DescribeCluster',

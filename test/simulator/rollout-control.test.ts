@@ -2,29 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { openings } from '../../functions/domain/window.ts';
 import { renderReportHtml } from '../../report/html.ts';
 import { timelineFromSimulation } from '../../report/timeline.ts';
-import { type SimulationReport, simulate } from '../../simulator/runner.ts';
-import { loadScenario } from '../../simulator/scenario.ts';
+import { changeEvents, eventsOf, reportCache } from './report-cache.ts';
 
-const reports = new Map<string, Promise<SimulationReport>>();
-/** Each scenario runs once; several tests read its report (scenarios.test.ts checks status and invariants). */
-const reportOf = (name: string): Promise<SimulationReport> => {
-  let report = reports.get(name);
-  if (report === undefined) {
-    report = loadScenario(new URL(`./scenarios/${name}.json`, import.meta.url)).then((s) => simulate(s));
-    reports.set(name, report);
-  }
-  return report;
-};
-const eventsOf = (report: SimulationReport, ...names: string[]) =>
-  report.timeline.filter((event) => names.includes(event.event));
-const changes = [
-  'LaunchTemplateVersionCreated',
-  'AutoScalingGroupUpdated',
-  'InstanceLaunched',
-  'NodeCordoned',
-  'PodEvicted',
-  'InstanceTerminated',
-];
+const reportOf = reportCache();
+const changes = changeEvents;
 
 describe('rollout control, run on the real state machine and handlers', () => {
   it('waits from Tuesday evening to Saturday 22:00 Berlin, then cordons and terminates only inside the window', async () => {

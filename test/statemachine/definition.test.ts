@@ -118,18 +118,24 @@ describe('statemachine/rollout.asl.json', () => {
       'WaitForBake',
       'WaitForBatchWindow',
       'WaitForDrain',
+      'WaitForFastLaunch',
       'WaitForManagedUpdate',
       'WaitForReplacements',
       'WaitForRevert',
       'WaitForTermination',
       'WaitForWindow',
     ]);
-    // A maintenance window is waited for until a moment; every other wait paces its polling rounds.
-    const untilMoment = ['WaitForWindow', 'WaitForBatchWindow'];
+    // A maintenance window is waited for until a moment, Fast Launch until the next look (capped at its
+    // deadline); every other wait paces its polling rounds.
+    const untilMoment: Record<string, string> = {
+      WaitForWindow: '$.gate.until',
+      WaitForBatchWindow: '$.gate.until',
+      WaitForFastLaunch: '$.verified.fastLaunch.until',
+    };
     expect(
       waits.every(([name, state]) =>
-        untilMoment.includes(name)
-          ? state.TimestampPath === '$.gate.until'
+        name in untilMoment
+          ? state.TimestampPath === untilMoment[name]
           : typeof state.SecondsPath === 'string',
       ),
     ).toBe(true);

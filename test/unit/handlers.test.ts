@@ -66,6 +66,7 @@ const input = {
   allowWindowsBuildChange: false,
   allowUntestedImage: false,
   requireCachedImages: false,
+  fastLaunchWaitSeconds: 3_600,
   bakeSeconds: 0,
   rollbackOnAlarm: 'replaceNodes',
   approval: 'none',
