@@ -66,7 +66,9 @@ export function fastLaunchVerdict(
       ),
     };
   }
-  const until = Math.min(wait.now + fastLaunchCheckSeconds * 1000, deadline);
+  // Whole seconds, rounded up: Step Functions truncates a Timestamp's milliseconds, and the last look
+  // must not come before the deadline (https://docs.aws.amazon.com/step-functions/latest/dg/amazon-states-language-wait-state.html).
+  const until = Math.ceil(Math.min(wait.now + fastLaunchCheckSeconds * 1000, deadline) / 1000) * 1000;
   return { verdict: { ...verdict, wait: true, until: new Date(until).toISOString() }, refusal: undefined };
 }
 

@@ -26,6 +26,10 @@ export const checkedScenarios: { file: URL; reaches: string }[] = [
   { file: own('window-weekend.json'), reaches: 'Timestamp Waits for a maintenance window' },
   { file: own('canary-bake.json'), reaches: 'Bake and its Waits' },
   { file: own('launch-failure.json'), reaches: 'LaunchFailed, Rollback' },
+  {
+    file: own('fast-launch-enabling.json'),
+    reaches: 'the And/IsPresent Choice and Timestamp Waits for Fast Launch',
+  },
 ];
 
 /** A scenario's executions as the simulator ran them. */

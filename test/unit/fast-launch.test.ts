@@ -49,6 +49,11 @@ describe('fastLaunchVerdict', () => {
     expect(verdict.state).toBe(given?.state ?? 'none');
   });
 
+  it('looks again on a whole second, never before the deadline (Step Functions truncates milliseconds)', () => {
+    const { verdict } = fastLaunchVerdict(facts('enabling'), { ...at(3_599), since: start + 300 });
+    expect(verdict.until).toBe(iso(3_601));
+  });
+
   it('refuses at the deadline, naming the AMI and the fixes, before any change', () => {
     const { refusal } = fastLaunchVerdict(facts('enabling'), at(3_600));
     expect(refusal?.name).toBe('FastLaunchNotReady');
