@@ -3,10 +3,10 @@ import { fastLaunchCheckSeconds } from '../../functions/domain/fast-launch.ts';
 import { renderReportHtml } from '../../report/html.ts';
 import { timelineFromSimulation } from '../../report/timeline.ts';
 import { type SimulationReport, simulate } from '../../simulator/runner.ts';
-import type { Scenario } from '../../simulator/scenario.ts';
-import { changeEvents, eventsOf, reportCache, scenarioOf } from './report-cache.ts';
+import { loadScenario } from '../../simulator/scenario.ts';
+import { changeEvents, eventsOf, scenarioReport } from './world-fixture.ts';
 
-const reportOf = reportCache();
+const reportOf = scenarioReport;
 const changes = changeEvents;
 const warningsOf = (report: SimulationReport) =>
   eventsOf(report, 'RolloutPlanned').flatMap(
@@ -68,7 +68,7 @@ describe('EC2 Fast Launch, run on the real state machine and handlers', () => {
   });
 
   it('a dry run does not wait: its plan says the rollout would', async () => {
-    const scenario: Scenario = await scenarioOf('fast-launch-enabling');
+    const scenario = await loadScenario(new URL('./scenarios/fast-launch-enabling.json', import.meta.url));
     const report = await simulate({
       ...scenario,
       execution: { input: { ...(scenario.execution.input as Record<string, unknown>), dryRun: true } },

@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { openings } from '../../functions/domain/window.ts';
 import { renderReportHtml } from '../../report/html.ts';
 import { timelineFromSimulation } from '../../report/timeline.ts';
-import { changeEvents, eventsOf, reportCache } from './report-cache.ts';
+import { changeEvents, eventsOf, scenarioReport } from './world-fixture.ts';
 
-const reportOf = reportCache();
+const reportOf = scenarioReport;
 const changes = changeEvents;
 
 describe('rollout control, run on the real state machine and handlers', () => {

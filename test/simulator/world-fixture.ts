@@ -202,3 +202,16 @@ export function scenarioReport(name: string): Promise<SimulationReport> {
   }
   return report;
 }
+
+export const eventsOf = (report: SimulationReport, ...names: string[]) =>
+  report.timeline.filter((event) => names.includes(event.event));
+
+/** What a rollout changes, in the timeline: none of them before its waits are over. */
+export const changeEvents = [
+  'LaunchTemplateVersionCreated',
+  'AutoScalingGroupUpdated',
+  'InstanceLaunched',
+  'NodeCordoned',
+  'PodEvicted',
+  'InstanceTerminated',
+];
