@@ -1,8 +1,8 @@
 import * as z from 'zod';
-import { describeGroup } from './adapters/autoscaling.ts';
+import { describeGroup, resumeAfterRollout } from './adapters/autoscaling.ts';
 import { startExecutions } from './adapters/executions.ts';
 import type { KubernetesPort } from './adapters/kubernetes/port.ts';
-import { releaseLease } from './adapters/lock-table.ts';
+import { extendLease, releaseLease } from './adapters/lock-table.ts';
 import { rollBackManagedGroup } from './adapters/managed-rollback.ts';
 import { type Failure, notifyFailure, rollBack, type Undone } from './adapters/roll-back.ts';
 import { stateMachineArnOf } from './adapters/running-rollouts.ts';
@@ -28,10 +28,34 @@ import {
   verifiedSchema,
 } from './commons/state.ts';
 import { revertName } from './domain/continuation.ts';
+import { leaseSeconds } from './domain/lock.ts';
 import { managedUpdateDeadline, nodesAtOnce } from './domain/managed.ts';
 import { caughtError, executionError } from './domain/notification.ts';
+import { resumeOutcome } from './domain/processes.ts';
 
-const event = z.object({
+/** The rollback's wait for the launches that even the zones, before it resumes AZRebalance. */
+const zonesSchema = z.object({
+  /** Seconds until the next look. */
+  seconds: z.int().min(1),
+  /** Milliseconds since the epoch: past it, AZRebalance stays suspended for the next run. */
+  deadline: z.number(),
+  done: z.boolean(),
+  actions: z.array(z.string()),
+});
+type ZonesWait = z.infer<typeof zonesSchema>;
+
+/** How often the rollback looks at the zones while their launches come in. */
+const zonesLookSeconds = 30;
+
+const resumeEvent = z.object({
+  resume: z.object({
+    input: rolloutInputSchema,
+    verified: verifiedSchema,
+    zones: zonesSchema,
+  }),
+});
+
+const rollbackEvent = z.object({
   state: z.object({
     input: rolloutInputSchema,
     execution: executionSchema,
@@ -42,6 +66,8 @@ const event = z.object({
     error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }),
   }),
 });
+
+const event = z.union([rollbackEvent, resumeEvent]);
 
 type Deps = Pick<
   Dependencies,
@@ -83,32 +109,67 @@ const revertInput = (input: RolloutInput, previousAmiId: string, executionName: 
 export interface RollbackFailure extends Failure {
   /** A managed group going back through EKS: the update the state machine follows to its end. */
   revert?: RolloutGroup;
+  /** Launches evening the zones: the state machine looks again (`resume`) until they are in. */
+  zones?: ZonesWait;
 }
 
 /**
  * The failure path after changes began: uncordon what we cordoned, remove unused replacements,
  * point the group back at its previous launch template version (if its AMI still exists), restore
  * max size, after an alarm start the execution that puts replaced nodes back on that AMI, and notify. Every step is idempotent; the original error is what the execution reports.
+ * With `resume`: the later look that resumes AZRebalance once the launches evening the zones are in.
  */
 export const makeHandler = (deps: Deps) =>
   lambdaHandler(
     event,
-    async ({ state }): Promise<RollbackFailure> => {
-      const { input, execution, lock, verified, plan } = state;
-      const error = executionError(caughtError(state.error));
-      const managed = verified.group.managed;
-      const { revert, ...undone }: Undone & { revert?: RolloutGroup } = managed
-        ? await rollBackManaged(deps, await deps.kubernetes(input.clusterName), state, managed.nodegroupName)
-        : await rollBackSelfManagedGroup(deps, state, error.name);
-      const failure = await notifyFailure(deps, { input, execution, error, undone, plan });
-      // Last: the node group is free once it is back as it was.
-      await releaseLease(deps.dynamoDb, deps.lockTableName, lock.groupId, execution.id);
-      return { ...failure, ...(revert ? { revert } : {}) };
-    },
+    async (request): Promise<RollbackFailure | ZonesWait> =>
+      'resume' in request ? resumeWhenEven(deps, request.resume) : rollBackAndNotify(deps, request.state),
     { emitsMetrics: true },
   );
 
-type RollbackState = z.output<typeof event>['state'];
+async function rollBackAndNotify(deps: Deps, state: RollbackState): Promise<RollbackFailure> {
+  const { input, execution, lock, verified, plan } = state;
+  const error = executionError(caughtError(state.error));
+  const managed = verified.group.managed;
+  const { revert, zonesAwait, ...undone }: Undone & { revert?: RolloutGroup } = managed
+    ? await rollBackManaged(deps, await deps.kubernetes(input.clusterName), state, managed.nodegroupName)
+    : await rollBackSelfManagedGroup(deps, state, error.name);
+  const failure = await notifyFailure(deps, { input, execution, error, undone, plan });
+  const now = deps.now();
+  const zones: ZonesWait | undefined = zonesAwait
+    ? { seconds: zonesLookSeconds, deadline: now + input.readyTimeoutSeconds * 1000, done: false, actions: [] }
+    : undefined;
+  // The node group is free once it is back as it was: after EKS's revert, or the zones' launches, if any.
+  const holdUntil = revert?.managed?.update.deadline ?? zones?.deadline;
+  if (holdUntil === undefined) {
+    await releaseLease(deps.dynamoDb, deps.lockTableName, lock.groupId, execution.id);
+  } else {
+    const expiresAt = holdUntil + leaseSeconds(input) * 1000;
+    await extendLease(
+      deps.dynamoDb,
+      deps.lockTableName,
+      { groupId: lock.groupId, holder: execution.id, holderName: execution.name, expiresAt },
+      execution.id,
+    );
+  }
+  return { ...failure, ...(revert ? { revert } : {}), ...(zones ? { zones } : {}) };
+}
+
+/** Resumes what the rollout suspended once the zones are even; past the deadline, leaves it for the next run. */
+async function resumeWhenEven(
+  deps: Pick<Deps, 'autoScaling' | 'now'>,
+  { verified, zones }: z.output<typeof resumeEvent>['resume'],
+): Promise<ZonesWait> {
+  const outcome = await resumeAfterRollout(
+    deps.autoScaling,
+    verified.group.asgName,
+    verified.group.suspendedProcesses,
+  );
+  const done = outcome.leftSuspended.length === 0 || deps.now() >= zones.deadline;
+  return { ...zones, done, actions: done ? resumeOutcome(outcome) : [] };
+}
+
+type RollbackState = z.output<typeof rollbackEvent>['state'];
 
 /** Planned nodes whose instances are gone: replaced before the failure. */
 const replacedOf = (plan: RollbackState['plan'], live: string[]) =>
@@ -186,6 +247,7 @@ function rollBackSelfManagedGroup(deps: Deps, state: RollbackState, errorName: s
     revert: reverts
       ? (previousAmiId, nodesReplaced) => startRevert(deps, state, previousAmiId, nodesReplaced)
       : undefined,
+    evenZones: true,
   });
 }
 

@@ -16,7 +16,7 @@ import {
   UpdateAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
 import { processesToResume, suspendedByUsTag } from '../domain/processes.ts';
-import { zonesEven } from '../domain/zones.ts';
+import { launchesToEven, zonesEven } from '../domain/zones.ts';
 
 export interface GroupState {
   asgName: string;
@@ -168,6 +168,26 @@ export async function resumeAfterRollout(
   }
   if (suspendedByUsTag in group.tags) await untagGroup(autoScaling, group.asgName, suspendedByUsTag);
   return { resumed: resume, leftSuspended: [] };
+}
+
+/**
+ * Raises desired capacity by the launches that even the zones (Auto Scaling puts each into the zone
+ * with the fewest instances), so AZRebalance, once resumed, has nothing to terminate undrained. Counts
+ * launches already asked for (desired above the live instances): a retry asks for no more. Says
+ * how many it asked for now, and how many the zones wait for (those and the earlier ones).
+ */
+export async function launchToEven(
+  autoScaling: AutoScalingClient,
+  asgName: string,
+): Promise<{ launched: number; awaited: number; desired: number; maxSize: number }> {
+  const group = await describeGroup(autoScaling, asgName);
+  if (!group) return { launched: 0, awaited: 0, desired: 0, maxSize: 0 };
+  const live = group.instances.filter((i) => !/^Terminat/.test(i.lifecycleState));
+  const pending = Math.max(0, group.desired - live.length);
+  const launched = launchesToEven(group.availabilityZones, live, pending);
+  const desired = group.desired + launched;
+  if (launched > 0) await raiseDesiredCapacity(autoScaling, group, desired);
+  return { launched, awaited: pending + launched, desired, maxSize: Math.max(group.maxSize, desired) };
 }
 
 /** Sets one tag of the group (not propagated to its instances). */

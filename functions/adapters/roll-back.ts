@@ -17,6 +17,7 @@ import { ourCordons, rollbackActions } from '../domain/rollback.ts';
 import {
   describeGroup,
   type GroupState,
+  launchToEven,
   pointGroupAt,
   resumeAfterRollout,
   setDesiredCapacity,
@@ -51,6 +52,8 @@ export interface Failure {
 export interface Undone {
   actions: string[];
   nodesReplaced: number;
+  /** Launches the zones wait for before AZRebalance may be resumed (0: nothing to wait for). */
+  zonesAwait?: number;
 }
 
 export interface RollBackRequest {
@@ -65,6 +68,11 @@ export interface RollBackRequest {
     | undefined;
   /** After an alarm: starts the execution that puts the replaced nodes back on the previous AMI; says what it did. */
   revert?: (previousAmiId: string, nodesReplaced: number) => Promise<string | undefined>;
+  /**
+   * Uneven zones get launches into the emptiest ones, so AZRebalance can be resumed once they are in
+   * (the caller waits for them); without it, AZRebalance stays suspended for the next run.
+   */
+  evenZones?: boolean;
 }
 
 /**
@@ -134,19 +142,6 @@ export async function rollBack(deps: RollBackDeps, request: RollBackRequest): Pr
     running.delete(instanceId);
     actions.push(`terminated unused replacement ${instanceId}`);
   }
-  const kept = surplusInstances(
-    instances.filter((i) => running.has(i.instanceId)),
-    before.desired,
-  );
-  if (kept.length > 0) {
-    // The tag stays: the next run drains and removes these first, and never takes them for the group's size.
-    actions.push(
-      `${kept.map((id) => `instance ${id} (${byInstance.get(id)?.metadata?.name ?? 'no node'})`).join(', ')} left running beyond the group's own size of ${before.desired}: ` +
-        'replacements holding pods moved off the failed batch; the next run drains and removes them before replacing anything',
-    );
-  } else if (current) {
-    await untagGroup(deps.autoScaling, asgName, originalSizeTag);
-  }
   if (current && desired > running.size) {
     // Launches still pending (e.g. the group cannot launch): cancel them.
     desired = Math.max(running.size, current.minSize);
@@ -168,10 +163,38 @@ export async function rollBack(deps: RollBackDeps, request: RollBackRequest): Pr
         );
     }
   }
+  let maxSize = current?.maxSize ?? 0;
+  let zonesAwait = 0;
   if (current) {
+    const outcome = await resumeAfterRollout(deps.autoScaling, asgName, before.suspendedProcesses);
+    const evened =
+      outcome.leftSuspended.length > 0 && request.evenZones
+        ? await launchToEven(deps.autoScaling, asgName)
+        : undefined;
+    if (evened && evened.awaited > 0) {
+      ({ desired, maxSize } = evened);
+      zonesAwait = evened.awaited;
+      actions.push(
+        `desired capacity raised to ${desired}: ${evened.awaited} instance(s) launching into the zones with the fewest ` +
+          `so that the zones end even, then ${outcome.leftSuspended.join(', ')} resumed (over uneven zones it would terminate ` +
+          "a node without a drain); the next run drains and removes them with the group's surplus",
+      );
+    } else {
+      actions.push(...resumeOutcome(outcome));
+    }
+  }
+  const kept = surplusInstances(
+    instances.filter((i) => running.has(i.instanceId)),
+    before.desired,
+  );
+  if (kept.length > 0) {
+    // The tag stays: the next run drains and removes these first, and never takes them for the group's size.
     actions.push(
-      ...resumeOutcome(await resumeAfterRollout(deps.autoScaling, asgName, before.suspendedProcesses)),
+      `${kept.map((id) => `instance ${id} (${byInstance.get(id)?.metadata?.name ?? 'no node'})`).join(', ')} left running beyond the group's own size of ${before.desired}: ` +
+        'replacements holding pods moved off the failed batch; the next run drains and removes them before replacing anything',
     );
+  } else if (current && zonesAwait === 0) {
+    await untagGroup(deps.autoScaling, asgName, originalSizeTag);
   }
   const nodesReplaced = (plan?.batches ?? [])
     .flatMap((b) => b.nodes)
@@ -180,16 +203,16 @@ export async function rollBack(deps: RollBackDeps, request: RollBackRequest): Pr
     const started = await request.revert(previousAmiId, nodesReplaced);
     if (started) actions.push(started);
   }
-  if (current && current.maxSize > before.maxSize && desired <= before.maxSize) {
+  if (current && maxSize > before.maxSize && desired <= before.maxSize) {
     await updateGroup(deps.autoScaling, asgName, { maxSize: before.maxSize });
     actions.push(`max size back to ${before.maxSize}`);
-  } else if (current && current.maxSize > before.maxSize) {
+  } else if (current && maxSize > before.maxSize) {
     actions.push(
-      `max size left at ${current.maxSize} (was ${before.maxSize}) and desired at ${desired}: replacements hold pods moved off the failed batch; ` +
-        'the next run removes them and restores both',
+      `max size left at ${maxSize} (was ${before.maxSize}) and desired at ${desired}: instances beyond the group's own size ` +
+        '(replacements holding pods moved off the failed batch, or launched to even the zones); the next run removes them and restores both',
     );
   }
-  return { actions, nodesReplaced };
+  return { actions, nodesReplaced, zonesAwait };
 }
 
 /** The failure notification and metric, for whatever ended the rollout and what its rollback did. */

@@ -24,6 +24,22 @@ export function zonesEven(zones: string[], members: { availabilityZone: string }
   return counts.length === 0 || Math.max(...counts) - Math.min(...counts) <= 1;
 }
 
+/**
+ * The launches after which the zones are even, Auto Scaling putting each into the zone with the
+ * fewest instances (`pending`: launches asked for and not yet in the group, placed the same way):
+ * every zone raised to one below the fullest. Evens the zones without terminating anything.
+ */
+export function launchesToEven(zones: string[], members: { availabilityZone: string }[], pending = 0): number {
+  const counts = zoneCounts(zones, members);
+  if (counts.length === 0) return 0;
+  for (let launch = 0; launch < pending; launch++) {
+    const emptiest = counts.indexOf(Math.min(...counts));
+    counts[emptiest] = (counts[emptiest] ?? 0) + 1;
+  }
+  const fullest = Math.max(...counts);
+  return counts.reduce((launches, count) => launches + Math.max(0, fullest - 1 - count), 0);
+}
+
 /** The index of the first smallest (or largest) count among the indexes `allowed` keeps. */
 function pick(counts: number[], better: (a: number, b: number) => boolean, allowed: (i: number) => boolean) {
   let best = -1;

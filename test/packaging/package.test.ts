@@ -134,6 +134,7 @@ const functionActions: Record<string, readonly string[]> = {
     'eks:UpdateNodegroupVersion',
     'states:StartExecution',
     'sns:Publish',
+    'dynamodb:UpdateItem',
     'dynamodb:DeleteItem',
     ...launchTemplateUse,
   ],

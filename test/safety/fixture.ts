@@ -145,19 +145,24 @@ export function expectRolledBack(state: GroupState, failureNotice: string, origi
   if (state.launchTemplateVersion !== '1')
     expect(failureNotice).toContain(`previous AMI ${previousAmi} no longer exists`);
   expect(state.live.filter((instance) => instance.cordoned)).toEqual([]);
+  // Instances the rollback launched into the emptiest zones so that AZRebalance could be resumed.
+  const evening = Number(
+    /(\d+) instance\(s\) launching into the zones with the fewest/.exec(failureNotice)?.[1] ?? 0,
+  );
   const unused = state.live.filter(
     (instance) => instance.launchedByRollout && (!instance.nodeReady || instance.workloadPods === 0),
   );
-  expect(unused, 'replacements left without work').toEqual([]);
+  expect(unused.length, 'replacements left without work').toBeLessThanOrEqual(evening);
   expect(state.desired).toBe(state.live.length);
   // Replacements that took pods stay, each named, for the next run to remove; the tag says how far.
-  const surplus = state.live.length - ownSize.desired;
+  const surplus = state.live.length - ownSize.desired - evening;
   if (surplus > 0) {
     expect(failureNotice).toContain(`left running beyond the group's own size of ${ownSize.desired}`);
     const named = state.live.filter((instance) => failureNotice.includes(`instance ${instance.instanceId}`));
     expect(named).toHaveLength(surplus);
-    expect(state.sizeTag).toBe(`min=${ownSize.minSize},max=${ownSize.maxSize},desired=${ownSize.desired}`);
   }
+  if (surplus > 0 || evening > 0)
+    expect(state.sizeTag).toBe(`min=${ownSize.minSize},max=${ownSize.maxSize},desired=${ownSize.desired}`);
   // Then the notification says the size was left raised.
   if (state.maxSize !== original.maxSize)
     expect(failureNotice).toContain(`max size left at ${state.maxSize}`);

@@ -124,6 +124,7 @@ describe('statemachine/rollout.asl.json', () => {
       'WaitForRevert',
       'WaitForTermination',
       'WaitForWindow',
+      'WaitForZones',
     ]);
     // A maintenance window is waited for until a moment, Fast Launch until the next look (capped at its
     // deadline); every other wait paces its polling rounds.

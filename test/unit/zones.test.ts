@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { balancingMoves, zoneCounts, zonesEven } from '../../functions/domain/zones.ts';
+import { balancingMoves, launchesToEven, zoneCounts, zonesEven } from '../../functions/domain/zones.ts';
 
 const zones = ['a', 'b', 'c'];
 /** Members from zone letters, oldest first: 'aab' is two in a (launched 0 and 1) and one in b. */
@@ -48,6 +48,37 @@ describe('balancingMoves: the fewest nodes to move, oldest first in the fullest 
       }
       const remaining = placed.filter((_, i) => !moved.has(`i-${i}`));
       expect(zonesEven(zones, remaining), layout).toBe(true);
+    }
+  });
+});
+
+describe('launchesToEven: the launches into the emptiest zones after which AZRebalance has nothing to move', () => {
+  it.each([
+    ['even already', 'aabbc', 0],
+    ['three zones, one short', 'aaaabbbbcc', 1],
+    ['three zones, two short', 'aaaabc', 4],
+    ['no instances', '', 0],
+  ])('%s (%s): %i', (_, layout, launches) => {
+    expect(launchesToEven(zones, members(layout))).toBe(launches);
+  });
+
+  it('evens two zones left at 5 and 3 by a rollback with one launch, into the second', () => {
+    expect(launchesToEven(['a', 'b'], members('aaaaabbb'))).toBe(1);
+  });
+
+  it('counts launches asked for and not yet in the group where Auto Scaling puts them: a retry asks for no more', () => {
+    expect(launchesToEven(zones, members('aaaabbbbcc'), 1)).toBe(0);
+    expect(launchesToEven(zones, members('aaaabc'), 2)).toBe(2);
+  });
+
+  it('leaves the zones even once Auto Scaling put each launch into the zone with the fewest', () => {
+    for (const layout of ['aaaaabbb', 'aaaabbbbcc', 'aaaabc', 'aaaaaaab']) {
+      const grown = [...layout];
+      for (let launch = 0; launch < launchesToEven(zones, members(layout)); launch++) {
+        const counts = zoneCounts(zones, members(grown.join('')));
+        grown.push(zones[counts.indexOf(Math.min(...counts))] ?? '');
+      }
+      expect(zonesEven(zones, members(grown.join(''))), layout).toBe(true);
     }
   });
 });
