@@ -137,7 +137,12 @@ async function rollBackAndNotify(deps: Deps, state: RollbackState): Promise<Roll
   const failure = await notifyFailure(deps, { input, execution, error, undone, plan });
   const now = deps.now();
   const zones: ZonesWait | undefined = zonesAwait
-    ? { seconds: zonesLookSeconds, deadline: now + input.readyTimeoutSeconds * 1000, done: false, actions: [] }
+    ? {
+        seconds: zonesLookSeconds,
+        deadline: now + input.readyTimeoutSeconds * 1000,
+        done: false,
+        actions: [],
+      }
     : undefined;
   // The node group is free once it is back as it was: after EKS's revert, or the zones' launches, if any.
   const holdUntil = revert?.managed?.update.deadline ?? zones?.deadline;

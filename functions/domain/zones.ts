@@ -29,7 +29,11 @@ export function zonesEven(zones: string[], members: { availabilityZone: string }
  * fewest instances (`pending`: launches asked for and not yet in the group, placed the same way):
  * every zone raised to one below the fullest. Evens the zones without terminating anything.
  */
-export function launchesToEven(zones: string[], members: { availabilityZone: string }[], pending = 0): number {
+export function launchesToEven(
+  zones: string[],
+  members: { availabilityZone: string }[],
+  pending = 0,
+): number {
   const counts = zoneCounts(zones, members);
   if (counts.length === 0) return 0;
   for (let launch = 0; launch < pending; launch++) {
