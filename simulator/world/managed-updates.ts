@@ -359,16 +359,15 @@ export class ManagedUpdates {
         fresh.filter((instance) => !ready.includes(instance)).map((instance) => instance.id),
       );
 
-    // MINIMAL, each round: up to maxUnavailable old nodes cordoned, drained and terminated without
-    // decrement; their replacements, launched only then, must be Ready within 15 minutes.
-    const minimalRound = () => {
-      const remaining = autoScaling.liveInstances(asg).filter(isOld);
-      if (remaining.length === 0) {
-        this.end(group, update, 'Successful');
-        return;
-      }
-      const picked = this.pick(remaining, parallel);
-      for (const instance of picked) this.markForReplacement(instance.privateDnsName);
+    /**
+     * Drains the picked nodes side by side: `drained` as each one is empty, `all` once every one is;
+     * the first one stuck fails the update (PodEvictionFailure) and nothing more follows.
+     */
+    const drainPicked = (
+      picked: InstanceRecord[],
+      all: () => void,
+      drained?: (instance: InstanceRecord) => void,
+    ) => {
       let pending = picked.length;
       let failed = false;
       for (const instance of picked) {
@@ -379,19 +378,34 @@ export class ManagedUpdates {
             evictionFailure(instance.privateDnsName, outcome.pods);
             return;
           }
+          drained?.(instance);
           pending -= 1;
-          if (pending > 0) return;
-          const roundStart = scheduler.now();
-          for (const done of picked) this.terminateIfLive(done, false);
-          const replaced = () => {
-            const { fresh, ready } = launchedSince(roundStart);
-            if (fresh.length >= picked.length && ready.length === fresh.length) minimalRound();
-            else if (scheduler.now() - roundStart >= eksLimitSeconds * 1000) joinFailure(fresh, ready);
-            else scheduler.after(tickSeconds, replaced);
-          };
-          scheduler.after(tickSeconds, replaced);
+          if (pending === 0) all();
         });
       }
+    };
+
+    // MINIMAL, each round: up to maxUnavailable old nodes cordoned, drained and terminated without
+    // decrement; their replacements, launched only then, must be Ready within 15 minutes.
+    const minimalRound = () => {
+      const remaining = autoScaling.liveInstances(asg).filter(isOld);
+      if (remaining.length === 0) {
+        this.end(group, update, 'Successful');
+        return;
+      }
+      const picked = this.pick(remaining, parallel);
+      for (const instance of picked) this.markForReplacement(instance.privateDnsName);
+      drainPicked(picked, () => {
+        const roundStart = scheduler.now();
+        for (const done of picked) this.terminateIfLive(done, false);
+        const replaced = () => {
+          const { fresh, ready } = launchedSince(roundStart);
+          if (fresh.length >= picked.length && ready.length === fresh.length) minimalRound();
+          else if (scheduler.now() - roundStart >= eksLimitSeconds * 1000) joinFailure(fresh, ready);
+          else scheduler.after(tickSeconds, replaced);
+        };
+        scheduler.after(tickSeconds, replaced);
+      });
     };
 
     // Scale up phase, step 2: the nodes launched for the update all Ready, at least one in every zone.
@@ -418,23 +432,10 @@ export class ManagedUpdates {
         scaleDown();
         return;
       }
-      const picked = this.pick(remaining, parallel);
-      let pending = picked.length;
-      let failed = false;
-      for (const instance of picked) {
-        this.drain(instance.privateDnsName, force, (outcome) => {
-          if (failed) return;
-          if (outcome.kind === 'stuck') {
-            failed = true;
-            evictionFailure(instance.privateDnsName, outcome.pods);
-            return;
-          }
-          // The instance is replaced from the target version: desired stays until the scale down phase.
-          this.terminateIfLive(instance, false);
-          pending -= 1;
-          if (pending === 0) upgrade();
-        });
-      }
+      // Each drained instance is replaced from the target version: desired stays until the scale down phase.
+      drainPicked(this.pick(remaining, parallel), upgrade, (instance) =>
+        this.terminateIfLive(instance, false),
+      );
     };
 
     // Scale down phase: max and desired down by one at a time to their values before the update; each
