@@ -3,7 +3,7 @@ import { describeGroup } from './adapters/autoscaling.ts';
 import { describeLaunchTemplateVersions } from './adapters/ec2.ts';
 import { readLease, releaseLease } from './adapters/lock-table.ts';
 import { resolveNodeGroup } from './adapters/node-group.ts';
-import { notifyFailure, type RollBackDeps, rollBack } from './adapters/roll-back.ts';
+import { nodesReplacedSince, notifyFailure, type RollBackDeps, rollBack } from './adapters/roll-back.ts';
 import { autoScalingClient, dynamoDbClient, ec2Client, eksClient, snsClient } from './commons/clients.ts';
 import { requireEnv } from './commons/config.ts';
 import type { Dependencies } from './commons/dependencies.ts';
@@ -77,7 +77,7 @@ export const makeHandler = (deps: RollBackDeps & Pick<Dependencies, 'eks' | 'dyn
       const error = endingError(detail.status, detail.name, detail.error, detail.cause);
       if (managed) {
         // EKS owns the group and goes on with an update it started without this execution: it is not ours to undo.
-        const actions = await leaveToEks(deps, input, execution, error);
+        const actions = await leaveToEks(deps, input, execution, error, lease.before);
         await releaseLease(deps.dynamoDb, deps.lockTableName, groupId, detail.executionArn);
         return { cleanedUp: true, reason: error.name, actions };
       }
@@ -118,13 +118,15 @@ async function leaveToEks(
   input: RolloutInput,
   execution: { id: string; name: string; startTime: string },
   error: { name: string; cause: string },
+  before: { asgName: string; desired: number },
 ): Promise<string[]> {
   const actions = [
     `nothing changed on managed node group ${input.nodeGroupName}: an update EKS started goes on without this execution ` +
       `(aws eks list-updates --cluster-name ${input.clusterName} --nodegroup-name ${input.nodeGroupName}); run the rollout again to follow it, ` +
       'or once it ends, update the group to its previous launch template version',
   ];
-  await notifyFailure(deps, { input, execution, error, undone: { actions, nodesReplaced: 0 } });
+  const nodesReplaced = await nodesReplacedSince(deps, before, execution);
+  await notifyFailure(deps, { input, execution, error, undone: { actions, nodesReplaced } });
   return actions;
 }
 

@@ -13,7 +13,7 @@ import {
 } from '../domain/nodes.ts';
 import { consoleUrl, rolloutNotification } from '../domain/notification.ts';
 import { resumeOutcome } from '../domain/processes.ts';
-import { ourCordons, rollbackActions } from '../domain/rollback.ts';
+import { ourCordons, replacedWithoutPlan, rollbackActions } from '../domain/rollback.ts';
 import {
   describeGroup,
   type GroupState,
@@ -196,9 +196,9 @@ export async function rollBack(deps: RollBackDeps, request: RollBackRequest): Pr
   } else if (current && zonesAwait === 0) {
     await untagGroup(deps.autoScaling, asgName, originalSizeTag);
   }
-  const nodesReplaced = (plan?.batches ?? [])
-    .flatMap((b) => b.nodes)
-    .filter((n) => !live.includes(n.instanceId)).length;
+  const nodesReplaced = plan
+    ? plan.batches.flatMap((b) => b.nodes).filter((n) => !live.includes(n.instanceId)).length
+    : replacedWithoutPlan(instances, { startTime: Date.parse(execution.startTime) }, before.desired);
   if (request.revert && nodesReplaced > 0 && previousAmi?.state === 'available' && previousAmiId) {
     const started = await request.revert(previousAmiId, nodesReplaced);
     if (started) actions.push(started);
@@ -213,6 +213,23 @@ export async function rollBack(deps: RollBackDeps, request: RollBackRequest): Pr
     );
   }
   return { actions, nodesReplaced, zonesAwait };
+}
+
+/**
+ * Nodes of the group replaced since an execution started, counted without its plan (a managed
+ * group's, by the EKS update it started): see replacedWithoutPlan.
+ */
+export async function nodesReplacedSince(
+  deps: Pick<RollBackDeps, 'ec2' | 'autoScaling'>,
+  before: { asgName: string; desired: number },
+  execution: { startTime: string },
+): Promise<number> {
+  const group = await describeGroup(deps.autoScaling, before.asgName);
+  const live = (group?.instances ?? [])
+    .filter((i) => !/^Terminat/.test(i.lifecycleState))
+    .map((i) => i.instanceId);
+  const instances = await describeInstances(deps.ec2, live);
+  return replacedWithoutPlan(instances, { startTime: Date.parse(execution.startTime) }, before.desired);
 }
 
 /** The failure notification and metric, for whatever ended the rollout and what its rollback did. */

@@ -47,3 +47,15 @@ export function rollbackActions(
   const removeSurge = [...notReady, ...empty].slice(0, Math.max(0, surplus)).map((m) => m.instanceId);
   return { uncordon, removeSurge };
 }
+
+/**
+ * Nodes replaced, counted without the plan (the clean-up): the group's own size less its instances
+ * from before the execution that still run. Replacements beyond that size (a surge) are no replacement.
+ */
+export function replacedWithoutPlan(
+  live: { launchTime: number }[],
+  execution: { startTime: number },
+  ownDesired: number,
+): number {
+  return Math.max(0, ownDesired - live.filter((m) => m.launchTime < execution.startTime).length);
+}

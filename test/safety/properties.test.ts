@@ -243,5 +243,6 @@ describe('random clusters, workloads, budgets, batch sizes and faults', () => {
       // FC_RUNS=<n> explores further.
       { numRuns: Number(process.env.FC_RUNS ?? 60), seed, verbose: 1 },
     );
-  });
+    // 60 simulated rollouts: about 2 minutes on a loaded 2-core machine, past the default limit.
+  }, 600_000);
 });

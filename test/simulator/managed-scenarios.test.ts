@@ -27,6 +27,20 @@ describe('managed node groups, rolled through EKS by the real workflow', () => {
     expect(report.invariants.nonTargetNodesTouched).toBe(0);
   });
 
+  it('stopped while EKS updates: the clean-up leaves EKS alone and counts the old nodes already gone', async () => {
+    const report = await run('managed-stopped-mid-update');
+    expect(report.status).toBe('ABORTED');
+    const [notice, ...others] = report.notifications;
+    expect(others).toEqual([]);
+    // At 800 s EKS's surge is in and it has drained and terminated three of the four old nodes.
+    const gone = events(report, 'AutoScalingGroupUpdated').filter(
+      (event) => event.detail.action === 'TerminateInstanceInAutoScalingGroup' && event.t <= 800,
+    );
+    expect(gone).toHaveLength(3);
+    expect(notice?.message).toContain('Nodes replaced: 3;');
+    expect(notice?.message).toContain('nothing changed on managed node group win-a');
+  });
+
   it("sets the input's updateConfig first, then rolls with it: MINIMAL adds no instance", async () => {
     const report = await run('managed-update-config');
     expect(report.status).toBe('SUCCEEDED');
