@@ -4,7 +4,14 @@ import { describeLaunchTemplateVersions } from './adapters/ec2.ts';
 import { readLease, releaseLease } from './adapters/lock-table.ts';
 import { resolveNodeGroup } from './adapters/node-group.ts';
 import { nodesReplacedSince, notifyFailure, type RollBackDeps, rollBack } from './adapters/roll-back.ts';
-import { autoScalingClient, dynamoDbClient, ec2Client, eksClient, snsClient } from './commons/clients.ts';
+import {
+  autoScalingClient,
+  dynamoDbClient,
+  ec2Client,
+  eksClient,
+  eventBridgeClient,
+  snsClient,
+} from './commons/clients.ts';
 import { requireEnv } from './commons/config.ts';
 import type { Dependencies } from './commons/dependencies.ts';
 import { RolloutError } from './commons/errors.ts';
@@ -135,6 +142,7 @@ export const handler = makeHandler({
   autoScaling: autoScalingClient(),
   eks: eksClient(),
   sns: snsClient(),
+  eventBridge: eventBridgeClient(),
   dynamoDb: dynamoDbClient(),
   kubernetes: kubernetesConnector(),
   now: Date.now,

@@ -2,11 +2,19 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import * as z from 'zod';
 import { describeGroup, resumeAfterRollout, untagGroup, updateGroup } from './adapters/autoscaling.ts';
 import { describeInstances } from './adapters/ec2.ts';
+import { putRolloutEvents } from './adapters/events.ts';
 import { startExecutions } from './adapters/executions.ts';
 import { releaseLease } from './adapters/lock-table.ts';
 import { publish } from './adapters/notifications.ts';
 import { stateMachineArnOf } from './adapters/running-rollouts.ts';
-import { autoScalingClient, dynamoDbClient, ec2Client, sfnClient, snsClient } from './commons/clients.ts';
+import {
+  autoScalingClient,
+  dynamoDbClient,
+  ec2Client,
+  eventBridgeClient,
+  sfnClient,
+  snsClient,
+} from './commons/clients.ts';
 import { requireEnv } from './commons/config.ts';
 import type { Dependencies } from './commons/dependencies.ts';
 import { lambdaHandler } from './commons/handler.ts';
@@ -14,6 +22,7 @@ import { metrics } from './commons/powertools.ts';
 import { rolloutInputSchema } from './commons/rollout-input.ts';
 import { executionSchema, lockSchema, planSchema, rolloutGroupSchema } from './commons/state.ts';
 import { continuationName, goesOn } from './domain/continuation.ts';
+import { rolloutEvent } from './domain/events.ts';
 import { originalSizeTag } from './domain/group-size.ts';
 import { listText } from './domain/limits.ts';
 import { consoleUrl, rolloutNotification } from './domain/notification.ts';
@@ -77,7 +86,15 @@ const leftBehindWarning = (instances: string[], continues: boolean): string[] =>
 export const makeHandler = (
   deps: Pick<
     Dependencies,
-    'autoScaling' | 'ec2' | 'sfn' | 'sns' | 'dynamoDb' | 'now' | 'notificationTopicArn' | 'lockTableName'
+    | 'autoScaling'
+    | 'ec2'
+    | 'sfn'
+    | 'sns'
+    | 'dynamoDb'
+    | 'eventBridge'
+    | 'now'
+    | 'notificationTopicArn'
+    | 'lockTableName'
   >,
 ) =>
   lambdaHandler(
@@ -184,6 +201,22 @@ export const makeHandler = (
           podsDeleted: report.podsDeleted,
         }),
       );
+      await putRolloutEvents(deps.eventBridge, [
+        rolloutEvent({
+          kind: 'succeeded',
+          input,
+          executionArn: execution.id,
+          at: deps.now(),
+          progress: { nodesReplaced, nodesToReplace: plan.nodesToReplace },
+          batchIndex: null,
+          extra: {
+            durationSeconds,
+            nodesAlreadyOnTarget: plan.nodesOnTarget,
+            batches: plan.batches.length,
+            warnings: report.warnings.length,
+          },
+        }),
+      ]);
       metrics.addMetric('RolloutSeconds', MetricUnit.Seconds, durationSeconds);
       await releaseLease(deps.dynamoDb, deps.lockTableName, lock.groupId, execution.id);
       return report;
@@ -197,6 +230,7 @@ export const handler = makeHandler({
   sfn: sfnClient(),
   sns: snsClient(),
   dynamoDb: dynamoDbClient(),
+  eventBridge: eventBridgeClient(),
   now: Date.now,
   notificationTopicArn: requireEnv('NOTIFICATION_TOPIC_ARN'),
   lockTableName: requireEnv('LOCK_TABLE_NAME'),

@@ -1,12 +1,14 @@
 import * as z from 'zod';
+import { putRolloutEvents } from './adapters/events.ts';
 import { publish } from './adapters/notifications.ts';
-import { snsClient } from './commons/clients.ts';
+import { eventBridgeClient, snsClient } from './commons/clients.ts';
 import { requireEnv } from './commons/config.ts';
 import type { Dependencies } from './commons/dependencies.ts';
 import { lambdaHandler } from './commons/handler.ts';
 import { rolloutInputSchema } from './commons/rollout-input.ts';
-import { batchSchema, executionSchema, planSchema } from './commons/state.ts';
+import { batchSchema, countsSchema, executionSchema, planSchema } from './commons/state.ts';
 import { approvalNotification } from './domain/approval.ts';
+import { batchProgress, rolloutEvent } from './domain/events.ts';
 import { consoleUrl } from './domain/notification.ts';
 
 const event = z.object({
@@ -15,6 +17,8 @@ const event = z.object({
   /** Before the first batch: the plan. After the canary: null, and the canary batch. */
   plan: planSchema.nullable(),
   batch: batchSchema.nullable(),
+  /** After the canary: the plan's counts (the Map's), for the rollout event. */
+  counts: countsSchema.nullable().default(null),
   /** The token the answer is sent to (SendTaskSuccess / SendTaskFailure); the CLI reads it from the history. */
   taskToken: z.string().min(1),
 });
@@ -25,8 +29,10 @@ const minutes = (seconds: number) => `${Math.round(seconds / 60)} min`;
  * Asks a person (the state machine waits on the task token): publishes what is known so far and
  * the exact commands that answer. Nothing else: the answer resumes the execution.
  */
-export const makeHandler = (deps: Pick<Dependencies, 'sns' | 'now' | 'notificationTopicArn'>) =>
-  lambdaHandler(event, async ({ input, execution, plan, batch }) => {
+export const makeHandler = (
+  deps: Pick<Dependencies, 'sns' | 'eventBridge' | 'now' | 'notificationTopicArn'>,
+) =>
+  lambdaHandler(event, async ({ input, execution, plan, batch, counts }) => {
     const facts = plan
       ? [
           `${plan.nodesToReplace} nodes to replace (${plan.nodesOnTarget} already on ${input.amiId}) in ${plan.batches.length} batches${plan.continues ? ' (more in a continuing execution)' : ''}, about ${minutes(plan.estimatedSeconds)}.`,
@@ -37,6 +43,22 @@ export const makeHandler = (deps: Pick<Dependencies, 'sns' | 'now' | 'notificati
             (batch && batch.bakeSeconds > 0 ? ` and baked ${minutes(batch.bakeSeconds)}` : '') +
             ((input.alarms ?? []).length > 0 ? ` with alarms ${input.alarms?.join(', ')} quiet.` : '.'),
         ];
+    const deadline = deps.now() + input.approvalTimeoutSeconds * 1000;
+    const moment = plan ? 'beforeFirstBatch' : 'afterCanary';
+    const planCounts = plan ?? counts ?? { nodesToReplace: 0, nodesOnTarget: 0 };
+    await putRolloutEvents(deps.eventBridge, [
+      rolloutEvent({
+        kind: 'approvalRequested',
+        input,
+        executionArn: execution.id,
+        at: deps.now(),
+        progress: batch
+          ? batchProgress(batch, planCounts, true)
+          : { nodesReplaced: 0, nodesToReplace: planCounts.nodesToReplace },
+        batchIndex: batch?.index ?? null,
+        extra: { moment, deadline: new Date(deadline).toISOString() },
+      }),
+    ]);
     await publish(
       deps.sns,
       deps.notificationTopicArn,
@@ -46,9 +68,9 @@ export const makeHandler = (deps: Pick<Dependencies, 'sns' | 'now' | 'notificati
         amiId: input.amiId,
         executionArn: execution.id,
         consoleUrl: consoleUrl(execution.id),
-        moment: plan ? 'beforeFirstBatch' : 'afterCanary',
+        moment,
         facts,
-        deadline: deps.now() + input.approvalTimeoutSeconds * 1000,
+        deadline,
       }),
     );
     return { requested: true };
@@ -56,6 +78,7 @@ export const makeHandler = (deps: Pick<Dependencies, 'sns' | 'now' | 'notificati
 
 export const handler = makeHandler({
   sns: snsClient(),
+  eventBridge: eventBridgeClient(),
   now: Date.now,
   notificationTopicArn: requireEnv('NOTIFICATION_TOPIC_ARN'),
 });

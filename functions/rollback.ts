@@ -11,6 +11,7 @@ import {
   dynamoDbClient,
   ec2Client,
   eksClient,
+  eventBridgeClient,
   sfnClient,
   snsClient,
 } from './commons/clients.ts';
@@ -75,6 +76,7 @@ type Deps = Pick<
   | 'eks'
   | 'autoScaling'
   | 'sns'
+  | 'eventBridge'
   | 'sfn'
   | 'dynamoDb'
   | 'kubernetes'
@@ -289,6 +291,7 @@ export const handler = makeHandler({
   eks: eksClient(),
   autoScaling: autoScalingClient(),
   sns: snsClient(),
+  eventBridge: eventBridgeClient(),
   sfn: sfnClient(),
   kubernetes: kubernetesConnector(),
   now: Date.now,

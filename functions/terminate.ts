@@ -1,7 +1,8 @@
 import * as z from 'zod';
 import { describeGroup, terminateInstance } from './adapters/autoscaling.ts';
+import { putRolloutEvents } from './adapters/events.ts';
 import { markRetiring, releaseScaleDown } from './adapters/kubernetes/batch-nodes.ts';
-import { autoScalingClient } from './commons/clients.ts';
+import { autoScalingClient, eventBridgeClient } from './commons/clients.ts';
 import type { Dependencies } from './commons/dependencies.ts';
 import { NodeGroupNotFound } from './commons/errors.ts';
 import { lambdaHandler } from './commons/handler.ts';
@@ -9,18 +10,23 @@ import { kubernetesConnector } from './commons/kubernetes.ts';
 import { rolloutInputSchema } from './commons/rollout-input.ts';
 import {
   batchSchema,
+  countsSchema,
   drainSchema,
+  executionSchema,
   rolloutGroupSchema,
   type TerminateState,
   terminateSchema,
 } from './commons/state.ts';
+import { batchProgress, rolloutEvent } from './domain/events.ts';
 import { matchBatch, memberNodeNames, memberNodes, terminationVerdict } from './domain/members.ts';
 import { nodesGone, pollSpacing } from './domain/polling.ts';
 
 const event = z.object({
   input: rolloutInputSchema,
+  execution: executionSchema,
   group: rolloutGroupSchema,
   batch: batchSchema,
+  counts: countsSchema,
   drain: drainSchema,
   /** null on the first call. */
   terminate: terminateSchema.nullable(),
@@ -35,61 +41,83 @@ const terminable = new Set(['InService', 'Pending', 'Pending:Wait', 'Pending:Pro
  * drains again. The next batch does not wait for the instances to finish shutting down: they hold no
  * pod and no capacity any more. The execution's last batch waits until the instances and nodes are
  * gone (at most `nodesGone.timeoutSeconds`: a node the cloud controller keeps is its business), so
- * the rollout ends with the group as it stays.
+ * the rollout ends with the group as it stays. A batch done is a rollout event.
  */
-export const makeHandler = (deps: Pick<Dependencies, 'autoScaling' | 'kubernetes' | 'now'>) =>
-  lambdaHandler(event, async ({ input, group, batch, drain, terminate }): Promise<TerminateState> => {
-    const now = deps.now();
-    const wait = terminate ?? {
-      done: false,
-      seconds: nodesGone.firstLookSeconds,
-      deadline: now + nodesGone.timeoutSeconds * 1000,
-      since: now,
-      lost: 0,
-      redrain: false,
-      undrained: [],
-    };
-    const current = await describeGroup(deps.autoScaling, group.asgName);
-    if (!current)
-      throw new NodeGroupNotFound(`Auto Scaling group ${group.asgName} disappeared during the rollout.`);
-    const inGroup = new Map(current.instances.map((i) => [i.instanceId, i.lifecycleState]));
-    const kubernetes = await deps.kubernetes(input.clusterName);
-    const nodes = await kubernetes.listNodes();
-    const members = matchBatch(
-      batch.nodes.map((n) => n.instanceId),
-      nodes,
-    );
-    const undrained: string[] = [];
-    for (const member of members) {
-      if (!terminable.has(inGroup.get(member.instanceId) ?? '')) continue;
-      const verdict = terminationVerdict(member, drain.nodes);
-      if (verdict.terminate) await terminateInstance(deps.autoScaling, member.instanceId);
-      else undrained.push(`${member.instanceId} (${verdict.reason})`);
-    }
-    if (undrained.length > 0) return { ...wait, done: false, seconds: 1, redrain: true, undrained };
-    if (batch.nextSize > 0) return { ...wait, done: true, redrain: false, undrained };
-    const nodesLeft = memberNodeNames(members).length > 0;
-    const instancesLeft = batch.nodes.filter(({ instanceId }) => inGroup.has(instanceId));
-    const gone = instancesLeft.length === 0 && !nodesLeft;
-    const seconds = terminate ? pollSpacing((now - wait.since) / 1000, nodesGone.pollSeconds) : wait.seconds;
-    const done = gone || now >= wait.deadline;
-    // The execution's replacements are all in place: the cluster-autoscaler may manage them again,
-    // and old nodes left (for the next execution, or joined late) take pods as before.
-    if (done) {
-      const groupNodes = memberNodes(
-        matchBatch(
-          current.instances.map((i) => i.instanceId),
-          nodes,
-        ),
+export const makeHandler = (deps: Pick<Dependencies, 'autoScaling' | 'kubernetes' | 'eventBridge' | 'now'>) =>
+  lambdaHandler(
+    event,
+    async ({ input, execution, group, batch, counts, drain, terminate }): Promise<TerminateState> => {
+      const batchDone = () =>
+        putRolloutEvents(deps.eventBridge, [
+          rolloutEvent({
+            kind: 'batchDone',
+            input,
+            executionArn: execution.id,
+            at: deps.now(),
+            progress: batchProgress(batch, counts, true),
+            batchIndex: batch.index,
+            extra: { batchNodes: batch.nodes.map((n) => n.nodeName || n.instanceId), removal: batch.removal },
+          }),
+        ]);
+      const now = deps.now();
+      const wait = terminate ?? {
+        done: false,
+        seconds: nodesGone.firstLookSeconds,
+        deadline: now + nodesGone.timeoutSeconds * 1000,
+        since: now,
+        lost: 0,
+        redrain: false,
+        undrained: [],
+      };
+      const current = await describeGroup(deps.autoScaling, group.asgName);
+      if (!current)
+        throw new NodeGroupNotFound(`Auto Scaling group ${group.asgName} disappeared during the rollout.`);
+      const inGroup = new Map(current.instances.map((i) => [i.instanceId, i.lifecycleState]));
+      const kubernetes = await deps.kubernetes(input.clusterName);
+      const nodes = await kubernetes.listNodes();
+      const members = matchBatch(
+        batch.nodes.map((n) => n.instanceId),
+        nodes,
       );
-      await releaseScaleDown(kubernetes, groupNodes);
-      await markRetiring(kubernetes, groupNodes, false);
-    }
-    return { ...wait, done, seconds, redrain: false, undrained };
-  });
+      const undrained: string[] = [];
+      for (const member of members) {
+        if (!terminable.has(inGroup.get(member.instanceId) ?? '')) continue;
+        const verdict = terminationVerdict(member, drain.nodes);
+        if (verdict.terminate) await terminateInstance(deps.autoScaling, member.instanceId);
+        else undrained.push(`${member.instanceId} (${verdict.reason})`);
+      }
+      if (undrained.length > 0) return { ...wait, done: false, seconds: 1, redrain: true, undrained };
+      if (batch.nextSize > 0) {
+        await batchDone();
+        return { ...wait, done: true, redrain: false, undrained };
+      }
+      const nodesLeft = memberNodeNames(members).length > 0;
+      const instancesLeft = batch.nodes.filter(({ instanceId }) => inGroup.has(instanceId));
+      const gone = instancesLeft.length === 0 && !nodesLeft;
+      const seconds = terminate
+        ? pollSpacing((now - wait.since) / 1000, nodesGone.pollSeconds)
+        : wait.seconds;
+      const done = gone || now >= wait.deadline;
+      // The execution's replacements are all in place: the cluster-autoscaler may manage them again,
+      // and old nodes left (for the next execution, or joined late) take pods as before.
+      if (done) {
+        const groupNodes = memberNodes(
+          matchBatch(
+            current.instances.map((i) => i.instanceId),
+            nodes,
+          ),
+        );
+        await releaseScaleDown(kubernetes, groupNodes);
+        await markRetiring(kubernetes, groupNodes, false);
+        await batchDone();
+      }
+      return { ...wait, done, seconds, redrain: false, undrained };
+    },
+  );
 
 export const handler = makeHandler({
   autoScaling: autoScalingClient(),
+  eventBridge: eventBridgeClient(),
   kubernetes: kubernetesConnector(),
   now: Date.now,
 });

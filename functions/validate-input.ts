@@ -12,6 +12,8 @@ const event = z.object({
 export interface ValidatedInput {
   input: RolloutInput;
   execution: Execution;
+  /** What BeforeChanges decided last: none yet. */
+  gate: null;
 }
 
 /** The first state: the console input checked field by field; InvalidInput names each bad field. */
@@ -24,7 +26,7 @@ export const makeHandler = () =>
       'Start the execution with at least {"clusterName": "...", "nodeGroupName": "...", "amiId": "ami-..."}; the README lists every field.',
     );
     const name = executionId.slice(executionId.lastIndexOf(':') + 1);
-    return { input, execution: { id: executionId, name, startTime } };
+    return { input, execution: { id: executionId, name, startTime }, gate: null };
   });
 
 export const handler = makeHandler();

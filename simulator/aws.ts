@@ -3,6 +3,7 @@ import * as cloudWatchSdk from '@aws-sdk/client-cloudwatch';
 import * as dynamoDbSdk from '@aws-sdk/client-dynamodb';
 import * as ec2Sdk from '@aws-sdk/client-ec2';
 import * as eksSdk from '@aws-sdk/client-eks';
+import * as eventBridgeSdk from '@aws-sdk/client-eventbridge';
 import * as imageBuilderSdk from '@aws-sdk/client-imagebuilder';
 import * as sfnSdk from '@aws-sdk/client-sfn';
 import * as snsSdk from '@aws-sdk/client-sns';
@@ -13,6 +14,7 @@ import { cloudWatchOperations } from './aws/cloudwatch.ts';
 import { dynamoDbOperations } from './aws/dynamodb.ts';
 import { ec2Operations } from './aws/ec2.ts';
 import { eksOperations } from './aws/eks.ts';
+import { eventBridgeOperations } from './aws/events.ts';
 import { imageBuilderOperations } from './aws/imagebuilder.ts';
 import type { Operations } from './aws/operations.ts';
 import { snsOperations } from './aws/sns.ts';
@@ -95,6 +97,12 @@ const services = {
       status: 400,
       message: 'Throughput exceeds the current capacity of your table or index.',
     },
+  },
+  eventBridge: {
+    prefix: 'events',
+    sdk: eventBridgeSdk,
+    baseException: eventBridgeSdk.EventBridgeServiceException,
+    throttling: { code: 'ThrottlingException', status: 400, message: 'Rate exceeded' },
   },
   sts: {
     prefix: 'sts',
@@ -186,6 +194,7 @@ export interface SimulatedAwsClients {
   sns: snsSdk.SNSClient;
   cloudWatch: cloudWatchSdk.CloudWatchClient;
   dynamoDb: dynamoDbSdk.DynamoDBClient;
+  eventBridge: eventBridgeSdk.EventBridgeClient;
   sts: stsSdk.STSClient;
 }
 
@@ -210,6 +219,7 @@ function operationTables(
     sns: snsOperations(world, notificationTopicArn),
     cloudWatch: cloudWatchOperations(world),
     dynamoDb: dynamoDbOperations(world),
+    eventBridge: eventBridgeOperations(world),
     sts: stsOperations(),
   };
 }
@@ -233,6 +243,7 @@ export function simulatedAwsClients(
     sns: new snsSdk.SNSClient(config),
     cloudWatch: new cloudWatchSdk.CloudWatchClient(config),
     dynamoDb: new dynamoDbSdk.DynamoDBClient(config),
+    eventBridge: new eventBridgeSdk.EventBridgeClient(config),
     sts: new stsSdk.STSClient(config),
   };
   const tables = operationTables(world, stepFunctions, notificationTopicArn);

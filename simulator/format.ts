@@ -56,6 +56,7 @@ const worldEvents: Record<string, Describe> = {
   AmiDeregistered: (d) => `AMI ${text(d.amiId)} deregistered.`,
   Throttled: (d) => `${text(d.api)} was throttled.`,
   NotificationPublished: (d) => `Notification sent: ${text(d.subject)}`,
+  EventPublished: (d) => `Event put on the default bus: ${text(d.detailType)}`,
   AlarmTriggered: (d) => `CloudWatch alarm ${text(d.alarm)} is in ALARM.`,
   AlarmOk: (d) => `CloudWatch alarm ${text(d.alarm)} is OK again.`,
   WaitingForWindow: (d) => `Waiting for the maintenance window, until ${text(d.until)}.`,

@@ -45,7 +45,7 @@ import type { ForcedDeletion, InvariantCounts } from './world/invariants.ts';
 import type { RolloutMetrics } from './world/metrics.ts';
 import { Random } from './world/random.ts';
 import type { TimelineEvent } from './world/timeline.ts';
-import { type GroupReport, type InstanceReport, type Notification, World } from './world.ts';
+import { type BusEvent, type GroupReport, type InstanceReport, type Notification, World } from './world.ts';
 
 export { notificationTopicArn };
 
@@ -99,6 +99,8 @@ export interface SimulationReport {
   metrics: RolloutMetrics;
   forcedDeletions: ForcedDeletion[];
   notifications: Notification[];
+  /** The rollout events put on the default EventBridge bus, in order. */
+  events: BusEvent[];
   /** The execution's output (or, for an event, what start-rollout returned). */
   output: unknown;
   /** With an `event`, `moreExecutions` or a rollout continued in new executions: every execution, in the order they started. */
@@ -298,6 +300,7 @@ async function run(scenario: Scenario, options: SimulateOptions, engine: Engine)
     metrics: world.metrics.report(),
     forcedDeletions: world.invariants.forcedDeletions,
     notifications: world.notifications,
+    events: world.busEvents,
     ...(event === undefined && executionReports.length === 1 ? {} : { executions: executionReports }),
     executionStats: [...executions.stats(), ...(promotions?.stats() ?? [])],
     timeline: world.timeline.events,

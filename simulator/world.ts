@@ -70,6 +70,16 @@ export interface Notification {
   message: string;
 }
 
+/** An event put on the account's default EventBridge bus (the rollout's events). */
+export interface BusEvent {
+  t: number;
+  id: string;
+  source: string;
+  detailType: string;
+  resources: string[];
+  detail: Record<string, unknown>;
+}
+
 export interface InstanceReport {
   instanceId: string;
   nodeGroup: string;
@@ -133,6 +143,7 @@ export class World {
   readonly eks: EksClusterRecord;
   readonly nodeGroups = new Map<string, NodeGroupRecord>();
   readonly notifications: Notification[] = [];
+  readonly busEvents: BusEvent[] = [];
   /** Each node group's instances when the world was built, in order (what `nodeUnreachable` counts). */
   private readonly startingInstances = new Map<string, string[]>();
   /** The deployment's DynamoDB tables: the rollout lock. */

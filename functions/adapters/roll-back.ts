@@ -1,6 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Dependencies } from '../commons/dependencies.ts';
 import { metrics } from '../commons/powertools.ts';
+import { rolloutEvent } from '../domain/events.ts';
 import { mirrorPodAnnotation } from '../domain/eviction.ts';
 import { originalSizeTag, surplusInstances } from '../domain/group-size.ts';
 import { clientToken, type TemplateChange, templateRestore } from '../domain/launch-template.ts';
@@ -33,13 +34,14 @@ import {
   effectiveImageId,
   setDefaultVersion,
 } from './ec2.ts';
+import { putRolloutEvents } from './events.ts';
 import { markRetiring, releaseScaleDown } from './kubernetes/batch-nodes.ts';
 import { publish } from './notifications.ts';
 import { replaceWarmPoolInstances } from './warm-pool.ts';
 
 export type RollBackDeps = Pick<
   Dependencies,
-  'ec2' | 'autoScaling' | 'sns' | 'kubernetes' | 'now' | 'notificationTopicArn'
+  'ec2' | 'autoScaling' | 'sns' | 'eventBridge' | 'kubernetes' | 'now' | 'notificationTopicArn'
 >;
 
 export interface Failure {
@@ -234,16 +236,33 @@ export async function nodesReplacedSince(
 
 /** The failure notification and metric, for whatever ended the rollout and what its rollback did. */
 export async function notifyFailure(
-  deps: Pick<RollBackDeps, 'sns' | 'now' | 'notificationTopicArn'>,
+  deps: Pick<RollBackDeps, 'sns' | 'eventBridge' | 'now' | 'notificationTopicArn'>,
   failure: {
     input: { clusterName: string; nodeGroupName: string; amiId: string };
     execution: { id: string; name: string; startTime: string };
     error: { name: string; cause: string };
     undone: Undone;
-    plan?: { nodesOnTarget: number; warnings: string[] };
+    plan?: { nodesToReplace: number; nodesOnTarget: number; warnings: string[] };
   },
 ): Promise<Failure> {
   const { input, execution, error, undone, plan } = failure;
+  const moment = (kind: 'failed' | 'rolledBack', extra: Record<string, unknown>) =>
+    rolloutEvent({
+      kind,
+      input,
+      executionArn: execution.id,
+      at: deps.now(),
+      progress: {
+        nodesReplaced: undone.nodesReplaced,
+        nodesToReplace: plan?.nodesToReplace ?? undone.nodesReplaced,
+      },
+      batchIndex: null,
+      extra,
+    });
+  await putRolloutEvents(deps.eventBridge, [
+    moment('failed', { error: error.name, cause: error.cause }),
+    moment('rolledBack', { error: error.name, actions: undone.actions }),
+  ]);
   await publish(
     deps.sns,
     deps.notificationTopicArn,

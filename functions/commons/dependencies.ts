@@ -3,6 +3,7 @@ import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { EKSClient } from '@aws-sdk/client-eks';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { ImagebuilderClient } from '@aws-sdk/client-imagebuilder';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { SNSClient } from '@aws-sdk/client-sns';
@@ -26,6 +27,8 @@ export interface Dependencies {
   sns: SNSClient;
   cloudWatch: CloudWatchClient;
   dynamoDb: DynamoDBClient;
+  /** The default event bus: rollout events (adapters/events.ts). */
+  eventBridge: EventBridgeClient;
   kubernetes: KubernetesConnector;
   /** Milliseconds since the epoch; the simulator's clock is virtual. */
   now: () => number;

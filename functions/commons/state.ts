@@ -90,6 +90,9 @@ export const verifiedSchema = z.object({
 });
 export type Verified = z.infer<typeof verifiedSchema>;
 
+/** The plan's counts the steps of a batch see (the Map's `counts`): for the rollout events. */
+export const countsSchema = z.object({ nodesToReplace: z.int().min(0), nodesOnTarget: z.int().min(0) });
+
 export const plannedNodeSchema = z.object({ instanceId: z.string(), nodeName: z.string() });
 export const batchSchema = z.object({
   index: z.int(),

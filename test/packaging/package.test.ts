@@ -104,6 +104,7 @@ const functionActions: Record<string, readonly string[]> = {
     'autoscaling:DescribeAutoScalingGroups',
     'autoscaling:TerminateInstanceInAutoScalingGroup',
     'eks:DescribeCluster',
+    'events:PutEvents',
   ],
   balanceZones: ['autoscaling:DescribeAutoScalingGroups', 'ec2:DescribeInstances', 'eks:DescribeCluster'],
   finish: [
@@ -113,6 +114,7 @@ const functionActions: Record<string, readonly string[]> = {
     'autoscaling:DeleteTags',
     'states:StartExecution',
     'sns:Publish',
+    'events:PutEvents',
     'dynamodb:DeleteItem',
     'ec2:DescribeInstances',
   ],
@@ -135,10 +137,11 @@ const functionActions: Record<string, readonly string[]> = {
     'states:StartExecution',
     'sns:Publish',
     'dynamodb:UpdateItem',
+    'events:PutEvents',
     'dynamodb:DeleteItem',
     ...launchTemplateUse,
   ],
-  notifyRefusal: ['sns:Publish', 'dynamodb:DeleteItem'],
+  notifyRefusal: ['sns:Publish', 'events:PutEvents', 'dynamodb:DeleteItem'],
   cleanUp: [
     'autoscaling:DescribeAutoScalingGroups',
     'autoscaling:DescribeWarmPool',
@@ -155,13 +158,14 @@ const functionActions: Record<string, readonly string[]> = {
     'eks:DescribeCluster',
     'eks:DescribeNodegroup',
     'sns:Publish',
+    'events:PutEvents',
     'dynamodb:GetItem',
     'dynamodb:DeleteItem',
     ...launchTemplateUse,
   ],
-  beforeBatch: ['cloudwatch:DescribeAlarms', 'sns:Publish', 'dynamodb:GetItem'],
+  beforeBatch: ['cloudwatch:DescribeAlarms', 'sns:Publish', 'events:PutEvents', 'dynamodb:GetItem'],
   bake: ['cloudwatch:DescribeAlarms'],
-  requestApproval: ['sns:Publish'],
+  requestApproval: ['sns:Publish', 'events:PutEvents'],
   holdPause: ['dynamodb:UpdateItem', 'states:SendTaskSuccess'],
   startRollout: [
     'autoscaling:DescribeAutoScalingGroups',
@@ -207,6 +211,7 @@ const iamPrefixOfClient: Record<string, string> = {
   'client-cloudwatch': 'cloudwatch',
   'client-ec2': 'ec2',
   'client-eks': 'eks',
+  'client-eventbridge': 'events',
   'client-imagebuilder': 'imagebuilder',
   'client-dynamodb': 'dynamodb',
   'client-sfn': 'states',
@@ -660,6 +665,20 @@ describe('serverless package', () => {
       for (const action of actionsOf(statement)) {
         expect(action).not.toContain('*');
       }
+    }
+  });
+
+  it('puts rollout events only on the default bus, with our source', () => {
+    const putEvents = allStatements().filter((statement) =>
+      actionsOf(statement).includes('events:PutEvents'),
+    );
+    expect(putEvents.length).toBeGreaterThan(0);
+    for (const statement of putEvents) {
+      expect(actionsOf(statement)).toEqual(['events:PutEvents']);
+      expect(
+        evaluated(statement.Resource, { 'AWS::Region': 'eu-west-1', 'AWS::AccountId': '111122223333' }),
+      ).toBe('arn:aws:events:eu-west-1:111122223333:event-bus/default');
+      expect(statement.Condition?.StringEquals?.['events:source']).toBe('eks-windows-patcher');
     }
   });
 

@@ -11,6 +11,7 @@ import {
   ListNodegroupsCommand,
   ResourceNotFoundException,
 } from '@aws-sdk/client-eks';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { GetParametersCommand } from '@aws-sdk/client-ssm';
 import { describe, expect, it } from 'vitest';
@@ -195,6 +196,22 @@ describe('SSM and SNS', () => {
         new PublishCommand({ TopicArn: notificationTopicArn, Subject: 'line\nbreak', Message: 'x' }),
       ),
     ).rejects.toMatchObject({ name: 'InvalidParameterException' });
+  });
+
+  it('records events put on the default bus, fails a malformed entry alone, and refuses more than 10', async () => {
+    const { world, aws } = worldOf();
+    const entry = { Source: 'eks-windows-patcher', DetailType: 'Rollout Started', Detail: '{"eventId":"x"}' };
+    const result = await aws.eventBridge.send(
+      new PutEventsCommand({ Entries: [entry, { ...entry, Detail: 'not json' }] }),
+    );
+    expect(result.FailedEntryCount).toBe(1);
+    expect(result.Entries?.[1]).toMatchObject({ ErrorCode: 'MalformedDetail' });
+    expect(world.busEvents).toMatchObject([
+      { source: 'eks-windows-patcher', detailType: 'Rollout Started', detail: { eventId: 'x' } },
+    ]);
+    await expect(
+      aws.eventBridge.send(new PutEventsCommand({ Entries: Array.from({ length: 11 }, () => entry) })),
+    ).rejects.toMatchObject({ name: 'ValidationException' });
   });
 });
 

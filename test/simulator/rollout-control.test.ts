@@ -145,3 +145,83 @@ describe('approvals, answered by the simulated operator through the task token',
     expect(html).toContain('Paused by a person');
   });
 });
+
+describe('rollout events on the default EventBridge bus', () => {
+  const sequence = (report: SimulationReport) => report.events.map((event) => event.detailType);
+  const counts = (report: SimulationReport, detailType: string) =>
+    report.events
+      .filter((event) => event.detailType === detailType)
+      .map((event) => [event.detail.nodesReplaced, event.detail.nodesToReplace]);
+
+  it('tells a rollout that waits for its window from start to success, with the nodes replaced so far', async () => {
+    const report = await reportOf('window-weekend');
+    expect(sequence(report)).toEqual([
+      'Rollout Started',
+      'Rollout Waiting For Window',
+      'Rollout Batch Done',
+      'Rollout Batch Done',
+      'Rollout Batch Done',
+      'Rollout Waiting For Window',
+      'Rollout Batch Done',
+      'Rollout Succeeded',
+    ]);
+    expect(counts(report, 'Rollout Batch Done')).toEqual([
+      [1, 4],
+      [2, 4],
+      [3, 4],
+      [4, 4],
+    ]);
+    expect(counts(report, 'Rollout Succeeded')).toEqual([[4, 4]]);
+    const [started] = report.events;
+    expect(started).toMatchObject({
+      source: 'eks-windows-patcher',
+      resources: [started?.detail.executionArn],
+    });
+    expect(started?.detail).toMatchObject({ clusterName: 'prod', nodeGroupName: 'win-a', batchIndex: null });
+    expect(
+      report.events.filter((e) => e.detailType === 'Rollout Waiting For Window').map((e) => e.detail.until),
+    ).toEqual(['2026-11-14T21:00:00.000Z', '2026-11-15T21:00:00.000Z']);
+    const ids = report.events.map((event) => event.detail.eventId);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(eventsOf(report, 'EventPublished')).toHaveLength(ids.length);
+  });
+
+  it('tells a pause and its resume at the batch boundary where the rollout stood', async () => {
+    const report = await reportOf('pause-resume');
+    expect(sequence(report)).toEqual([
+      'Rollout Started',
+      'Rollout Batch Done',
+      'Rollout Paused',
+      'Rollout Resumed',
+      'Rollout Batch Done',
+      'Rollout Succeeded',
+    ]);
+    const paused = report.events.find((e) => e.detailType === 'Rollout Paused');
+    expect(paused?.detail).toMatchObject({ batchIndex: 1, nodesReplaced: 2, nodesToReplace: 4 });
+  });
+
+  it('tells a failed rollout, its rollback, and the execution that puts the canary back', async () => {
+    const report = await reportOf('canary-alarm');
+    const [rollout, revert] = report.executions ?? [];
+    const of = (execution: string | undefined) =>
+      report.events
+        .filter((e) => String(e.detail.executionArn).endsWith(`:${execution}`))
+        .map((e) => e.detailType);
+    expect(of(rollout?.name)).toEqual([
+      'Rollout Started',
+      'Rollout Batch Done',
+      'Rollout Failed',
+      'Rollout Rolled Back',
+    ]);
+    expect(of(revert?.name)).toEqual(['Rollout Started', 'Rollout Batch Done', 'Rollout Succeeded']);
+    const failed = report.events.find((e) => e.detailType === 'Rollout Failed');
+    expect(failed?.detail).toMatchObject({ error: 'AlarmTriggered', nodesReplaced: 1 });
+  });
+
+  it('tells an approval request with its deadline', async () => {
+    const report = await reportOf('approval-granted');
+    const requested = report.events.find((e) => e.detailType === 'Rollout Approval Requested');
+    expect(requested?.detail).toMatchObject({ moment: expect.any(String), deadline: expect.any(String) });
+    expect(sequence(report).at(-1)).toBe('Rollout Succeeded');
+  });
+});

@@ -22,6 +22,7 @@ import {
   EC2Client,
 } from '@aws-sdk/client-ec2';
 import { DescribeNodegroupCommand, EKSClient, ResourceNotFoundException } from '@aws-sdk/client-eks';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DescribeExecutionCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -44,12 +45,15 @@ const autoScaling = mockClient(AutoScalingClient);
 const sfn = mockClient(SFNClient);
 const dynamoDb = mockClient(DynamoDBClient);
 const eks = mockClient(EKSClient);
+const eventBridge = mockClient(EventBridgeClient);
 beforeEach(() => {
   ec2.reset();
   autoScaling.reset();
   sfn.reset();
   // As AWS answers for a group without a warm pool.
   autoScaling.on(DescribeWarmPoolCommand).resolves({ Instances: [] });
+  eventBridge.reset();
+  eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
 });
 
 const input = {
@@ -131,7 +135,7 @@ describe('validate-input', () => {
       },
       lambdaContext,
     );
-    expect(result).toEqual({ input: { ...input, maxUnavailable: 1 }, execution });
+    expect(result).toEqual({ input: { ...input, maxUnavailable: 1 }, execution, gate: null });
   });
 
   it.each([
@@ -486,10 +490,25 @@ describe('terminate', () => {
     blockers: [],
   });
   const run = (port: KubernetesPort, terminating = batch, drainedNodes = ['node-1', 'node-2'], now = 0) =>
-    terminate({ autoScaling: new AutoScalingClient({}), kubernetes: async () => port, now: () => now })(
-      { input, group, batch: terminating, drain: drained(drainedNodes), terminate: null },
+    terminate({
+      autoScaling: new AutoScalingClient({}),
+      eventBridge: new EventBridgeClient({}),
+      kubernetes: async () => port,
+      now: () => now,
+    })(
+      {
+        input,
+        execution,
+        group,
+        batch: terminating,
+        counts: { nodesToReplace: 4, nodesOnTarget: 0 },
+        drain: drained(drainedNodes),
+        terminate: null,
+      },
       lambdaContext,
     );
+  const putEvents = () =>
+    eventBridge.commandCalls(PutEventsCommand).flatMap((call) => call.args[0].input.Entries ?? []);
   const cordoned = (name: string, instanceId: string) => node(name, { instanceId, unschedulable: true });
 
   it('terminates in-service instances through the group, decrementing desired, and waits for them to go', async () => {
@@ -565,5 +584,38 @@ describe('terminate', () => {
     const { port } = fakeKubernetes({ 'node-1': cordoned('node-1', 'i-1') });
     expect((await run(port, { ...batch, nextSize: 2 })).done).toBe(true);
     expect(autoScaling.commandCalls(TerminateInstanceInAutoScalingGroupCommand)).toHaveLength(1);
+  });
+
+  it('puts a batch done event with the nodes replaced so far once the batch is done, not before', async () => {
+    autoScaling.on(DescribeAutoScalingGroupsCommand).resolves(asg());
+    const { port } = fakeKubernetes({ 'node-1': cordoned('node-1', 'i-1') });
+    await run(port);
+    expect(putEvents()).toEqual([]);
+    await run(port, { ...batch, nextSize: 2 });
+    const [entry] = putEvents();
+    expect(entry).toMatchObject({
+      Source: 'eks-windows-patcher',
+      DetailType: 'Rollout Batch Done',
+      Resources: [execution.id],
+    });
+    expect(JSON.parse(entry?.Detail ?? '{}')).toMatchObject({
+      eventId: `${execution.id}/batchDone/0/`,
+      clusterName: 'prod',
+      nodeGroupName: 'win-a',
+      amiId: input.amiId,
+      nodesReplaced: 2,
+      nodesToReplace: 4,
+      batchIndex: 0,
+      batchNodes: ['node-1', 'node-2'],
+    });
+  });
+
+  it('goes on when the event cannot be put: the events never steer the rollout', async () => {
+    autoScaling.on(DescribeAutoScalingGroupsCommand).resolves(asg());
+    eventBridge
+      .on(PutEventsCommand)
+      .rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
+    const { port } = fakeKubernetes({ 'node-1': cordoned('node-1', 'i-1') });
+    expect((await run(port, { ...batch, nextSize: 2 })).done).toBe(true);
   });
 });
