@@ -20,7 +20,7 @@ import {
 import { batchProgress, type RolloutEventFacts, rolloutEvent } from './domain/events.ts';
 import { consoleUrl, waitingNotification } from './domain/notification.ts';
 import { pauseCheckSeconds } from './domain/pause.ts';
-import { windowVerdict } from './domain/window.ts';
+import { batchWindowVerdict, type EstimateBasis } from './domain/window.ts';
 
 const event = z.object({
   input: rolloutInputSchema,
@@ -41,12 +41,26 @@ type Deps = Pick<
   'cloudWatch' | 'sns' | 'dynamoDb' | 'eventBridge' | 'lockTableName' | 'now' | 'notificationTopicArn'
 >;
 
-const ready: Gate = { go: true, until: null, reason: 'ready', holdSeconds: null };
+const ready = (now: number): Gate => ({
+  go: true,
+  until: null,
+  reason: 'ready',
+  holdSeconds: null,
+  startedAt: now,
+});
+
+const estimateWords = (basis: EstimateBasis, slowest: number | null): string =>
+  basis === 'observed'
+    ? 'the slowest batch so far'
+    : basis === 'plan'
+      ? "the plan's estimate"
+      : `the plan's estimate: batches so far took up to ${slowest} s, longer than any opening`;
 
 /**
  * May the next batch start now? Not while a person has paused the rollout (the state machine waits
  * for the resume), nor while an alarm is in ALARM (AlarmTriggered), and with a maintenance window only
- * when the batch is expected to finish before it closes; otherwise the state machine waits until the
+ * when the batch is expected to finish before it closes (as long as the slowest batch so far, which
+ * Terminate records in the lock's item, else the plan's estimate); otherwise the state machine waits until the
  * next opening (operators are told once per wait). A paused rollout looks at its alarms on resume.
  * Rollout events: started (the first look before any change), paused and resumed (at the first look
  * that sees each), waiting for window (once per opening waited for).
@@ -80,15 +94,16 @@ export const makeHandler = (deps: Deps) =>
           const { by, reason } = pause;
           await putRolloutEvents(deps.eventBridge, [moment('paused', { by, reason }, String(pause.at))]);
         }
-        return { go: false, until: null, reason: 'Paused', holdSeconds: pauseCheckSeconds };
+        return { go: false, until: null, reason: 'Paused', holdSeconds: pauseCheckSeconds, startedAt: null };
       }
       if (gate?.reason === 'Paused') await putRolloutEvents(deps.eventBridge, [moment('resumed')]);
       const what = batch === null ? 'before the rollout changed anything' : `before batch ${batch.index + 1}`;
       await requireNoAlarm(deps.cloudWatch, input.alarms ?? [], what);
       const window = input.maintenanceWindow;
-      if (window === undefined) return ready;
       const now = deps.now();
-      const verdict = windowVerdict(window, now, batchSeconds);
+      if (window === undefined) return ready(now);
+      const slowest = lease?.holder === execution.id ? lease.slowestBatchSeconds : null;
+      const { verdict, expectedSeconds, basis } = batchWindowVerdict(window, now, batchSeconds, slowest);
       if (verdict.kind === 'tooShort') {
         throw new MaintenanceWindowTooShort(
           `A batch of node group ${input.nodeGroupName} is expected to take ${batchSeconds} s, but the maintenance window ` +
@@ -96,12 +111,12 @@ export const makeHandler = (deps: Deps) =>
             'widen the window, or lower maxUnavailable, and start the rollout again.',
         );
       }
-      if (verdict.kind === 'open') return ready;
+      if (verdict.kind === 'open') return ready(now);
       const until = new Date(verdict.opens).toISOString();
       if (gate?.until !== until) {
         const closes = new Date(verdict.closes).toISOString();
         await putRolloutEvents(deps.eventBridge, [
-          moment('waitingForWindow', { until, closes, expectedBatchSeconds: batchSeconds }, until),
+          moment('waitingForWindow', { until, closes, expectedBatchSeconds: expectedSeconds, basis }, until),
         ]);
         await publish(
           deps.sns,
@@ -116,12 +131,12 @@ export const makeHandler = (deps: Deps) =>
             lines: [
               `The rollout of ${input.clusterName}/${input.nodeGroupName} to ${input.amiId} waits ${what} for its maintenance window`,
               `(${window.days.join(', ')} ${window.start}-${window.end} ${window.timezone}): it goes on at ${until}, ` +
-                `expecting ${batchSeconds} s per batch, before ${closes}.`,
+                `expecting ${expectedSeconds} s per batch (${estimateWords(basis, slowest)}), before ${closes}.`,
             ],
           }),
         );
       }
-      return { go: false, until, reason: 'WaitingForWindow', holdSeconds: null };
+      return { go: false, until, reason: 'WaitingForWindow', holdSeconds: null, startedAt: null };
     },
   );
 

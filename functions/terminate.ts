@@ -2,7 +2,9 @@ import * as z from 'zod';
 import { describeGroup, terminateInstance } from './adapters/autoscaling.ts';
 import { putRolloutEvents } from './adapters/events.ts';
 import { markRetiring, releaseScaleDown } from './adapters/kubernetes/batch-nodes.ts';
-import { autoScalingClient, eventBridgeClient } from './commons/clients.ts';
+import { recordBatchSeconds } from './adapters/lock-table.ts';
+import { autoScalingClient, dynamoDbClient, eventBridgeClient } from './commons/clients.ts';
+import { requireEnv } from './commons/config.ts';
 import type { Dependencies } from './commons/dependencies.ts';
 import { NodeGroupNotFound } from './commons/errors.ts';
 import { lambdaHandler } from './commons/handler.ts';
@@ -13,6 +15,7 @@ import {
   countsSchema,
   drainSchema,
   executionSchema,
+  lockSchema,
   rolloutGroupSchema,
   type TerminateState,
   terminateSchema,
@@ -27,6 +30,9 @@ const event = z.object({
   group: rolloutGroupSchema,
   batch: batchSchema,
   counts: countsSchema,
+  lock: lockSchema,
+  /** When BeforeBatch let the batch start (epoch ms). */
+  startedAt: z.number(),
   drain: drainSchema,
   /** null on the first call. */
   terminate: terminateSchema.nullable(),
@@ -41,25 +47,58 @@ const terminable = new Set(['InService', 'Pending', 'Pending:Wait', 'Pending:Pro
  * drains again. The next batch does not wait for the instances to finish shutting down: they hold no
  * pod and no capacity any more. The execution's last batch waits until the instances and nodes are
  * gone (at most `nodesGone.timeoutSeconds`: a node the cloud controller keeps is its business), so
- * the rollout ends with the group as it stays. A batch done is a rollout event.
+ * the rollout ends with the group as it stays. A batch done is a rollout event, and how long it took
+ * (from BeforeBatch's go) is kept in the lock's item if it is the slowest so far: the maintenance
+ * window must hold the next batch. A removal batch (no replacements to boot) does not count.
  */
-export const makeHandler = (deps: Pick<Dependencies, 'autoScaling' | 'kubernetes' | 'eventBridge' | 'now'>) =>
+export const makeHandler = (
+  deps: Pick<
+    Dependencies,
+    'autoScaling' | 'kubernetes' | 'eventBridge' | 'dynamoDb' | 'lockTableName' | 'now'
+  >,
+) =>
   lambdaHandler(
     event,
-    async ({ input, execution, group, batch, counts, drain, terminate }): Promise<TerminateState> => {
-      const batchDone = () =>
-        putRolloutEvents(deps.eventBridge, [
+    async ({
+      input,
+      execution,
+      group,
+      batch,
+      counts,
+      lock,
+      startedAt,
+      drain,
+      terminate,
+    }): Promise<TerminateState> => {
+      const now = deps.now();
+      const batchSeconds = Math.round((now - startedAt) / 1000);
+      const batchDone = async () => {
+        if (!batch.removal)
+          await recordBatchSeconds(
+            deps.dynamoDb,
+            deps.lockTableName,
+            lock.groupId,
+            execution.id,
+            batchSeconds,
+          );
+        await putRolloutEvents(deps.eventBridge, [
           rolloutEvent({
             kind: 'batchDone',
             input,
             executionArn: execution.id,
-            at: deps.now(),
+            at: now,
             progress: batchProgress(batch, counts, true),
             batchIndex: batch.index,
-            extra: { batchNodes: batch.nodes.map((n) => n.nodeName || n.instanceId), removal: batch.removal },
+            // The moves that even the zones after the last batch share its index.
+            occurrence: batch.nodes[0]?.instanceId ?? '',
+            extra: {
+              batchNodes: batch.nodes.map((n) => n.nodeName || n.instanceId),
+              removal: batch.removal,
+              batchSeconds,
+            },
           }),
         ]);
-      const now = deps.now();
+      };
       const wait = terminate ?? {
         done: false,
         seconds: nodesGone.firstLookSeconds,
@@ -118,6 +157,8 @@ export const makeHandler = (deps: Pick<Dependencies, 'autoScaling' | 'kubernetes
 export const handler = makeHandler({
   autoScaling: autoScalingClient(),
   eventBridge: eventBridgeClient(),
+  dynamoDb: dynamoDbClient(),
+  lockTableName: requireEnv('LOCK_TABLE_NAME'),
   kubernetes: kubernetesConnector(),
   now: Date.now,
 });

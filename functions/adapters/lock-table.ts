@@ -41,6 +41,8 @@ function leaseOf(item: Record<string, AttributeValue>): Lease {
       item.pausedAt?.N === undefined
         ? null
         : { at: Number(item.pausedAt.N), by: item.pausedBy?.S ?? '', reason: item.pauseReason?.S ?? '' },
+    slowestBatchSeconds:
+      item.slowestBatchSeconds?.N === undefined ? null : Number(item.slowestBatchSeconds.N),
   };
 }
 
@@ -48,7 +50,7 @@ function leaseOf(item: Record<string, AttributeValue>): Lease {
 export async function putLease(
   dynamoDb: DynamoDBClient,
   table: string,
-  lease: Omit<Lease, 'pause'>,
+  lease: Omit<Lease, 'pause' | 'slowestBatchSeconds'>,
   now: number,
 ): Promise<boolean> {
   const written = await ifConditionHolds(
@@ -100,6 +102,32 @@ export async function extendLease(
     ),
   );
   return written !== undefined;
+}
+
+/**
+ * Keeps how long a batch of `holder`'s rollout took, if it is the slowest so far (the maintenance
+ * window must hold the next batch). Safe to repeat; nothing is written for a holder that lost the lock.
+ */
+export async function recordBatchSeconds(
+  dynamoDb: DynamoDBClient,
+  table: string,
+  groupId: string,
+  holder: string,
+  batchSeconds: number,
+): Promise<void> {
+  await ifConditionHolds(
+    dynamoDb.send(
+      new UpdateItemCommand({
+        TableName: table,
+        Key: keyOf(groupId),
+        UpdateExpression: 'SET slowestBatchSeconds = :seconds',
+        ConditionExpression:
+          '#holder = :holder AND (attribute_not_exists(slowestBatchSeconds) OR slowestBatchSeconds < :seconds)',
+        ExpressionAttributeNames: { '#holder': names['#holder'] },
+        ExpressionAttributeValues: { ':holder': { S: holder }, ':seconds': { N: String(batchSeconds) } },
+      }),
+    ),
+  );
 }
 
 export async function readLease(

@@ -49,6 +49,8 @@ export const gateSchema = z.object({
   reason: z.enum(['ready', 'WaitingForWindow', 'Paused']),
   /** Paused: how long the execution waits on its task token before it looks again. */
   holdSeconds: z.int().min(1).nullable(),
+  /** A go: when it was given (epoch ms), the batch's start; Terminate measures the batch from it. */
+  startedAt: z.number().nullable().default(null),
 });
 export type Gate = z.infer<typeof gateSchema>;
 

@@ -29,6 +29,8 @@ export interface Lease {
   before: GroupBefore;
   /** Set by `pause`, removed by `resume`: the holder starts no batch meanwhile. */
   pause: Pause | null;
+  /** The longest a batch of this rollout took so far (its continuations included); null before the first is done. */
+  slowestBatchSeconds: number | null;
 }
 
 /** Time after a batch's waits for retries, Finish and Rollback. */

@@ -106,3 +106,30 @@ export function windowVerdict(
   const longest = Math.max(0, ...ahead.map((o) => o.closes - o.opens));
   return { kind: 'tooShort', longestSeconds: Math.round(longest / 1000) };
 }
+
+/** What the expected duration of the next batch rests on. */
+export type EstimateBasis = 'observed' | 'plan' | 'planObservedTooLong';
+
+/**
+ * May the next batch start at `now`, and how long is it expected to take? Once a batch of this
+ * rollout is done, as long as the slowest batch so far (a batch is never cut short, so the window
+ * must hold the slowest); before that, the plan's estimate. Batches that ran longer than any opening
+ * fall back to the plan's estimate: waiting for an opening that can hold them would never end.
+ */
+export function batchWindowVerdict(
+  window: MaintenanceWindow,
+  now: number,
+  planSeconds: number,
+  slowestObservedSeconds: number | null,
+): { verdict: WindowVerdict; expectedSeconds: number; basis: EstimateBasis } {
+  if (slowestObservedSeconds !== null) {
+    const verdict = windowVerdict(window, now, slowestObservedSeconds);
+    if (verdict.kind !== 'tooShort')
+      return { verdict, expectedSeconds: slowestObservedSeconds, basis: 'observed' };
+  }
+  return {
+    verdict: windowVerdict(window, now, planSeconds),
+    expectedSeconds: planSeconds,
+    basis: slowestObservedSeconds === null ? 'plan' : 'planObservedTooLong',
+  };
+}

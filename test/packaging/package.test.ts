@@ -105,6 +105,7 @@ const functionActions: Record<string, readonly string[]> = {
     'autoscaling:TerminateInstanceInAutoScalingGroup',
     'eks:DescribeCluster',
     'events:PutEvents',
+    'dynamodb:UpdateItem',
   ],
   balanceZones: ['autoscaling:DescribeAutoScalingGroups', 'ec2:DescribeInstances', 'eks:DescribeCluster'],
   finish: [

@@ -35,6 +35,32 @@ describe('rollout control, run on the real state machine and handlers', () => {
     expect(report.notifications.filter((n) => n.subject?.startsWith('[WaitingForWindow]'))).toHaveLength(2);
   });
 
+  it('expects the next batch to take as long as the slowest so far: after a slow first batch, the second waits for the next opening', async () => {
+    const report = await reportOf('window-slow-first-batch');
+    const start = Date.parse('2026-11-14T21:00:00Z');
+    const window = { timezone: 'Europe/Berlin', days: ['Sat', 'Sun'] as const, start: '22:00', end: '23:00' };
+    const open = openings(window, start);
+    const batches = report.events.filter((e) => e.detailType === 'Rollout Batch Done');
+    const [first] = batches;
+    // The plan expects 540 s a batch; the first took more than half the hour.
+    expect(Number(first?.detail.batchSeconds)).toBeGreaterThan(1800);
+    const waits = report.events.filter((e) => e.detailType === 'Rollout Waiting For Window');
+    expect(waits.map((e) => [e.detail.batchIndex, e.detail.until, e.detail.basis])).toEqual([
+      [1, '2026-11-15T21:00:00.000Z', 'observed'],
+    ]);
+    expect(waits[0]?.detail.expectedBatchSeconds).toBe(first?.detail.batchSeconds);
+    const notice = report.notifications.find((n) => n.subject?.startsWith('[WaitingForWindow]'));
+    expect(notice?.message).toContain('(the slowest batch so far)');
+    // Every batch, its disruptions and its end, inside an opening: none overran Saturday's.
+    const inside = (t: number) =>
+      open.some((o) => o.opens <= start + t * 1000 && start + t * 1000 < o.closes);
+    for (const event of [...eventsOf(report, 'NodeCordoned', 'PodEvicted', 'InstanceTerminated'), ...batches])
+      expect(inside(event.t), `${'event' in event ? event.event : event.detailType} at ${event.t}`).toBe(
+        true,
+      );
+    expect(batches).toHaveLength(2);
+  });
+
   it('stops on an alarm during the canary bake and puts the canary back on the previous AMI, touching no other node', async () => {
     const report = await reportOf('canary-alarm');
     const [rollout, revert] = report.executions ?? [];

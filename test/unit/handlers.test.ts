@@ -493,6 +493,8 @@ describe('terminate', () => {
     terminate({
       autoScaling: new AutoScalingClient({}),
       eventBridge: new EventBridgeClient({}),
+      dynamoDb: new DynamoDBClient({}),
+      lockTableName: 'locks',
       kubernetes: async () => port,
       now: () => now,
     })(
@@ -502,6 +504,8 @@ describe('terminate', () => {
         group,
         batch: terminating,
         counts: { nodesToReplace: 4, nodesOnTarget: 0 },
+        lock: { groupId: 'arn:aws:autoscaling:group/win-a', expiresAt: 0 },
+        startedAt: now - 1_800_000,
         drain: drained(drainedNodes),
         terminate: null,
       },
@@ -599,7 +603,7 @@ describe('terminate', () => {
       Resources: [execution.id],
     });
     expect(JSON.parse(entry?.Detail ?? '{}')).toMatchObject({
-      eventId: `${execution.id}/batchDone/0/`,
+      eventId: `${execution.id}/batchDone/0/i-1`,
       clusterName: 'prod',
       nodeGroupName: 'win-a',
       amiId: input.amiId,
@@ -608,6 +612,24 @@ describe('terminate', () => {
       batchIndex: 0,
       batchNodes: ['node-1', 'node-2'],
     });
+  });
+
+  it('keeps how long the batch took in the lock, only if it is the slowest so far, and only once done', async () => {
+    dynamoDb.reset();
+    autoScaling.on(DescribeAutoScalingGroupsCommand).resolves(asg());
+    const { port } = fakeKubernetes({ 'node-1': cordoned('node-1', 'i-1') });
+    await run(port);
+    expect(dynamoDb.commandCalls(UpdateItemCommand)).toHaveLength(0);
+    await run(port, { ...batch, nextSize: 2 }, ['node-1', 'node-2'], 2_000_000);
+    const [update] = dynamoDb.commandCalls(UpdateItemCommand).map((call) => call.args[0].input);
+    expect(update).toMatchObject({
+      TableName: 'locks',
+      UpdateExpression: 'SET slowestBatchSeconds = :seconds',
+      ExpressionAttributeValues: { ':holder': { S: execution.id }, ':seconds': { N: '1800' } },
+    });
+    expect(update?.ConditionExpression).toContain('slowestBatchSeconds < :seconds');
+    const [entry] = putEvents();
+    expect(JSON.parse(entry?.Detail ?? '{}')).toMatchObject({ batchSeconds: 1800 });
   });
 
   it('goes on when the event cannot be put: the events never steer the rollout', async () => {

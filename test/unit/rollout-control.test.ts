@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { rolloutInputSchema } from '../../functions/commons/rollout-input.ts';
 import { alarmNameOf, alarmVerdict } from '../../functions/domain/alarms.ts';
-import { type MaintenanceWindow, openings, windowVerdict } from '../../functions/domain/window.ts';
+import {
+  batchWindowVerdict,
+  type MaintenanceWindow,
+  openings,
+  windowVerdict,
+} from '../../functions/domain/window.ts';
 
 const at = (iso: string) => Date.parse(iso);
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -71,6 +76,46 @@ describe('maintenance window', () => {
       '2026-11-11T09:00:00.000Z',
       '2026-11-11T17:00:00.000Z',
     ]);
+  });
+});
+
+describe('the next batch in the maintenance window, from the batches observed so far', () => {
+  // Saturday 23:00 Berlin: the opening closes at Sunday 06:00, 7 hours later.
+  const saturday23 = at('2026-11-14T22:00:00Z');
+  it.each([
+    ['no batch done yet: the plan estimate', 1800, null, 'open', 1800, 'plan'],
+    [
+      'a batch took longer than planned: the slowest counts',
+      1800,
+      7 * 3600 + 60,
+      'wait',
+      7 * 3600 + 60,
+      'observed',
+    ],
+    [
+      'a batch took less than planned: the observed duration counts',
+      8 * 3600,
+      3600,
+      'open',
+      3600,
+      'observed',
+    ],
+    [
+      'batches ran longer than any opening: back to the plan',
+      1800,
+      9 * 3600,
+      'open',
+      1800,
+      'planObservedTooLong',
+    ],
+  ] as const)('%s', (_, planSeconds, slowest, kind, expectedSeconds, basis) => {
+    const result = batchWindowVerdict(weekendNights, saturday23, planSeconds, slowest);
+    expect(result).toMatchObject({ verdict: { kind }, expectedSeconds, basis });
+  });
+
+  it('waits for the next opening that holds the slowest batch, not merely the next one', () => {
+    const { verdict } = batchWindowVerdict(weekendNights, saturday23, 600, 7 * 3600 + 60);
+    expect(verdict.kind === 'wait' && iso(verdict.opens)).toBe('2026-11-15T21:00:00.000Z');
   });
 });
 

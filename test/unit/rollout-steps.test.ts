@@ -480,6 +480,7 @@ describe('one rollout per node group', () => {
       suspendedProcesses: [],
     },
     pause: null,
+    slowestBatchSeconds: null,
   };
 
   it.each([
