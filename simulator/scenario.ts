@@ -218,7 +218,7 @@ const kubernetesThrottleApis = [
 const throttledApi = z
   .string()
   .regex(
-    /^((ec2|autoscaling|eks|imagebuilder|ssm|states|sns|sts|dynamodb):[A-Z][A-Za-z0-9]+|k8s:[A-Za-z]+)$/,
+    /^((ec2|autoscaling|eks|imagebuilder|ssm|states|sns|sts|dynamodb|events):[A-Z][A-Za-z0-9]+|k8s:[A-Za-z]+)$/,
     'expected an operation like "ec2:CreateLaunchTemplateVersion" or "k8s:evict"',
   )
   .refine((api) => !api.startsWith('k8s:') || (kubernetesThrottleApis as readonly string[]).includes(api), {

@@ -244,6 +244,15 @@ describe('rollout events on the default EventBridge bus', () => {
     expect(failed?.detail).toMatchObject({ error: 'AlarmTriggered', nodesReplaced: 1 });
   });
 
+  it('goes on when the bus refuses every event: the events never steer the rollout', async () => {
+    const report = await reportOf('events-bus-unavailable');
+    expect(report.status).toBe('SUCCEEDED');
+    expect(report.events).toEqual([]);
+    const refused = eventsOf(report, 'Throttled').filter((e) => e.detail.api === 'events:PutEvents');
+    expect(refused.length).toBeGreaterThan(0);
+    expect(eventsOf(report, 'Paused', 'Resumed')).toHaveLength(2);
+  });
+
   it('tells an approval request with its deadline', async () => {
     const report = await reportOf('approval-granted');
     const requested = report.events.find((e) => e.detailType === 'Rollout Approval Requested');
