@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { openings } from '../../functions/domain/window.ts';
 import { renderReportHtml } from '../../report/html.ts';
 import { timelineFromSimulation } from '../../report/timeline.ts';
+import type { SimulationReport } from '../../simulator/runner.ts';
 import { changeEvents, eventsOf, scenarioReport } from './world-fixture.ts';
 
 const reportOf = scenarioReport;
