@@ -26,7 +26,7 @@ export function simulatedOperator(
   const answers = [...scenario.approvals];
   const at = () => new Date(world.scheduler.now()).toISOString();
   taskTokens.onToken = (token, executionName, functionKey) => {
-    if (functionKey !== 'requestApproval') return;
+    if (functionKey !== 'requestApproval' && functionKey !== 'requestWaveApproval') return;
     world.timeline.record('ApprovalRequested', { execution: executionName, at: at() });
     const next = answers.shift();
     if (next === undefined) return;

@@ -21,8 +21,11 @@ const taskEnded = new Set([
   'TaskStartFailed',
 ]);
 
-/** The states that ask for an approval; a paused rollout waits on a token too, which `resume` answers. */
-const approvalStates = new Set(['RequestApproval', 'RequestCanaryApproval']);
+/**
+ * The states that ask for an approval (the promotion's before a wave); a paused rollout waits on a
+ * token too, which `resume` answers.
+ */
+const approvalStates = new Set(['RequestApproval', 'RequestCanaryApproval', 'ApproveWave']);
 
 /**
  * The task token an approval of this execution waits on: the last `.waitForTaskToken` Task of an

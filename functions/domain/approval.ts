@@ -20,7 +20,7 @@ export function approvalAnswer(decision: Decision, who: string, at: number, reas
   return {
     decision,
     error: rolloutRejected,
-    cause: `Rejected by ${who} at ${when}${reason ? `: ${reason}` : ''}. The rollout rolled back; start it again when ready.`,
+    cause: `Rejected by ${who} at ${when}${reason ? `: ${reason}` : ''}. It stops there (a rollout rolls back what it changed; a promotion starts no further wave); start it again when ready.`,
   };
 }
 

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
+import type { Notification } from '../adapters/notifications.ts';
 import { describeIssues } from '../commons/handler.ts';
 import { rolloutInputSchema } from '../commons/rollout-input.ts';
+import { answerCommands } from './approval.ts';
 import { pollSpacing, secondsUntil } from './polling.ts';
 import type { RolloutLaunch, SkippedTarget } from './targets.ts';
 
@@ -21,6 +23,14 @@ export const waveConfigSchema = z.strictObject({
     .default(0),
   /** CloudWatch alarms (names or ARNs) that must not be in ALARM during the bake. */
   alarms: z.array(z.string().min(1)).max(100).default([]),
+  /** A person approves (`approve|reject PROMOTION_EXECUTION`) before this wave starts. */
+  approval: z.boolean().default(false),
+  /** How long the approval waits for an answer: then the promotion ends with ApprovalTimedOut. */
+  approvalTimeoutSeconds: z
+    .int()
+    .min(60)
+    .max(7 * day)
+    .default(day),
   /** How long the promotion waits for the wave's rollouts to end (windows and pauses count). */
   timeoutSeconds: z
     .int()
@@ -72,10 +82,14 @@ export function parseWaves(text: string, clusterNames: readonly string[]): WaveC
         );
     });
   });
-  const total = parsed.data.reduce((sum, wave) => sum + wave.timeoutSeconds + wave.bakeSeconds, 0);
+  const total = parsed.data.reduce(
+    (sum, wave) =>
+      sum + wave.timeoutSeconds + wave.bakeSeconds + (wave.approval ? wave.approvalTimeoutSeconds : 0),
+    0,
+  );
   if (total > promotionBudgetSeconds)
     problems.push(
-      `the waves' timeoutSeconds and bakeSeconds add up to ${total} s, over the ${promotionBudgetSeconds} s a promotion may last: lower them, or use fewer waves`,
+      `the waves' timeoutSeconds, bakeSeconds and approvalTimeoutSeconds add up to ${total} s, over the ${promotionBudgetSeconds} s a promotion may last: lower them, or use fewer waves`,
     );
   if (problems.length > 0)
     throw new Error(`WAVES (deployment parameter waves) is invalid: ${problems.join('; ')}.`);
@@ -88,6 +102,8 @@ export const waveSchema = z.object({
   bakeSeconds: z.int().min(0),
   alarms: z.array(z.string()),
   timeoutSeconds: z.int().min(1),
+  approval: z.boolean(),
+  approvalTimeoutSeconds: z.int().min(1),
   launches: z.array(
     z.object({
       clusterName: z.string(),
@@ -133,11 +149,9 @@ export function assignWaves(
       });
     } else byWave[index]?.push(launch);
   }
-  const planned = waves.flatMap(({ name, bakeSeconds, alarms, timeoutSeconds }, index) => {
+  const planned = waves.flatMap(({ clusters: _, nodeGroups: __, ...settings }, index) => {
     const chosen = byWave[index] ?? [];
-    return chosen.length === 0
-      ? []
-      : [{ name, bakeSeconds, alarms, timeoutSeconds, launches: chosen.map((launch) => ({ ...launch })) }];
+    return chosen.length === 0 ? [] : [{ ...settings, launches: chosen.map((launch) => ({ ...launch })) }];
   });
   return { waves: planned, skipped };
 }
@@ -214,6 +228,22 @@ export function waveTimedOutCause(wave: string, timeoutSeconds: number, running:
   );
 }
 
+/** The wave the promotion starts next, and whether a person approves it first (`$.cursor`). */
+export const cursorSchema = z.object({
+  index: z.int().min(0),
+  approval: z.boolean(),
+  approvalTimeoutSeconds: z.int().min(1),
+});
+export type Cursor = z.infer<typeof cursorSchema>;
+
+/** The cursor of wave `index`, or null when there is none. */
+export function cursorOf(waves: readonly Wave[], index: number): Cursor | null {
+  const wave = waves[index];
+  return wave === undefined
+    ? null
+    : { index, approval: wave.approval, approvalTimeoutSeconds: wave.approvalTimeoutSeconds };
+}
+
 /** The promotion's state of the wave it is on (`$.wave`). */
 export const waveStateSchema = z.object({
   index: z.int().min(0),
@@ -237,6 +267,8 @@ export const waveStateSchema = z.object({
     .nullable(),
   /** Names of the waves after this one, for the failure's cause. */
   later: z.array(z.string()),
+  /** The wave to start next, with its approval (the state machine's `$.cursor`); null after the last. */
+  next: cursorSchema.nullable(),
 });
 export type WaveState = z.infer<typeof waveStateSchema>;
 
@@ -258,5 +290,37 @@ export function waveStarted(waves: readonly Wave[], index: number, now: number):
     seconds: waveFirstLookSeconds,
     bake: null,
     later: waves.slice(index + 1).map((later) => later.name),
+    next: cursorOf(waves, index + 1),
+  };
+}
+
+/** The message that asks a person whether the next wave may start, and how to answer. */
+export function waveApprovalNotification(request: {
+  rolls: string;
+  wave: Wave;
+  done: readonly string[];
+  executionArn: string;
+  consoleUrl: string;
+  deadline: number;
+}): Notification {
+  const { wave } = request;
+  const groups = wave.launches.map((launch) => `${launch.clusterName}/${launch.nodeGroupName}`);
+  return {
+    subject: `[ApprovalRequested] EKS Windows promotion: wave ${wave.name}`,
+    body: [
+      `May wave ${wave.name} of the promotion of ${request.rolls} begin?`,
+      '',
+      request.done.length > 0
+        ? `- Waves ${request.done.join(', ')}: every rollout SUCCEEDED and baked with their alarms quiet.`
+        : '- No wave has rolled yet.',
+      `- Wave ${wave.name} rolls ${groups.join(', ')}.`,
+      '',
+      'Answer with one of:',
+      ...answerCommands(request.executionArn).map((command) => `  ${command}`),
+      '',
+      `Without an answer by ${new Date(request.deadline).toISOString()} the promotion ends with ApprovalTimedOut (wave ${wave.name} not started).`,
+      `Execution: ${request.consoleUrl}`,
+    ].join('\n'),
+    attributes: { outcome: 'ApprovalRequested', wave: wave.name },
   };
 }

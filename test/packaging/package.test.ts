@@ -182,6 +182,7 @@ const functionActions: Record<string, readonly string[]> = {
   startWave: ['states:StartExecution'],
   checkWave: ['states:DescribeExecution'],
   bakeWave: ['cloudwatch:DescribeAlarms'],
+  requestWaveApproval: ['sns:Publish'],
 };
 
 /**

@@ -224,6 +224,7 @@ describe('waves: the promotion workflow', () => {
   it.each([
     ['waves-first-fails.json', 'WaveFailed'],
     ['waves-alarm-in-bake.json', 'AlarmTriggered'],
+    ['waves-approval-rejected.json', 'RolloutRejected'],
   ])('%s: the promotion stops with %s and the second wave never starts', async (file, errorName) => {
     const report = await waves(file);
     expect(report.error?.name).toBe(errorName);
@@ -232,5 +233,18 @@ describe('waves: the promotion workflow', () => {
     expect(eventsOf(report, 'WaveStarted').map((event) => event.detail.wave)).toEqual(['canary']);
     const untouched = report.instances.filter((instance) => instance.nodeGroup === 'win-b');
     expect(untouched.every((i) => i.state === 'running' && i.amiId === 'ami-0aaa0000000000001')).toBe(true);
+  });
+
+  it('asks before a wave with approval once the wave before has baked, and starts it only when approved', async () => {
+    const report = await waves('waves-approval.json');
+    const [canaryBake] = eventsOf(report, 'WaveBakeStarted');
+    const [asked] = eventsOf(report, 'ApprovalRequested');
+    const [answered] = eventsOf(report, 'ApprovalReceived');
+    expect(asked?.t).toBeGreaterThanOrEqual((canaryBake?.t ?? Number.POSITIVE_INFINITY) + 3600);
+    expect(answered?.detail.decision).toBe('approve');
+    expect(rolloutStart(report, 'win-b')?.t).toBeGreaterThanOrEqual(answered?.t ?? Number.POSITIVE_INFINITY);
+    expect(report.notifications.map((n) => n.subject)).toContain(
+      '[ApprovalRequested] EKS Windows promotion: wave rest',
+    );
   });
 });

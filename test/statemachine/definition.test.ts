@@ -178,13 +178,26 @@ describe('statemachine/promotion.asl.json (waves)', () => {
   });
 
   it.each(promotionTasks)('%s runs a handler that exists and retries throttling with backoff', (_, state) => {
-    const key = functionKeyOfArn(state.Resource as string);
+    const parameters = state.Parameters as { FunctionName?: string };
+    const key = functionKeyOfArn(parameters.FunctionName ?? (state.Resource as string));
     expect(existsSync(new URL(`../../functions/${kebab(key)}.ts`, import.meta.url))).toBe(true);
     const retry = state.Retry as { ErrorEquals: string[]; BackoffRate: number }[];
     expect(retry.flatMap((r) => r.ErrorEquals)).toEqual(
       expect.arrayContaining(['ThrottlingException', 'Lambda.ServiceException']),
     );
     expect(retry.every((r) => r.BackoffRate >= 2)).toBe(true);
+    if (state.TimeoutSecondsPath !== undefined)
+      expect(retry.flatMap((r) => r.ErrorEquals)).not.toContain('States.Timeout');
+  });
+
+  it('asks a person before a wave that wants it, and names the timeout ApprovalTimedOut', () => {
+    const approve = promotion.States.ApproveWave as State & { Catch: { Next: string }[] };
+    expect(approve.Resource).toBe('arn:aws:states:::lambda:invoke.waitForTaskToken');
+    expect(approve.TimeoutSecondsPath).toBe('$.cursor.approvalTimeoutSeconds');
+    expect(promotion.States[approve.Catch[0]?.Next ?? '']).toMatchObject({
+      Type: 'Fail',
+      Error: 'ApprovalTimedOut',
+    });
   });
 
   it('waits in Wait states only, and outlasts every wave deadline and bake the parameter allows', () => {

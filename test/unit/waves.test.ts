@@ -9,6 +9,7 @@ import {
   parseWaves,
   promotionName,
   type RolloutStatus,
+  waveApprovalNotification,
   waveStarted,
   waveVerdict,
 } from '../../functions/domain/waves.ts';
@@ -37,14 +38,22 @@ describe('the deployment parameter waves', () => {
 
   it('fills the defaults of each wave', () => {
     expect(parseWaves('[{"name":"dev","clusters":["dev"]}]', clusters)).toEqual([
-      { name: 'dev', clusters: ['dev'], bakeSeconds: 0, alarms: [], timeoutSeconds: 14 * 86_400 },
+      {
+        name: 'dev',
+        clusters: ['dev'],
+        bakeSeconds: 0,
+        alarms: [],
+        timeoutSeconds: 14 * 86_400,
+        approval: false,
+        approvalTimeoutSeconds: 86_400,
+      },
     ]);
   });
 
   it.each([
     ['not JSON', '[{name:dev}]', /WAVES \(deployment parameter waves\) is not JSON.*set it to a list like/],
     ['a field of the wrong type', '[{"name":"dev","clusters":["dev"],"bakeSeconds":"1h"}]', /0\.bakeSeconds/],
-    ['an unknown field', '[{"name":"dev","clusters":["dev"],"approval":true}]', /approval/],
+    ['an unknown field', '[{"name":"dev","clusters":["dev"],"approve":true}]', /approve/],
     [
       'a wave without clusters',
       '[{"name":"dev","clusters":[]}]',
@@ -70,6 +79,11 @@ describe('the deployment parameter waves', () => {
         })),
       ),
       /add up to 36288000 s, over the 31104000 s a promotion may last: lower them, or use fewer waves/,
+    ],
+    [
+      'an approval timeout over 7 days',
+      '[{"name":"prod","clusters":["prod"],"approval":true,"approvalTimeoutSeconds":700000}]',
+      /0\.approvalTimeoutSeconds/,
     ],
   ])('refuses %s, naming the field and the fix', (_, text, message) => {
     expect(() => parseWaves(text, clusters)).toThrow(message);
@@ -122,6 +136,49 @@ describe('assignWaves', () => {
     expect(promotionName(one)).toBe(promotionName(again));
     expect(promotionName(one)).not.toBe(promotionName(other));
     expect(promotionName(one)).toMatch(/^promotion-ami-0ccc0000000000003-[0-9a-f]{16}$/);
+  });
+});
+
+describe('the promotion moving from wave to wave', () => {
+  const planned = assignWaves(
+    [launch('dev', 'win'), launch('prod', 'win-a')],
+    parseWaves(
+      '[{"name":"dev","clusters":["dev"]},{"name":"prod","clusters":["prod"],"approval":true,"approvalTimeoutSeconds":3600}]',
+      clusters,
+    ),
+  ).waves;
+
+  it('tells, as it starts a wave, which comes next and whether a person approves it first', () => {
+    expect(waveStarted(planned, 0, 0).next).toEqual({
+      index: 1,
+      approval: true,
+      approvalTimeoutSeconds: 3600,
+    });
+    expect(waveStarted(planned, 1, 0)).toMatchObject({ last: true, next: null, later: [] });
+  });
+
+  it('asks with what rolled so far, what the wave rolls, the commands and the deadline', () => {
+    const executionArn = 'arn:aws:states:us-east-1:111122223333:execution:promotion:p-1';
+    const wave = planned[1];
+    if (wave === undefined) throw new Error('no second wave');
+    const { subject, body } = waveApprovalNotification({
+      rolls: 'image eks-windows (ami-0ccc0000000000003)',
+      wave,
+      done: ['dev'],
+      executionArn,
+      consoleUrl: 'https://console',
+      deadline: Date.parse('2026-11-11T19:00:00Z'),
+    });
+    expect(subject).toBe('[ApprovalRequested] EKS Windows promotion: wave prod');
+    expect(body).toContain(
+      'May wave prod of the promotion of image eks-windows (ami-0ccc0000000000003) begin?',
+    );
+    expect(body).toContain('- Waves dev: every rollout SUCCEEDED');
+    expect(body).toContain('- Wave prod rolls prod/win-a.');
+    expect(body).toContain(`npx eks-windows-patcher approve ${executionArn}`);
+    expect(body).toContain(
+      'Without an answer by 2026-11-11T19:00:00.000Z the promotion ends with ApprovalTimedOut',
+    );
   });
 });
 
