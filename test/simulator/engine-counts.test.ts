@@ -10,7 +10,9 @@ describe('the simulator counts what Step Functions counts', () => {
     expect(report.error?.name).toBe('ReplacementNotReady');
     const entered = report.timeline.filter((event) => event.event === 'StateEntered');
     expect(entered.filter((event) => event.detail.state === 'RenewLock')).toHaveLength(1);
-    expect(entered.at(-1)?.detail.state).toBe('Rollback');
+    // After Rollback only its own tail runs (no EKS revert or zone wait here): ReleaseLock, never a batch state.
+    const afterRollback = entered.slice(entered.findIndex((event) => event.detail.state === 'Rollback') + 1);
+    expect(afterRollback.map((event) => event.detail.state)).toEqual(['ReleaseLock']);
     expect(report.executionStats.map((execution) => execution.stateTransitions)).toEqual([
       report.stateTransitions,
     ]);
