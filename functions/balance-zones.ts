@@ -85,7 +85,7 @@ export const makeHandler = (deps: Pick<Dependencies, 'autoScaling' | 'ec2' | 'ku
           return { instanceId: m.instanceId, nodeName: node ? nodeName(node) : '' };
         }),
         readyTarget: ready + moves.length,
-        nextSize: 0,
+        next: [],
         presurged: false,
         bakeSeconds: 0,
         removal: false,

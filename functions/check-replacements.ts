@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { describeGroup, raiseDesiredCapacity, recentActivities } from './adapters/autoscaling.ts';
-import { describeInstances } from './adapters/ec2.ts';
+import { describeInstances, goneInstances } from './adapters/ec2.ts';
 import { markRetiring, protectFromScaleDown } from './adapters/kubernetes/batch-nodes.ts';
 import { autoScalingClient, ec2Client } from './commons/clients.ts';
 import type { Dependencies } from './commons/dependencies.ts';
@@ -24,6 +24,7 @@ import {
   observedBootSeconds,
   replacementNotReadyCause,
   replacementProblem,
+  replacementsNeeded,
 } from './domain/replacements.ts';
 
 const event = z.object({
@@ -80,7 +81,17 @@ export const makeHandler = (deps: Deps) =>
         problem: replacementProblem(byInstance.get(i.instanceId), expected, lifecycle.get(i.instanceId)),
       }));
     const ready = replacements.filter((r) => r.problem === undefined);
-    if (ready.length >= batch.readyTarget) {
+    const gone = await goneInstances(
+      deps.ec2,
+      { asgName: group.asgName, amiId: group.targetAmiId },
+      Date.parse(execution.startTime),
+    );
+    const needed = replacementsNeeded(batch.readyTarget, {
+      desired: current.desired,
+      old: instances.filter((i) => i.imageId !== group.targetAmiId).length,
+      gone: gone.length,
+    });
+    if (ready.length >= needed) {
       // Replacements are up: the pods about to be evicted should go to them, not to old nodes.
       await markRetiring(
         kubernetes,
@@ -95,14 +106,14 @@ export const makeHandler = (deps: Deps) =>
     const pending = replacements.filter((r) => r.problem !== undefined);
     // Fewer replacements than wanted and none on the way: the group lost some; ask for them again.
     const lost = lostReplacements({
-      readyTarget: batch.readyTarget,
+      readyTarget: needed,
       replacements: ready.length + pending.length,
       desired: current.desired,
       live: live.length,
     });
     if (lost > 0) await raiseDesiredCapacity(deps.autoScaling, current, live.length + lost);
     const failure = launchFailure(await recentActivities(deps.autoScaling, group.asgName), wait.since);
-    if (failure && ready.length + pending.length < batch.readyTarget) {
+    if (failure && ready.length + pending.length < needed) {
       throw new LaunchFailed(
         `Auto Scaling group ${group.asgName} could not launch replacements from launch template ` +
           `${group.launchTemplateId} version ${group.targetVersion}: ${failure} Fix the capacity or the template, then run again.`,
@@ -111,7 +122,7 @@ export const makeHandler = (deps: Deps) =>
     if (now >= wait.deadline) {
       throw new ReplacementNotReady(
         replacementNotReadyCause({
-          missing: batch.readyTarget - ready.length,
+          missing: needed - ready.length,
           targetAmiId: group.targetAmiId,
           readyTimeoutSeconds: input.readyTimeoutSeconds,
           pending: pending.map((r) => `${r.instanceId} ${r.problem}`),

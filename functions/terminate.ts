@@ -126,7 +126,7 @@ export const makeHandler = (
         else undrained.push(`${member.instanceId} (${verdict.reason})`);
       }
       if (undrained.length > 0) return { ...wait, done: false, seconds: 1, redrain: true, undrained };
-      if (batch.nextSize > 0) {
+      if (batch.next.length > 0) {
         await batchDone();
         return { ...wait, done: true, redrain: false, undrained };
       }

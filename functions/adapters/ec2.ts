@@ -86,6 +86,38 @@ export async function describeInstances(ec2: EC2Client, instanceIds: string[]): 
   return facts;
 }
 
+/**
+ * Instances of the group from `amiId` launched since `since` (epoch ms) that are shutting down or
+ * terminated: replacements something removed. EC2 lists terminated instances for about an hour.
+ * https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/terminating-instances.html
+ */
+export async function goneInstances(
+  ec2: EC2Client,
+  group: { asgName: string; amiId: string },
+  since: number,
+): Promise<string[]> {
+  const gone: string[] = [];
+  let NextToken: string | undefined;
+  do {
+    const page = await ec2.send(
+      new DescribeInstancesCommand({
+        Filters: [
+          { Name: 'tag:aws:autoscaling:groupName', Values: [group.asgName] },
+          { Name: 'image-id', Values: [group.amiId] },
+          { Name: 'instance-state-name', Values: ['shutting-down', 'terminated'] },
+        ],
+        MaxResults: 1000,
+        NextToken,
+      }),
+    );
+    for (const instance of (page.Reservations ?? []).flatMap((r) => r.Instances ?? [])) {
+      if ((instance.LaunchTime?.getTime() ?? 0) >= since) gone.push(instance.InstanceId ?? '');
+    }
+    NextToken = page.NextToken;
+  } while (NextToken);
+  return gone;
+}
+
 /** Whether a running or pending instance carries the tag `key=value` (and the cluster's own tag). */
 export async function anyInstanceTagged(
   ec2: EC2Client,

@@ -100,8 +100,8 @@ export const batchSchema = z.object({
   index: z.int(),
   nodes: z.array(plannedNodeSchema),
   readyTarget: z.int(),
-  /** Size of the next batch of this execution, launched when this one is cordoned (0: none). */
-  nextSize: z.int().min(0).default(0),
+  /** Instances of the next batch of this execution, whose replacements this one's cordon launches (empty: none). */
+  next: z.array(z.string()).default([]),
   /** The batch before it launched this batch's replacements (its cordon). */
   presurged: z.boolean().default(false),
   /** Seconds to bake after this batch, watching the alarms. */

@@ -24,8 +24,8 @@ export interface Batch {
   nodes: PlannedNode[];
   /** Ready nodes on the target AMI the group must have before this batch is cordoned. */
   readyTarget: number;
-  /** Size of the batch after this one in the same execution (0: none): launched when this one is cordoned. */
-  nextSize: number;
+  /** Instances of the batch after this one in the same execution (empty: none): their replacements are launched when this one is cordoned. */
+  next: string[];
   /** The batch before it launched this batch's replacements. */
   presurged: boolean;
   /** Seconds the rollout bakes after this batch, watching the alarms (0: none). */
@@ -110,17 +110,17 @@ export function toBatches(
       : index === 0 && cadence.canary
         ? cadence.canary.bakeSeconds
         : cadence.bakeSeconds;
-    const nextInExecution = index + 1 < limit ? Math.min(sizeOf(index + 1), ordered.length - end) : 0;
+    const nextInExecution = index + 1 < limit ? ordered.slice(end, end + sizeOf(index + 1)) : [];
     const previous = batches[index - 1];
     batches.push({
       index,
       nodes,
       readyTarget: alreadyOnTarget + end,
-      nextSize:
+      next:
         bakeSeconds > 0 || (index === 0 && cadence.canary && cadence.approvalAfterCanary)
-          ? 0
-          : nextInExecution,
-      presurged: (previous?.nextSize ?? 0) > 0,
+          ? []
+          : nextInExecution.map((m) => m.instanceId),
+      presurged: (previous?.next.length ?? 0) > 0,
       bakeSeconds,
       removal: false,
       balanceZones: lastOfRollout,
@@ -140,7 +140,7 @@ export function withRemoval(surplus: GroupMember[], batches: Batch[]): Batch[] {
     index: 0,
     nodes: surplus.map((m) => ({ instanceId: m.instanceId, nodeName: m.nodeName ?? '' })),
     readyTarget: 0,
-    nextSize: batches[0]?.nodes.length ?? 0,
+    next: (batches[0]?.nodes ?? []).map((n) => n.instanceId),
     presurged: false,
     bakeSeconds: 0,
     removal: true,
@@ -151,7 +151,7 @@ export function withRemoval(surplus: GroupMember[], batches: Batch[]): Batch[] {
     ...batches.map((batch) => ({
       ...batch,
       index: batch.index + 1,
-      presurged: batch.index === 0 ? removal.nextSize > 0 : batch.presurged,
+      presurged: batch.index === 0 ? removal.next.length > 0 : batch.presurged,
     })),
   ];
 }

@@ -151,3 +151,47 @@ export function replacementNotReadyCause(wait: {
     `which the rollout sets: check that nothing removes it) before running again; ${unchanged}.`
   );
 }
+
+/**
+ * Replacements a batch needs Ready: the group's places beyond its old instances (desired less the
+ * live instances not on the target AMI), plus the replacements something removed with desired
+ * decremented (asked for again), at most what the plan counted. Old instances something else removed
+ * (the cluster-autoscaler's scale-down of empty old nodes) took their places with them: nothing is
+ * launched or awaited for them.
+ */
+export function replacementsNeeded(
+  planned: number,
+  group: { desired: number; old: number; gone: number },
+): number {
+  return Math.max(0, Math.min(planned, group.desired - group.old + group.gone));
+}
+
+/**
+ * The desired capacity that launches the next batch's replacements, from what the group holds now
+ * (never from its size at Plan): its old instances, the replacements it keeps, and one for each
+ * instance of the next batch still in it. It keeps what it settled on (desired less launches still
+ * on their way: a retry finds the first call's launches and asks for nothing more), at most the
+ * replacements this batch counted on: those of its instances something else removed (the
+ * cluster-autoscaler's scale-down, desired decremented) serve the next batch instead. Instances of
+ * later batches removed the same way get none.
+ */
+export function nextBatchDesired(
+  group: {
+    desired: number;
+    /** Instances in the group, not terminating. */
+    live: number;
+    /** Of those, on the target AMI without a Ready node yet: launches on their way. */
+    booting: number;
+    /** Of those, not on the target AMI. */
+    old: number;
+  },
+  batch: {
+    /** Replacements this batch needed Ready, less one for each of its instances no longer in the group. */
+    kept: number;
+    /** Instances of the next batch still in the group. */
+    next: number;
+  },
+): number {
+  const settled = group.desired - Math.max(0, group.desired - group.live) - group.booting;
+  return group.old + Math.max(0, Math.min(settled - group.old, batch.kept)) + batch.next;
+}

@@ -91,6 +91,12 @@ describe('the cluster-autoscaler and the old nodes', () => {
     const running = report.instances.filter((i) => i.nodeGroup === 'win-a' && i.state === 'running');
     expect(running.length).toBeGreaterThanOrEqual(2);
     expect(running.every((i) => i.amiId === targetAmi)).toBe(true);
+    expect(report.invariants).toEqual(Object.fromEntries(Object.keys(report.invariants).map((k) => [k, 0])));
+    // One replacement per old node the rollout drained, none for those the autoscaler removed (was 3 more).
+    const launched = eventsOf(report, 'InstanceLaunched').filter((e) => e.detail.group === 'win-a');
+    expect(launched).toHaveLength(eventsOf(report, 'NodeCordoned').length);
+    expect(removedReplacements(report)).toEqual([]);
+    expect(report.metrics.peakExtraInstances).toBeLessThanOrEqual(2);
   });
 });
 

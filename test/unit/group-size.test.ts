@@ -68,17 +68,17 @@ describe('the removal batch', () => {
       toBatches([member('a'), member('b'), member('c')], { batchSize: 2, bakeSeconds: 0 }, 0),
     );
     expect(
-      batches.map(({ index, removal, nextSize, presurged, nodes }) => ({
+      batches.map(({ index, removal, next, presurged, nodes }) => ({
         index,
         removal,
-        nextSize,
+        next: next.length,
         presurged,
         nodes: nodes.length,
       })),
     ).toEqual([
-      { index: 0, removal: true, nextSize: 2, presurged: false, nodes: 1 },
-      { index: 1, removal: false, nextSize: 1, presurged: true, nodes: 2 },
-      { index: 2, removal: false, nextSize: 0, presurged: true, nodes: 1 },
+      { index: 0, removal: true, next: 2, presurged: false, nodes: 1 },
+      { index: 1, removal: false, next: 1, presurged: true, nodes: 2 },
+      { index: 2, removal: false, next: 0, presurged: true, nodes: 1 },
     ]);
   });
 
@@ -86,6 +86,6 @@ describe('the removal batch', () => {
     expect(withRemoval([], toBatches([member('a')], { batchSize: 1, bakeSeconds: 0 }, 0))).toEqual(
       toBatches([member('a')], { batchSize: 1, bakeSeconds: 0 }, 0),
     );
-    expect(withRemoval([member('s')], [])).toMatchObject([{ index: 0, removal: true, nextSize: 0 }]);
+    expect(withRemoval([member('s')], [])).toMatchObject([{ index: 0, removal: true, next: [] }]);
   });
 });

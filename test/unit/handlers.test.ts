@@ -98,7 +98,7 @@ const batch = {
     { instanceId: 'i-2', nodeName: 'node-2' },
   ],
   readyTarget: 2,
-  nextSize: 0,
+  next: [] as string[],
 };
 const instance = (InstanceId: string, LifecycleState: LifecycleState) => ({
   InstanceId,
@@ -443,7 +443,7 @@ const fakeKubernetes = (nodes: Record<string, ReturnType<typeof node>>) => {
 
 describe('cordon', () => {
   const run = (port: KubernetesPort, cordoned = batch) =>
-    cordon({ kubernetes: async () => port, autoScaling: new AutoScalingClient({}) })(
+    cordon({ kubernetes: async () => port, autoScaling: new AutoScalingClient({}), ec2: new EC2Client({}) })(
       { input, group, batch: cordoned, execution },
       lambdaContext,
     );
@@ -467,13 +467,69 @@ describe('cordon', () => {
     expect(patches.map(([name]) => name)).toEqual(['late-1']);
   });
 
-  it("then launches the next batch's replacements: desired covers this batch and the next", async () => {
-    autoScaling.on(DescribeAutoScalingGroupsCommand).resolves(asg({ MaxSize: 10, DesiredCapacity: 6 }));
-    const { port } = fakeKubernetes({ 'node-1': node('node-1'), 'node-2': node('node-2') });
-    expect(await run(port, { ...batch, nextSize: 2 })).toMatchObject({ launched: 2 });
+  const group6 = {
+    MaxSize: 10,
+    DesiredCapacity: 6,
+    Instances: ['i-1', 'i-2', 'i-3', 'i-4', 'i-a1', 'i-a2'].map((id) => instance(id, 'InService')),
+  };
+  const onAmi = (ids: string[], amiId: string) => ids.map((InstanceId) => ({ InstanceId, ImageId: amiId }));
+  const images = (booting: string[] = []) =>
+    ec2.on(DescribeInstancesCommand).resolves({
+      Reservations: [
+        {
+          Instances: [
+            ...onAmi(['i-1', 'i-2', 'i-3', 'i-4'], 'ami-0aaa0000000000001'),
+            ...onAmi(['i-a1', 'i-a2', ...booting], input.amiId),
+          ],
+        },
+      ],
+    });
+  const readyNodes = () =>
+    fakeKubernetes({
+      'node-1': node('node-1', { instanceId: 'i-1' }),
+      'node-2': node('node-2', { instanceId: 'i-2' }),
+      'i-a1': node('i-a1', { instanceId: 'i-a1' }),
+      'i-a2': node('i-a2', { instanceId: 'i-a2' }),
+    });
+
+  it("then launches the next batch's replacements, one for each of its instances in the group", async () => {
+    autoScaling.on(DescribeAutoScalingGroupsCommand).resolves(asg(group6));
+    images();
+    const { port } = readyNodes();
+    expect(await run(port, { ...batch, next: ['i-3', 'i-4'] })).toMatchObject({ launched: 2 });
     expect(autoScaling.commandCalls(SetDesiredCapacityCommand)[0]?.args[0].input).toMatchObject({
       DesiredCapacity: 8,
     });
+  });
+
+  it('launches nothing for next-batch instances something else removed (the group shrank for good)', async () => {
+    autoScaling.on(DescribeAutoScalingGroupsCommand).resolves(
+      asg({
+        ...group6,
+        DesiredCapacity: 5,
+        Instances: group6.Instances.filter((i) => i.InstanceId !== 'i-4'),
+      }),
+    );
+    images();
+    const { port } = readyNodes();
+    expect(await run(port, { ...batch, next: ['i-3', 'i-4'] })).toMatchObject({ launched: 1 });
+    expect(autoScaling.commandCalls(SetDesiredCapacityCommand)[0]?.args[0].input).toMatchObject({
+      DesiredCapacity: 6,
+    });
+  });
+
+  it('asks for nothing more when retried after its launches began', async () => {
+    autoScaling.on(DescribeAutoScalingGroupsCommand).resolves(
+      asg({
+        ...group6,
+        DesiredCapacity: 8,
+        Instances: [...group6.Instances, instance('i-a3', 'Pending')],
+      }),
+    );
+    images(['i-a3']);
+    const { port } = readyNodes();
+    expect(await run(port, { ...batch, next: ['i-3', 'i-4'] })).toMatchObject({ launched: 0 });
+    expect(autoScaling.commandCalls(SetDesiredCapacityCommand)).toHaveLength(0);
   });
 });
 
@@ -586,7 +642,7 @@ describe('terminate', () => {
   it('lets the next batch go on while the instances shut down', async () => {
     autoScaling.on(DescribeAutoScalingGroupsCommand).resolves(asg());
     const { port } = fakeKubernetes({ 'node-1': cordoned('node-1', 'i-1') });
-    expect((await run(port, { ...batch, nextSize: 2 })).done).toBe(true);
+    expect((await run(port, { ...batch, next: ['i-3', 'i-4'] })).done).toBe(true);
     expect(autoScaling.commandCalls(TerminateInstanceInAutoScalingGroupCommand)).toHaveLength(1);
   });
 

@@ -69,9 +69,13 @@ describe('selecting and ordering nodes', () => {
     expect(batches.map((b) => b.index)).toEqual(sizes.map((_, i) => i));
   });
 
-  it('gives each batch the size of the next, whose replacements its cordon launches', () => {
+  it('gives each batch the instances of the next, whose replacements its cordon launches', () => {
     const ordered = Array.from({ length: 5 }, (_, i) => member(`i-${i}`, 'a', i));
-    expect(toBatches(ordered, { batchSize: 2, bakeSeconds: 0 }, 0).map((b) => b.nextSize)).toEqual([2, 1, 0]);
+    expect(toBatches(ordered, { batchSize: 2, bakeSeconds: 0 }, 0).map((b) => b.next)).toEqual([
+      ['i-2', 'i-3'],
+      ['i-4'],
+      [],
+    ]);
   });
 
   it('keeps at most the batches one execution may take; the next execution resumes', () => {
@@ -79,7 +83,7 @@ describe('selecting and ordering nodes', () => {
     const batches = toBatches(ordered, { batchSize: 2, bakeSeconds: 0 }, 1, 2);
     expect(batches.map((b) => b.nodes.length)).toEqual([2, 2]);
     expect(batches.map((b) => b.readyTarget)).toEqual([3, 5]);
-    expect(batches.map((b) => b.nextSize)).toEqual([2, 0]);
+    expect(batches.map((b) => b.next.length)).toEqual([2, 0]);
   });
 
   it('cuts a canary first, bakes after it and between batches, never after the last', () => {
@@ -101,7 +105,7 @@ describe('selecting and ordering nodes', () => {
       { batchSize: 2, canary: { nodes: 1, bakeSeconds: 900 }, bakeSeconds: 0 },
       0,
     );
-    expect(batches.map((b) => b.nextSize)).toEqual([0, 2, 0]);
+    expect(batches.map((b) => b.next.length)).toEqual([0, 2, 0]);
     expect(batches.map((b) => b.presurged)).toEqual([false, false, true]);
   });
 

@@ -23,10 +23,12 @@ import {
   expectedBootSeconds,
   launchFailure,
   lostReplacements,
+  nextBatchDesired,
   nextCheckSeconds,
   observedBootSeconds,
   replacementNotReadyCause,
   replacementProblem,
+  replacementsNeeded,
 } from '../../functions/domain/replacements.ts';
 import { rollbackActions } from '../../functions/domain/rollback.ts';
 import { node, pod } from '../support/objects.ts';
@@ -580,6 +582,55 @@ describe('a replacement the group lost', () => {
     ['both removed', { readyTarget: 3, replacements: 1, desired: 4, live: 4 }, 2],
   ])('%s', (_, group, lost) => {
     expect(lostReplacements(group)).toBe(lost);
+  });
+
+  it.each([
+    ['as planned', 5, { desired: 7, old: 2, gone: 0 }, 5],
+    ['old nodes removed by the cluster-autoscaler took their places', 5, { desired: 5, old: 2, gone: 0 }, 3],
+    ['a replacement removed is needed again', 5, { desired: 6, old: 2, gone: 1 }, 5],
+    ['a scale-out on the target AMI is not waited for', 5, { desired: 9, old: 2, gone: 0 }, 5],
+    ['never below zero', 2, { desired: 1, old: 3, gone: 0 }, 0],
+  ])(
+    'needs the places beyond the old instances and those of lost replacements, at most the planned count: %s',
+    (_, planned, group, needed) => {
+      expect(replacementsNeeded(planned, group)).toBe(needed);
+    },
+  );
+
+  it.each([
+    [
+      'first call: one per next-batch instance',
+      { desired: 6, live: 6, booting: 0, old: 4 },
+      { kept: 2, next: 2 },
+      8,
+    ],
+    [
+      'next-batch instances removed by others',
+      { desired: 5, live: 5, booting: 0, old: 3 },
+      { kept: 2, next: 1 },
+      6,
+    ],
+    [
+      'retry while the launches are on their way',
+      { desired: 8, live: 8, booting: 2, old: 4 },
+      { kept: 2, next: 2 },
+      8,
+    ],
+    [
+      'retry before the group launched them',
+      { desired: 8, live: 6, booting: 0, old: 4 },
+      { kept: 2, next: 2 },
+      8,
+    ],
+    [
+      'a removed instance of this batch leaves its replacement to the next',
+      { desired: 3, live: 3, booting: 0, old: 1 },
+      { kept: 1, next: 1 },
+      3,
+    ],
+    ['nothing left of the next batch', { desired: 4, live: 4, booting: 0, old: 2 }, { kept: 2, next: 0 }, 4],
+  ])('launches the next batch from what the group holds now: %s', (_, group, batch, desired) => {
+    expect(nextBatchDesired(group, batch)).toBe(desired);
   });
 
   it('expects the first replacement after a sixth of the ready deadline until one was seen Ready', () => {

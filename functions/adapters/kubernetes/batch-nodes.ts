@@ -1,5 +1,4 @@
 import type { V1Node } from '@kubernetes/client-node';
-import { type BatchMember, matchBatch } from '../../domain/members.ts';
 import {
   cordonedByAnnotation,
   hasRetiringTaint,
@@ -9,14 +8,6 @@ import {
   taintsWithRetiring,
 } from '../../domain/nodes.ts';
 import type { KubernetesPort } from './port.ts';
-
-/** The batch's instances and their nodes, as the cluster shows them now. */
-export async function batchMembers(
-  kubernetes: KubernetesPort,
-  instanceIds: string[],
-): Promise<BatchMember[]> {
-  return matchBatch(instanceIds, await kubernetes.listNodes());
-}
 
 /**
  * Marks nodes unschedulable with our annotation, so a rollback uncordons only what we cordoned. A
