@@ -651,7 +651,7 @@ describe('terminate', () => {
     const { port } = fakeKubernetes({ 'node-1': cordoned('node-1', 'i-1') });
     await run(port);
     expect(putEvents()).toEqual([]);
-    await run(port, { ...batch, nextSize: 2 });
+    await run(port, { ...batch, next: ['i-3', 'i-4'] });
     const [entry] = putEvents();
     expect(entry).toMatchObject({
       Source: 'eks-windows-patcher',
@@ -676,7 +676,7 @@ describe('terminate', () => {
     const { port } = fakeKubernetes({ 'node-1': cordoned('node-1', 'i-1') });
     await run(port);
     expect(dynamoDb.commandCalls(UpdateItemCommand)).toHaveLength(0);
-    await run(port, { ...batch, nextSize: 2 }, ['node-1', 'node-2'], 2_000_000);
+    await run(port, { ...batch, next: ['i-3', 'i-4'] }, ['node-1', 'node-2'], 2_000_000);
     const [update] = dynamoDb.commandCalls(UpdateItemCommand).map((call) => call.args[0].input);
     expect(update).toMatchObject({
       TableName: 'locks',
@@ -694,6 +694,6 @@ describe('terminate', () => {
       .on(PutEventsCommand)
       .rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
     const { port } = fakeKubernetes({ 'node-1': cordoned('node-1', 'i-1') });
-    expect((await run(port, { ...batch, nextSize: 2 })).done).toBe(true);
+    expect((await run(port, { ...batch, next: ['i-3', 'i-4'] })).done).toBe(true);
   });
 });
