@@ -98,6 +98,7 @@ const functionActions: Record<string, readonly string[]> = {
     'autoscaling:DescribeAutoScalingGroups',
     'autoscaling:UpdateAutoScalingGroup',
     'autoscaling:SetDesiredCapacity',
+    'ec2:DescribeInstances',
   ],
   drain: ['eks:DescribeCluster', 'autoscaling:DescribeAutoScalingGroups'],
   terminate: [
