@@ -79,9 +79,7 @@ export const makeHandler = (deps: Deps) =>
           input,
           executionArn: execution.id,
           at: deps.now(),
-          progress: batch
-            ? batchProgress(batch, counts, false)
-            : { nodesReplaced: 0, nodesToReplace: counts.nodesToReplace },
+          progress: batchProgress(batch, counts, false),
           batchIndex: batch?.index ?? null,
           occurrence,
           extra,

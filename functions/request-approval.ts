@@ -52,9 +52,7 @@ export const makeHandler = (
         input,
         executionArn: execution.id,
         at: deps.now(),
-        progress: batch
-          ? batchProgress(batch, planCounts, true)
-          : { nodesReplaced: 0, nodesToReplace: planCounts.nodesToReplace },
+        progress: batchProgress(batch, planCounts, true),
         batchIndex: batch?.index ?? null,
         extra: { moment, deadline: new Date(deadline).toISOString() },
       }),

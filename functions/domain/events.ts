@@ -84,12 +84,14 @@ export interface PlanCounts {
 /**
  * Nodes replaced before a batch starts (`done`: false) or once it is done. A batch's `readyTarget` is
  * the group's nodes on the target after it; a removal batch (surplus of an earlier run) replaces none.
+ * Before the first batch (`null`) none is replaced yet.
  */
 export function batchProgress(
-  batch: { nodes: unknown[]; readyTarget: number; removal: boolean },
+  batch: { nodes: unknown[]; readyTarget: number; removal: boolean } | null,
   counts: PlanCounts,
   done: boolean,
 ): Progress {
+  if (batch === null) return { nodesReplaced: 0, nodesToReplace: counts.nodesToReplace };
   const after = batch.removal ? 0 : batch.readyTarget - counts.nodesOnTarget;
   const replaced = done || batch.removal ? after : after - batch.nodes.length;
   return {

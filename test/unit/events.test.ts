@@ -19,6 +19,13 @@ describe('batchProgress', () => {
       batchProgress({ nodes: nodes(size), readyTarget, removal }, { nodesOnTarget, nodesToReplace }, done),
     ).toEqual({ nodesReplaced: replaced, nodesToReplace });
   });
+
+  it('counts none replaced before the first batch', () => {
+    expect(batchProgress(null, { nodesOnTarget: 2, nodesToReplace: 6 }, false)).toEqual({
+      nodesReplaced: 0,
+      nodesToReplace: 6,
+    });
+  });
 });
 
 describe('rolloutEvent', () => {
