@@ -33,14 +33,23 @@ export function page<T>(
   };
 }
 
+/** Each wildcard pattern compiled once: filters are matched against every instance of an account. */
+const compiledPatterns = new Map<string, RegExp>();
+
 /** EC2-style filter values: `*` and `?` are wildcards. */
 export function matchesPattern(pattern: string, value: string | undefined): boolean {
   if (value === undefined) return false;
-  const expression = pattern
-    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-    .replaceAll('*', '.*')
-    .replaceAll('?', '.');
-  return new RegExp(`^${expression}$`).test(value);
+  if (!/[*?]/.test(pattern)) return pattern === value;
+  let compiled = compiledPatterns.get(pattern);
+  if (compiled === undefined) {
+    const expression = pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replaceAll('*', '.*')
+      .replaceAll('?', '.');
+    compiled = new RegExp(`^${expression}$`);
+    compiledPatterns.set(pattern, compiled);
+  }
+  return compiled.test(value);
 }
 
 /** `[{Key, Value}]` as the SDK shapes tags. */

@@ -103,7 +103,39 @@ function nodeTaints(node: NodeRecord): V1Taint[] | undefined {
   return taints.length > 0 ? taints : undefined;
 }
 
+/**
+ * The kubelet posts its node's status when it changes, else every `nodeStatusReportFrequency` (5 min
+ * by default, KubeletConfiguration; liveness goes to its Lease in between): the heartbeat of a node
+ * whose status did not change stays put.
+ */
+const statusReportMs = 300_000;
+
+/** The rendered node by record, while neither its resourceVersion nor its heartbeat changed. */
+const renderedNodes = new WeakMap<NodeRecord, { version: number; heartbeat: number; node: V1Node }>();
+
+/** Callers share the cached object, as the API server's watch cache serves one object to every list. */
+function deepFreeze<T>(value: T): T {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value;
+  for (const field of Object.values(value)) deepFreeze(field);
+  return Object.freeze(value);
+}
+
+/** The node as the API serves it: rendered again only when its record or its heartbeat changed. */
 export function renderNode(node: NodeRecord, now: number): V1Node {
+  const heartbeat =
+    node.ready === 'Unknown'
+      ? node.readyTransitionAt
+      : now - ((now - node.readyTransitionAt) % statusReportMs);
+  const cached = renderedNodes.get(node);
+  if (cached !== undefined && cached.version === node.resourceVersion && cached.heartbeat === heartbeat) {
+    return cached.node;
+  }
+  const rendered = deepFreeze(renderNodeAt(node, heartbeat));
+  renderedNodes.set(node, { version: node.resourceVersion, heartbeat, node: rendered });
+  return rendered;
+}
+
+function renderNodeAt(node: NodeRecord, heartbeat: number): V1Node {
   const facts = instanceTypeFacts(node.instanceType);
   const memoryKi = `${(facts?.memoryGiB ?? 8) * 1024 * 1024 - 700 * 1024}Ki`;
   const resources = {
@@ -117,7 +149,7 @@ export function renderNode(node: NodeRecord, now: number): V1Node {
     status: node.ready === 'Unknown' ? 'Unknown' : 'False',
     reason,
     message,
-    lastHeartbeatTime: new NativeDate(node.ready === 'Unknown' ? node.readyTransitionAt : now),
+    lastHeartbeatTime: new NativeDate(heartbeat),
     lastTransitionTime: new NativeDate(node.createdAt),
   });
   return {
@@ -147,7 +179,7 @@ export function renderNode(node: NodeRecord, now: number): V1Node {
           type: 'Ready',
           status: node.ready,
           ...readyConditions[node.ready],
-          lastHeartbeatTime: new NativeDate(node.ready === 'Unknown' ? node.readyTransitionAt : now),
+          lastHeartbeatTime: new NativeDate(heartbeat),
           lastTransitionTime: new NativeDate(node.readyTransitionAt),
         },
       ],
