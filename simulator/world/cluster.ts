@@ -19,6 +19,9 @@ import type { Timeline } from './timeline.ts';
 
 const gibibyte = 2 ** 30;
 
+/** `String.prototype.localeCompare`'s order (ECMA-402: the default Intl.Collator), built once. */
+const byName = new Intl.Collator().compare;
+
 export type ConditionStatus = 'True' | 'False' | 'Unknown';
 
 /** Keys of the taints Kubernetes derives from a node's conditions and `spec.unschedulable`. */
@@ -200,6 +203,8 @@ export type NewNode = Omit<
  */
 export class Cluster {
   readonly nodes = new Map<string, NodeRecord>();
+  /** `nodes` in name order, kept by registerNode and deleteNode: the scheduler's tie-break. */
+  private readonly nodesInNameOrder: NodeRecord[] = [];
   readonly pods = new Map<string, PodRecord>();
   readonly workloads: WorkloadRecord[] = [];
   readonly budgets: PdbRecord[] = [];
@@ -359,11 +364,24 @@ export class Cluster {
     };
     this.bumpNode(node);
     this.nodes.set(node.name, node);
+    this.nodesInNameOrder.splice(this.nameOrderIndex(node.name), 0, node);
     if (readySince === undefined) {
       this.options.timeline.record('NodeRegistered', { node: node.name, instanceId: node.instanceId });
     }
     this.settle();
     return node;
+  }
+
+  /** Where `name` is, or would go, in `nodesInNameOrder` (a binary search). */
+  private nameOrderIndex(name: string): number {
+    let low = 0;
+    let high = this.nodesInNameOrder.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (byName(this.nodesInNameOrder[middle]?.name ?? '', name) < 0) low = middle + 1;
+      else high = middle;
+    }
+    return low;
   }
 
   setNodeReady(name: string): void {
@@ -476,6 +494,8 @@ export class Cluster {
       }
     }
     this.nodes.delete(name);
+    const index = this.nameOrderIndex(name);
+    if (this.nodesInNameOrder[index] === node) this.nodesInNameOrder.splice(index, 1);
     this.changedNodes.add(name);
     this.options.observer?.nodeChanged(node, true);
     if ((this.podsByNode.get(name)?.size ?? 0) === 0) this.podsByNode.delete(name);
@@ -715,6 +735,7 @@ export class Cluster {
 
   private removePod(pod: PodRecord): void {
     this.retire(pod);
+    if (pod.podIp !== undefined) this.options.ids.releasePrivateIp(pod.podIp);
     this.changedWorkloads.add(pod.workload);
     this.pods.delete(podKey(pod.namespace, pod.name));
     this.podsByWorkload.get(pod.workload)?.delete(pod);
@@ -905,7 +926,7 @@ export class Cluster {
     const siblings = this.boundByWorkload.get(pod.workload);
     const candidates =
       pod.requiredNode === undefined
-        ? this.nodes.values()
+        ? this.nodesInNameOrder
         : [this.nodes.get(pod.requiredNode)].filter(isDefined);
     return pickNode(pod, candidates, {
       podCount: (node) => this.podsByNode.get(node.name)?.size ?? 0,

@@ -1,8 +1,13 @@
 import { kubernetesNameAlphabet, type Random } from './random.ts';
 
+/** Random draws for a fresh address before a freed one is reused: past the first few, the subnet is nearly full. */
+const freshIpDraws = 64;
+
 /** Identifiers that look like the real ones and never repeat within a world. */
 export class Ids {
   private readonly used = new Set<string>();
+  /** Addresses pods gave back, by zone: reused only once random draws stop finding fresh ones. */
+  private readonly freedIps = new Map<number, Set<string>>();
 
   constructor(readonly random: Random) {}
 
@@ -27,9 +32,32 @@ export class Ids {
     return this.unique(() => this.random.uuid());
   }
 
-  /** A private address in the /19 of the zone's subnet. */
+  /**
+   * A private address in the /19 of the zone's subnet: a fresh one while random draws find one, else
+   * one a pod gave back (a subnet reuses freed addresses; a /19 holds about 8,000, fewer than the
+   * pods a rollout of a large group starts over time).
+   */
   privateIp(zoneIndex: number): string {
-    return this.unique(() => `10.0.${zoneIndex * 32 + this.random.int(32)}.${4 + this.random.int(250)}`);
+    for (let draw = 0; draw < freshIpDraws; draw++) {
+      const ip = `10.0.${zoneIndex * 32 + this.random.int(32)}.${4 + this.random.int(250)}`;
+      if (this.used.has(ip)) continue;
+      this.used.add(ip);
+      return ip;
+    }
+    const freed = this.freedIps.get(zoneIndex);
+    const reused = freed?.values().next().value;
+    if (freed === undefined || reused === undefined) {
+      throw new Error(`The subnet of zone ${zoneIndex} has no free address left (a /19 holds 8,000).`);
+    }
+    freed.delete(reused);
+    return reused;
+  }
+
+  /** A pod's address goes back to its zone's subnet (VPC CNI releases it with the pod). */
+  releasePrivateIp(ip: string): void {
+    const zoneIndex = Math.floor(Number(ip.split('.')[2]) / 32);
+    const freed = this.freedIps.get(zoneIndex) ?? new Set<string>();
+    this.freedIps.set(zoneIndex, freed.add(ip));
   }
 
   /** Generated-name suffix or pod-template hash, from Kubernetes' alphabet. */
