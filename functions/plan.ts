@@ -1,4 +1,4 @@
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1Pod, V1PodDisruptionBudget } from '@kubernetes/client-node';
 import * as z from 'zod';
 import { describeGroup } from './adapters/autoscaling.ts';
 import { describeInstances } from './adapters/ec2.ts';
@@ -12,6 +12,7 @@ import { lambdaHandler } from './commons/handler.ts';
 import { kubernetesConnector } from './commons/kubernetes.ts';
 import { rolloutInputSchema } from './commons/rollout-input.ts';
 import { type Plan, verifiedSchema } from './commons/state.ts';
+import { selectorText } from './domain/drain.ts';
 import { fastLaunchWarnings } from './domain/fast-launch.ts';
 import { surplusInstances } from './domain/group-size.ts';
 import { cappedWithCount, listText } from './domain/limits.ts';
@@ -26,7 +27,7 @@ import {
   toBatches,
   withRemoval,
 } from './domain/plan.ts';
-import { preflight } from './domain/preflight.ts';
+import { coveredAmong, pdbName, preflight } from './domain/preflight.ts';
 import { expectedBootSeconds } from './domain/replacements.ts';
 import { warmPoolPlanNote } from './domain/warm-pool.ts';
 
@@ -47,6 +48,48 @@ async function daemonSetLookup(kubernetes: KubernetesPort, pods: V1Pod[]): Promi
     if (await kubernetes.daemonSetExists(namespace, name)) existing.add(key);
   }
   return (pod) => existing.has(`${pod.metadata?.namespace}/${controllerOf(pod)?.name}`);
+}
+
+/** Node lists at a time: a group of a thousand nodes is read in bounded bursts. */
+const nodeListsAtOnce = 20;
+
+/**
+ * The pods bound to the nodes, one list per node (`spec.nodeName`): the group's own pods, never the
+ * whole cluster's. In key order, as one list of every pod would give them.
+ */
+async function podsOnNodes(kubernetes: KubernetesPort, nodeNames: string[]): Promise<V1Pod[]> {
+  const pods: V1Pod[] = [];
+  for (let start = 0; start < nodeNames.length; start += nodeListsAtOnce) {
+    const lists = nodeNames
+      .slice(start, start + nodeListsAtOnce)
+      .map((name) => kubernetes.listPodsOnNode(name));
+    pods.push(...(await Promise.all(lists)).flat());
+  }
+  return pods.sort((a, b) => {
+    const [keyA, keyB] = [podKey(a), podKey(b)];
+    return keyA < keyB ? -1 : keyA > keyB ? 1 : 0;
+  });
+}
+
+/**
+ * How many pods each PDB covers: the disruption controller's own count (`status.expectedPods`); a
+ * PDB it has not counted (no status yet, or a failed sync) from a list by its own selector.
+ */
+async function pdbCoverage(
+  kubernetes: KubernetesPort,
+  pdbs: V1PodDisruptionBudget[],
+): Promise<(pdb: V1PodDisruptionBudget) => number> {
+  const counts = new Map<string, number>();
+  for (const pdb of pdbs) {
+    const expected = pdb.status?.expectedPods ?? 0;
+    const selector = pdb.spec?.selector;
+    const listed =
+      expected > 0 || selector === undefined
+        ? []
+        : await kubernetes.listPods(pdb.metadata?.namespace, { labelSelector: selectorText(selector) });
+    counts.set(pdbName(pdb), expected > 0 ? expected : coveredAmong(listed)(pdb));
+  }
+  return (pdb) => counts.get(pdbName(pdb)) ?? 0;
 }
 
 /** What to change, naming the input fields that lift each kind of blocker. */
@@ -74,10 +117,9 @@ export const makeHandler = (deps: Deps) =>
       );
     const live = group.instances.filter((i) => !/^Terminat/.test(i.lifecycleState)).map((i) => i.instanceId);
     const kubernetes = await deps.kubernetes(input.clusterName);
-    const [instances, nodes, allPods, pdbs] = await Promise.all([
+    const [instances, nodes, pdbs] = await Promise.all([
       describeInstances(deps.ec2, live),
       kubernetes.listNodes(),
-      kubernetes.listPods(undefined),
       kubernetes.listPodDisruptionBudgets(),
     ]);
     const byInstance = nodesByInstance(nodes);
@@ -120,8 +162,14 @@ export const makeHandler = (deps: Deps) =>
     );
     const planned = batches.reduce((count, batch) => count + (batch.removal ? 0 : batch.nodes.length), 0);
     const replacedNodes = new Set([...toReplace, ...surplus].flatMap((m) => m.nodeName ?? []));
-    const podsToMove = allPods.filter((pod) => replacedNodes.has(pod.spec?.nodeName ?? ''));
-    const checks = preflight(podsToMove, allPods, pdbs, input, await daemonSetLookup(kubernetes, podsToMove));
+    const podsToMove = await podsOnNodes(kubernetes, [...replacedNodes]);
+    const checks = preflight(
+      podsToMove,
+      await pdbCoverage(kubernetes, pdbs),
+      pdbs,
+      input,
+      await daemonSetLookup(kubernetes, podsToMove),
+    );
     if (managed) {
       const evicted = new Set(checks.verdicts.filter((v) => v.verdict.action === 'evict').map((v) => v.pod));
       // What EKS's fixed 15 minutes would fail on: lifted, like a PDB, only by the PDB override (EKS's force).

@@ -61,6 +61,12 @@ export function pdbNeverAllowsReason(pdb: V1PodDisruptionBudget, coveredPods: nu
   return undefined;
 }
 
+/** How many pods a PDB covers, counted from `pods` (those its namespace's list by its selector returned). */
+export const coveredAmong =
+  (pods: V1Pod[]) =>
+  (pdb: V1PodDisruptionBudget): number =>
+    pods.filter((pod) => pdbsOf(pod, [pdb]).length > 0).length;
+
 export interface PodVerdict {
   pod: string;
   node: string;
@@ -85,7 +91,7 @@ export interface Preflight {
  */
 export function preflight(
   podsToMove: V1Pod[],
-  allPods: V1Pod[],
+  covered: (pdb: V1PodDisruptionBudget) => number,
   pdbs: V1PodDisruptionBudget[],
   rules: EvictionRules,
   daemonSetExists: (pod: V1Pod) => boolean,
@@ -114,8 +120,7 @@ export function preflight(
     for (const pdb of matching) relevant.set(pdbName(pdb), pdb);
   }
   for (const pdb of relevant.values()) {
-    const covered = allPods.filter((pod) => pdbsOf(pod, [pdb]).length > 0).length;
-    const never = pdbNeverAllowsReason(pdb, covered);
+    const never = pdbNeverAllowsReason(pdb, covered(pdb));
     if (never) pdbBlockers.push(`${never}: it can never allow an eviction`);
     else if ((pdb.status?.disruptionsAllowed ?? 0) < 1) {
       warnings.push(`PDB ${pdbName(pdb)} allows no disruption right now; the drain will wait for it`);

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { evictionVerdict } from '../../functions/domain/eviction.ts';
-import { pdbNeverAllowsReason, preflight, scaledValue } from '../../functions/domain/preflight.ts';
+import {
+  coveredAmong,
+  pdbNeverAllowsReason,
+  preflight,
+  scaledValue,
+} from '../../functions/domain/preflight.ts';
 import { pdb, pod } from '../support/objects.ts';
 
 const strict = { force: false, deleteEmptyDirData: false };
@@ -124,13 +129,25 @@ describe('pre-flight', () => {
   const lookup = () => true;
 
   it('passes a workload whose PDB can allow a disruption', () => {
-    const result = preflight([web[0] ?? pod('x')], web, [pdb('web', { maxUnavailable: 1 })], strict, lookup);
+    const result = preflight(
+      [web[0] ?? pod('x')],
+      coveredAmong(web),
+      [pdb('web', { maxUnavailable: 1 })],
+      strict,
+      lookup,
+    );
     expect(result.blockers).toEqual([]);
     expect(result.warnings).toEqual([]);
   });
 
   it('refuses a PDB that can never allow a disruption, naming it', () => {
-    const result = preflight(web.slice(0, 1), web, [pdb('web', { minAvailable: 3 })], strict, lookup);
+    const result = preflight(
+      web.slice(0, 1),
+      coveredAmong(web),
+      [pdb('web', { minAvailable: 3 })],
+      strict,
+      lookup,
+    );
     expect(result.blockers).toEqual([
       expect.stringContaining('PDB shop/web requires minAvailable 3 of 3 pods'),
     ]);
@@ -139,7 +156,7 @@ describe('pre-flight', () => {
   it('only warns about a PDB that allows no disruption right now', () => {
     const result = preflight(
       web.slice(0, 1),
-      web,
+      coveredAmong(web),
       [pdb('web', { maxUnavailable: 1, disruptionsAllowed: 0 })],
       strict,
       lookup,
@@ -151,7 +168,7 @@ describe('pre-flight', () => {
   it('refuses pods covered by two PDBs (the Eviction API answers 500)', () => {
     const result = preflight(
       web.slice(0, 1),
-      web,
+      coveredAmong(web),
       [pdb('a', { maxUnavailable: 1 }), pdb('b', { maxUnavailable: 1 })],
       strict,
       lookup,
@@ -166,7 +183,7 @@ describe('pre-flight', () => {
       pod('debug', { node: 'old' }),
       pod('cache', { node: 'old', emptyDir: true, owner: { kind: 'ReplicaSet', name: 'c' } }),
     ];
-    const result = preflight(pods, pods, [], strict, lookup);
+    const result = preflight(pods, coveredAmong(pods), [], strict, lookup);
     expect(result.blockers).toEqual([
       expect.stringContaining('shop/debug: bare pod'),
       expect.stringContaining('shop/cache: uses emptyDir'),
@@ -179,14 +196,19 @@ describe('pre-flight', () => {
       pod('debug', { node: 'old' }),
       pod('cache', { node: 'old', emptyDir: true, owner: { kind: 'ReplicaSet', name: 'c' } }),
     ];
-    expect(preflight(pods, pods, [], { ...strict, force: true }, lookup).blockedPods).toEqual(['shop/cache']);
-    expect(preflight(pods, pods, [], strict, lookup).blockedPods).toEqual(['shop/debug', 'shop/cache']);
+    expect(preflight(pods, coveredAmong(pods), [], { ...strict, force: true }, lookup).blockedPods).toEqual([
+      'shop/cache',
+    ]);
+    expect(preflight(pods, coveredAmong(pods), [], strict, lookup).blockedPods).toEqual([
+      'shop/debug',
+      'shop/cache',
+    ]);
   });
 
   it('ignores PDBs of other namespaces', () => {
     const result = preflight(
       web.slice(0, 1),
-      web,
+      coveredAmong(web),
       [pdb('web', { minAvailable: 3 }, 'other')],
       strict,
       lookup,
