@@ -2,12 +2,16 @@ import { kubernetesNameAlphabet, type Random } from './random.ts';
 
 /** Random draws for a fresh address before a freed one is reused: past the first few, the subnet is nearly full. */
 const freshIpDraws = 64;
+/** The addresses `privateIp` draws from in one zone: 32 × 250. */
+const ipsPerZone = 32 * 250;
 
-/** Identifiers that look like the real ones and never repeat within a world. */
+/** Identifiers that look like the real ones and never repeat within a world (a pod address only once its subnet runs short). */
 export class Ids {
   private readonly used = new Set<string>();
   /** Addresses pods gave back, by zone: reused only once random draws stop finding fresh ones. */
   private readonly freedIps = new Map<number, Set<string>>();
+  /** Fresh addresses handed out, by zone. */
+  private readonly issuedIps = new Map<number, number>();
 
   constructor(readonly random: Random) {}
 
@@ -33,24 +37,32 @@ export class Ids {
   }
 
   /**
-   * A private address in the /19 of the zone's subnet: a fresh one while random draws find one, else
-   * one a pod gave back (a subnet reuses freed addresses; a /19 holds about 8,000, fewer than the
+   * A private address in the /19 of the zone's subnet: a fresh one while random draws find one soon,
+   * else one a pod gave back (a subnet reuses freed addresses; a /19 holds about 8,000, fewer than the
    * pods a rollout of a large group starts over time).
    */
   privateIp(zoneIndex: number): string {
-    for (let draw = 0; draw < freshIpDraws; draw++) {
+    const issued = this.issuedIps.get(zoneIndex) ?? 0;
+    for (let draw = 1; ; draw++) {
       const ip = `10.0.${zoneIndex * 32 + this.random.int(32)}.${4 + this.random.int(250)}`;
-      if (this.used.has(ip)) continue;
-      this.used.add(ip);
-      return ip;
+      if (!this.used.has(ip)) {
+        this.used.add(ip);
+        this.issuedIps.set(zoneIndex, issued + 1);
+        return ip;
+      }
+      if (draw < freshIpDraws && issued < ipsPerZone) continue;
+      const freed = this.freedIps.get(zoneIndex);
+      const reused = freed?.values().next().value;
+      if (freed !== undefined && reused !== undefined) {
+        freed.delete(reused);
+        return reused;
+      }
+      if (issued >= ipsPerZone) {
+        throw new Error(
+          `The subnet of zone ${zoneIndex} has no free address left (a /19 holds ${ipsPerZone}).`,
+        );
+      }
     }
-    const freed = this.freedIps.get(zoneIndex);
-    const reused = freed?.values().next().value;
-    if (freed === undefined || reused === undefined) {
-      throw new Error(`The subnet of zone ${zoneIndex} has no free address left (a /19 holds 8,000).`);
-    }
-    freed.delete(reused);
-    return reused;
   }
 
   /** A pod's address goes back to its zone's subnet (VPC CNI releases it with the pod). */
