@@ -8,6 +8,7 @@ import {
   evictionRound,
   judgePods,
   podsOfControllers,
+  podsOnNewestNodes,
   readControllers,
 } from './adapters/kubernetes/drain-round.ts';
 import { autoScalingClient } from './commons/clients.ts';
@@ -34,6 +35,7 @@ import {
   joinWatchSeconds,
   lateAllowanceSeconds,
   leftoverReasons,
+  observedStartSeconds,
   overdueDeletions,
   ownerBaselines,
   ownersNotYetReady,
@@ -46,7 +48,7 @@ import {
   memberNodes,
   nodesJoinedSince,
 } from './domain/members.ts';
-import { podKey } from './domain/nodes.ts';
+import { imagesOnSchedulableNodes, podKey } from './domain/nodes.ts';
 import { expectedBootSeconds } from './domain/replacements.ts';
 
 const event = z.object({
@@ -88,11 +90,8 @@ export const makeHandler = (deps: Pick<Dependencies, 'kubernetes' | 'autoScaling
       const instanceIds = (current?.instances ?? [])
         .filter((i) => !/^Terminat/.test(i.lifecycleState))
         .map((i) => i.instanceId);
-      await protectFromScaleDown(
-        kubernetes,
-        nodesJoinedSince(instanceIds, nodes, Date.parse(execution.startTime)),
-        execution.name,
-      );
+      const joined = nodesJoinedSince(instanceIds, nodes, Date.parse(execution.startTime));
+      await protectFromScaleDown(kubernetes, joined, execution.name);
       // Matched again each round: a node that joined since Cordon is cordoned and drained like the others.
       const members = matchBatch(
         batch.nodes.map((n) => n.instanceId),
@@ -104,12 +103,26 @@ export const makeHandler = (deps: Pick<Dependencies, 'kubernetes' | 'autoScaling
       // The controllers' status, not their pods: what a round lists stays the batch's own pods.
       const controllers = await readControllers(kubernetes, drain?.owners ?? controllersOf(pods));
       if (drain === null) {
+        // Once per batch: how long pods take to start on the new nodes (earlier batches' replacements
+        // ran there). The next batch's replacements, newest and still empty, may come first: twice the batch.
+        const owners = ownerBaselines(pods, controllers);
+        const seen = observedStartSeconds(
+          await podsOnNewestNodes(
+            kubernetes,
+            joined,
+            new Set(owners.map((owner) => owner.uid)),
+            2 * batch.nodes.length,
+          ),
+        );
         return {
           done: false,
           seconds: 1,
           deadline: now + input.drainTimeoutSeconds * 1000,
           nodes: nodeNames,
-          owners: ownerBaselines(pods, controllers),
+          owners: owners.map((owner) => {
+            const startSeconds = seen.get(owner.uid);
+            return startSeconds === undefined ? owner : { ...owner, startSeconds };
+          }),
           evicted: 0,
           forced: [],
           forcedOmitted: 0,
@@ -170,6 +183,12 @@ export const makeHandler = (deps: Pick<Dependencies, 'kubernetes' | 'autoScaling
           graceSeconds: input.gracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30,
         })),
         refused: pastDeadline ? [] : refused,
+        imagesPresent: imagesOnSchedulableNodes(nodes),
+        learned: new Map(
+          drain.owners.flatMap((owner) =>
+            owner.startSeconds === undefined ? [] : [[owner.uid, owner.startSeconds] as const],
+          ),
+        ),
       };
       const blind = blindRefusals(facts);
       const forecast = drainForecast(

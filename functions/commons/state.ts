@@ -213,6 +213,8 @@ export const ownerBaselineSchema = z.object({
   controller: z.string(),
   name: z.string(),
   readyBefore: z.int(),
+  /** Seconds its pods took to become Ready on this rollout's new nodes, when seen there. */
+  startSeconds: z.object({ fromCreation: z.number(), fromStart: z.number().optional() }).optional(),
 });
 
 export const drainSchema = z.object({

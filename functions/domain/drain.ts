@@ -12,6 +12,8 @@ export interface OwnerBaseline {
   /** What an operator knows it by: `Deployment/web` for a Deployment's ReplicaSet, else `Kind/name`. */
   name: string;
   readyBefore: number;
+  /** Seconds its pods took to become Ready on this rollout's new nodes, when seen there. */
+  startSeconds?: { fromCreation: number; fromStart?: number | undefined } | undefined;
 }
 
 /** The controllers whose pods a drain waits for: those `kubectl rollout status` reads (a Job's pods are not waited for). */
@@ -186,21 +188,47 @@ const timeOf = (value: Date | string | undefined): number | undefined =>
   value === undefined ? undefined : typeof value === 'string' ? Date.parse(value) : value.getTime();
 const readyAt = (pod: V1Pod) =>
   timeOf(pod.status?.conditions?.find((c) => c.type === 'Ready' && c.status === 'True')?.lastTransitionTime);
+const containersStartedAt = (pod: V1Pod) =>
+  timeOf(pod.status?.containerStatuses?.[0]?.state?.running?.startedAt);
+
+/** What a controller's pods took to become Ready, in seconds: from creation, and from their containers' start. */
+export interface StartTimes {
+  fromCreation: number;
+  fromStart: number | undefined;
+}
+
 /**
- * How long each controller's pods took from creation to Ready (scheduling, image pull, start-up,
- * readiness), by controller uid, in seconds: the median of the pods that took any time at all.
+ * How long each controller's pods took to become Ready, by controller uid: from creation (scheduling,
+ * image pull, start-up, readiness) and from their containers' start (start-up and readiness only);
+ * medians of the pods that took any time at all.
  */
-export function observedStartSeconds(pods: V1Pod[]): Map<string, number> {
-  const samples = new Map<string, number[]>();
+export function observedStartSeconds(pods: V1Pod[]): Map<string, StartTimes> {
+  const samples = new Map<string, { fromCreation: number[]; fromStart: number[] }>();
   for (const pod of pods) {
     const uid = controllerOf(pod)?.uid;
     const created = timeOf(pod.metadata?.creationTimestamp);
     const ready = readyAt(pod);
     if (!uid || created === undefined || ready === undefined || ready <= created) continue;
-    samples.set(uid, [...(samples.get(uid) ?? []), (ready - created) / 1000]);
+    const owner = samples.get(uid) ?? { fromCreation: [], fromStart: [] };
+    owner.fromCreation.push((ready - created) / 1000);
+    const started = containersStartedAt(pod);
+    if (started !== undefined && ready > started) owner.fromStart.push((ready - started) / 1000);
+    samples.set(uid, owner);
   }
-  return new Map([...samples].map(([uid, seconds]) => [uid, median(seconds) ?? defaultPodStartSeconds]));
+  return new Map(
+    [...samples].map(([uid, owner]) => [
+      uid,
+      {
+        fromCreation: median(owner.fromCreation) ?? defaultPodStartSeconds,
+        fromStart: median(owner.fromStart),
+      },
+    ]),
+  );
 }
+
+/** The images a pod's containers run. */
+const imagesOf = (pod: V1Pod): string[] =>
+  (pod.spec?.containers ?? []).flatMap((container) => (container.image ? [container.image] : []));
 
 export interface DrainRoundFacts {
   now: number;
@@ -216,14 +244,20 @@ export interface DrainRoundFacts {
    * earlier round, or by another drain (another rollout) under the same PDB.
    */
   elsewhere?: V1Pod[];
+  /**
+   * Images already on a schedulable Ready node (`status.images`): a replacement that runs only these
+   * needs no pull, so it is expected Ready after its controller's start-up alone.
+   */
+  imagesPresent?: Set<string>;
+  /** Start times seen on the rollout's new nodes, by controller uid (preferred to the batch's own pods'). */
+  learned?: Map<string, { fromCreation: number; fromStart?: number | undefined }>;
 }
 
 export interface DrainForecast {
   /** When the batch's pods are expected gone and their replacements Ready (epoch milliseconds). */
   doneAt: number;
   /**
-   * When to run the next round: with refused evictions, the latest moment at which all of them can
-   * be retried without pushing the drain's end back (and not before the first may pass), else
+   * When to run the next round: with refused evictions, when the first of them may pass, else
    * `doneAt`; undefined when a refused pod's controller has no replacement on the way.
    */
   nextRoundAt: number | undefined;
@@ -232,8 +266,6 @@ export interface DrainForecast {
 interface Expectations {
   gone: number[];
   readyByOwner: Map<string, number[]>;
-  /** Creation to Ready of a pod of this pod's controller, in milliseconds. */
-  fromCreation: (pod: V1Pod) => number;
 }
 
 /**
@@ -246,8 +278,13 @@ function expectations(facts: DrainRoundFacts): Expectations {
   const { now } = facts;
   const elsewhere = facts.elsewhere ?? [];
   const observed = observedStartSeconds([...facts.batchPods, ...elsewhere]);
-  const fromCreation = (pod: V1Pod) =>
-    (observed.get(controllerOf(pod)?.uid ?? '') ?? defaultPodStartSeconds) * 1000;
+  const present = facts.imagesPresent ?? new Set<string>();
+  const fromCreation = (pod: V1Pod) => {
+    const uid = controllerOf(pod)?.uid ?? '';
+    const times = facts.learned?.get(uid) ?? observed.get(uid);
+    const pulled = imagesOf(pod).every((image) => present.has(image));
+    return ((pulled ? times?.fromStart : undefined) ?? times?.fromCreation ?? defaultPodStartSeconds) * 1000;
+  };
   const replacementCreated = (pod: V1Pod, goneAt: number) =>
     controllerOf(pod)?.kind === 'StatefulSet' ? goneAt : now;
 
@@ -275,7 +312,7 @@ function expectations(facts: DrainRoundFacts): Expectations {
     const starting = !isPodReady(pod) && !isTerminating(pod) && !batchNodes.has(pod.spec?.nodeName);
     if (starting && created !== undefined) expectReady(pod, Math.max(now, created + fromCreation(pod)));
   }
-  return { gone, readyByOwner, fromCreation };
+  return { gone, readyByOwner };
 }
 
 /**
@@ -296,23 +333,17 @@ export function blindRefusals(facts: DrainRoundFacts): V1Pod[] {
  * (`drainWaitSeconds`).
  */
 export function drainForecast(facts: DrainRoundFacts): DrainForecast {
-  const { gone, readyByOwner, fromCreation } = expectations(facts);
+  const { gone, readyByOwner } = expectations(facts);
   const doneAt = Math.max(facts.now, ...gone, ...[...readyByOwner.values()].flat());
   if (facts.refused.length === 0) return { doneAt, nextRoundAt: doneAt };
-  const retries = facts.refused.map((pod) => {
+  const passAt = facts.refused.map((pod) => {
     const times = readyByOwner.get(controllerOf(pod)?.uid ?? '') ?? [];
-    return { passAt: times.length > 0 ? Math.min(...times) : undefined, takes: fromCreation(pod) };
+    return times.length > 0 ? Math.min(...times) : undefined;
   });
-  if (retries.some((retry) => retry.passAt === undefined)) return { doneAt, nextRoundAt: undefined };
-  const known = retries as { passAt: number; takes: number }[];
-  const end = Math.max(doneAt, ...known.map((retry) => retry.passAt + retry.takes));
-  return {
-    doneAt,
-    nextRoundAt: Math.max(
-      Math.min(...known.map((retry) => retry.passAt)),
-      Math.min(...known.map((retry) => end - retry.takes)),
-    ),
-  };
+  if (passAt.some((at) => at === undefined)) return { doneAt, nextRoundAt: undefined };
+  // Retried as soon as the first may pass: each eviction that passes then starts its replacement
+  // sooner, whatever the others still wait for.
+  return { doneAt, nextRoundAt: Math.min(...(passAt as number[])) };
 }
 
 /**

@@ -79,6 +79,15 @@ export function imagesOnNode(node: V1Node): Set<string> {
   return new Set((node.status?.images ?? []).flatMap((image) => image.names ?? []));
 }
 
+/** Images on the nodes a new pod may be scheduled to now (Ready, not cordoned). */
+export function imagesOnSchedulableNodes(nodes: V1Node[]): Set<string> {
+  return new Set(
+    nodes
+      .filter((node) => isNodeReady(node) && !node.spec?.unschedulable)
+      .flatMap((node) => [...imagesOnNode(node)]),
+  );
+}
+
 export const isPodReady = (pod: V1Pod): boolean =>
   pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 

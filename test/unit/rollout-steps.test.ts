@@ -217,7 +217,7 @@ describe('pacing the drain by what the pods show', () => {
     ).toBe(s(90));
   });
 
-  it('retries refused evictions together, as late as the end of the drain allows', () => {
+  it('retries refused evictions as soon as the first may pass', () => {
     const [web1, web2, api1, api2] = [
       old('web-1', web),
       old('web-2', web),
@@ -237,8 +237,35 @@ describe('pacing the drain by what the pods show', () => {
       ],
       refused: [web2, api2],
     });
-    // api-2 may go at 100 s and is Ready at 200 s; web-2 (20 s to start) need not go before 180 s.
-    expect(forecast).toEqual({ doneAt: s(100), nextRoundAt: s(100) });
+    // web-2 may go at 20 s (its replacement then starts at once); api-2 at 100 s, a round later.
+    expect(forecast).toEqual({ doneAt: s(100), nextRoundAt: s(20) });
+  });
+
+  it('expects a replacement whose image is already on a schedulable node after its start-up alone', () => {
+    const evicted = { ...old('web-1', web), spec: { containers: [{ name: 'main', image: 'aspnet' }] } };
+    const seen = timed('web-9', web, { created: 0, started: 80, ready: 100 });
+    const facts = {
+      now: 0,
+      batchPods: [evicted, seen],
+      evicted: [{ pod: evicted, graceSeconds: 10 }],
+      refused: [],
+    };
+    expect(drainForecast(facts).doneAt).toBe(s(100));
+    expect(drainForecast({ ...facts, imagesPresent: new Set(['aspnet']) }).doneAt).toBe(s(20));
+  });
+
+  it("prefers the start times seen on the rollout's new nodes to the batch's old pods'", () => {
+    const evicted = old('web-1', web);
+    const facts = {
+      now: 0,
+      batchPods: [evicted],
+      evicted: [{ pod: evicted, graceSeconds: 10 }],
+      refused: [],
+    };
+    expect(drainForecast(facts).doneAt).toBe(s(120));
+    expect(drainForecast({ ...facts, learned: new Map([[web.uid, { fromCreation: 45 }]]) }).doneAt).toBe(
+      s(45),
+    );
   });
 
   it('cannot say when a refused eviction passes if nothing of its controller is on the way', () => {

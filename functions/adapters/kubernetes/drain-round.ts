@@ -1,4 +1,4 @@
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import { DrainBlocked } from '../../commons/errors.ts';
 import {
   type ControllerCounts,
@@ -7,7 +7,7 @@ import {
   controllersOf,
 } from '../../domain/drain.ts';
 import { type EvictionRules, type EvictionVerdict, evictionVerdict } from '../../domain/eviction.ts';
-import { controllerOf, isTerminating, podKey } from '../../domain/nodes.ts';
+import { controllerOf, isNodeReady, isTerminating, nodeName, podKey } from '../../domain/nodes.ts';
 import type { EvictionOutcome, KubernetesPort } from './port.ts';
 
 /**
@@ -111,6 +111,34 @@ export async function podsOfControllers(
   );
   return listed.flat();
 }
+
+/**
+ * Pods on the newest of the given nodes (this rollout's new nodes), listed node by node from the
+ * newest until each controller named has a pod there or `maxNodes` were listed: where the evicted
+ * pods' replacements ran, so how long they take to start on the new AMI, for a cost per batch.
+ */
+export async function podsOnNewestNodes(
+  kubernetes: KubernetesPort,
+  nodes: V1Node[],
+  controllerUids: Set<string>,
+  maxNodes: number,
+): Promise<V1Pod[]> {
+  const newest = [...nodes]
+    .filter((node) => isNodeReady(node) && !node.spec?.unschedulable)
+    .sort((a, b) => createdAt(b) - createdAt(a))
+    .slice(0, maxNodes);
+  const listed: V1Pod[] = [];
+  const missing = new Set(controllerUids);
+  for (const node of newest) {
+    if (missing.size === 0) break;
+    const pods = await kubernetes.listPodsOnNode(nodeName(node));
+    listed.push(...pods);
+    for (const pod of pods) missing.delete(controllerOf(pod)?.uid ?? '');
+  }
+  return listed;
+}
+
+const createdAt = (node: V1Node) => new Date(node.metadata?.creationTimestamp ?? 0).getTime();
 
 /** The pods to evict; any pod the rules do not allow refuses the whole drain (DrainBlocked naming it). */
 export function evictablePods(
