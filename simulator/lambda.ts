@@ -93,6 +93,8 @@ export class LambdaRuntime {
     private readonly lambdaSeconds: number,
     /** Sees each result as the state machine receives it (the CLI tells the plan in words). */
     private readonly onResult: (invocation: Invocation, result: unknown) => void = () => undefined,
+    /** Sees how much the heap grew while the handler ran (process.memoryUsage around the call). */
+    private readonly onHeapGrowth?: (invocation: Invocation, bytes: number) => void,
   ) {}
 
   /** The invocation running longest, with how long (real milliseconds) it has run. */
@@ -131,9 +133,11 @@ export class LambdaRuntime {
       if (this.world.faults.crashes(functionKey))
         throw new Error(`Simulated crash of the ${functionKey} handler`);
       const context = lambdaContext(functionKey, this.world.ids.uuid());
+      const heapBefore = this.onHeapGrowth ? process.memoryUsage().heapUsed : 0;
       const output = await this.world.actingFor.run(executionName, () =>
         handler(structuredClone(input), context),
       );
+      this.onHeapGrowth?.(invocation, process.memoryUsage().heapUsed - heapBefore);
       const json = JSON.stringify(output ?? null);
       const bytes = Buffer.byteLength(json);
       if (bytes > maxPayloadBytes) {

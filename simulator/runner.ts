@@ -74,6 +74,8 @@ export interface SimulateOptions {
   waitSeconds?: number;
   /** Sees each execution's trace (states, Lambda invocations, Waits, ending) as it ends. */
   onExecutionTrace?: (trace: ExecutionTrace) => void;
+  /** Sees how much the heap grew while each handler ran (the bench's Lambda memory figure). */
+  onHeapGrowth?: (invocation: Invocation, bytes: number) => void;
 }
 
 export interface ExecutionReport {
@@ -181,7 +183,13 @@ async function run(scenario: Scenario, options: SimulateOptions, engine: Engine)
   options.onWorld?.(world);
   if (options.onEvent) world.timeline.subscribe(options.onEvent);
   const functions = new Map<string, ReturnType<MakeHandler>>();
-  const lambda = new LambdaRuntime(world, functions, scenario.timing.lambdaSeconds, options.onTaskResult);
+  const lambda = new LambdaRuntime(
+    world,
+    functions,
+    scenario.timing.lambdaSeconds,
+    options.onTaskResult,
+    options.onHeapGrowth,
+  );
   const taskTokens = new TaskTokens();
   const executions = executionRunner(
     world,
