@@ -47,6 +47,8 @@ const lambdaEnvironment = {
   TARGET_TAG_KEY: 'eks-windows-patcher/enabled',
   STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:111122223333:stateMachine:eks-windows-patcher-rollout',
   CLUSTER_NAMES: 'prod',
+  PROMOTION_STATE_MACHINE_ARN:
+    'arn:aws:states:us-east-1:111122223333:stateMachine:eks-windows-patcher-promotion',
   POWERTOOLS_LOG_LEVEL: 'SILENT',
   POWERTOOLS_METRICS_DISABLED: 'true',
 };

@@ -1,3 +1,5 @@
+// First: the handlers' environment (quiet Powertools) must be set before anything from functions/ loads.
+import '../simulator/handler-environment.ts';
 import { parseArgs } from 'node:util';
 import { type EksOwnUpdateResult, runEksOwnUpdate } from '../simulator/eks-own-update.ts';
 import { type SimulationReport, simulate } from '../simulator/runner.ts';
