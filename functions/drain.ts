@@ -48,7 +48,7 @@ import {
   memberNodes,
   nodesJoinedSince,
 } from './domain/members.ts';
-import { imagesOnSchedulableNodes, podKey } from './domain/nodes.ts';
+import { controllerOf, imagesOnSchedulableNodes, podKey } from './domain/nodes.ts';
 import { expectedBootSeconds } from './domain/replacements.ts';
 
 const event = z.object({
@@ -105,8 +105,9 @@ export const makeHandler = (deps: Pick<Dependencies, 'kubernetes' | 'autoScaling
       if (drain === null) {
         // Once per batch: how long pods take to start on the new nodes (earlier batches' replacements
         // ran there). The next batch's replacements, newest and still empty, may come first: twice the batch.
+        // A controller with no pod there (a small StatefulSet) is looked up by its selector instead.
         const owners = ownerBaselines(pods, controllers);
-        const seen = observedStartSeconds(
+        const onNewNodes = observedStartSeconds(
           await podsOnNewestNodes(
             kubernetes,
             joined,
@@ -114,6 +115,12 @@ export const makeHandler = (deps: Pick<Dependencies, 'kubernetes' | 'autoScaling
             2 * batch.nodes.length,
           ),
         );
+        const unseen = pods.filter((pod) => !onNewNodes.has(controllerOf(pod)?.uid ?? ''));
+        const bySelector =
+          unseen.length === 0
+            ? new Map()
+            : observedStartSeconds(await podsOfControllers(kubernetes, unseen, controllers));
+        const seen = new Map([...bySelector, ...onNewNodes]);
         return {
           done: false,
           seconds: 1,
@@ -153,8 +160,12 @@ export const makeHandler = (deps: Pick<Dependencies, 'kubernetes' | 'autoScaling
         ...(await deletePods(kubernetes, deleted, input.gracePeriodSeconds)),
       ]);
       const overdue = overdueDeletions(waitingFor, now);
+      const evictedOwners = new Set([...evicted, ...deleted].map((pod) => controllerOf(pod)?.uid));
       const next: DrainState = {
         ...drain,
+        owners: drain.owners.map((owner) =>
+          evictedOwners.has(owner.uid) ? { ...owner, lastEvictedAt: now } : owner,
+        ),
         nodes: [...new Set([...drain.nodes, ...nodeNames])],
         evicted: drain.evicted + evicted.length,
         forced: forced.items,
@@ -187,6 +198,11 @@ export const makeHandler = (deps: Pick<Dependencies, 'kubernetes' | 'autoScaling
         learned: new Map(
           drain.owners.flatMap((owner) =>
             owner.startSeconds === undefined ? [] : [[owner.uid, owner.startSeconds] as const],
+          ),
+        ),
+        evictedEarlier: new Map(
+          drain.owners.flatMap((owner) =>
+            owner.lastEvictedAt === undefined ? [] : [[owner.uid, owner.lastEvictedAt] as const],
           ),
         ),
       };

@@ -14,6 +14,8 @@ export interface OwnerBaseline {
   readyBefore: number;
   /** Seconds its pods took to become Ready on this rollout's new nodes, when seen there. */
   startSeconds?: { fromCreation: number; fromStart?: number | undefined } | undefined;
+  /** When this drain last evicted one of its pods (epoch ms). */
+  lastEvictedAt?: number | undefined;
 }
 
 /** The controllers whose pods a drain waits for: those `kubectl rollout status` reads (a Job's pods are not waited for). */
@@ -179,8 +181,6 @@ export function leftoverReasons(pods: V1Pod[], lastBlockers: string[], now: numb
   });
 }
 
-/** Seconds a Windows pod takes from creation to Ready (image pull, start) when none has been observed yet. */
-export const defaultPodStartSeconds = 120;
 /** Shortest wait between two drain rounds, and between two looks once the forecast has passed. */
 export const drainPollSeconds = { expected: 2, overdue: 5 } as const;
 
@@ -216,13 +216,10 @@ export function observedStartSeconds(pods: V1Pod[]): Map<string, StartTimes> {
     samples.set(uid, owner);
   }
   return new Map(
-    [...samples].map(([uid, owner]) => [
-      uid,
-      {
-        fromCreation: median(owner.fromCreation) ?? defaultPodStartSeconds,
-        fromStart: median(owner.fromStart),
-      },
-    ]),
+    [...samples].flatMap(([uid, owner]) => {
+      const fromCreation = median(owner.fromCreation);
+      return fromCreation === undefined ? [] : [[uid, { fromCreation, fromStart: median(owner.fromStart) }]];
+    }),
   );
 }
 
@@ -251,30 +248,40 @@ export interface DrainRoundFacts {
   imagesPresent?: Set<string>;
   /** Start times seen on the rollout's new nodes, by controller uid (preferred to the batch's own pods'). */
   learned?: Map<string, { fromCreation: number; fromStart?: number | undefined }>;
+  /**
+   * When earlier rounds of this drain last evicted a pod of each controller, by uid: that pod's
+   * replacement was created then (a StatefulSet's, once it was gone: no sooner).
+   */
+  evictedEarlier?: Map<string, number>;
 }
 
 export interface DrainForecast {
-  /** When the batch's pods are expected gone and their replacements Ready (epoch milliseconds). */
+  /** When the batch's pods are expected gone and their replacements Ready at the latest (epoch milliseconds). */
   doneAt: number;
   /**
-   * When to run the next round: with refused evictions, when the first of them may pass, else
-   * `doneAt`; undefined when a refused pod's controller has no replacement on the way.
+   * When to run the next round: with refused evictions, when the first of them may pass, else when
+   * all may be done; undefined when a refused pod's controller has no replacement on the way, or a
+   * replacement's start time is unknown.
    */
   nextRoundAt: number | undefined;
 }
 
 interface Expectations {
   gone: number[];
+  /** When each controller's replacements are expected Ready; empty for a controller whose start time is unknown. */
   readyByOwner: Map<string, number[]>;
+  /** Some replacement's start time is unknown: nothing of its controller was seen starting yet. */
+  unknownStart: boolean;
 }
 
 /**
- * What the pods show: grace periods end at their deletion timestamps; a replacement is created at
- * once (for a StatefulSet, once its predecessor is gone) and is Ready after its controller's start
- * time as its pods showed it; a pod of the controller starting elsewhere is Ready that long after its
- * creation.
+ * What the pods show: a replacement is created at once (for a StatefulSet, once its predecessor is
+ * gone) and is Ready after its controller's start time as its pods showed it; a pod of the controller
+ * starting elsewhere is Ready that long after its creation. Pods asked to go are gone when their grace
+ * periods end (deletion timestamps), or, `prompt`, those asked this round at once: the grace period is
+ * only the most a pod may take, and most leave as soon as they are asked.
  */
-function expectations(facts: DrainRoundFacts): Expectations {
+function expectations(facts: DrainRoundFacts, prompt: boolean): Expectations {
   const { now } = facts;
   const elsewhere = facts.elsewhere ?? [];
   const observed = observedStartSeconds([...facts.batchPods, ...elsewhere]);
@@ -283,7 +290,8 @@ function expectations(facts: DrainRoundFacts): Expectations {
     const uid = controllerOf(pod)?.uid ?? '';
     const times = facts.learned?.get(uid) ?? observed.get(uid);
     const pulled = imagesOf(pod).every((image) => present.has(image));
-    return ((pulled ? times?.fromStart : undefined) ?? times?.fromCreation ?? defaultPodStartSeconds) * 1000;
+    const seconds = (pulled ? times?.fromStart : undefined) ?? times?.fromCreation;
+    return seconds === undefined ? undefined : seconds * 1000;
   };
   const replacementCreated = (pod: V1Pod, goneAt: number) =>
     controllerOf(pod)?.kind === 'StatefulSet' ? goneAt : now;
@@ -291,28 +299,46 @@ function expectations(facts: DrainRoundFacts): Expectations {
   const evictedNow = new Set(facts.evicted.map(({ pod }) => pod.metadata?.uid));
   const gone: number[] = [];
   const readyByOwner = new Map<string, number[]>();
-  const expectReady = (pod: V1Pod, at: number) => {
+  let unknownStart = false;
+  const expectReady = (pod: V1Pod, createdAt: number) => {
     const uid = controllerOf(pod)?.uid ?? '';
-    readyByOwner.set(uid, [...(readyByOwner.get(uid) ?? []), at]);
+    const start = fromCreation(pod);
+    if (start === undefined) unknownStart = true;
+    readyByOwner.set(uid, [
+      ...(readyByOwner.get(uid) ?? []),
+      ...(start === undefined ? [] : [createdAt + start]),
+    ]);
   };
   for (const { pod, graceSeconds } of facts.evicted) {
-    const goneAt = now + graceSeconds * 1000;
+    const goneAt = prompt ? now : now + graceSeconds * 1000;
     gone.push(goneAt);
-    expectReady(pod, replacementCreated(pod, goneAt) + fromCreation(pod));
+    expectReady(pod, replacementCreated(pod, goneAt));
   }
   for (const pod of facts.batchPods) {
-    const goneAt = timeOf(pod.metadata?.deletionTimestamp);
-    if (evictedNow.has(pod.metadata?.uid) || goneAt === undefined) continue;
+    const deletionAt = timeOf(pod.metadata?.deletionTimestamp);
+    if (evictedNow.has(pod.metadata?.uid) || deletionAt === undefined) continue;
+    // Still there a round after it was asked to go: it takes its grace period.
+    const goneAt = deletionAt;
     gone.push(goneAt);
-    if (controllerOf(pod)?.kind === 'StatefulSet') expectReady(pod, goneAt + fromCreation(pod));
+    if (controllerOf(pod)?.kind === 'StatefulSet') expectReady(pod, goneAt);
+  }
+  for (const pod of facts.refused) {
+    const uid = controllerOf(pod)?.uid ?? '';
+    const evictedAt = facts.evictedEarlier?.get(uid);
+    if (evictedAt !== undefined && !readyByOwner.has(uid)) expectReady(pod, evictedAt);
   }
   const batchNodes = new Set(facts.batchPods.map((pod) => pod.spec?.nodeName));
   for (const pod of elsewhere) {
     const created = timeOf(pod.metadata?.creationTimestamp);
     const starting = !isPodReady(pod) && !isTerminating(pod) && !batchNodes.has(pod.spec?.nodeName);
-    if (starting && created !== undefined) expectReady(pod, Math.max(now, created + fromCreation(pod)));
+    if (starting && created !== undefined) expectReady(pod, created);
   }
-  return { gone, readyByOwner };
+  for (const [uid, times] of readyByOwner)
+    readyByOwner.set(
+      uid,
+      times.map((at) => Math.max(now, at)),
+    );
+  return { gone, readyByOwner, unknownStart };
 }
 
 /**
@@ -323,19 +349,25 @@ function expectations(facts: DrainRoundFacts): Expectations {
  * drain that knows when it comes.
  */
 export function blindRefusals(facts: DrainRoundFacts): V1Pod[] {
-  const { readyByOwner } = expectations(facts);
+  const { readyByOwner } = expectations(facts, true);
   return facts.refused.filter((pod) => !readyByOwner.has(controllerOf(pod)?.uid ?? ''));
 }
 
 /**
- * When the drain should look again (see `expectations`); a PDB lets the next pod of a controller go
- * when one of its replacements is Ready. Once the forecast has passed, the drain polls
- * (`drainWaitSeconds`).
+ * When the drain should look again (see `expectations`): when the pods would be gone and their
+ * replacements Ready if the pods left as soon as asked; a PDB lets the next pod of a controller go
+ * when one of its replacements is Ready. `doneAt` lets every pod take its whole grace period. Once
+ * the next round's time has passed, or when a replacement's start time is unknown (nothing of its
+ * controller seen starting yet), the drain polls (`drainWaitSeconds`).
  */
 export function drainForecast(facts: DrainRoundFacts): DrainForecast {
-  const { gone, readyByOwner } = expectations(facts);
-  const doneAt = Math.max(facts.now, ...gone, ...[...readyByOwner.values()].flat());
-  if (facts.refused.length === 0) return { doneAt, nextRoundAt: doneAt };
+  const latest = (expected: Expectations) =>
+    Math.max(facts.now, ...expected.gone, ...[...expected.readyByOwner.values()].flat());
+  const doneAt = latest(expectations(facts, false));
+  const prompt = expectations(facts, true);
+  if (prompt.unknownStart) return { doneAt, nextRoundAt: undefined };
+  if (facts.refused.length === 0) return { doneAt, nextRoundAt: latest(prompt) };
+  const { readyByOwner } = prompt;
   const passAt = facts.refused.map((pod) => {
     const times = readyByOwner.get(controllerOf(pod)?.uid ?? '') ?? [];
     return times.length > 0 ? Math.min(...times) : undefined;

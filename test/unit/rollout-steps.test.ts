@@ -192,7 +192,7 @@ describe('pacing the drain by what the pods show', () => {
     ).toEqual({ doneAt: s(145), nextRoundAt: s(145) });
   });
 
-  it('assumes two minutes for a Windows pod when none was observed yet', () => {
+  it('polls while no pod of the controller was seen starting: no start time is assumed', () => {
     const evicted = old('web-1', web);
     expect(
       drainForecast({
@@ -200,8 +200,21 @@ describe('pacing the drain by what the pods show', () => {
         batchPods: [evicted],
         evicted: [{ pod: evicted, graceSeconds: 30 }],
         refused: [],
-      }).doneAt,
-    ).toBe(s(120));
+      }),
+    ).toEqual({ doneAt: s(30), nextRoundAt: undefined });
+  });
+
+  it('looks again when the pods would be done had they left as soon as asked; the grace period is only their most', () => {
+    const evicted = old('worker-1', web);
+    const seen = timed('worker-9', web, { created: 0, ready: 20 });
+    expect(
+      drainForecast({
+        now: 0,
+        batchPods: [evicted, seen],
+        evicted: [{ pod: evicted, graceSeconds: 90 }],
+        refused: [],
+      }),
+    ).toEqual({ doneAt: s(90), nextRoundAt: s(20) });
   });
 
   it('recreates a StatefulSet pod only once its predecessor is gone', () => {
@@ -262,10 +275,11 @@ describe('pacing the drain by what the pods show', () => {
       evicted: [{ pod: evicted, graceSeconds: 10 }],
       refused: [],
     };
-    expect(drainForecast(facts).doneAt).toBe(s(120));
-    expect(drainForecast({ ...facts, learned: new Map([[web.uid, { fromCreation: 45 }]]) }).doneAt).toBe(
-      s(45),
-    );
+    expect(drainForecast(facts).nextRoundAt).toBeUndefined();
+    expect(drainForecast({ ...facts, learned: new Map([[web.uid, { fromCreation: 45 }]]) })).toEqual({
+      doneAt: s(45),
+      nextRoundAt: s(45),
+    });
   });
 
   it('cannot say when a refused eviction passes if nothing of its controller is on the way', () => {
