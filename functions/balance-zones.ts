@@ -86,6 +86,7 @@ export const makeHandler = (deps: Pick<Dependencies, 'autoScaling' | 'ec2' | 'ku
         }),
         readyTarget: ready + moves.length,
         next: [],
+        afterNext: [],
         presurged: false,
         bakeSeconds: 0,
         removal: false,

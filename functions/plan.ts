@@ -155,10 +155,12 @@ export const makeHandler = (deps: Deps) =>
           canary,
           bakeSeconds: input.bakeSeconds,
           approvalAfterCanary: input.approval === 'afterCanary',
+          surgeBatches: input.surgeBatches,
         },
         onTarget.length,
         perExecution,
       ),
+      input.surgeBatches,
     );
     const planned = batches.reduce((count, batch) => count + (batch.removal ? 0 : batch.nodes.length), 0);
     const replacedNodes = new Set([...toReplace, ...surplus].flatMap((m) => m.nodeName ?? []));
@@ -224,6 +226,7 @@ export const makeHandler = (deps: Deps) =>
       bootSeconds: expectedBootSeconds(undefined, input.readyTimeoutSeconds),
       drainSeconds: longestGrace + 120,
       terminateSeconds: 90,
+      surgeBatches: input.surgeBatches,
     };
     return {
       batches,

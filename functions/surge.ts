@@ -15,14 +15,19 @@ const firstCheckSeconds = 60;
 /**
  * Replacements first: desired becomes at least the group's original size plus this batch (absolute,
  * so a retry does not surge twice), and max grows with it when needed. Only the first batch of an
- * execution comes here: each cordon launches the next batch's replacements.
+ * execution comes here: each cordon launches the next batch's replacements. With `surgeBatches` 2 the
+ * next batch's replacements boot with these, and each terminate launches the batch after the next's.
  */
 export const makeHandler = (deps: Pick<Dependencies, 'autoScaling' | 'now'>) =>
   lambdaHandler(event, async ({ input, group, batch }): Promise<WaitState> => {
     const current = await describeGroup(deps.autoScaling, group.asgName);
     if (!current)
       throw new NodeGroupNotFound(`Auto Scaling group ${group.asgName} disappeared during the rollout.`);
-    await raiseDesiredCapacity(deps.autoScaling, current, group.original.desired + batch.nodes.length);
+    await raiseDesiredCapacity(
+      deps.autoScaling,
+      current,
+      group.original.desired + batch.nodes.length + (input.surgeBatches > 1 ? batch.next.length : 0),
+    );
     const now = deps.now();
     return {
       done: false,

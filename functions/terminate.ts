@@ -2,8 +2,9 @@ import * as z from 'zod';
 import { describeGroup, terminateInstance } from './adapters/autoscaling.ts';
 import { putRolloutEvents } from './adapters/events.ts';
 import { markRetiring, releaseScaleDown } from './adapters/kubernetes/batch-nodes.ts';
+import { launchAhead } from './adapters/launch-ahead.ts';
 import { recordBatchSeconds } from './adapters/lock-table.ts';
-import { autoScalingClient, dynamoDbClient, eventBridgeClient } from './commons/clients.ts';
+import { autoScalingClient, dynamoDbClient, ec2Client, eventBridgeClient } from './commons/clients.ts';
 import { requireEnv } from './commons/config.ts';
 import type { Dependencies } from './commons/dependencies.ts';
 import { NodeGroupNotFound } from './commons/errors.ts';
@@ -22,6 +23,7 @@ import {
 } from './commons/state.ts';
 import { batchProgress, rolloutEvent } from './domain/events.ts';
 import { matchBatch, memberNodeNames, memberNodes, terminationVerdict } from './domain/members.ts';
+import { nodeName } from './domain/nodes.ts';
 import { nodesGone, pollSpacing } from './domain/polling.ts';
 
 const event = z.object({
@@ -44,8 +46,9 @@ const terminable = new Set(['InService', 'Pending', 'Pending:Wait', 'Pending:Pro
 /**
  * Drained nodes leave through the group (desired decremented). Each instance is matched to its node
  * again first: one whose node joined or was uncordoned after the drain is kept, and the state machine
- * drains again. The next batch does not wait for the instances to finish shutting down: they hold no
- * pod and no capacity any more. The execution's last batch waits until the instances and nodes are
+ * drains again. Their places go to the replacements of the batch after the next one (Batch.afterNext),
+ * launched now so they boot while the next batch drains. The next batch does not wait for the
+ * instances to finish shutting down: they hold no pod and no capacity any more. The execution's last batch waits until the instances and nodes are
  * gone (at most `nodesGone.timeoutSeconds`: a node the cloud controller keeps is its business), so
  * the rollout ends with the group as it stays. A batch done is a rollout event, and how long it took
  * (from BeforeBatch's go) is kept in the lock's item if it is the slowest so far: the maintenance
@@ -54,7 +57,7 @@ const terminable = new Set(['InService', 'Pending', 'Pending:Wait', 'Pending:Pro
 export const makeHandler = (
   deps: Pick<
     Dependencies,
-    'autoScaling' | 'kubernetes' | 'eventBridge' | 'dynamoDb' | 'lockTableName' | 'now'
+    'autoScaling' | 'ec2' | 'kubernetes' | 'eventBridge' | 'dynamoDb' | 'lockTableName' | 'now'
   >,
 ) =>
   lambdaHandler(
@@ -119,6 +122,12 @@ export const makeHandler = (
         nodes,
       );
       const undrained: string[] = [];
+      // Left the group before this call, and not after our drain: something else removed them.
+      const removedElsewhere = members.filter(
+        (m) =>
+          !terminable.has(inGroup.get(m.instanceId) ?? '') &&
+          !(m.node && drain.nodes.includes(nodeName(m.node))),
+      );
       for (const member of members) {
         if (!terminable.has(inGroup.get(member.instanceId) ?? '')) continue;
         const verdict = terminationVerdict(member, drain.nodes);
@@ -127,16 +136,22 @@ export const makeHandler = (
       }
       if (undrained.length > 0) return { ...wait, done: false, seconds: 1, redrain: true, undrained };
       if (batch.next.length > 0) {
+        if (batch.afterNext.length > 0)
+          await launchAhead(deps, group, nodes, {
+            ahead: [...batch.next, ...batch.afterNext],
+            // As at cordon: none kept for this batch's instances something else removed.
+            kept: (live) => (batch.removal ? live.size : batch.readyTarget - removedElsewhere.length),
+          });
         await batchDone();
         return { ...wait, done: true, redrain: false, undrained };
       }
       const nodesLeft = memberNodeNames(members).length > 0;
       const instancesLeft = batch.nodes.filter(({ instanceId }) => inGroup.has(instanceId));
-      const gone = instancesLeft.length === 0 && !nodesLeft;
+      const allGone = instancesLeft.length === 0 && !nodesLeft;
       const seconds = terminate
         ? pollSpacing((now - wait.since) / 1000, nodesGone.pollSeconds)
         : wait.seconds;
-      const done = gone || now >= wait.deadline;
+      const done = allGone || now >= wait.deadline;
       // The execution's replacements are all in place: the cluster-autoscaler may manage them again,
       // and old nodes left (for the next execution, or joined late) take pods as before.
       if (done) {
@@ -156,6 +171,7 @@ export const makeHandler = (
 
 export const handler = makeHandler({
   autoScaling: autoScalingClient(),
+  ec2: ec2Client(),
   eventBridge: eventBridgeClient(),
   dynamoDb: dynamoDbClient(),
   lockTableName: requireEnv('LOCK_TABLE_NAME'),

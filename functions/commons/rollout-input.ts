@@ -71,6 +71,14 @@ export const rolloutInputSchema = z
       .max(100, 'must be at most 100')
       .default(1)
       .describe('Batch size: nodes replaced at once (surge of the same size first).'),
+    surgeBatches: z
+      .int()
+      .min(1, 'must be 1 or 2')
+      .max(2, 'must be 1 or 2')
+      .default(1)
+      .describe(
+        "Batches whose replacements boot ahead: 1 launches the next batch's replacements when a batch is cordoned; 2 also launches the first two batches' together and the batch after next when a batch is terminated. Same peak surge (two batches), faster when boots are longer than drains; a replacement launched ahead stays in the group if something else removes its old node meanwhile.",
+      ),
     drainTimeoutSeconds: z
       .int()
       .min(60, 'must be at least 60')

@@ -102,7 +102,9 @@ export const batchSchema = z.object({
   readyTarget: z.int(),
   /** Instances of the next batch of this execution, whose replacements this one's cordon launches (empty: none). */
   next: z.array(z.string()).default([]),
-  /** The batch before it launched this batch's replacements (its cordon). */
+  /** Instances of the batch after next, whose replacements this one's terminate launches (empty: none). */
+  afterNext: z.array(z.string()).default([]),
+  /** An earlier batch (or the first batch's surge) launched this batch's replacements. */
   presurged: z.boolean().default(false),
   /** Seconds to bake after this batch, watching the alarms. */
   bakeSeconds: z.int().min(0).default(0),
@@ -215,6 +217,8 @@ export const ownerBaselineSchema = z.object({
   readyBefore: z.int(),
   /** Seconds its pods took to become Ready on this rollout's new nodes, when seen there. */
   startSeconds: z.object({ fromCreation: z.number(), fromStart: z.number().optional() }).optional(),
+  /** When this drain last evicted one of its pods (epoch ms): a replacement has been on its way since. */
+  lastEvictedAt: z.number().optional(),
 });
 
 export const drainSchema = z.object({

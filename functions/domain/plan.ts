@@ -26,7 +26,13 @@ export interface Batch {
   readyTarget: number;
   /** Instances of the batch after this one in the same execution (empty: none): their replacements are launched when this one is cordoned. */
   next: string[];
-  /** The batch before it launched this batch's replacements. */
+  /**
+   * Instances of the batch after `next` (empty: none, or a bake or an approval comes first): their
+   * replacements are launched when this batch's instances are terminated, so a batch's replacements
+   * boot while the two batches before it drain, and at most two batches of surge are in the group.
+   */
+  afterNext: string[];
+  /** An earlier batch (or the first batch's surge) launched this batch's replacements. */
   presurged: boolean;
   /** Seconds the rollout bakes after this batch, watching the alarms (0: none). */
   bakeSeconds: number;
@@ -81,6 +87,8 @@ export interface Cadence {
   bakeSeconds: number;
   /** A person approves the rest after the canary: nothing of the next batch starts before. */
   approvalAfterCanary?: boolean;
+  /** 2: each terminate launches the replacements of the batch after the next (`Batch.afterNext`). */
+  surgeBatches?: number;
 }
 
 /**
@@ -120,6 +128,7 @@ export function toBatches(
         bakeSeconds > 0 || (index === 0 && cadence.canary && cadence.approvalAfterCanary)
           ? []
           : nextInExecution.map((m) => m.instanceId),
+      afterNext: [],
       presurged: (previous?.next.length ?? 0) > 0,
       bakeSeconds,
       removal: false,
@@ -127,20 +136,29 @@ export function toBatches(
     });
     start = end;
   }
-  return batches;
+  return (cadence.surgeBatches ?? 1) > 1 ? withAfterNext(batches) : batches;
+}
+
+/** Each batch whose next batch launches its own next one early launches that one's replacements at its terminate. */
+function withAfterNext(batches: Batch[]): Batch[] {
+  return batches.map((batch, index) => ({
+    ...batch,
+    afterNext: batch.next.length > 0 ? (batches[index + 1]?.next ?? []) : [],
+  }));
 }
 
 /**
  * The surplus an earlier run left goes first, as a batch of its own that only drains and terminates;
  * its cordon launches the first real batch's replacements, as any batch's cordon launches the next's.
  */
-export function withRemoval(surplus: GroupMember[], batches: Batch[]): Batch[] {
+export function withRemoval(surplus: GroupMember[], batches: Batch[], surgeBatches = 1): Batch[] {
   if (surplus.length === 0) return batches;
   const removal: Batch = {
     index: 0,
     nodes: surplus.map((m) => ({ instanceId: m.instanceId, nodeName: m.nodeName ?? '' })),
     readyTarget: 0,
     next: (batches[0]?.nodes ?? []).map((n) => n.instanceId),
+    afterNext: surgeBatches > 1 ? (batches[0]?.next ?? []) : [],
     presurged: false,
     bakeSeconds: 0,
     removal: true,
@@ -157,16 +175,25 @@ export function withRemoval(surplus: GroupMember[], batches: Batch[]): Batch[] {
 }
 
 /**
- * A rough duration. The first batch waits for its replacements to boot; each later batch's
- * replacements boot while the batch before it drains, so a batch costs the longer of the two.
+ * A rough duration. A batch drains once its replacements are Ready and the batch before it is done.
+ * Its replacements are launched when the batch before it is cordoned; with `surgeBatches` 2, the
+ * first two batches' together, and each later batch's when the batch two before it is terminated.
  */
 export function estimateSeconds(
   batches: number,
-  timing: { bootSeconds: number; drainSeconds: number; terminateSeconds: number },
+  timing: { bootSeconds: number; drainSeconds: number; terminateSeconds: number; surgeBatches?: number },
 ): number {
   if (batches === 0) return 0;
   const { bootSeconds, drainSeconds, terminateSeconds } = timing;
-  return bootSeconds + (batches - 1) * Math.max(bootSeconds, drainSeconds) + drainSeconds + terminateSeconds;
+  const ahead = timing.surgeBatches ?? 1;
+  const started: number[] = [];
+  const done: number[] = [];
+  for (let index = 0; index < batches; index++) {
+    const launched = index < ahead ? 0 : ((ahead > 1 ? done : started)[index - ahead] ?? 0);
+    started.push(Math.max(launched + bootSeconds, done[index - 1] ?? 0));
+    done.push((started[index] ?? 0) + drainSeconds);
+  }
+  return (done[batches - 1] ?? 0) + terminateSeconds;
 }
 
 /** History events an execution may use: Step Functions stops at 25,000; the rest is left for retries. */

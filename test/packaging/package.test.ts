@@ -104,6 +104,9 @@ const functionActions: Record<string, readonly string[]> = {
   terminate: [
     'autoscaling:DescribeAutoScalingGroups',
     'autoscaling:TerminateInstanceInAutoScalingGroup',
+    'autoscaling:UpdateAutoScalingGroup',
+    'autoscaling:SetDesiredCapacity',
+    'ec2:DescribeInstances',
     'eks:DescribeCluster',
     'events:PutEvents',
     'dynamodb:UpdateItem',

@@ -61,6 +61,7 @@ const input = {
   nodeGroupName: 'win-a',
   amiId: 'ami-0ccc0000000000003',
   maxUnavailable: 2,
+  surgeBatches: 1,
   drainTimeoutSeconds: 900,
   readyTimeoutSeconds: 1800,
   force: false,
@@ -548,6 +549,7 @@ describe('terminate', () => {
   const run = (port: KubernetesPort, terminating = batch, drainedNodes = ['node-1', 'node-2'], now = 0) =>
     terminate({
       autoScaling: new AutoScalingClient({}),
+      ec2: new EC2Client({}),
       eventBridge: new EventBridgeClient({}),
       dynamoDb: new DynamoDBClient({}),
       lockTableName: 'locks',
@@ -644,6 +646,63 @@ describe('terminate', () => {
     const { port } = fakeKubernetes({ 'node-1': cordoned('node-1', 'i-1') });
     expect((await run(port, { ...batch, next: ['i-3', 'i-4'] })).done).toBe(true);
     expect(autoScaling.commandCalls(TerminateInstanceInAutoScalingGroupCommand)).toHaveLength(1);
+  });
+
+  it('launches the replacements of the batch after the next in the places it freed, once', async () => {
+    const old = ['i-1', 'i-2', 'i-3', 'i-4', 'i-5', 'i-6'];
+    const before = asg({
+      MaxSize: 10,
+      DesiredCapacity: 10,
+      Instances: [...old, 'i-a1', 'i-a2']
+        .map((id) => instance(id, 'InService'))
+        .concat(['i-a3', 'i-a4'].map((id) => instance(id, 'Pending'))),
+    });
+    const terminated = (launched: string[]) =>
+      asg({
+        MaxSize: 10,
+        DesiredCapacity: 8 + launched.length,
+        Instances: [
+          ...['i-1', 'i-2'].map((id) => instance(id, 'Terminating')),
+          ...[...old.slice(2), 'i-a1', 'i-a2'].map((id) => instance(id, 'InService')),
+          ...['i-a3', 'i-a4', ...launched].map((id) => instance(id, 'Pending')),
+        ],
+      });
+    autoScaling.on(DescribeAutoScalingGroupsCommand).resolvesOnce(before).resolves(terminated([]));
+    ec2.on(DescribeInstancesCommand).resolves({
+      Reservations: [
+        {
+          Instances: [
+            ...old.map((InstanceId) => ({ InstanceId, ImageId: 'ami-0aaa0000000000001' })),
+            ...['i-a1', 'i-a2', 'i-a3', 'i-a4', 'i-a5', 'i-a6'].map((InstanceId) => ({
+              InstanceId,
+              ImageId: input.amiId,
+            })),
+          ],
+        },
+      ],
+    });
+    const { port } = fakeKubernetes({
+      'node-1': cordoned('node-1', 'i-1'),
+      'node-2': cordoned('node-2', 'i-2'),
+      'i-a1': node('i-a1', { instanceId: 'i-a1' }),
+      'i-a2': node('i-a2', { instanceId: 'i-a2' }),
+    });
+    const first = { ...batch, next: ['i-3', 'i-4'], afterNext: ['i-5', 'i-6'] };
+    expect((await run(port, first)).done).toBe(true);
+    expect(autoScaling.commandCalls(SetDesiredCapacityCommand).map((c) => c.args[0].input)).toEqual([
+      { AutoScalingGroupName: 'win-a', DesiredCapacity: 10, HonorCooldown: false },
+    ]);
+    // A retry finds those launches on their way and asks for nothing more; one whose first call
+    // failed before launching still launches them.
+    for (const [launched, calls] of [
+      [['i-a5', 'i-a6'], 0],
+      [[], 1],
+    ] as const) {
+      autoScaling.reset();
+      autoScaling.on(DescribeAutoScalingGroupsCommand).resolves(terminated([...launched]));
+      await run(port, first);
+      expect(autoScaling.commandCalls(SetDesiredCapacityCommand)).toHaveLength(calls);
+    }
   });
 
   it('puts a batch done event with the nodes replaced so far once the batch is done, not before', async () => {

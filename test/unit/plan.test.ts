@@ -14,6 +14,7 @@ import {
   orderForReplacement,
   selectNodes,
   toBatches,
+  withRemoval,
 } from '../../functions/domain/plan.ts';
 
 const member = (id: string, zone: string, launchTime: number, imageId = 'ami-old'): GroupMember => ({
@@ -115,11 +116,34 @@ describe('selecting and ordering nodes', () => {
     expect(batches.map((b) => b.bakeSeconds)).toEqual([300, 300]);
   });
 
-  it('estimates a boot, then per batch the longer of a boot and a drain', () => {
+  it('with surgeBatches 2, launches the batch after the next at each terminate, never across a bake or a limit', () => {
+    const ordered = Array.from({ length: 9 }, (_, i) => member(`i-${i}`, 'a', i));
+    const ids = (from: number, to: number) => ordered.slice(from, to).map((m) => m.instanceId);
+    const twoAhead = { batchSize: 2, bakeSeconds: 0, surgeBatches: 2 };
+    expect(toBatches(ordered, { batchSize: 2, bakeSeconds: 0 }, 0).map((b) => b.afterNext)).toEqual(
+      Array(5).fill([]),
+    );
+    const rolling = toBatches(ordered, twoAhead, 0);
+    expect(rolling.map((b) => b.afterNext)).toEqual([ids(4, 6), ids(6, 8), ids(8, 9), [], []]);
+    expect(rolling.map((b) => b.presurged)).toEqual([false, true, true, true, true]);
+    const limited = toBatches(ordered, twoAhead, 0, 3);
+    expect(limited.map((b) => b.afterNext)).toEqual([ids(4, 6), [], []]);
+    const canary = toBatches(ordered, { ...twoAhead, canary: { nodes: 1, bakeSeconds: 900 } }, 0);
+    expect(canary.map((b) => b.afterNext.length)).toEqual([0, 2, 2, 0, 0]);
+    expect(withRemoval([member('i-x', 'a', 0)], rolling, 2)[0]?.afterNext).toEqual(ids(2, 4));
+    expect(withRemoval([member('i-x', 'a', 0)], rolling)[0]?.afterNext).toEqual([]);
+  });
+
+  it('estimates a boot, then per batch the longer of a boot and a drain; two batches ahead, less', () => {
     const timing = { bootSeconds: 420, drainSeconds: 150, terminateSeconds: 90 };
     expect(estimateSeconds(0, timing)).toBe(0);
     expect(estimateSeconds(1, timing)).toBe(420 + 150 + 90);
     expect(estimateSeconds(3, timing)).toBe(420 + 2 * 420 + 150 + 90);
+    // Two ahead: batch 3's replacements launch when batch 1 ends (570 s) and are Ready at 990 s.
+    expect(estimateSeconds(3, { ...timing, surgeBatches: 2 })).toBe(570 + 420 + 150 + 90);
+    // Drains longer than a boot: the batches drain back to back either way.
+    expect(estimateSeconds(3, { ...timing, drainSeconds: 600 })).toBe(420 + 3 * 600 + 90);
+    expect(estimateSeconds(3, { ...timing, drainSeconds: 600, surgeBatches: 2 })).toBe(420 + 3 * 600 + 90);
   });
 });
 
