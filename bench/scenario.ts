@@ -9,6 +9,8 @@ export interface BenchCase {
   jitterPercent?: number;
   /** Whether the new AMI caches the 7.5 GiB .NET image (default true). */
   imageCached?: boolean;
+  /** The rollout's `surgeBatches` (default 1, as the input's). */
+  surgeBatches?: number;
 }
 
 const oldAmi = 'ami-0aaa0000000000001';
@@ -30,6 +32,7 @@ export function benchScenario({
   bootSeconds = 420,
   jitterPercent = 0,
   imageCached = true,
+  surgeBatches = 1,
 }: BenchCase): Scenario {
   return parseScenario(
     {
@@ -145,7 +148,13 @@ export function benchScenario({
         imagePullSecondsPerGiB: 60,
       },
       execution: {
-        input: { clusterName: 'prod', nodeGroupName: 'win-a', amiId: targetAmi, maxUnavailable: batchSize },
+        input: {
+          clusterName: 'prod',
+          nodeGroupName: 'win-a',
+          amiId: targetAmi,
+          maxUnavailable: batchSize,
+          surgeBatches,
+        },
       },
     },
     `bench-${nodes}`,
