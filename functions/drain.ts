@@ -39,6 +39,7 @@ import {
   overdueDeletions,
   ownerBaselines,
   ownersNotYetReady,
+  ownersWaitedFor,
 } from './domain/drain.ts';
 import { capList, listText } from './domain/limits.ts';
 import {
@@ -119,7 +120,7 @@ export const makeHandler = (deps: Pick<Dependencies, 'kubernetes' | 'autoScaling
         const bySelector =
           unseen.length === 0
             ? new Map()
-            : observedStartSeconds(await podsOfControllers(kubernetes, unseen, controllers));
+            : observedStartSeconds(await podsOfControllers(kubernetes, controllersOf(unseen), controllers));
         const seen = new Map([...bySelector, ...onNewNodes]);
         return {
           done: false,
@@ -173,7 +174,8 @@ export const makeHandler = (deps: Pick<Dependencies, 'kubernetes' | 'autoScaling
         leftTerminating: [...new Set([...drain.leftTerminating, ...abandoned.map(podKey)])],
         ...cappedBlockers([...blockers, ...leftoverReasons(overdue, [], now)]),
       };
-      const notReady = waitingFor.length > 0 ? [] : ownersNotYetReady(drain.owners, controllers);
+      const waited = waitingFor.length > 0 ? [] : ownersWaitedFor(drain.owners, controllers);
+      const notReady = ownersNotYetReady(waited, controllers);
       if (waitingFor.length === 0 && notReady.length === 0) {
         const drainSeconds = Math.round((now - drainStart(drain, input)) / 1000);
         metrics.addMetric('DrainSeconds', MetricUnit.Seconds, drainSeconds);
@@ -206,12 +208,19 @@ export const makeHandler = (deps: Pick<Dependencies, 'kubernetes' | 'autoScaling
           ),
         ),
       };
-      const blind = blindRefusals(facts);
-      const forecast = drainForecast(
-        blind.length === 0
-          ? facts
-          : { ...facts, elsewhere: await podsOfControllers(kubernetes, blind, controllers) },
-      );
+      // Listed by selector: controllers of refusals the batch's pods cannot forecast, and controllers
+      // waited for whose start time is not known yet (their pods starting elsewhere show it).
+      const lookup = [
+        ...controllersOf(blindRefusals(facts)),
+        ...waited.filter((owner) => owner.startSeconds === undefined),
+      ];
+      const elsewhere = lookup.length === 0 ? [] : await podsOfControllers(kubernetes, lookup, controllers);
+      const forecast = drainForecast({ ...facts, elsewhere, waited: waited.map((owner) => owner.uid) });
+      const seen = observedStartSeconds(elsewhere);
+      next.owners = next.owners.map((owner) => {
+        const startSeconds = owner.startSeconds ?? seen.get(owner.uid);
+        return startSeconds === undefined ? owner : { ...owner, startSeconds };
+      });
       const elapsedSeconds = (now - drainStart(drain, input)) / 1000;
       const paced = drainWaitSeconds(forecast, now, elapsedSeconds, drain.deadline, lateUntil);
       // An instance still to launch or join is looked at soon after it joins, to protect its node (above).

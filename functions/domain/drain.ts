@@ -116,16 +116,23 @@ export function readyWanted(owner: OwnerBaseline, now: ControllerCounts | undefi
   return owner.kind === 'StatefulSet' ? owner.readyBefore : Math.min(owner.readyBefore, now.replicas);
 }
 
+/** Controllers whose Ready pods are still below what the drain waits for. */
+export const ownersWaitedFor = (
+  baselines: OwnerBaseline[],
+  counts: Map<string, ControllerCounts>,
+): OwnerBaseline[] =>
+  baselines.filter(
+    (owner) => (counts.get(owner.uid)?.ready ?? 0) < readyWanted(owner, counts.get(owner.uid)),
+  );
+
 /** Controllers whose Ready pods are still below what the drain waits for, as "namespace/Kind/name (ready/wanted Ready)". */
 export function ownersNotYetReady(
   baselines: OwnerBaseline[],
   counts: Map<string, ControllerCounts>,
 ): string[] {
-  return baselines.flatMap((owner) => {
+  return ownersWaitedFor(baselines, counts).map((owner) => {
     const now = counts.get(owner.uid);
-    const ready = now?.ready ?? 0;
-    const wanted = readyWanted(owner, now);
-    return ready < wanted ? [`${owner.namespace}/${owner.name} (${ready}/${wanted} Ready)`] : [];
+    return `${owner.namespace}/${owner.name} (${now?.ready ?? 0}/${readyWanted(owner, now)} Ready)`;
   });
 }
 
@@ -253,6 +260,8 @@ export interface DrainRoundFacts {
    * replacement was created then (a StatefulSet's, once it was gone: no sooner).
    */
   evictedEarlier?: Map<string, number>;
+  /** Controllers (uids) whose evicted pods the drain still waits to see Ready elsewhere. */
+  waited?: string[];
 }
 
 export interface DrainForecast {
@@ -332,6 +341,13 @@ function expectations(facts: DrainRoundFacts, prompt: boolean): Expectations {
     const created = timeOf(pod.metadata?.creationTimestamp);
     const starting = !isPodReady(pod) && !isTerminating(pod) && !batchNodes.has(pod.spec?.nodeName);
     if (starting && created !== undefined) expectReady(pod, created);
+  }
+  // Waited for with no pod of it seen starting: its last eviction's replacement, created then.
+  for (const uid of facts.waited ?? []) {
+    const evictedAt = facts.evictedEarlier?.get(uid);
+    const start = (facts.learned?.get(uid) ?? observed.get(uid))?.fromCreation;
+    if (evictedAt !== undefined && start !== undefined && !readyByOwner.has(uid))
+      readyByOwner.set(uid, [evictedAt + start * 1000]);
   }
   for (const [uid, times] of readyByOwner)
     readyByOwner.set(

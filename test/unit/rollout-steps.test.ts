@@ -282,6 +282,17 @@ describe('pacing the drain by what the pods show', () => {
     });
   });
 
+  it("while waiting for evicted pods to be Ready elsewhere, expects the last eviction's replacement, created then", () => {
+    const waiting = { now: s(100), batchPods: [], evicted: [], refused: [], waited: [web.uid] };
+    const evictedEarlier = new Map([[web.uid, s(90)]]);
+    expect(drainForecast({ ...waiting, evictedEarlier }).nextRoundAt).toBe(s(100));
+    const learned = new Map([[web.uid, { fromCreation: 45 }]]);
+    expect(drainForecast({ ...waiting, evictedEarlier, learned })).toEqual({
+      doneAt: s(135),
+      nextRoundAt: s(135),
+    });
+  });
+
   it('cannot say when a refused eviction passes if nothing of its controller is on the way', () => {
     const [web1, web2] = [old('web-1', web), old('web-2', web)];
     expect(

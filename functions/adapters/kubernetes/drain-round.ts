@@ -1,11 +1,6 @@
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import { DrainBlocked } from '../../commons/errors.ts';
-import {
-  type ControllerCounts,
-  type ControllerRef,
-  controllerCounts,
-  controllersOf,
-} from '../../domain/drain.ts';
+import { type ControllerCounts, type ControllerRef, controllerCounts } from '../../domain/drain.ts';
 import { type EvictionRules, type EvictionVerdict, evictionVerdict } from '../../domain/eviction.ts';
 import { controllerOf, isNodeReady, isTerminating, nodeName, podKey } from '../../domain/nodes.ts';
 import type { EvictionOutcome, KubernetesPort } from './port.ts';
@@ -93,16 +88,16 @@ export async function readControllers(
 }
 
 /**
- * The pods of the given pods' controllers, by each controller's own label selector (one list per
+ * The pods of the given controllers, by each controller's own label selector (one list per
  * controller, never a namespace), keeping only those the controller owns.
  */
 export async function podsOfControllers(
   kubernetes: KubernetesPort,
-  pods: V1Pod[],
+  refs: ControllerRef[],
   controllers: Map<string, ControllerCounts>,
 ): Promise<V1Pod[]> {
   const listed = await Promise.all(
-    controllersOf(pods).map(async (ref) => {
+    refs.map(async (ref) => {
       const labelSelector = controllers.get(ref.uid)?.selector;
       if (labelSelector === undefined) return [];
       const selected = await kubernetes.listPods(ref.namespace, { labelSelector });
