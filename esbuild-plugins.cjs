@@ -97,8 +97,23 @@ const sdkEventStreamsOnDemand = {
   },
 };
 
+/**
+ * Each AWS SDK client imports its whole package.json (~2 KB: scripts, dependencies) for one field,
+ * the version it puts in the User-Agent header: only `name` and `version` are bundled.
+ */
+const sdkPackageVersionOnly = {
+  name: 'aws-sdk-package-version-only',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]@aws-sdk[\\/][^\\/]+[\\/]package\.json$/ }, async ({ path }) => {
+      const { name, version } = JSON.parse(await readFile(path, 'utf8'));
+      return { contents: JSON.stringify({ name, version }), loader: 'json' };
+    });
+  },
+};
+
 module.exports = [
   sdkSchemaLiteralKeys,
+  sdkPackageVersionOnly,
   sdkEventStreamsOnDemand,
   kubernetesClientWithoutSideEffects,
   undiciWithoutMilo,
