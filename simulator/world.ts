@@ -422,10 +422,11 @@ export class World {
       const group = this.nodeGroups.get(name);
       if (group === undefined) continue;
       const autoScalingGroup = this.autoScaling.groups.get(group.autoScalingGroupName);
-      const readyNodes = [...this.cluster.nodes.values()].filter(
-        (node) => node.groupName === name && node.ready === 'True',
-      ).length;
-      this.invariants.observeCapacity(name, readyNodes, autoScalingGroup?.minSize ?? group.spec.minSize);
+      this.invariants.observeCapacity(
+        name,
+        this.cluster.readyNodeCount(name),
+        autoScalingGroup?.minSize ?? group.spec.minSize,
+      );
     }
   }
 

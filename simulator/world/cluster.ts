@@ -205,6 +205,10 @@ export class Cluster {
   readonly nodes = new Map<string, NodeRecord>();
   /** `nodes` in name order, kept by registerNode and deleteNode: the scheduler's tie-break. */
   private readonly nodesInNameOrder: NodeRecord[] = [];
+  /** The Ready nodes of each node group, kept by bumpNode and deleteNode: capacity is watched after every change. */
+  private readonly readyNodesByGroup = new Map<string, Set<NodeRecord>>();
+  /** Where kube-scheduler's next search for feasible nodes begins in `nodesInNameOrder`. */
+  private nextStartNodeIndex = 0;
   readonly pods = new Map<string, PodRecord>();
   readonly workloads: WorkloadRecord[] = [];
   readonly budgets: PdbRecord[] = [];
@@ -262,6 +266,10 @@ export class Cluster {
 
   private bumpNode(node: NodeRecord) {
     this.bump(node);
+    const ready = this.readyNodesByGroup.get(node.groupName) ?? new Set<NodeRecord>();
+    this.readyNodesByGroup.set(node.groupName, ready);
+    if (node.ready === 'True') ready.add(node);
+    else ready.delete(node);
     this.changedNodes.add(node.name);
     this.options.observer?.nodeChanged(node, false);
   }
@@ -494,6 +502,7 @@ export class Cluster {
       }
     }
     this.nodes.delete(name);
+    this.readyNodesByGroup.get(node.groupName)?.delete(node);
     const index = this.nameOrderIndex(name);
     if (this.nodesInNameOrder[index] === node) this.nodesInNameOrder.splice(index, 1);
     this.changedNodes.add(name);
@@ -640,6 +649,11 @@ export class Cluster {
     return this.budgets.filter(
       (budget) => budget.namespace === pod.namespace && selects(budget.selector, labels),
     );
+  }
+
+  /** How many nodes of the group are Ready. */
+  readyNodeCount(groupName: string): number {
+    return this.readyNodesByGroup.get(groupName)?.size ?? 0;
   }
 
   podsOn(nodeName: string): PodRecord[] {
@@ -924,14 +938,17 @@ export class Cluster {
   /** kube-scheduler's choice for the pod (`scheduler.ts`), from the cluster's indexes. */
   private pickNode(pod: PodRecord): NodeRecord | undefined {
     const siblings = this.boundByWorkload.get(pod.workload);
-    const candidates =
-      pod.requiredNode === undefined
-        ? this.nodesInNameOrder
-        : [this.nodes.get(pod.requiredNode)].filter(isDefined);
-    return pickNode(pod, candidates, {
-      podCount: (node) => this.podsByNode.get(node.name)?.size ?? 0,
-      siblingsOn: (node) => siblings?.get(node.name) ?? 0,
-    });
+    const view = {
+      podCount: (node: NodeRecord) => this.podsByNode.get(node.name)?.size ?? 0,
+      siblingsOn: (node: NodeRecord) => siblings?.get(node.name) ?? 0,
+    };
+    // A pod bound to one node (a DaemonSet's) is only tried there.
+    if (pod.requiredNode !== undefined) {
+      return pickNode(pod, [this.nodes.get(pod.requiredNode)].filter(isDefined), 0, view).node;
+    }
+    const { node, looked } = pickNode(pod, this.nodesInNameOrder, this.nextStartNodeIndex, view);
+    this.nextStartNodeIndex = (this.nextStartNodeIndex + looked) % Math.max(1, this.nodesInNameOrder.length);
+    return node;
   }
 
   private bind(pod: PodRecord, node: NodeRecord): void {

@@ -20,14 +20,14 @@ export const tolerates = (pod: PodRecord, _taint: Taint): boolean => pod.workloa
  * no untolerated NoSchedule or NoExecute taint (TaintToleration). A DaemonSet's pod goes to its own
  * node whatever its state (the DaemonSet controller's node affinity and tolerations).
  */
-export function feasible(pod: PodRecord, node: NodeRecord, view: SchedulingView): boolean {
-  const { spec } = pod.workload;
-  if (!node.kubeletRunning || node.os !== spec.os) return false;
-  if (pod.requiredNode !== undefined)
-    return node.name === pod.requiredNode && view.podCount(node) < node.podCapacity;
-  // The node's own fields before the pod count, which reads the cluster's index.
-  if (node.ready !== 'True' || node.unschedulable || view.podCount(node) >= node.podCapacity) return false;
-  return node.taints.every((taint) => taint.effect === 'PreferNoSchedule' || tolerates(pod, taint));
+export function feasible(pod: PodRecord, node: NodeRecord, podCount: number): boolean {
+  if (!node.kubeletRunning || node.os !== pod.workload.spec.os || podCount >= node.podCapacity) return false;
+  if (pod.requiredNode !== undefined) return node.name === pod.requiredNode;
+  if (node.ready !== 'True' || node.unschedulable) return false;
+  for (const taint of node.taints) {
+    if (taint.effect !== 'PreferNoSchedule' && !tolerates(pod, taint)) return false;
+  }
+  return true;
 }
 
 /** Each part of a score below this bound: siblings and pods on a node stay well under 65,536. */
@@ -42,33 +42,65 @@ const part = 2 ** 16;
  * then NodeResourcesFit's LeastAllocated (weight 1). One number, compared as that tuple would be, so
  * a pick allocates nothing however many nodes it looks at.
  */
-export function score(pod: PodRecord, node: NodeRecord, view: SchedulingView): number {
+export function score(pod: PodRecord, node: NodeRecord, podCount: number, siblings: number): number {
   let preferNot = 0;
   for (const taint of node.taints) {
     if (taint.effect === 'PreferNoSchedule' && !tolerates(pod, taint)) preferNot++;
   }
   const imageMissing = node.images.has(pod.workload.spec.image) ? 0 : 1;
-  return ((preferNot * 2 + imageMissing) * part + view.siblingsOn(node)) * part + view.podCount(node);
+  return ((preferNot * 2 + imageMissing) * part + siblings) * part + podCount;
 }
 
 /**
- * The node kube-scheduler would bind the pod to, among `nodes` given in name order: the lowest score,
- * the node's name breaking ties (so a run repeats). Undefined: it stays Pending.
+ * How many feasible nodes kube-scheduler finds before it stops looking and scores them
+ * (`numFeasibleNodesToFind`, pkg/scheduler/schedule_one.go; "Scheduler Performance Tuning"): every
+ * node below 100, else the default `percentageOfNodesToScore`, 50 % less one point per 125 nodes and
+ * at least 5 %, never fewer than 100 nodes.
+ */
+export function feasibleNodesToFind(allNodes: number): number {
+  if (allNodes < 100) return allNodes;
+  const percent = Math.max(5, 50 - Math.floor(allNodes / 125));
+  return Math.max(100, Math.floor((allNodes * percent) / 100));
+}
+
+/** The scheduler's choice, and how many nodes it looked at to make it. */
+export interface Pick {
+  node: NodeRecord | undefined;
+  looked: number;
+}
+
+/**
+ * The node kube-scheduler would bind the pod to: the lowest score among the first feasible nodes it
+ * finds from `start` (its `nextStartNodeIndex`, wrapping around), as many as `feasibleNodesToFind`
+ * asks. When it looks at every node, it starts from the first and the node's name breaks ties (the
+ * nodes come in name order), so a run repeats; otherwise the first one found does. Undefined: the
+ * pod stays Pending.
  */
 export function pickNode(
   pod: PodRecord,
-  nodesInNameOrder: Iterable<NodeRecord>,
+  nodesInNameOrder: readonly NodeRecord[],
+  start: number,
   view: SchedulingView,
-): NodeRecord | undefined {
+): Pick {
+  const count = nodesInNameOrder.length;
+  const toFind = feasibleNodesToFind(count);
+  const first = toFind >= count ? 0 : start % count;
   let best: NodeRecord | undefined;
   let bestScore = Number.POSITIVE_INFINITY;
-  for (const node of nodesInNameOrder) {
-    if (!feasible(pod, node, view)) continue;
-    const candidate = score(pod, node, view);
+  let found = 0;
+  let looked = 0;
+  while (looked < count && found < toFind) {
+    const node = nodesInNameOrder[(first + looked) % count];
+    looked++;
+    if (node === undefined) continue;
+    const podCount = view.podCount(node);
+    if (!feasible(pod, node, podCount)) continue;
+    found++;
+    const candidate = score(pod, node, podCount, view.siblingsOn(node));
     if (candidate < bestScore) {
       best = node;
       bestScore = candidate;
     }
   }
-  return best;
+  return { node: best, looked };
 }
