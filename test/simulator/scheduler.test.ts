@@ -1,5 +1,6 @@
 import { SetDesiredCapacityCommand } from '@aws-sdk/client-auto-scaling';
 import { describe, expect, it } from 'vitest';
+import { feasibleNodesToFind } from '../../simulator/world/scheduler.ts';
 import { aspnet, podsOf, windowsNodes, worldOf } from './world-fixture.ts';
 
 /** The fixture with a fourth, empty Windows node Ready (its AMI does not cache the web image). */
@@ -68,5 +69,13 @@ describe('the scheduler scores like kube-scheduler', () => {
     await kubernetes.patchNode(name, { taints: [] });
     expect(world.cluster.nodes.get(name)?.taints).toEqual([]);
     expect((await kubernetes.getNode(name))?.spec?.taints).toBeUndefined();
+  });
+});
+
+describe('how many nodes the scheduler looks at', () => {
+  it("finds every node below 100, then kube-scheduler's default share (50 % less a point per 125 nodes, at least 5 % and 100 nodes)", () => {
+    expect([50, 99, 100, 150, 1000, 2000, 10_000].map(feasibleNodesToFind)).toEqual([
+      50, 99, 100, 100, 420, 680, 500,
+    ]);
   });
 });
