@@ -40,6 +40,7 @@ import {
   ownerBaselines,
   ownersNotYetReady,
   ownersWaitedFor,
+  startSampleSize,
 } from './domain/drain.ts';
 import { capList, listText } from './domain/limits.ts';
 import {
@@ -106,9 +107,8 @@ export const makeHandler = (deps: Pick<Dependencies, 'kubernetes' | 'autoScaling
       if (drain === null) {
         // Once per batch: how long pods take to start on the new nodes (earlier batches' replacements
         // ran there). The next batch's replacements, newest and still empty, may come first: twice the batch.
-        // A controller with no pod there (a small StatefulSet) is looked up by its selector instead.
         const owners = ownerBaselines(pods, controllers);
-        const onNewNodes = observedStartSeconds(
+        const seen = observedStartSeconds(
           await podsOnNewestNodes(
             kubernetes,
             joined,
@@ -116,12 +116,6 @@ export const makeHandler = (deps: Pick<Dependencies, 'kubernetes' | 'autoScaling
             2 * batch.nodes.length,
           ),
         );
-        const unseen = pods.filter((pod) => !onNewNodes.has(controllerOf(pod)?.uid ?? ''));
-        const bySelector =
-          unseen.length === 0
-            ? new Map()
-            : observedStartSeconds(await podsOfControllers(kubernetes, controllersOf(unseen), controllers));
-        const seen = new Map([...bySelector, ...onNewNodes]);
         return {
           done: false,
           seconds: 1,
@@ -208,18 +202,24 @@ export const makeHandler = (deps: Pick<Dependencies, 'kubernetes' | 'autoScaling
           ),
         ),
       };
-      // Listed by selector: controllers of refusals the batch's pods cannot forecast, and controllers
-      // waited for whose start time is not known yet (their pods starting elsewhere show it).
-      const lookup = [
-        ...controllersOf(blindRefusals(facts)),
-        ...waited.filter((owner) => owner.startSeconds === undefined),
+      // By selector: controllers of refusals the batch's pods cannot forecast; and, once per drain, a
+      // sample of the controllers waited for whose start time is still unknown (their replacements may
+      // have gone to another rollout's new nodes: pods started during the rollout show it).
+      const blind = controllersOf(blindRefusals(facts));
+      const unknown = waited.filter((owner) => owner.startSeconds === undefined && !owner.lookedUp);
+      const elsewhere = [
+        ...(blind.length === 0 ? [] : await podsOfControllers(kubernetes, blind, controllers)),
+        ...(unknown.length === 0
+          ? []
+          : await podsOfControllers(kubernetes, unknown, controllers, startSampleSize(batch.nodes.length))),
       ];
-      const elsewhere = lookup.length === 0 ? [] : await podsOfControllers(kubernetes, lookup, controllers);
       const forecast = drainForecast({ ...facts, elsewhere, waited: waited.map((owner) => owner.uid) });
       const seen = observedStartSeconds(elsewhere);
+      const lookedUp = new Set(unknown.map((owner) => owner.uid));
       next.owners = next.owners.map((owner) => {
         const startSeconds = owner.startSeconds ?? seen.get(owner.uid);
-        return startSeconds === undefined ? owner : { ...owner, startSeconds };
+        const learned = startSeconds === undefined ? owner : { ...owner, startSeconds };
+        return lookedUp.has(owner.uid) ? { ...learned, lookedUp: true } : learned;
       });
       const elapsedSeconds = (now - drainStart(drain, input)) / 1000;
       const paced = drainWaitSeconds(forecast, now, elapsedSeconds, drain.deadline, lateUntil);

@@ -102,6 +102,8 @@ export class SimulatedKubernetes implements ClusterBackend {
           }),
       )
       .sort((a, b) => compareKeys(podKey(a.namespace, a.name), podKey(b.namespace, b.name)))
+      // `limit`: the first page only, as the API server cuts it (its continue token is not followed).
+      .slice(0, options.limit)
       .map((pod) => renderPod(pod, this.cluster, this.now));
     this.world.metrics.podsListedByCall(pods.length);
     return pods;

@@ -219,6 +219,8 @@ export const ownerBaselineSchema = z.object({
   startSeconds: z.object({ fromCreation: z.number(), fromStart: z.number().optional() }).optional(),
   /** When this drain last evicted one of its pods (epoch ms): a replacement has been on its way since. */
   lastEvictedAt: z.number().optional(),
+  /** Its pods were listed for a start time while the drain waited (once). */
+  lookedUp: z.boolean().optional(),
 });
 
 export const drainSchema = z.object({

@@ -16,6 +16,8 @@ export interface OwnerBaseline {
   startSeconds?: { fromCreation: number; fromStart?: number | undefined } | undefined;
   /** When this drain last evicted one of its pods (epoch ms). */
   lastEvictedAt?: number | undefined;
+  /** Its pods were listed for a start time while the drain waited (once). */
+  lookedUp?: boolean | undefined;
 }
 
 /** The controllers whose pods a drain waits for: those `kubectl rollout status` reads (a Job's pods are not waited for). */
@@ -187,6 +189,9 @@ export function leftoverReasons(pods: V1Pod[], lastBlockers: string[], now: numb
     return lastBlockers.find((blocker) => blocker.startsWith(`${key} `)) ?? `${key} not evicted yet`;
   });
 }
+
+/** Pods of a controller listed to learn its start time: a sample a few times the batch, at least 20. */
+export const startSampleSize = (batchNodes: number): number => Math.max(20, 4 * batchNodes);
 
 /** Shortest wait between two drain rounds, and between two looks once the forecast has passed. */
 export const drainPollSeconds = { expected: 2, overdue: 5 } as const;

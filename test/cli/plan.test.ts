@@ -113,6 +113,7 @@ function cluster(
   return {
     listNodes: async () => instances.map((id) => node(nodeName(id), { instanceId: id, build: '10.0.20348' })),
     listPods: async () => pods,
+    listPodsOnNode: async (name: string) => pods.filter((pod) => pod.spec?.nodeName === name),
     listPodDisruptionBudgets: async () => pdbs,
     daemonSetExists: async () => true,
     // The dry run's dryRun=All evictions: the API server's answer now.

@@ -61,6 +61,8 @@ describe('listing', () => {
     const names = (pods: { metadata?: { name?: string } }[]) => pods.map((p) => p.metadata?.name).sort();
     expect(names(await port.listPods(undefined, { labelSelector: 'app=web' }))).toEqual(['web-1', 'web-2']);
     expect(names(await port.listPods('shop'))).toEqual(['db-1', 'web-1']);
+    // A sample: the first page only, its continue token not followed.
+    expect(await port.listPods(undefined, { labelSelector: 'app=web', limit: 1 })).toHaveLength(1);
   });
 
   it('lists nodes by label across pages, with timestamps as dates', async () => {

@@ -65,12 +65,14 @@ export class FakeCluster implements ClusterBackend {
   async listPods(namespace: string | undefined, options: ListPodsOptions = {}): Promise<V1Pod[]> {
     this.record('listPods', namespace, options);
     const nodeName = /^spec\.nodeName=(.+)$/.exec(options.fieldSelector ?? '')?.[1];
-    return [...this.pods.values()].filter(
-      (pod) =>
-        (namespace === undefined || pod.metadata?.namespace === namespace) &&
-        (nodeName === undefined || pod.spec?.nodeName === nodeName) &&
-        matches(pod.metadata?.labels, options.labelSelector),
-    );
+    return [...this.pods.values()]
+      .filter(
+        (pod) =>
+          (namespace === undefined || pod.metadata?.namespace === namespace) &&
+          (nodeName === undefined || pod.spec?.nodeName === nodeName) &&
+          matches(pod.metadata?.labels, options.labelSelector),
+      )
+      .slice(0, options.limit);
   }
 
   async getPod(namespace: string, name: string): Promise<V1Pod | undefined> {

@@ -42,14 +42,18 @@ export function kubernetesClient(
   const server = kubeConfig.getCurrentCluster()?.server ?? '(no server in the kubeconfig)';
   const call = retrying({ ...defaultRetry, ...options.retry }, options.sleep ?? ((ms) => wait(ms)), server);
 
-  const listPods = (namespace: string | undefined, { labelSelector, fieldSelector }: ListPodsOptions = {}) =>
-    allPages((page) =>
+  const listPods = (namespace: string | undefined, options: ListPodsOptions = {}) => {
+    const { labelSelector, fieldSelector } = options;
+    const pageOf = (size: number) => (page: string | undefined) =>
       call(`list pods in ${namespace ?? 'all namespaces'}`, () =>
         namespace === undefined
-          ? core.listPodForAllNamespaces({ labelSelector, fieldSelector, limit, _continue: page })
-          : core.listNamespacedPod({ namespace, labelSelector, fieldSelector, limit, _continue: page }),
-      ),
-    );
+          ? core.listPodForAllNamespaces({ labelSelector, fieldSelector, limit: size, _continue: page })
+          : core.listNamespacedPod({ namespace, labelSelector, fieldSelector, limit: size, _continue: page }),
+      );
+    return options.limit === undefined
+      ? allPages(pageOf(limit))
+      : pageOf(options.limit)(undefined).then((page) => page.items);
+  };
 
   return {
     listNodes: (labelSelector) =>

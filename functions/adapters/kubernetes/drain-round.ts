@@ -89,18 +89,20 @@ export async function readControllers(
 
 /**
  * The pods of the given controllers, by each controller's own label selector (one list per
- * controller, never a namespace), keeping only those the controller owns.
+ * controller, never a namespace), keeping only those the controller owns; with `limit`, a sample of
+ * that many per controller (the first page).
  */
 export async function podsOfControllers(
   kubernetes: KubernetesPort,
   refs: ControllerRef[],
   controllers: Map<string, ControllerCounts>,
+  limit?: number,
 ): Promise<V1Pod[]> {
   const listed = await Promise.all(
     refs.map(async (ref) => {
       const labelSelector = controllers.get(ref.uid)?.selector;
       if (labelSelector === undefined) return [];
-      const selected = await kubernetes.listPods(ref.namespace, { labelSelector });
+      const selected = await kubernetes.listPods(ref.namespace, { labelSelector, limit });
       return selected.filter((pod) => controllerOf(pod)?.uid === ref.uid);
     }),
   );

@@ -24,6 +24,8 @@ export type EvictionOutcome =
 export interface ListPodsOptions {
   labelSelector?: string;
   fieldSelector?: string;
+  /** At most this many: the API's first page (in key order: namespace, then name), for a sample. */
+  limit?: number;
 }
 
 /**
