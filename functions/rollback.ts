@@ -162,18 +162,36 @@ async function rollBackAndNotify(deps: Deps, state: RollbackState): Promise<Roll
   return { ...failure, ...(revert ? { revert } : {}), ...(zones ? { zones } : {}) };
 }
 
-/** Resumes what the rollout suspended once the zones are even; past the deadline, leaves it for the next run. */
+/**
+ * Resumes what the rollout suspended once the zones are even. Past the deadline (launches that keep
+ * failing), resumes it anyway: the group gets its own processes back, and the actions say that
+ * AZRebalance may then move an instance without a drain.
+ */
 async function resumeWhenEven(
   deps: Pick<Deps, 'autoScaling' | 'now'>,
   { verified, zones }: z.output<typeof resumeEvent>['resume'],
 ): Promise<ZonesWait> {
-  const outcome = await resumeAfterRollout(
-    deps.autoScaling,
-    verified.group.asgName,
-    verified.group.suspendedProcesses,
-  );
-  const done = outcome.leftSuspended.length === 0 || deps.now() >= zones.deadline;
-  return { ...zones, done, actions: done ? resumeOutcome(outcome) : [] };
+  const resume = (evenOrNot: boolean) =>
+    resumeAfterRollout(
+      deps.autoScaling,
+      verified.group.asgName,
+      verified.group.suspendedProcesses,
+      evenOrNot,
+    );
+  const outcome = await resume(false);
+  if (outcome.leftSuspended.length === 0) return { ...zones, done: true, actions: resumeOutcome(outcome) };
+  if (deps.now() < zones.deadline) return { ...zones, done: false, actions: [] };
+  const forced = await resume(true);
+  return {
+    ...zones,
+    done: true,
+    actions: forced.resumed.map(
+      (process) =>
+        `resumed ${process} over uneven zones (the launches that even them did not succeed within readyTimeoutSeconds): ` +
+        'once it can launch, Auto Scaling adds an instance to the emptiest zone and terminates one in the fullest without a drain; ' +
+        'cordon and drain that node first, or suspend AZRebalance again until the zones are even',
+    ),
+  };
 }
 
 type RollbackState = z.output<typeof rollbackEvent>['state'];

@@ -153,13 +153,14 @@ export async function resumeAfterRollout(
   autoScaling: AutoScalingClient,
   asgName: string,
   suspendedBefore: string[],
+  evenOrNot = false,
 ): Promise<{ resumed: string[]; leftSuspended: string[] }> {
   // Read now: the caller's terminations just changed the zones' counts.
   const group = await describeGroup(autoScaling, asgName);
   if (!group) return { resumed: [], leftSuspended: [] };
   const resume = processesToResume(suspendedBefore, group.suspendedProcesses);
   const live = group.instances.filter((i) => !/^Terminat/.test(i.lifecycleState));
-  if (resume.length > 0 && !zonesEven(group.availabilityZones, live))
+  if (resume.length > 0 && !evenOrNot && !zonesEven(group.availabilityZones, live))
     return { resumed: [], leftSuspended: resume };
   if (resume.length > 0) {
     await autoScaling.send(

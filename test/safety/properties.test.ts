@@ -197,6 +197,24 @@ const noWorkloads = { workloads: [], force: true, deleteEmptyDirData: false };
 /** Counterexamples fast-check found, kept so they are checked on every run. */
 const regressions: { name: string; drawn: Case }[] = [
   {
+    name: 'launches fail eleven times at the last of three batches in three zones: the rollback still resumes AZRebalance',
+    drawn: {
+      spec: {
+        seed: 777,
+        instances: 3,
+        zones: 3,
+        headroom: 0,
+        podsPerNode: 8,
+        maxUnavailable: 1,
+        workloads: [],
+        force: false,
+        deleteEmptyDirData: false,
+      },
+      minSize: 0,
+      faults: [{ kind: 'launchFailure', times: 11, batch: 'last' }],
+    },
+  },
+  {
     name: 'a replacement never Ready in the third batch leaves the two zones uneven after the rollback',
     drawn: {
       spec: {
