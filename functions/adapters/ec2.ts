@@ -7,6 +7,7 @@ import {
   type EC2Client,
   type Image,
   ModifyLaunchTemplateCommand,
+  paginateDescribeInstances,
   type ResponseLaunchTemplateData,
 } from '@aws-sdk/client-ec2';
 import type { AmiFacts } from '../domain/ami.ts';
@@ -97,24 +98,21 @@ export async function goneInstances(
   since: number,
 ): Promise<string[]> {
   const gone: string[] = [];
-  let NextToken: string | undefined;
-  do {
-    const page = await ec2.send(
-      new DescribeInstancesCommand({
-        Filters: [
-          { Name: 'tag:aws:autoscaling:groupName', Values: [group.asgName] },
-          { Name: 'image-id', Values: [group.amiId] },
-          { Name: 'instance-state-name', Values: ['shutting-down', 'terminated'] },
-        ],
-        MaxResults: 1000,
-        NextToken,
-      }),
-    );
+  const pages = paginateDescribeInstances(
+    { client: ec2, pageSize: 1000 },
+    {
+      Filters: [
+        { Name: 'tag:aws:autoscaling:groupName', Values: [group.asgName] },
+        { Name: 'image-id', Values: [group.amiId] },
+        { Name: 'instance-state-name', Values: ['shutting-down', 'terminated'] },
+      ],
+    },
+  );
+  for await (const page of pages) {
     for (const instance of (page.Reservations ?? []).flatMap((r) => r.Instances ?? [])) {
       if ((instance.LaunchTime?.getTime() ?? 0) >= since) gone.push(instance.InstanceId ?? '');
     }
-    NextToken = page.NextToken;
-  } while (NextToken);
+  }
   return gone;
 }
 
