@@ -35,11 +35,13 @@ import {
   joinWatchSeconds,
   lateAllowanceSeconds,
   leftoverReasons,
+  type OwnerBaseline,
   observedStartSeconds,
   overdueDeletions,
   ownerBaselines,
   ownersNotYetReady,
   ownersWaitedFor,
+  type StartTimes,
   startSampleSize,
 } from './domain/drain.ts';
 import { capList, listText } from './domain/limits.ts';
@@ -52,6 +54,22 @@ import {
 } from './domain/members.ts';
 import { controllerOf, imagesOnSchedulableNodes, podKey } from './domain/nodes.ts';
 import { expectedBootSeconds } from './domain/replacements.ts';
+
+/** A value of each owner that has one, by controller uid. */
+const byOwner = <T>(owners: OwnerBaseline[], value: (owner: OwnerBaseline) => T | undefined) =>
+  new Map(
+    owners.flatMap((owner) => {
+      const found = value(owner);
+      return found === undefined ? [] : [[owner.uid, found] as const];
+    }),
+  );
+
+/** Owners with the start times seen for them, where they had none. */
+const withStartTimes = (owners: OwnerBaseline[], seen: Map<string, StartTimes>): OwnerBaseline[] =>
+  owners.map((owner) => {
+    const startSeconds = owner.startSeconds ?? seen.get(owner.uid);
+    return startSeconds === undefined ? owner : { ...owner, startSeconds };
+  });
 
 const event = z.object({
   input: rolloutInputSchema,
@@ -121,10 +139,7 @@ export const makeHandler = (deps: Pick<Dependencies, 'kubernetes' | 'autoScaling
           seconds: 1,
           deadline: now + input.drainTimeoutSeconds * 1000,
           nodes: nodeNames,
-          owners: owners.map((owner) => {
-            const startSeconds = seen.get(owner.uid);
-            return startSeconds === undefined ? owner : { ...owner, startSeconds };
-          }),
+          owners: withStartTimes(owners, seen),
           evicted: 0,
           forced: [],
           forcedOmitted: 0,
@@ -191,16 +206,8 @@ export const makeHandler = (deps: Pick<Dependencies, 'kubernetes' | 'autoScaling
         })),
         refused: pastDeadline ? [] : refused,
         imagesPresent: imagesOnSchedulableNodes(nodes),
-        learned: new Map(
-          drain.owners.flatMap((owner) =>
-            owner.startSeconds === undefined ? [] : [[owner.uid, owner.startSeconds] as const],
-          ),
-        ),
-        evictedEarlier: new Map(
-          drain.owners.flatMap((owner) =>
-            owner.lastEvictedAt === undefined ? [] : [[owner.uid, owner.lastEvictedAt] as const],
-          ),
-        ),
+        learned: byOwner(drain.owners, (owner) => owner.startSeconds),
+        evictedEarlier: byOwner(drain.owners, (owner) => owner.lastEvictedAt),
       };
       // By selector: controllers of refusals the batch's pods cannot forecast; and, once per drain, a
       // sample of the controllers waited for whose start time is still unknown (their replacements may
@@ -214,13 +221,10 @@ export const makeHandler = (deps: Pick<Dependencies, 'kubernetes' | 'autoScaling
           : await podsOfControllers(kubernetes, unknown, controllers, startSampleSize(batch.nodes.length))),
       ];
       const forecast = drainForecast({ ...facts, elsewhere, waited: waited.map((owner) => owner.uid) });
-      const seen = observedStartSeconds(elsewhere);
       const lookedUp = new Set(unknown.map((owner) => owner.uid));
-      next.owners = next.owners.map((owner) => {
-        const startSeconds = owner.startSeconds ?? seen.get(owner.uid);
-        const learned = startSeconds === undefined ? owner : { ...owner, startSeconds };
-        return lookedUp.has(owner.uid) ? { ...learned, lookedUp: true } : learned;
-      });
+      next.owners = withStartTimes(next.owners, observedStartSeconds(elsewhere)).map((owner) =>
+        lookedUp.has(owner.uid) ? { ...owner, lookedUp: true } : owner,
+      );
       const elapsedSeconds = (now - drainStart(drain, input)) / 1000;
       const paced = drainWaitSeconds(forecast, now, elapsedSeconds, drain.deadline, lateUntil);
       // An instance still to launch or join is looked at soon after it joins, to protect its node (above).

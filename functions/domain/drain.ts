@@ -300,13 +300,17 @@ function expectations(facts: DrainRoundFacts, prompt: boolean): Expectations {
   const elsewhere = facts.elsewhere ?? [];
   const observed = observedStartSeconds([...facts.batchPods, ...elsewhere]);
   const present = facts.imagesPresent ?? new Set<string>();
-  const fromCreation = (pod: V1Pod) => {
-    const uid = controllerOf(pod)?.uid ?? '';
+  // Milliseconds from creation to Ready; from the containers' start when the images are already there.
+  const startOf = (uid: string, pulled: boolean) => {
     const times = facts.learned?.get(uid) ?? observed.get(uid);
-    const pulled = imagesOf(pod).every((image) => present.has(image));
     const seconds = (pulled ? times?.fromStart : undefined) ?? times?.fromCreation;
     return seconds === undefined ? undefined : seconds * 1000;
   };
+  const fromCreation = (pod: V1Pod) =>
+    startOf(
+      controllerOf(pod)?.uid ?? '',
+      imagesOf(pod).every((image) => present.has(image)),
+    );
   const replacementCreated = (pod: V1Pod, goneAt: number) =>
     controllerOf(pod)?.kind === 'StatefulSet' ? goneAt : now;
 
@@ -329,10 +333,9 @@ function expectations(facts: DrainRoundFacts, prompt: boolean): Expectations {
     expectReady(pod, replacementCreated(pod, goneAt));
   }
   for (const pod of facts.batchPods) {
-    const deletionAt = timeOf(pod.metadata?.deletionTimestamp);
-    if (evictedNow.has(pod.metadata?.uid) || deletionAt === undefined) continue;
     // Still there a round after it was asked to go: it takes its grace period.
-    const goneAt = deletionAt;
+    const goneAt = timeOf(pod.metadata?.deletionTimestamp);
+    if (evictedNow.has(pod.metadata?.uid) || goneAt === undefined) continue;
     gone.push(goneAt);
     if (controllerOf(pod)?.kind === 'StatefulSet') expectReady(pod, goneAt);
   }
@@ -350,9 +353,9 @@ function expectations(facts: DrainRoundFacts, prompt: boolean): Expectations {
   // Waited for with no pod of it seen starting: its last eviction's replacement, created then.
   for (const uid of facts.waited ?? []) {
     const evictedAt = facts.evictedEarlier?.get(uid);
-    const start = (facts.learned?.get(uid) ?? observed.get(uid))?.fromCreation;
+    const start = startOf(uid, false);
     if (evictedAt !== undefined && start !== undefined && !readyByOwner.has(uid))
-      readyByOwner.set(uid, [evictedAt + start * 1000]);
+      readyByOwner.set(uid, [evictedAt + start]);
   }
   for (const [uid, times] of readyByOwner)
     readyByOwner.set(
