@@ -24,7 +24,10 @@ export type EvictionOutcome =
 export interface ListPodsOptions {
   labelSelector?: string;
   fieldSelector?: string;
-  /** At most this many: the API's first page (in key order: namespace, then name), for a sample. */
+  /**
+   * At most this many: the API's first page (in key order: namespace, then name), for a sample. The
+   * server may return fewer, even none, when a selector filters them out: a sample, not a count.
+   */
   limit?: number;
 }
 
