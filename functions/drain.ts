@@ -1,4 +1,5 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { V1Pod } from '@kubernetes/client-node';
 import * as z from 'zod';
 import { describeGroup } from './adapters/autoscaling.ts';
 import { cordonNodes, protectFromScaleDown } from './adapters/kubernetes/batch-nodes.ts';
@@ -9,8 +10,10 @@ import {
   judgePods,
   podsOfControllers,
   podsOnNewestNodes,
+  podsStillOn,
   readControllers,
 } from './adapters/kubernetes/drain-round.ts';
+import type { KubernetesPort } from './adapters/kubernetes/port.ts';
 import { autoScalingClient } from './commons/clients.ts';
 import type { Dependencies } from './commons/dependencies.ts';
 import { DrainTimeout } from './commons/errors.ts';
@@ -32,6 +35,7 @@ import {
   type DrainRoundFacts,
   drainForecast,
   drainWaitSeconds,
+  followedKeys,
   joinWatchSeconds,
   lateAllowanceSeconds,
   leftoverReasons,
@@ -70,6 +74,33 @@ const withStartTimes = (owners: OwnerBaseline[], seen: Map<string, StartTimes>):
     const startSeconds = owner.startSeconds ?? seen.get(owner.uid);
     return startSeconds === undefined ? owner : { ...owner, startSeconds };
   });
+
+/** The evictable pods on the nodes, from a list of each node's pods (DrainBlocked for a pod the rules refuse). */
+const listedPods = async (kubernetes: KubernetesPort, nodeNames: string[], input: RolloutInput) =>
+  evictablePods(await judgePods(kubernetes, nodeNames, input), nodeNames);
+
+/**
+ * The evictable pods on the batch's nodes this round. The pods of the last round are followed by
+ * name (a GET each, see `podsStillOn`) rather than by listing the nodes again; a node new to the
+ * batch is listed, and every node once more before the drain may end (no followed pod left, every
+ * controller `settled` back to Ready), so that a pod bound there since (a pod naming the node, one
+ * tolerating the cordon) is evicted too.
+ */
+async function roundPods(
+  kubernetes: KubernetesPort,
+  drain: DrainState,
+  nodeNames: string[],
+  settled: boolean,
+  input: RolloutInput,
+): Promise<V1Pod[]> {
+  if (drain.followed === null) return listedPods(kubernetes, nodeNames, input);
+  const followed = await podsStillOn(kubernetes, drain.followed, nodeNames);
+  if (followed.length === 0 && settled) return listedPods(kubernetes, nodeNames, input);
+  const unlisted = nodeNames.filter((name) => !drain.nodes.includes(name));
+  const joined = unlisted.length === 0 ? [] : await listedPods(kubernetes, unlisted, input);
+  const keys = new Set(followed.map(podKey));
+  return [...followed, ...joined.filter((pod) => !keys.has(podKey(pod)))];
+}
 
 const event = z.object({
   input: rolloutInputSchema,
@@ -119,10 +150,10 @@ export const makeHandler = (deps: Pick<Dependencies, 'kubernetes' | 'autoScaling
       );
       await cordonNodes(kubernetes, memberNodes(members), execution.name);
       const nodeNames = memberNodeNames(members);
-      const pods = evictablePods(await judgePods(kubernetes, nodeNames, input), nodeNames);
-      // The controllers' status, not their pods: what a round lists stays the batch's own pods.
-      const controllers = await readControllers(kubernetes, drain?.owners ?? controllersOf(pods));
       if (drain === null) {
+        const pods = await listedPods(kubernetes, nodeNames, input);
+        // The controllers' status, not their pods: what a round lists stays the batch's own pods.
+        const controllers = await readControllers(kubernetes, controllersOf(pods));
         // Once per batch: how long pods take to start on the new nodes (earlier batches' replacements
         // ran there). The next batch's replacements, newest and still empty, may come first: twice the batch.
         const owners = ownerBaselines(pods, controllers);
@@ -146,8 +177,12 @@ export const makeHandler = (deps: Pick<Dependencies, 'kubernetes' | 'autoScaling
           leftTerminating: [],
           blockers: [],
           blockersOmitted: 0,
+          followed: followedKeys(pods),
         };
       }
+      const controllers = await readControllers(kubernetes, drain.owners);
+      const settled = ownersWaitedFor(drain.owners, controllers).length === 0;
+      const pods = await roundPods(kubernetes, drain, nodeNames, settled, input);
       const pastDeadline = now >= drain.deadline;
       const { abandoned, failing } = pastDeadline
         ? atDeadline(pods, now, input)
@@ -181,6 +216,7 @@ export const makeHandler = (deps: Pick<Dependencies, 'kubernetes' | 'autoScaling
         forced: forced.items,
         forcedOmitted: drain.forcedOmitted + forced.omitted,
         leftTerminating: [...new Set([...drain.leftTerminating, ...abandoned.map(podKey)])],
+        followed: followedKeys(waitingFor),
         ...cappedBlockers([...blockers, ...leftoverReasons(overdue, [], now)]),
       };
       const waited = waitingFor.length > 0 ? [] : ownersWaitedFor(drain.owners, controllers);

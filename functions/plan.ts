@@ -2,6 +2,7 @@ import type { V1Pod, V1PodDisruptionBudget } from '@kubernetes/client-node';
 import * as z from 'zod';
 import { describeGroup } from './adapters/autoscaling.ts';
 import { describeInstances } from './adapters/ec2.ts';
+import { inBursts } from './adapters/kubernetes/bursts.ts';
 import { refusedNow } from './adapters/kubernetes/drain-round.ts';
 import type { KubernetesPort } from './adapters/kubernetes/port.ts';
 import { describeWarmPool } from './adapters/warm-pool.ts';
@@ -50,21 +51,12 @@ async function daemonSetLookup(kubernetes: KubernetesPort, pods: V1Pod[]): Promi
   return (pod) => existing.has(`${pod.metadata?.namespace}/${controllerOf(pod)?.name}`);
 }
 
-/** Node lists at a time: a group of a thousand nodes is read in bounded bursts. */
-const nodeListsAtOnce = 20;
-
 /**
  * The pods bound to the nodes, one list per node (`spec.nodeName`): the group's own pods, never the
  * whole cluster's. In key order, as one list of every pod would give them.
  */
 async function podsOnNodes(kubernetes: KubernetesPort, nodeNames: string[]): Promise<V1Pod[]> {
-  const pods: V1Pod[] = [];
-  for (let start = 0; start < nodeNames.length; start += nodeListsAtOnce) {
-    const lists = nodeNames
-      .slice(start, start + nodeListsAtOnce)
-      .map((name) => kubernetes.listPodsOnNode(name));
-    pods.push(...(await Promise.all(lists)).flat());
-  }
+  const pods = (await inBursts(nodeNames, (name) => kubernetes.listPodsOnNode(name))).flat();
   return pods.sort((a, b) => {
     const [keyA, keyB] = [podKey(a), podKey(b)];
     return keyA < keyB ? -1 : keyA > keyB ? 1 : 0;

@@ -240,6 +240,11 @@ export const drainSchema = z.object({
   /** What held the drain in its last round: pods and the PDBs that refused them (capped, `blockersOmitted` more). */
   blockers: z.array(z.string()),
   blockersOmitted: z.int().min(0).default(0),
+  /**
+   * The evictable pods (`namespace/name`) still on the batch's nodes at the last round, followed by
+   * name instead of listing the nodes again; null: too many to carry, the nodes are listed each round.
+   */
+  followed: z.array(z.string()).nullable().default(null),
 });
 export type DrainState = z.infer<typeof drainSchema>;
 

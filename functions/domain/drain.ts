@@ -190,6 +190,16 @@ export function leftoverReasons(pods: V1Pod[], lastBlockers: string[], now: numb
   });
 }
 
+/**
+ * Most pods a drain follows by name from one round to the next (`DrainState.followed`, keys of some 40
+ * bytes: about 20 KiB of the 256 KiB Step Functions allows a state); a batch with more lists its nodes.
+ */
+export const followedPodsLimit = 500;
+
+/** The keys of the pods to follow by name, or null when there are too many to carry in the state. */
+export const followedKeys = (pods: V1Pod[]): string[] | null =>
+  pods.length > followedPodsLimit ? null : pods.map(podKey);
+
 /** Pods of a controller listed to learn its start time: a sample a few times the batch, at least 20. */
 export const startSampleSize = (batchNodes: number): number => Math.max(20, 4 * batchNodes);
 

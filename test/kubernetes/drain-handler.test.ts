@@ -74,11 +74,12 @@ function drainOf(
   cluster: FakeCluster,
   now = start,
   options: Partial<typeof input & { force: boolean; overridePdbAfterTimeout: boolean }> = {},
+  drained = batch,
 ) {
   if (!cluster.nodes.has('node-1')) cluster.nodes.set('node-1', node('node-1', { instanceId: 'i-1' }));
   const handler = makeHandler({ kubernetes: async () => cluster, autoScaling, now: () => now });
   return (drain: DrainState | null) =>
-    handler({ input: { ...input, ...options }, group, batch, execution, drain }, lambdaContext);
+    handler({ input: { ...input, ...options }, group, batch: drained, execution, drain }, lambdaContext);
 }
 
 /** The first call takes the baseline; each later call is one round. */
@@ -119,6 +120,7 @@ describe('drain handler rounds', () => {
       leftTerminating: [],
       blockers: [],
       blockersOmitted: 0,
+      followed: ['shop/web-1'],
     });
     expect(cluster.callsOf('evictPod')).toEqual([]);
     // A round throttled at its eviction is retried with the same state: the baseline holds.
@@ -142,6 +144,71 @@ describe('drain handler rounds', () => {
     ]);
     await drainOf(cluster)(baseline);
     expect(cluster.callsOf('evictPod')).toEqual([['shop', 'web-1', undefined]]);
+  });
+
+  it('follows the baseline’s pods by name, and lists the nodes once more before it ends', async () => {
+    const agent = pod('agent-1', { node: 'node-1', owner: { kind: 'DaemonSet', name: 'agent' } });
+    const cluster = new FakeCluster({
+      pods: [web('web-1'), web('web-2'), web('web-3', 'node-2'), agent],
+      daemonSets: [fixtures.daemonSet('shop', 'agent')],
+    });
+    const baseline = await drainOf(cluster)(null);
+    expect(cluster.callsOf('listPodsOnNode')).toEqual([['node-1']]);
+
+    const first = await drainOf(cluster)(baseline);
+    // The eviction round asks for the two pods by name: the node is not listed again.
+    expect(cluster.callsOf('listPodsOnNode')).toEqual([['node-1']]);
+    expect(cluster.callsOf('getPod')).toEqual([
+      ['shop', 'web-1'],
+      ['shop', 'web-2'],
+    ]);
+    expect(cluster.callsOf('evictPod')).toEqual([
+      ['shop', 'web-1', undefined],
+      ['shop', 'web-2', undefined],
+    ]);
+    // Both gone, their replacements Ready elsewhere; meanwhile a pod was bound to the node by name.
+    cluster.pods.set('shop/web-4', web('web-4', 'node-2'));
+    cluster.pods.set('shop/web-5', web('web-5', 'node-2'));
+    cluster.pods.set('shop/late-1', web('late-1'));
+
+    const second = await drainOf(cluster)(first);
+
+    expect(cluster.callsOf('listPodsOnNode')).toEqual([['node-1'], ['node-1']]);
+    expect(cluster.callsOf('evictPod')).toContainEqual(['shop', 'late-1', undefined]);
+    expect(second).toMatchObject({ done: false, followed: ['shop/late-1'], evicted: 3 });
+    cluster.pods.set('shop/late-2', web('late-2', 'node-2'));
+    const third = await drainOf(cluster)(second);
+    expect(third).toMatchObject({ done: true, followed: [] });
+    expect(cluster.callsOf('listPodsOnNode')).toEqual([['node-1'], ['node-1'], ['node-1']]);
+  });
+
+  it('waits for the evicted pods’ controllers without listing the nodes while they are not Ready', async () => {
+    const cluster = new FakeCluster({ pods: [web('web-1'), web('web-2', 'node-2')] });
+    const { first } = await baselineThenRound(cluster);
+    cluster.pods.set('shop/web-3', { ...web('web-3', 'node-2'), status: { phase: 'Pending' } });
+
+    expect(await drainOf(cluster)(first)).toMatchObject({ done: false, followed: [] });
+    expect(cluster.callsOf('listPodsOnNode')).toEqual([['node-1']]);
+  });
+
+  it('lists a node that joined the batch during the drain, and keeps following the others’ pods', async () => {
+    const cluster = new FakeCluster({
+      pods: [db('db-0'), web('web-1', 'late-3')],
+      pdbs: [blockingBudget('db')],
+    });
+    // i-3, of the batch, had no node yet when the drain began.
+    const twoNodes = { ...batch, nodes: [...batch.nodes, { instanceId: 'i-3', nodeName: 'late-3' }] };
+    const drain = drainOf(cluster, start, {}, twoNodes);
+    const first = await drain(await drain(null));
+    expect(first).toMatchObject({ nodes: ['node-1'], followed: ['shop/db-0'] });
+    // It joins while db-0, refused, still waits on node-1.
+    cluster.nodes.set('late-3', node('late-3', { instanceId: 'i-3' }));
+
+    const second = await drain(first);
+
+    expect(cluster.callsOf('listPodsOnNode')).toEqual([['node-1'], ['late-3']]);
+    expect(cluster.callsOf('evictPod')).toContainEqual(['shop', 'web-1', undefined]);
+    expect(second).toMatchObject({ nodes: ['node-1', 'late-3'], followed: ['shop/db-0', 'shop/web-1'] });
   });
 
   it('keeps the cluster-autoscaler from removing the group’s nodes that joined during this execution', async () => {

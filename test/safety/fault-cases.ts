@@ -103,6 +103,7 @@ const aimed: AimedFault[] = [
   throttle('k8s:evict', 5),
   throttle('k8s:cordon', 2),
   throttle('k8s:listPods', 4),
+  throttle('k8s:getPod', 4),
   nodeNeverReady,
   {
     ...launchFailure,

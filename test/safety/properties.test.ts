@@ -40,6 +40,7 @@ const throttledApis = [
   'k8s:evict',
   'k8s:cordon',
   'k8s:listPods',
+  'k8s:getPod',
   'k8s:listNodes',
   'sns:Publish',
 ];

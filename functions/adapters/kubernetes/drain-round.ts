@@ -3,6 +3,7 @@ import { DrainBlocked } from '../../commons/errors.ts';
 import { type ControllerCounts, type ControllerRef, controllerCounts } from '../../domain/drain.ts';
 import { type EvictionRules, type EvictionVerdict, evictionVerdict } from '../../domain/eviction.ts';
 import { controllerOf, isNodeReady, isTerminating, nodeName, podKey } from '../../domain/nodes.ts';
+import { inBursts } from './bursts.ts';
 import type { EvictionOutcome, KubernetesPort } from './port.ts';
 
 /**
@@ -66,6 +67,24 @@ export async function judgePods(
     judged.push({ pod, verdict: evictionVerdict(pod, rules, { daemonSetExists }) });
   }
   return judged;
+}
+
+/**
+ * Of the pods named (`namespace/name`), those still bound to one of the nodes: one GET each, as
+ * `kubectl drain` waits for a deletion. A 404 is gone; so is a pod whose name a new pod holds elsewhere
+ * (a StatefulSet's), while one bound to the cordoned node again (it tolerates the cordon) is still there.
+ */
+export async function podsStillOn(
+  kubernetes: KubernetesPort,
+  keys: string[],
+  nodeNames: string[],
+): Promise<V1Pod[]> {
+  const nodes = new Set(nodeNames);
+  const pods = await inBursts(keys, (key) => {
+    const slash = key.indexOf('/');
+    return kubernetes.getPod(key.slice(0, slash), key.slice(slash + 1));
+  });
+  return pods.filter((pod): pod is V1Pod => pod !== undefined && nodes.has(pod.spec?.nodeName ?? ''));
 }
 
 /**
