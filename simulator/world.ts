@@ -573,12 +573,20 @@ export class World {
     const onTarget = spec.instances - spec.nodesAlreadyOnTarget;
     const current = this.autoScaling.launchSpec(group, source.currentVersion);
     const earlierRun = source.targetVersion && this.autoScaling.launchSpec(group, source.targetVersion);
+    // Old instances two hours apart over the last 30 days, those of an earlier run 15 minutes apart over
+    // the last 6 hours; closer in a large group, so that none was launched after the start (EC2's launch
+    // times are in the past).
+    const apart = Math.min(7_200_000, Math.floor((29 * day) / Math.max(1, onTarget)));
+    const apartOnTarget = Math.min(
+      900_000,
+      Math.floor((5 * 3_600_000) / Math.max(1, spec.nodesAlreadyOnTarget)),
+    );
     for (let index = 0; index < spec.instances; index++) {
       const zone = spec.availabilityZones[index % spec.availabilityZones.length] ?? '';
       const alreadyOnTarget = index >= onTarget;
       const launchTime = alreadyOnTarget
-        ? now.getTime() - 6 * 3_600_000 + (index - onTarget) * 900_000
-        : now.getTime() - 30 * day + groupIndex * 420_000 + index * 7_200_000;
+        ? now.getTime() - 6 * 3_600_000 + (index - onTarget) * apartOnTarget
+        : now.getTime() - 30 * day + groupIndex * 420_000 + index * apart;
       const launchSpec = alreadyOnTarget ? earlierRun : current;
       if (typeof launchSpec !== 'object') throw new Error(`Node group ${spec.name}: ${String(launchSpec)}`);
       const instance = this.fleet.materialize(group, zone, launchSpec, new Date(launchTime));
