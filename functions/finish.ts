@@ -176,7 +176,18 @@ export const makeHandler = (
               amiId: input.amiId,
               executionName,
               // The canary and the approval of this rollout have passed: the next execution goes on.
-              input: { ...input, canary: undefined, approval: undefined, continuedFrom: execution.name },
+              input: {
+                ...input,
+                canary: undefined,
+                approval: undefined,
+                continuedFrom: execution.name,
+                // This execution's plan (or an earlier one's) checked every node registered before it began.
+                continuedWith: {
+                  checkedNodesBefore: execution.startTime,
+                  imagesToMove: plan.imagesToMove,
+                  longestGraceSeconds: plan.longestGraceSeconds,
+                },
+              },
             },
           ],
           deps.now,

@@ -1,4 +1,4 @@
-import type { V1Pod, V1PodDisruptionBudget } from '@kubernetes/client-node';
+import type { V1Node, V1Pod, V1PodDisruptionBudget } from '@kubernetes/client-node';
 import * as z from 'zod';
 import { describeGroup } from './adapters/autoscaling.ts';
 import { describeInstances } from './adapters/ec2.ts';
@@ -18,7 +18,7 @@ import { fastLaunchWarnings } from './domain/fast-launch.ts';
 import { surplusInstances } from './domain/group-size.ts';
 import { cappedWithCount, listText } from './domain/limits.ts';
 import { eksDrainRisks } from './domain/managed.ts';
-import { controllerOf, nodesByInstance, podKey } from './domain/nodes.ts';
+import { controllerOf, nodeName, nodesByInstance, podKey } from './domain/nodes.ts';
 import {
   batchesPerExecution,
   estimateSeconds,
@@ -62,6 +62,8 @@ async function podsOnNodes(kubernetes: KubernetesPort, nodeNames: string[]): Pro
     return keyA < keyB ? -1 : keyA > keyB ? 1 : 0;
   });
 }
+
+const registeredAt = (node: V1Node) => new Date(node.metadata?.creationTimestamp ?? 0).getTime();
 
 /**
  * How many pods each PDB covers: the disruption controller's own count (`status.expectedPods`); a
@@ -156,10 +158,19 @@ export const makeHandler = (deps: Deps) =>
     );
     const planned = batches.reduce((count, batch) => count + (batch.removal ? 0 : batch.nodes.length), 0);
     const replacedNodes = new Set([...toReplace, ...surplus].flatMap((m) => m.nodeName ?? []));
-    const podsToMove = await podsOnNodes(kubernetes, [...replacedNodes]);
+    // A continuation lists only the pods of nodes registered since the execution before it began: the
+    // rollout's plans checked the others before any change, and each batch's drain checks them again.
+    const carried = input.continuedWith;
+    const checkedBefore =
+      carried === undefined ? Number.NEGATIVE_INFINITY : Date.parse(carried.checkedNodesBefore);
+    const toCheck = nodes
+      .filter((node) => replacedNodes.has(nodeName(node)) && registeredAt(node) >= checkedBefore)
+      .map(nodeName);
+    const podsToMove = await podsOnNodes(kubernetes, toCheck);
     const checks = preflight(
       podsToMove,
-      await pdbCoverage(kubernetes, pdbs),
+      // No pod to move, no PDB to count (a count may take a list of the PDB's pods).
+      await pdbCoverage(kubernetes, podsToMove.length === 0 ? [] : pdbs),
       pdbs,
       input,
       await daemonSetLookup(kubernetes, podsToMove),
@@ -213,7 +224,10 @@ export const makeHandler = (deps: Deps) =>
     const evictable = new Set(checks.verdicts.filter((v) => v.verdict.action === 'evict').map((v) => v.pod));
     const moving = podsToMove.filter((pod) => evictable.has(podKey(pod)));
     const refusedByApiServer = input.dryRun ? await refusedInFirstBatch(kubernetes, batches, moving) : [];
-    const longestGrace = Math.max(30, ...moving.map((pod) => pod.spec?.terminationGracePeriodSeconds ?? 30));
+    const longestGrace = Math.max(
+      carried?.longestGraceSeconds ?? 30,
+      ...moving.map((pod) => pod.spec?.terminationGracePeriodSeconds ?? 30),
+    );
     const timing = {
       bootSeconds: expectedBootSeconds(undefined, input.readyTimeoutSeconds),
       drainSeconds: longestGrace + 120,
@@ -233,8 +247,12 @@ export const makeHandler = (deps: Deps) =>
         batches.reduce((total, batch) => total + batch.bakeSeconds, 0),
       batchSeconds: estimateSeconds(1, timing),
       imagesToMove: [
-        ...new Set(moving.flatMap((pod) => (pod.spec?.containers ?? []).map((c) => c.image ?? ''))),
+        ...new Set([
+          ...(carried?.imagesToMove ?? []),
+          ...moving.flatMap((pod) => (pod.spec?.containers ?? []).map((c) => c.image ?? '')),
+        ]),
       ],
+      longestGraceSeconds: longestGrace,
     };
   });
 

@@ -203,6 +203,16 @@ export const rolloutInputSchema = z
       .describe(
         'Set by the rollout itself when a large node group continues in a new execution: the execution it continues (it waits for that one to end).',
       ),
+    continuedWith: z
+      .object({
+        checkedNodesBefore: z.iso.datetime({ offset: true }),
+        imagesToMove: z.array(z.string()),
+        longestGraceSeconds: z.int().min(0),
+      })
+      .optional()
+      .describe(
+        "Set by the rollout itself with continuedFrom: what the rollout's plans found on the nodes to replace registered before `checkedNodesBefore` (their pods' images, the longest grace period), so that the continuation lists only the pods of nodes registered since.",
+      ),
   })
   .refine((input) => input.approval !== 'afterCanary' || input.canary !== undefined, {
     message:

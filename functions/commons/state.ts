@@ -143,6 +143,8 @@ export const planSchema = z.object({
   batchSeconds: z.int().default(0),
   /** Images of the pods that will move, for the optional cache check on replacements. */
   imagesToMove: z.array(z.string()),
+  /** The longest grace period of the pods that will move (at least Kubernetes' default 30 s). */
+  longestGraceSeconds: z.int().min(0).default(30),
 });
 export type Plan = z.infer<typeof planSchema>;
 

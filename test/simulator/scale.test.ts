@@ -61,6 +61,14 @@ describe('a group larger than one execution takes', () => {
     expect(first?.output).toMatchObject({ nodesReplaced: perExecution, continuedAs: second?.name });
     expect(second?.name).toBe(`${first?.name}-part2`);
     expect(second?.input).toMatchObject({ ...longestDeadlines, continuedFrom: first?.name });
+    // What the first plan found on every node is carried, not listed again.
+    expect(second?.input).toMatchObject({
+      continuedWith: {
+        checkedNodesBefore: expect.any(String),
+        imagesToMove: expect.arrayContaining([expect.any(String)]),
+        longestGraceSeconds: expect.any(Number),
+      },
+    });
     expect(second?.output).toMatchObject({ nodesReplaced: 2, nodesAlreadyOnTarget: perExecution });
     expect(report.notifications).toHaveLength(1);
     const firstEnded = at(report, 'ExecutionSucceeded', 'execution', first?.name ?? '') ?? Infinity;
