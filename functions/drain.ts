@@ -36,6 +36,7 @@ import {
   drainForecast,
   drainWaitSeconds,
   followedKeys,
+  imagesByController,
   joinWatchSeconds,
   lateAllowanceSeconds,
   leftoverReasons,
@@ -158,12 +159,7 @@ export const makeHandler = (deps: Pick<Dependencies, 'kubernetes' | 'autoScaling
         // ran there). The next batch's replacements, newest and still empty, may come first: twice the batch.
         const owners = ownerBaselines(pods, controllers);
         const seen = observedStartSeconds(
-          await podsOnNewestNodes(
-            kubernetes,
-            joined,
-            new Set(owners.map((owner) => owner.uid)),
-            2 * batch.nodes.length,
-          ),
+          await podsOnNewestNodes(kubernetes, joined, imagesByController(pods), 2 * batch.nodes.length),
         );
         return {
           done: false,

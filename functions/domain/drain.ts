@@ -82,6 +82,16 @@ export function controllersOf(pods: V1Pod[]): ControllerRef[] {
   return [...refs.values()];
 }
 
+/** The images each ReplicaSet's and StatefulSet's pods run, by controller uid (from one pod of each). */
+export function imagesByController(pods: V1Pod[]): Map<string, string[]> {
+  const images = new Map<string, string[]>();
+  for (const ref of controllersOf(pods)) {
+    const pod = pods.find((candidate) => controllerOf(candidate)?.uid === ref.uid);
+    if (pod !== undefined) images.set(ref.uid, imagesOf(pod));
+  }
+  return images;
+}
+
 /** A Deployment's ReplicaSet is named `<deployment>-<pod-template-hash>`: the operator knows the Deployment. */
 function workloadName(pod: V1Pod, owner: { kind: string; name: string }): string {
   const hash = pod.metadata?.labels?.['pod-template-hash'];

@@ -211,6 +211,35 @@ describe('drain handler rounds', () => {
     expect(second).toMatchObject({ nodes: ['node-1', 'late-3'], followed: ['shop/db-0', 'shop/web-1'] });
   });
 
+  it('learns start times on a new node only when it holds the images of the pods sought', async () => {
+    const newNode = (images: string[]) => {
+      const joined = node('new-1', { instanceId: 'i-2', images });
+      return {
+        ...joined,
+        metadata: {
+          ...joined.metadata,
+          creationTimestamp: new Date(Date.parse(execution.startTime) + 60_000),
+        },
+      };
+    };
+    const listedNodes = async (images: string[]) => {
+      const cluster = new FakeCluster({ pods: [web('web-1')] });
+      cluster.nodes.set('new-1', newNode(images));
+      await drainOf(cluster)(null);
+      return cluster.callsOf('listPodsOnNode');
+    };
+
+    // No web pod can run where its image is not: the node is not listed.
+    expect(await listedNodes([])).toEqual([['node-1']]);
+    expect(await listedNodes(['mcr.microsoft.com/windows/servercore:ltsc2022'])).toEqual([
+      ['node-1'],
+      ['new-1'],
+    ]);
+    // A node reporting the kubelet's most images may have left some out: listed.
+    const many = Array.from({ length: 50 }, (_, i) => `registry.example/image-${i}:1`);
+    expect(await listedNodes(many)).toEqual([['node-1'], ['new-1']]);
+  });
+
   it('keeps the cluster-autoscaler from removing the group’s nodes that joined during this execution', async () => {
     const cluster = new FakeCluster({ pods: [web('web-1')] });
     const replacement = node('new-1', { instanceId: 'i-2' });

@@ -2,7 +2,14 @@ import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import { DrainBlocked } from '../../commons/errors.ts';
 import { type ControllerCounts, type ControllerRef, controllerCounts } from '../../domain/drain.ts';
 import { type EvictionRules, type EvictionVerdict, evictionVerdict } from '../../domain/eviction.ts';
-import { controllerOf, isNodeReady, isTerminating, nodeName, podKey } from '../../domain/nodes.ts';
+import {
+  controllerOf,
+  imagesOnNode,
+  isNodeReady,
+  isTerminating,
+  nodeName,
+  podKey,
+} from '../../domain/nodes.ts';
 import { inBursts } from './bursts.ts';
 import type { EvictionOutcome, KubernetesPort } from './port.ts';
 
@@ -130,13 +137,16 @@ export async function podsOfControllers(
 
 /**
  * Pods on the newest of the given nodes (this rollout's new nodes), listed node by node from the
- * newest until each controller named has a pod there or `maxNodes` were listed: where the evicted
- * pods' replacements ran, so how long they take to start on the new AMI, for a cost per batch.
+ * newest until each controller sought (by uid, with its pods' images) has a pod there or `maxNodes`
+ * were looked at: where the evicted pods' replacements ran, so how long they take to start on the new
+ * AMI, for a cost per batch. A node without the images of any controller still sought is not listed:
+ * none of their pods runs there (`status.images`; unless it reports as many as the kubelet does at
+ * most, `nodeStatusMaxImages` 50 by default, and may have left some out).
  */
 export async function podsOnNewestNodes(
   kubernetes: KubernetesPort,
   nodes: V1Node[],
-  controllerUids: Set<string>,
+  sought: Map<string, string[]>,
   maxNodes: number,
 ): Promise<V1Pod[]> {
   const newest = [...nodes]
@@ -144,15 +154,22 @@ export async function podsOnNewestNodes(
     .sort((a, b) => createdAt(b) - createdAt(a))
     .slice(0, maxNodes);
   const listed: V1Pod[] = [];
-  const missing = new Set(controllerUids);
+  const missing = new Map(sought);
   for (const node of newest) {
     if (missing.size === 0) break;
+    const present = imagesOnNode(node);
+    const mayRun = (images: string[]) => images.every((image) => present.has(image));
+    if ((node.status?.images?.length ?? 0) < kubeletMaxImages && ![...missing.values()].some(mayRun))
+      continue;
     const pods = await kubernetes.listPodsOnNode(nodeName(node));
     listed.push(...pods);
     for (const pod of pods) missing.delete(controllerOf(pod)?.uid ?? '');
   }
   return listed;
 }
+
+/** The kubelet reports at most this many images in `status.images` (`nodeStatusMaxImages`, default 50). */
+const kubeletMaxImages = 50;
 
 const createdAt = (node: V1Node) => new Date(node.metadata?.creationTimestamp ?? 0).getTime();
 
