@@ -3,6 +3,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { DrainState } from '../../functions/commons/state.ts';
+import { followedPodsLimit } from '../../functions/domain/drain.ts';
 import { makeHandler } from '../../functions/drain.ts';
 import { lambdaContext as contextOf } from '../../simulator/lambda-context.ts';
 
@@ -180,6 +181,25 @@ describe('drain handler rounds', () => {
     const third = await drainOf(cluster)(second);
     expect(third).toMatchObject({ done: true, followed: [] });
     expect(cluster.callsOf('listPodsOnNode')).toEqual([['node-1'], ['node-1'], ['node-1']]);
+  });
+
+  it('lists the nodes each round when the batch holds more pods than the state may carry', async () => {
+    const many = Array.from({ length: followedPodsLimit + 1 }, (_, i) => web(`web-${i}`));
+    // Its budget refuses every eviction: the pods stay, more than the state carries.
+    const budget = fixtures.pdb(
+      'shop',
+      'web',
+      { app: 'web' },
+      { disruptionsAllowed: 0, desiredHealthy: 501, currentHealthy: 501 },
+    );
+    const cluster = new FakeCluster({ pods: many, pdbs: [budget] });
+
+    const { baseline, first } = await baselineThenRound(cluster);
+
+    expect(baseline.followed).toBeNull();
+    expect(cluster.callsOf('listPodsOnNode')).toEqual([['node-1'], ['node-1']]);
+    expect(cluster.callsOf('getPod')).toEqual([]);
+    expect(first.followed).toBeNull();
   });
 
   it('waits for the evicted pods’ controllers without listing the nodes while they are not Ready', async () => {
