@@ -168,7 +168,11 @@ export async function podsOnNewestNodes(
   return listed;
 }
 
-/** The kubelet reports at most this many images in `status.images` (`nodeStatusMaxImages`, default 50). */
+/**
+ * The kubelet reports at most this many images in `status.images` (KubeletConfiguration
+ * `nodeStatusMaxImages`, default 50, k8s.io/kubelet/config/v1beta1). A kubelet set to report fewer
+ * only makes a node skipped here: a start time not learned, nothing unsafe.
+ */
 const kubeletMaxImages = 50;
 
 const createdAt = (node: V1Node) => new Date(node.metadata?.creationTimestamp ?? 0).getTime();
