@@ -32,12 +32,15 @@ const matrixOf = (boots: number[]): BenchCase[] =>
       imageCached,
     })),
   );
-/** The same world with the rollout's surgeBatches 2 (two batches booting ahead), at the reference boot. */
-const twoAhead = matrixOf([420]).map((scenarioCase) => ({ ...scenarioCase, surgeBatches: 2 }));
-const matrix = [...matrixOf([150, 420]), ...twoAhead];
+/**
+ * A labelled extra: the same world with one batch booting ahead (`surgeBatches` 1, the default on a group
+ * the cluster-autoscaler discovers), at the reference boot. The peer's makespan target is for the default.
+ */
+const oneAhead = matrixOf([420]).map((scenarioCase) => ({ ...scenarioCase, surgeBatches: 1 }));
+const matrix = [...matrixOf([150, 420]), ...oneAhead];
 const hundred: BenchCase = { nodes: 100, batchSize: 10, bootSeconds: 420, jitterPercent, imageCached: true };
 /** With --full: the rest of the matrix and 100 nodes. */
-const fullMatrix = [...matrixOf([300, 600]), hundred, { ...hundred, surgeBatches: 2 }];
+const fullMatrix = [...matrixOf([300, 600]), hundred, { ...hundred, surgeBatches: 1 }];
 const large: BenchCase[] = [1000, 2000].map((nodes) => ({
   nodes,
   batchSize: nodes / 40,
@@ -75,7 +78,10 @@ interface RunFigures {
   bootSeconds: number;
   jitterPercent: number;
   imageCached: boolean;
+  /** Batches booting ahead, as the plan resolved them. */
   surgeBatches: number;
+  /** The input left surgeBatches to its default: the peer's makespan target applies. */
+  surgeBatchesDefault: boolean;
   status: string;
   makespanSeconds: number;
   /** The same plan with zero orchestration latency (Lambda 0 s, every Wait 1 s); null when not run. */
@@ -134,8 +140,12 @@ function ourFigures(report: SimulationReport, scenarioCase: BenchCase) {
   const surgeInstanceHours = round(
     Math.max(0, metrics.instanceHours - (nodes * report.simulatedSeconds) / 3600),
   );
+  const planned = report.timeline.find((event) => event.event === 'RolloutPlanned')?.detail.plan as
+    | { surgeBatches: number }
+    | undefined;
   return {
     status: report.status,
+    surgeBatches: planned?.surgeBatches ?? 0,
     makespanSeconds: report.simulatedSeconds,
     minSchedulableReadyNodes: metrics.minSchedulableReadyNodes,
     evictionsPerPod: metrics.evictionsPerPod,
@@ -198,7 +208,7 @@ async function measureRun(
     bootSeconds: scenarioCase.bootSeconds ?? 420,
     jitterPercent: scenarioCase.jitterPercent ?? 0,
     imageCached: scenarioCase.imageCached ?? true,
-    surgeBatches: scenarioCase.surgeBatches ?? 1,
+    surgeBatchesDefault: scenarioCase.surgeBatches === undefined,
     ...ours,
     criticalPathSeconds,
     criticalPathStatus: critical?.status ?? 'NOT_RUN',
@@ -217,12 +227,12 @@ const rowName = ({
   bootSeconds = 420,
   jitterPercent = 0,
   imageCached = true,
-  surgeBatches = 1,
+  surgeBatches,
 }: BenchCase) =>
-  `${nodes} nodes, boot ${bootSeconds} s ±${jitterPercent} %, image ${imageCached ? 'cached' : 'not cached'}${surgeBatches > 1 ? `, surgeBatches ${surgeBatches}` : ''}`;
+  `${nodes} nodes, boot ${bootSeconds} s ±${jitterPercent} %, image ${imageCached ? 'cached' : 'not cached'}${surgeBatches === undefined ? '' : `, surgeBatches ${surgeBatches}`}`;
 
 function runTargets(run: RunFigures): Target[] {
-  const name = rowName(run);
+  const name = rowName({ ...run, surgeBatches: run.surgeBatchesDefault ? undefined : run.surgeBatches });
   const targets: Target[] = [
     {
       target: `${name}: rollout succeeds, every node on the AMI, no invariant broken`,
@@ -252,12 +262,14 @@ function runTargets(run: RunFigures): Target[] {
   if (run.nodes === 20 || run.nodes === 100) {
     const { peer } = run;
     const peerReady = peer.allNewReadySeconds;
-    targets.push(
-      {
+    // A labelled extra (surgeBatches set) shows what the setting costs; the target is for the default.
+    if (run.surgeBatchesDefault)
+      targets.push({
         target: `${name}: makespan ≤ 1.2 × the peer's time to all new nodes Ready`,
         value: `${run.makespanSeconds} s vs ${peerReady ?? 'never'} s (${peer.status}; ×${peerReady ? round(run.makespanSeconds / peerReady) : '–'})`,
         met: peerReady !== null && run.makespanSeconds <= 1.2 * peerReady,
-      },
+      });
+    targets.push(
       {
         target: `${name}: schedulable Ready nodes never below ${run.nodes} (the peer's minimum: ${peer.minSchedulableReadyNodes})`,
         value: String(run.minSchedulableReadyNodes),
@@ -443,7 +455,7 @@ async function main(argv: string[]): Promise<number> {
       scenarioCase.nodes === 20 &&
       scenarioCase.bootSeconds === 420 &&
       scenarioCase.imageCached &&
-      !scenarioCase.surgeBatches;
+      scenarioCase.surgeBatches === undefined;
     runs.push(await measureRun(scenarioCase, { criticalPath: true, oneAtATime: reference === true }));
   }
   for (const scenarioCase of options.full ? large : []) {

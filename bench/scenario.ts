@@ -9,7 +9,7 @@ export interface BenchCase {
   jitterPercent?: number;
   /** Whether the new AMI caches the 7.5 GiB .NET image (default true). */
   imageCached?: boolean;
-  /** The rollout's `surgeBatches` (default 1, as the input's). */
+  /** The rollout's `surgeBatches` (undefined: the input's default for this group). */
   surgeBatches?: number;
 }
 
@@ -32,7 +32,7 @@ export function benchScenario({
   bootSeconds = 420,
   jitterPercent = 0,
   imageCached = true,
-  surgeBatches = 1,
+  surgeBatches,
 }: BenchCase): Scenario {
   return parseScenario(
     {
@@ -153,7 +153,7 @@ export function benchScenario({
           nodeGroupName: 'win-a',
           amiId: targetAmi,
           maxUnavailable: batchSize,
-          surgeBatches,
+          ...(surgeBatches === undefined ? {} : { surgeBatches }),
         },
       },
     },

@@ -25,6 +25,7 @@ import {
   type GroupMember,
   orderForReplacement,
   selectNodes,
+  surgeBatchesFor,
   toBatches,
   withRemoval,
 } from './domain/plan.ts';
@@ -134,6 +135,7 @@ export const makeHandler = (deps: Deps) =>
       input.amiId,
     );
     const ordered = orderForReplacement(toReplace);
+    const surgeBatches = surgeBatchesFor(input.surgeBatches, group.tags);
     // A continuation resumes a rollout whose canary already baked.
     const canary = input.continuedFrom === undefined ? input.canary : undefined;
     // A managed group is rolled by EKS in one update: no batches of ours, no continuation.
@@ -149,12 +151,12 @@ export const makeHandler = (deps: Deps) =>
           canary,
           bakeSeconds: input.bakeSeconds,
           approvalAfterCanary: input.approval === 'afterCanary',
-          surgeBatches: input.surgeBatches,
+          surgeBatches,
         },
         onTarget.length,
         perExecution,
       ),
-      input.surgeBatches,
+      surgeBatches,
     );
     const planned = batches.reduce((count, batch) => count + (batch.removal ? 0 : batch.nodes.length), 0);
     const replacedNodes = new Set([...toReplace, ...surplus].flatMap((m) => m.nodeName ?? []));
@@ -185,8 +187,9 @@ export const makeHandler = (deps: Deps) =>
       checks.blockers.push(...risks);
       checks.pdbBlockers.push(...risks);
     }
-    // While a batch drains, the next one's replacements boot: two batches of surge at most.
-    const surgeMax = verified.group.desired + Math.min(2 * input.maxUnavailable, toReplace.length);
+    // While a batch drains, the next ones' replacements boot: two batches of surge, or surgeBatches.
+    const surgeMax =
+      verified.group.desired + Math.min(Math.max(2, surgeBatches) * input.maxUnavailable, toReplace.length);
     // EKS managed node groups have no warm pool.
     const poolNote = managed
       ? undefined
@@ -232,7 +235,7 @@ export const makeHandler = (deps: Deps) =>
       bootSeconds: expectedBootSeconds(undefined, input.readyTimeoutSeconds),
       drainSeconds: longestGrace + 120,
       terminateSeconds: 90,
-      surgeBatches: input.surgeBatches,
+      surgeBatches,
     };
     return {
       batches,
@@ -246,6 +249,7 @@ export const makeHandler = (deps: Deps) =>
         estimateSeconds(Math.ceil(toReplace.length / input.maxUnavailable), timing) +
         batches.reduce((total, batch) => total + batch.bakeSeconds, 0),
       batchSeconds: estimateSeconds(1, timing),
+      surgeBatches,
       imagesToMove: [
         ...new Set([
           ...(carried?.imagesToMove ?? []),

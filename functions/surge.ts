@@ -15,8 +15,8 @@ const firstCheckSeconds = 60;
 /**
  * Replacements first: desired becomes at least the group's original size plus this batch (absolute,
  * so a retry does not surge twice), and max grows with it when needed. Only the first batch of an
- * execution comes here: each cordon launches the next batch's replacements. With `surgeBatches` 2 the
- * next batch's replacements boot with these, and each terminate launches the batch after the next's.
+ * execution comes here: each cordon launches the next batch's replacements. With `surgeBatches` k above 1
+ * the next k − 1 batches' replacements boot with these, and each terminate launches the batch k after it.
  */
 export const makeHandler = (deps: Pick<Dependencies, 'autoScaling' | 'now'>) =>
   lambdaHandler(event, async ({ input, group, batch }): Promise<WaitState> => {
@@ -26,7 +26,11 @@ export const makeHandler = (deps: Pick<Dependencies, 'autoScaling' | 'now'>) =>
     await raiseDesiredCapacity(
       deps.autoScaling,
       current,
-      group.original.desired + batch.nodes.length + (input.surgeBatches > 1 ? batch.next.length : 0),
+      group.original.desired +
+        batch.nodes.length +
+        (group.surgeBatches > 1
+          ? batch.next.length + batch.afterNext.slice(0, group.surgeBatches - 2).flat().length
+          : 0),
     );
     const now = deps.now();
     return {

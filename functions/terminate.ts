@@ -46,8 +46,8 @@ const terminable = new Set(['InService', 'Pending', 'Pending:Wait', 'Pending:Pro
 /**
  * Drained nodes leave through the group (desired decremented). Each instance is matched to its node
  * again first: one whose node joined or was uncordoned after the drain is kept, and the state machine
- * drains again. Their places go to the replacements of the batch after the next one (Batch.afterNext),
- * launched now so they boot while the next batch drains. The next batch does not wait for the
+ * drains again. Their places go to the replacements of the batches after the next one (Batch.afterNext),
+ * launched now so they boot while the batches before them drain. The next batch does not wait for the
  * instances to finish shutting down: they hold no pod and no capacity any more. The execution's last batch waits until the instances and nodes are
  * gone (at most `nodesGone.timeoutSeconds`: a node the cloud controller keeps is its business), so
  * the rollout ends with the group as it stays. A batch done is a rollout event, and how long it took
@@ -138,7 +138,7 @@ export const makeHandler = (
       if (batch.next.length > 0) {
         if (batch.afterNext.length > 0)
           await launchAhead(deps, group, nodes, {
-            ahead: [...batch.next, ...batch.afterNext],
+            ahead: [...batch.next, ...batch.afterNext.flat()],
             // As at cordon: none kept for this batch's instances something else removed.
             kept: (live) => (batch.removal ? live.size : batch.readyTarget - removedElsewhere.length),
           });

@@ -197,6 +197,10 @@ interface PlannedNode {
 interface PlannedBatch {
   index: number;
   nodes: PlannedNode[];
+  /** The next batch's instances: its replacements are launched at this batch's Cordon. */
+  next?: string[];
+  /** The batches after the next, one list each: launched at this batch's Terminate. */
+  afterNext?: string[][];
   /** A batch that only removes what an earlier run left beyond the group's own size. */
   removal?: boolean;
 }
@@ -215,6 +219,10 @@ class RunEvents {
   readonly error: ExecutionReport['error'];
   readonly plan: PlannedBatch[];
   readonly rollback: number | undefined;
+  /** Batches whose replacements boot ahead (the plan's `surgeBatches`). */
+  private readonly surgeBatches: number;
+  /** Replacements attributed so far, per batch (launches are attributed in time order). */
+  private readonly launched = new Map<number, number>();
   private readonly batchStates: TimelineEvent[];
   private readonly drains: number[];
   private readonly terminations: number[];
@@ -244,9 +252,10 @@ class RunEvents {
       if (!starts.has(Number(e.detail.batch))) starts.set(Number(e.detail.batch), e.t);
     this.starts = [...starts.entries()].sort((x, y) => x[1] - y[1]);
     const planned = own.find((e) => e.event === 'RolloutPlanned')?.detail.plan as
-      | { batches?: PlannedBatch[] }
+      | { batches?: PlannedBatch[]; surgeBatches?: number }
       | undefined;
     this.plan = planned?.batches ?? [];
+    this.surgeBatches = planned?.surgeBatches ?? 1;
     this.rollback = own.find((e) => e.event === 'RollbackStarted')?.t;
   }
 
@@ -255,23 +264,54 @@ class RunEvents {
     return this.starts.filter(([, start]) => start <= t).at(-1)?.[0] ?? 0;
   }
 
-  /** When the batch's replacements were asked for: its Surge, or the Cordon of the batch before it. */
+  /**
+   * The last batch whose replacements a step of `batch` asks for, as the plan lays them out: Surge its
+   * own and up to `surgeBatches` − 1 after it, Cordon the next, Terminate the batches after the next.
+   */
+  private lastRequested(state: unknown, batch: number): number | undefined {
+    const planned = this.plan[batch];
+    const next = (planned?.next?.length ?? 0) > 0 ? 1 : 0;
+    const later = planned?.afterNext?.length ?? 0;
+    if (state === 'Surge')
+      return batch + (this.surgeBatches > 1 ? next + Math.min(later, this.surgeBatches - 2) : 0);
+    if (state === 'Cordon') return batch + next;
+    if (state === 'Terminate' && later > 0) return batch + next + later;
+    return undefined;
+  }
+
+  /** The launching steps entered until `t`, with the last batch each asks replacements for. */
+  private requestsUntil(t: number): { t: number; first: number; last: number }[] {
+    return this.batchStates.flatMap((e) => {
+      const batch = Number(e.detail.batch);
+      const last = e.t <= t ? this.lastRequested(e.detail.state, batch) : undefined;
+      return last === undefined ? [] : [{ t: e.t, first: batch, last }];
+    });
+  }
+
+  /** When the batch's replacements were asked for: the first step whose launches include them. */
   replacementsRequested(batch: number): number | undefined {
     return (
-      this.batchStates.find(
-        (e) =>
-          (e.detail.state === 'Surge' && e.detail.batch === batch) ||
-          (e.detail.state === 'Cordon' && e.detail.batch === batch - 1),
+      this.requestsUntil(Number.POSITIVE_INFINITY).find(
+        (request) => request.first <= batch && batch <= request.last,
       )?.t ?? this.starts.find(([index]) => index === batch)?.[1]
     );
   }
 
-  /** The batch whose replacements a launch at `t` is: Cordon launches the next batch's. */
+  /**
+   * The batch whose replacements a launch at `t` is: the first batch asked for so far that still lacks
+   * replacements (the group launches them in the plan's order); else the batch the execution is in
+   * (a relaunch, a move that evens the zones).
+   */
   launchedFor(t: number): number {
-    const last = this.batchStates
-      .filter((e) => e.t <= t && (e.detail.state === 'Surge' || e.detail.state === 'Cordon'))
-      .at(-1);
-    return last ? Number(last.detail.batch) + (last.detail.state === 'Cordon' ? 1 : 0) : 0;
+    const asked = Math.max(-1, ...this.requestsUntil(t).map((request) => request.last));
+    for (let batch = 0; batch <= asked; batch++) {
+      const planned = this.plan[batch];
+      const count = this.launched.get(batch) ?? 0;
+      if (planned === undefined || planned.removal || count >= planned.nodes.length) continue;
+      this.launched.set(batch, count + 1);
+      return batch;
+    }
+    return this.batchAt(t);
   }
 
   /** The batch's Drain and Terminate states entered from `from` on, before the next batch started. */

@@ -73,11 +73,11 @@ export const rolloutInputSchema = z
       .describe('Batch size: nodes replaced at once (surge of the same size first).'),
     surgeBatches: z
       .int()
-      .min(1, 'must be 1 or 2')
-      .max(2, 'must be 1 or 2')
-      .default(1)
+      .min(1, 'must be from 1 to 4')
+      .max(4, 'must be from 1 to 4')
+      .optional()
       .describe(
-        "Batches whose replacements boot ahead: 1 launches the next batch's replacements when a batch is cordoned; 2 also launches the first two batches' together and the batch after next when a batch is terminated. Same peak surge (two batches), faster when boots are longer than drains; a replacement launched ahead stays in the group if something else removes its old node meanwhile.",
+        "Batches whose replacements boot ahead of their drain (default: 3, or 1 on a group the cluster-autoscaler discovers by its tags). 1 launches the next batch's replacements when a batch is cordoned; k above 1 launches the first k batches' together and, when a batch is terminated, the batch k after it: boots overlap the drains of the batches before them, with up to k batches of surge (at least 2). A replacement launched ahead stays in the group if something else removes its old node meanwhile.",
       ),
     drainTimeoutSeconds: z
       .int()

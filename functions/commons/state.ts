@@ -102,8 +102,8 @@ export const batchSchema = z.object({
   readyTarget: z.int(),
   /** Instances of the next batch of this execution, whose replacements this one's cordon launches (empty: none). */
   next: z.array(z.string()).default([]),
-  /** Instances of the batch after next, whose replacements this one's terminate launches (empty: none). */
-  afterNext: z.array(z.string()).default([]),
+  /** Instances of the batches after next (one list per batch), whose replacements this one's terminate launches. */
+  afterNext: z.array(z.array(z.string())).default([]),
   /** An earlier batch (or the first batch's surge) launched this batch's replacements. */
   presurged: z.boolean().default(false),
   /** Seconds to bake after this batch, watching the alarms. */
@@ -145,6 +145,8 @@ export const planSchema = z.object({
   imagesToMove: z.array(z.string()),
   /** The longest grace period of the pods that will move (at least Kubernetes' default 30 s). */
   longestGraceSeconds: z.int().min(0).default(30),
+  /** Batches whose replacements boot ahead: the input's, or the default for this group (surgeBatchesFor). */
+  surgeBatches: z.int().min(1).default(1),
 });
 export type Plan = z.infer<typeof planSchema>;
 
@@ -162,6 +164,8 @@ export const rolloutGroupSchema = z.object({
   windowsBuild: z.string(),
   original: z.object({ minSize: z.int(), maxSize: z.int(), desired: z.int() }),
   imagesToMove: z.array(z.string()),
+  /** The plan's batches booting ahead (Surge launches the first ones together). */
+  surgeBatches: z.int().min(1).default(1),
   /** A managed node group: the EKS update that rolls it, followed by the state machine. */
   managed: z
     .object({
@@ -185,6 +189,7 @@ export function rolloutGroupBasis(amiId: string, verified: Verified, plan: Plan)
       desired: verified.group.desired,
     },
     imagesToMove: plan.imagesToMove,
+    surgeBatches: plan.surgeBatches,
   };
 }
 

@@ -27,11 +27,12 @@ export interface Batch {
   /** Instances of the batch after this one in the same execution (empty: none): their replacements are launched when this one is cordoned. */
   next: string[];
   /**
-   * Instances of the batch after `next` (empty: none, or a bake or an approval comes first): their
-   * replacements are launched when this batch's instances are terminated, so a batch's replacements
-   * boot while the two batches before it drain, and at most two batches of surge are in the group.
+   * Instances of the batches after `next`, one list per batch, at most `surgeBatches` − 1 of them
+   * (none past a bake, an approval or the execution's end): the replacements of those not launched yet
+   * are launched when this batch's instances are terminated, so a batch's replacements boot while the
+   * `surgeBatches` batches before it drain.
    */
-  afterNext: string[];
+  afterNext: string[][];
   /** An earlier batch (or the first batch's surge) launched this batch's replacements. */
   presurged: boolean;
   /** Seconds the rollout bakes after this batch, watching the alarms (0: none). */
@@ -87,7 +88,7 @@ export interface Cadence {
   bakeSeconds: number;
   /** A person approves the rest after the canary: nothing of the next batch starts before. */
   approvalAfterCanary?: boolean;
-  /** 2: each terminate launches the replacements of the batch after the next (`Batch.afterNext`). */
+  /** Above 1: each terminate launches the replacements of the batches up to `surgeBatches` ahead (`Batch.afterNext`). */
   surgeBatches?: number;
 }
 
@@ -136,15 +137,23 @@ export function toBatches(
     });
     start = end;
   }
-  return (cadence.surgeBatches ?? 1) > 1 ? withAfterNext(batches) : batches;
+  return withAfterNext(batches, cadence.surgeBatches ?? 1);
 }
 
-/** Each batch whose next batch launches its own next one early launches that one's replacements at its terminate. */
-function withAfterNext(batches: Batch[]): Batch[] {
-  return batches.map((batch, index) => ({
-    ...batch,
-    afterNext: batch.next.length > 0 ? (batches[index + 1]?.next ?? []) : [],
-  }));
+/**
+ * Each batch whose next batch is launched early lists the batches after it up to `surgeBatches` ahead,
+ * stopping at one that does not launch its own next (a bake, an approval, the execution's end).
+ */
+function withAfterNext(batches: Batch[], surgeBatches: number): Batch[] {
+  return batches.map((batch, index) => {
+    const afterNext: string[][] = [];
+    for (let ahead = 1; ahead < surgeBatches && batch.next.length > 0; ahead++) {
+      const later = batches[index + ahead]?.next ?? [];
+      if (later.length === 0) break;
+      afterNext.push(later);
+    }
+    return { ...batch, afterNext };
+  });
 }
 
 /**
@@ -158,7 +167,10 @@ export function withRemoval(surplus: GroupMember[], batches: Batch[], surgeBatch
     nodes: surplus.map((m) => ({ instanceId: m.instanceId, nodeName: m.nodeName ?? '' })),
     readyTarget: 0,
     next: (batches[0]?.nodes ?? []).map((n) => n.instanceId),
-    afterNext: surgeBatches > 1 ? (batches[0]?.next ?? []) : [],
+    afterNext:
+      surgeBatches > 1 && (batches[0]?.next.length ?? 0) > 0
+        ? [batches[0]?.next ?? [], ...(batches[0]?.afterNext ?? []).slice(0, surgeBatches - 2)]
+        : [],
     presurged: false,
     bakeSeconds: 0,
     removal: true,
@@ -176,8 +188,8 @@ export function withRemoval(surplus: GroupMember[], batches: Batch[], surgeBatch
 
 /**
  * A rough duration. A batch drains once its replacements are Ready and the batch before it is done.
- * Its replacements are launched when the batch before it is cordoned; with `surgeBatches` 2, the
- * first two batches' together, and each later batch's when the batch two before it is terminated.
+ * Its replacements are launched when the batch before it is cordoned; with `surgeBatches` k above 1,
+ * the first k batches' together, and each later batch's when the batch k before it is terminated.
  */
 export function estimateSeconds(
   batches: number,
@@ -194,6 +206,20 @@ export function estimateSeconds(
     done.push((started[index] ?? 0) + drainSeconds);
   }
   return (done[batches - 1] ?? 0) + terminateSeconds;
+}
+
+/** The tag by which the cluster-autoscaler's AWS provider discovers the groups it scales (`--node-group-auto-discovery`). */
+export const autoscalerDiscoveryTag = 'k8s.io/cluster-autoscaler/enabled';
+
+/**
+ * Batches whose replacements boot ahead, unless the input says: three, so that boots, the longest
+ * part of a Windows batch, overlap the drains of the batches before them; one on a group the
+ * cluster-autoscaler discovers, because it may remove an old node whose replacement is already booting:
+ * that replacement stays as a surplus the autoscaler removes after the rollout in whatever zone, and
+ * AZRebalance then evens the zones by terminating instances without a drain.
+ */
+export function surgeBatchesFor(asked: number | undefined, groupTags: Record<string, string>): number {
+  return asked ?? (autoscalerDiscoveryTag in groupTags ? 1 : 3);
 }
 
 /** History events an execution may use: Step Functions stops at 25,000; the rest is left for retries. */

@@ -81,10 +81,10 @@ describe('the report of a re-run rollout', () => {
     // Every node of the first plan is on a row, and all of them end up replaced.
     const old = timeline.nodes.filter((node) => node.role === 'replaced' || node.role === 'untouched');
     expect(old).toHaveLength(5);
-    // The 2 replacements the failed run kept beyond the group's own size (they held pods) are drained
-    // and removed by the re-run first.
+    // The 3 replacements the failed run kept beyond the group's own size (launched ahead, they held
+    // pods) are drained and removed by the re-run first.
     const removed = timeline.nodes.filter((node) => node.role === 'removed');
-    expect(removed).toHaveLength(2);
+    expect(removed).toHaveLength(3);
     expect(removed.every((node) => node.run === 1 && node.phases.some((s) => s.phase === 'terminate'))).toBe(
       true,
     );
@@ -96,7 +96,7 @@ describe('the report of a re-run rollout', () => {
     ]);
     const html = renderReportHtml(timeline);
     expect(html).toContain('<dd class="outcome ok">SUCCEEDED</dd>');
-    expect(html).toContain('>5 replaced, 8 launched, 2 left by an earlier run removed<');
+    expect(html).toContain('>5 replaced, 8 launched, 3 left by an earlier run removed<');
     expect(html).toContain('>1. FAILED, 2. SUCCEEDED</dd>');
     expect(html).toMatch(/<p class="cause">Run 1: <strong>DrainTimeout<\/strong>/);
     expect(html).toContain('Run 2, batch 1');

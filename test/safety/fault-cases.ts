@@ -288,9 +288,16 @@ function expectBitten(fault: Fault, report: SimulationReport, first: ExecutionRe
 export async function expectSafeUnder(fault: FaultCase, options: { allBite: boolean }): Promise<void> {
   const document = safetyDocument();
   document.faults = fault.faults;
+  // One batch ahead, so that a fault aimed at a batch meets that batch's own launch (with the default,
+  // the first batch launches all three: properties.test.ts draws faults against it).
+  document.execution = { input: rolloutInput({ surgeBatches: 1 }) };
   const rerunAmi = fault.targetGone ? rebuiltAmi : targetAmi;
   document.moreExecutions = [
-    { input: rolloutInput({ amiId: rerunAmi }), start: 'afterPrevious', delaySeconds: 900 },
+    {
+      input: rolloutInput({ amiId: rerunAmi, surgeBatches: 1 }),
+      start: 'afterPrevious',
+      delaySeconds: 900,
+    },
   ];
   const { report, executions, groupAtStart, groupAtEnd } = await simulateRuns(document);
   const [first, rerun] = executions;

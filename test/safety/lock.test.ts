@@ -74,11 +74,20 @@ describe('one rollout per node group', () => {
     // Each drain lists only its batch's pods: a refusal caused by the other rollout's disruption is
     // forecast from the pods of the refused pod's controller, else the drain polls and loses each
     // disruption the PDB allows to the drain that knows when it comes (DrainTimeout).
+    // One batch ahead: each rollout waits for its next replacements between batches, which leaves
+    // the other its turn. With replacements already Ready (the default, three ahead), the rollout whose
+    // evictions come first takes every disruption the PDB allows and the other's drain, waiting for
+    // the Deployment to be whole again, times out (docs/operating.md, surgeBatches).
     const document = safetyDocument();
     named(document.workloads, 'web').startupSeconds = 320;
     document.nodeGroups.push({ ...document.nodeGroups[0], name: 'win-b', instances: 3, minSize: 2 });
+    document.execution = { input: rolloutInput({ surgeBatches: 1 }) };
     document.moreExecutions = [
-      { input: rolloutInput({ nodeGroupName: 'win-b' }), start: 'withPrevious', delaySeconds: 0 },
+      {
+        input: rolloutInput({ nodeGroupName: 'win-b', surgeBatches: 1 }),
+        start: 'withPrevious',
+        delaySeconds: 0,
+      },
     ];
     const { report, executions } = await simulateRuns(document);
     expect(executions.map((execution) => execution.error?.name ?? execution.status)).toEqual([

@@ -61,7 +61,6 @@ const input = {
   nodeGroupName: 'win-a',
   amiId: 'ami-0ccc0000000000003',
   maxUnavailable: 2,
-  surgeBatches: 1,
   drainTimeoutSeconds: 900,
   readyTimeoutSeconds: 1800,
   force: false,
@@ -422,6 +421,25 @@ describe('surge', () => {
     expect(autoScaling.calls()).toHaveLength(1);
   });
 
+  it('launches the first surgeBatches batches together: this one, the next, and the lists after it up to k', async () => {
+    autoScaling.on(DescribeAutoScalingGroupsCommand).resolves(asg({ MaxSize: 20 }));
+    const ahead = { ...batch, next: ['i-3', 'i-4'], afterNext: [['i-5', 'i-6'], ['i-7']] };
+    for (const [surgeBatches, desired] of [
+      [1, 6],
+      [2, 8],
+      [3, 10],
+    ] as const) {
+      autoScaling.resetHistory();
+      await surge({ autoScaling: new AutoScalingClient({}), now: () => 1_000 })(
+        { input, group: { ...group, surgeBatches }, batch: ahead },
+        lambdaContext,
+      );
+      expect(autoScaling.commandCalls(SetDesiredCapacityCommand)[0]?.args[0].input.DesiredCapacity).toBe(
+        desired,
+      );
+    }
+  });
+
   it('never lowers desired capacity (replacements launched by an earlier step stay)', async () => {
     autoScaling.on(DescribeAutoScalingGroupsCommand).resolves(asg({ MaxSize: 10, DesiredCapacity: 8 }));
     await run();
@@ -687,7 +705,7 @@ describe('terminate', () => {
       'i-a1': node('i-a1', { instanceId: 'i-a1' }),
       'i-a2': node('i-a2', { instanceId: 'i-a2' }),
     });
-    const first = { ...batch, next: ['i-3', 'i-4'], afterNext: ['i-5', 'i-6'] };
+    const first = { ...batch, next: ['i-3', 'i-4'], afterNext: [['i-5', 'i-6']] };
     expect((await run(port, first)).done).toBe(true);
     expect(autoScaling.commandCalls(SetDesiredCapacityCommand).map((c) => c.args[0].input)).toEqual([
       { AutoScalingGroupName: 'win-a', DesiredCapacity: 10, HonorCooldown: false },

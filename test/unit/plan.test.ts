@@ -13,6 +13,7 @@ import {
   historyEventBudget,
   orderForReplacement,
   selectNodes,
+  surgeBatchesFor,
   toBatches,
   withRemoval,
 } from '../../functions/domain/plan.ts';
@@ -124,14 +125,38 @@ describe('selecting and ordering nodes', () => {
       Array(5).fill([]),
     );
     const rolling = toBatches(ordered, twoAhead, 0);
-    expect(rolling.map((b) => b.afterNext)).toEqual([ids(4, 6), ids(6, 8), ids(8, 9), [], []]);
+    expect(rolling.map((b) => b.afterNext)).toEqual([[ids(4, 6)], [ids(6, 8)], [ids(8, 9)], [], []]);
     expect(rolling.map((b) => b.presurged)).toEqual([false, true, true, true, true]);
     const limited = toBatches(ordered, twoAhead, 0, 3);
-    expect(limited.map((b) => b.afterNext)).toEqual([ids(4, 6), [], []]);
+    expect(limited.map((b) => b.afterNext)).toEqual([[ids(4, 6)], [], []]);
     const canary = toBatches(ordered, { ...twoAhead, canary: { nodes: 1, bakeSeconds: 900 } }, 0);
-    expect(canary.map((b) => b.afterNext.length)).toEqual([0, 2, 2, 0, 0]);
-    expect(withRemoval([member('i-x', 'a', 0)], rolling, 2)[0]?.afterNext).toEqual(ids(2, 4));
+    expect(canary.map((b) => b.afterNext.flat().length)).toEqual([0, 2, 2, 0, 0]);
+    expect(withRemoval([member('i-x', 'a', 0)], rolling, 2)[0]?.afterNext).toEqual([ids(2, 4)]);
     expect(withRemoval([member('i-x', 'a', 0)], rolling)[0]?.afterNext).toEqual([]);
+  });
+
+  it('with surgeBatches 3, lists the two batches after the next, one list each, never across a bake', () => {
+    const ordered = Array.from({ length: 9 }, (_, i) => member(`i-${i}`, 'a', i));
+    const ids = (from: number, to: number) => ordered.slice(from, to).map((m) => m.instanceId);
+    const threeAhead = { batchSize: 2, bakeSeconds: 0, surgeBatches: 3 };
+    const rolling = toBatches(ordered, threeAhead, 0);
+    expect(rolling.map((b) => b.afterNext)).toEqual([
+      [ids(4, 6), ids(6, 8)],
+      [ids(6, 8), ids(8, 9)],
+      [ids(8, 9)],
+      [],
+      [],
+    ]);
+    const canary = toBatches(ordered, { ...threeAhead, canary: { nodes: 1, bakeSeconds: 900 } }, 0);
+    expect(canary.map((b) => b.afterNext.length)).toEqual([0, 2, 1, 0, 0]);
+    expect(withRemoval([member('i-x', 'a', 0)], rolling, 3)[0]?.afterNext).toEqual([ids(2, 4), ids(4, 6)]);
+  });
+
+  it('launches three batches ahead unless asked, one on a group the cluster-autoscaler discovers', () => {
+    expect(surgeBatchesFor(undefined, {})).toBe(3);
+    expect(surgeBatchesFor(undefined, { 'k8s.io/cluster-autoscaler/enabled': 'true' })).toBe(1);
+    expect(surgeBatchesFor(2, { 'k8s.io/cluster-autoscaler/enabled': 'true' })).toBe(2);
+    expect(surgeBatchesFor(1, {})).toBe(1);
   });
 
   it('estimates a boot, then per batch the longer of a boot and a drain; two batches ahead, less', () => {
@@ -141,6 +166,8 @@ describe('selecting and ordering nodes', () => {
     expect(estimateSeconds(3, timing)).toBe(420 + 2 * 420 + 150 + 90);
     // Two ahead: batch 3's replacements launch when batch 1 ends (570 s) and are Ready at 990 s.
     expect(estimateSeconds(3, { ...timing, surgeBatches: 2 })).toBe(570 + 420 + 150 + 90);
+    // Three ahead: all three boot together, then drain back to back.
+    expect(estimateSeconds(3, { ...timing, surgeBatches: 3 })).toBe(420 + 3 * 150 + 90);
     // Drains longer than a boot: the batches drain back to back either way.
     expect(estimateSeconds(3, { ...timing, drainSeconds: 600 })).toBe(420 + 3 * 600 + 90);
     expect(estimateSeconds(3, { ...timing, drainSeconds: 600, surgeBatches: 2 })).toBe(420 + 3 * 600 + 90);
