@@ -21,6 +21,7 @@ import { eksDrainRisks } from './domain/managed.ts';
 import { controllerOf, nodeName, nodesByInstance, podKey } from './domain/nodes.ts';
 import {
   batchesPerExecution,
+  batchesWithinState,
   estimateSeconds,
   type GroupMember,
   orderForReplacement,
@@ -142,22 +143,31 @@ export const makeHandler = (deps: Deps) =>
     const perExecution = managed
       ? Number.POSITIVE_INFINITY
       : Math.max(1, batchesPerExecution({ ...input, canary }) - (surplus.length > 0 ? 1 : 0));
-    const batches = withRemoval(
-      surplus,
-      toBatches(
-        ordered,
-        {
-          batchSize: input.maxUnavailable,
-          canary,
-          bakeSeconds: input.bakeSeconds,
-          approvalAfterCanary: input.approval === 'afterCanary',
-          surgeBatches,
-        },
-        onTarget.length,
-        perExecution,
-      ),
-      surgeBatches,
-    );
+    const cut = (limit: number) =>
+      withRemoval(
+        surplus,
+        toBatches(
+          ordered,
+          {
+            batchSize: input.maxUnavailable,
+            canary,
+            bakeSeconds: input.bakeSeconds,
+            approvalAfterCanary: input.approval === 'afterCanary',
+            surgeBatches,
+          },
+          onTarget.length,
+          limit,
+        ),
+        surgeBatches,
+      );
+    const cutByHistory = cut(perExecution);
+    // Large batches with their launches listed ahead: fewer per execution, so that its state fits
+    // (a managed group's batches are EKS's, in one update).
+    const fitting = managed
+      ? cutByHistory.length
+      : batchesWithinState(cutByHistory.map((batch) => JSON.stringify(batch).length));
+    const batches =
+      fitting < cutByHistory.length ? cut(Math.max(1, fitting - (surplus.length > 0 ? 1 : 0))) : cutByHistory;
     const planned = batches.reduce((count, batch) => count + (batch.removal ? 0 : batch.nodes.length), 0);
     const replacedNodes = new Set([...toReplace, ...surplus].flatMap((m) => m.nodeName ?? []));
     // A continuation lists only the pods of nodes registered since the execution before it began: the

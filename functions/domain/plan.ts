@@ -222,6 +222,23 @@ export function surgeBatchesFor(asked: number | undefined, groupTags: Record<str
   return asked ?? (autoscalerDiscoveryTag in groupTags ? 1 : 3);
 }
 
+/**
+ * Bytes of the execution state an execution's batches may take: Step Functions fails a state above
+ * 256 KiB (States.DataLimitExceeded, which no Catch sees), and the rest of the state (the input, the
+ * verified AMI and group, the steps' results) needs room too.
+ */
+export const batchesStateBudgetBytes = 150 * 1024;
+
+/** How many of the batches, of these serialized sizes, fit the state budget (at least one). */
+export function batchesWithinState(sizes: number[], budget = batchesStateBudgetBytes): number {
+  let total = 0;
+  const fitting = sizes.findIndex((size) => {
+    total += size;
+    return total > budget;
+  });
+  return fitting === -1 ? sizes.length : Math.max(1, fitting);
+}
+
 /** History events an execution may use: Step Functions stops at 25,000; the rest is left for retries. */
 export const historyEventBudget = 20_000;
 /** History events of an execution outside its batches (validation, plan, launch template, finish, rollback). */

@@ -7,6 +7,7 @@ import {
 } from '../../functions/domain/launch-template.ts';
 import {
   batchesPerExecution,
+  batchesWithinState,
   estimateSeconds,
   executionSecondsBudget,
   type GroupMember,
@@ -150,6 +151,13 @@ describe('selecting and ordering nodes', () => {
     const canary = toBatches(ordered, { ...threeAhead, canary: { nodes: 1, bakeSeconds: 900 } }, 0);
     expect(canary.map((b) => b.afterNext.length)).toEqual([0, 2, 1, 0, 0]);
     expect(withRemoval([member('i-x', 'a', 0)], rolling, 3)[0]?.afterNext).toEqual([ids(2, 4), ids(4, 6)]);
+  });
+
+  it('keeps as many batches in an execution as their state fits, at least one', () => {
+    expect(batchesWithinState([40_000, 40_000, 40_000], 100_000)).toBe(2);
+    expect(batchesWithinState([40_000, 40_000], 100_000)).toBe(2);
+    expect(batchesWithinState([150_000, 1_000], 100_000)).toBe(1);
+    expect(batchesWithinState([], 100_000)).toBe(0);
   });
 
   it('launches three batches ahead unless asked, one on a group the cluster-autoscaler discovers', () => {
