@@ -181,15 +181,21 @@ export class SimulatedKubernetes implements ClusterBackend {
     return undefined;
   }
 
+  /** The same GET as getDaemonSet, without rendering its status (which counts every node and pod). */
   async daemonSetExists(namespace: string, name: string): Promise<boolean> {
-    return (await this.getDaemonSet(namespace, name)) !== undefined;
+    this.call('k8s:getDaemonSet', `get DaemonSet ${namespace}/${name}`);
+    return this.daemonSet(namespace, name) !== undefined;
   }
 
   async getDaemonSet(namespace: string, name: string): Promise<V1DaemonSet | undefined> {
     this.call('k8s:getDaemonSet', `get DaemonSet ${namespace}/${name}`);
-    const workload = this.cluster.workloads.find(
+    const workload = this.daemonSet(namespace, name);
+    return workload === undefined ? undefined : renderDaemonSet(workload, this.cluster);
+  }
+
+  private daemonSet(namespace: string, name: string) {
+    return this.cluster.workloads.find(
       ({ spec }) => spec.kind === 'DaemonSet' && spec.namespace === namespace && spec.name === name,
     );
-    return workload === undefined ? undefined : renderDaemonSet(workload, this.cluster);
   }
 }

@@ -116,6 +116,21 @@ const maxLaunchRetrySeconds = 300;
 
 const validationError = (message: string) => new AwsApiError('ValidationError', message);
 
+/** How many of these instances each zone holds, in one pass (a launch or scale-in looks at every instance once). */
+function instancesPerZone(live: InstanceRecord[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const { availabilityZone } of live)
+    counts.set(availabilityZone, (counts.get(availabilityZone) ?? 0) + 1);
+  return counts;
+}
+
+/** The zone with the fewest live instances; the first of the group's zones on a tie. */
+function leastPopulatedZone(zones: string[], live: InstanceRecord[]): string {
+  const counts = instancesPerZone(live);
+  const count = (zone: string) => counts.get(zone) ?? 0;
+  return zones.reduce((best, zone) => (count(zone) < count(best) ? zone : best));
+}
+
 /** Auto Scaling: groups that keep their desired capacity, and the API's validation rules. */
 export class AutoScaling {
   readonly groups = new Map<string, AutoScalingGroupRecord>();
@@ -369,7 +384,7 @@ export class AutoScaling {
     let live = this.liveInstances(group);
     if (holdForRebalance(group, live, host)) return;
     while (live.length < group.desiredCapacity && !suspended('Launch')) {
-      if (this.launchOne(group, live.length) === undefined) {
+      if (this.launchOne(group, live) === undefined) {
         this.scheduleReconcile(group, group.launchRetrySeconds);
         group.launchRetrySeconds = Math.min(group.launchRetrySeconds * 2, maxLaunchRetrySeconds);
         return;
@@ -395,7 +410,7 @@ export class AutoScaling {
 
   private rebalanceHost(group: AutoScalingGroupRecord): RebalanceHost {
     return {
-      launch: (reason) => this.launchOne(group, this.liveInstances(group).length, reason),
+      launch: (reason) => this.launchOne(group, this.liveInstances(group), reason),
       schedule: () => this.scheduleReconcile(group),
       record: (event, detail) => this.options.timeline.record(event, detail),
     };
@@ -404,10 +419,11 @@ export class AutoScaling {
   /** One launch into the zone with the fewest instances, from what the group says now; the instance id. */
   private launchOne(
     group: AutoScalingGroupRecord,
-    liveCount: number,
+    live: InstanceRecord[],
     reason = 'a difference between desired and actual capacity',
   ): string | undefined {
-    const zone = this.leastPopulatedZone(group);
+    const zone = leastPopulatedZone(group.availabilityZones, live);
+    const liveCount = live.length;
     const details = JSON.stringify({ 'Subnet ID': group.subnetByZone.get(zone), 'Availability Zone': zone });
     const cause = `At ${this.now.toISOString()} an instance was started in response to ${reason}, increasing the capacity from ${liveCount} to ${liveCount + 1}.`;
     // A scale-out draws on the warm pool first, taking its instances as they were made.
@@ -513,18 +529,13 @@ export class AutoScaling {
     return spec;
   }
 
-  private leastPopulatedZone(group: AutoScalingGroupRecord): string {
-    const live = this.liveInstances(group);
-    const count = (zone: string) => live.filter((instance) => instance.availabilityZone === zone).length;
-    return group.availabilityZones.reduce((best, zone) => (count(zone) < count(best) ? zone : best));
-  }
-
   /**
    * The Default termination policy: the zone with the most instances, then instances not on the
    * group's current launch template version (oldest version first), then the oldest instance.
    */
   private scaleInVictim(group: AutoScalingGroupRecord, live: InstanceRecord[]): InstanceRecord {
-    const perZone = (zone: string) => live.filter((instance) => instance.availabilityZone === zone).length;
+    const inZone = instancesPerZone(live);
+    const perZone = (zone: string) => inZone.get(zone) ?? 0;
     const busiest = Math.max(...live.map((instance) => perZone(instance.availabilityZone)));
     const current = this.currentVersionNumber(group);
     const rank = (instance: InstanceRecord) => [

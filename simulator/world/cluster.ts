@@ -842,10 +842,20 @@ export class Cluster {
    */
   private reconcileDaemonSet(workload: WorkloadRecord, nodeNames: string[]): void {
     const { spec } = workload;
+    if (nodeNames.length === 0) return;
+    // Its unbound pods by node, in one pass: while the starting state is built every other pod is unbound too.
+    const unbound = new Map<string, PodRecord[]>();
+    for (const pod of this.unscheduled) {
+      if (pod.workload !== workload || pod.requiredNode === undefined) continue;
+      unbound.set(pod.requiredNode, [...(unbound.get(pod.requiredNode) ?? []), pod]);
+    }
     for (const name of nodeNames) {
-      const pods = [...(this.podsByNode.get(name) ?? []), ...this.unscheduled].filter(
-        (pod) => pod.workload === workload && pod.requiredNode === name,
-      );
+      const pods = [
+        ...[...(this.podsByNode.get(name) ?? [])].filter(
+          (pod) => pod.workload === workload && pod.requiredNode === name,
+        ),
+        ...(unbound.get(name) ?? []),
+      ];
       const node = this.nodes.get(name);
       if (node === undefined) {
         for (const pod of pods) if (removable(pod)) this.removePod(pod);
