@@ -89,14 +89,19 @@ export function pickNode(
   let bestScore = Number.POSITIVE_INFINITY;
   let found = 0;
   let looked = 0;
+  let index = first;
   while (looked < count && found < toFind) {
-    const node = nodesInNameOrder[(first + looked) % count];
+    const node = nodesInNameOrder[index];
     looked++;
+    index = index + 1 === count ? 0 : index + 1;
     if (node === undefined) continue;
     const podCount = view.podCount(node);
     if (!feasible(pod, node, podCount)) continue;
     found++;
-    const candidate = score(pod, node, podCount, view.siblingsOn(node));
+    // A score grows by `part` per sibling: a node that cannot beat the best without siblings is not asked for them.
+    const withoutSiblings = score(pod, node, podCount, 0);
+    if (withoutSiblings >= bestScore) continue;
+    const candidate = withoutSiblings + view.siblingsOn(node) * part;
     if (candidate < bestScore) {
       best = node;
       bestScore = candidate;
