@@ -9,6 +9,16 @@ import { targetOf, titleOf } from '../report/timeline.ts';
 const list = (title: string, lines: string[]) =>
   lines.length > 0 ? ['', `${title}:`, ...lines.map((line) => `  - ${line}`)] : [];
 
+/** How far ahead replacements boot, and the most instances above the group's size that takes. */
+function surgeLine(input: RolloutInput, plan: Plan): string {
+  const ahead = plan.surgeBatches;
+  const peak = Math.min(Math.max(2, ahead) * input.maxUnavailable, plan.nodesToReplace);
+  return (
+    `Replacements boot ${ahead === 1 ? 'one batch' : `${ahead} batches`} ahead (surgeBatches ${ahead}${input.surgeBatches === undefined ? ', the default for this group' : ''}): ` +
+    `at most ${peak} instances above the group's size.`
+  );
+}
+
 export function formatPlan(input: RolloutInput, verified: Verified, plan: Plan): string {
   const { group, ami } = verified;
   const width = Math.max(...verified.checks.map((c) => c.check.length));
@@ -38,6 +48,7 @@ export function formatPlan(input: RolloutInput, verified: Verified, plan: Plan):
     ),
     ...list('Warnings', plan.warnings),
     '',
+    ...(batches > 0 && !verified.group.managed ? [surgeLine(input, plan)] : []),
     `Estimated duration: ${formatDuration(plan.estimatedSeconds)}.`,
     '',
   ].join('\n');

@@ -17,6 +17,10 @@ describe('plan --scenario', () => {
     expect(output.stdout).toContain('Plan: prod/win-a to ami-0ccc0000000000003');
     expect(output.stdout).toContain('5 nodes to replace (0 already on the AMI), in 2 batches of at most 3:');
     expect(output.stdout).toMatch(/^ {2}batch 1: ip-[\d-]+\.ec2\.internal \(i-\w+\), .*, .*$/m);
+    // Two batches of 3 and 2: three ahead launches both at once.
+    expect(output.stdout).toContain(
+      "Replacements boot 3 batches ahead (surgeBatches 3, the default for this group): at most 5 instances above the group's size.",
+    );
   });
 
   it('says why the simulated workflow refused the plan, and exits 1', async () => {
