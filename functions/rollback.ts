@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { describeGroup, resumeAfterRollout } from './adapters/autoscaling.ts';
+import { describeGroup, recentActivities, resumeAfterRollout } from './adapters/autoscaling.ts';
 import { startExecutions } from './adapters/executions.ts';
 import type { KubernetesPort } from './adapters/kubernetes/port.ts';
 import { extendLease, releaseLease } from './adapters/lock-table.ts';
@@ -33,6 +33,7 @@ import { leaseSeconds } from './domain/lock.ts';
 import { managedUpdateDeadline, nodesAtOnce } from './domain/managed.ts';
 import { caughtError, executionError } from './domain/notification.ts';
 import { resumeOutcome } from './domain/processes.ts';
+import { launchFailure } from './domain/replacements.ts';
 
 /** The rollback's wait for the launches that even the zones, before it resumes AZRebalance. */
 const zonesSchema = z.object({
@@ -40,6 +41,8 @@ const zonesSchema = z.object({
   seconds: z.int().min(1),
   /** Milliseconds since the epoch: past it, AZRebalance stays suspended for the next run. */
   deadline: z.number(),
+  /** When the launches were asked for (epoch ms): launches failing since then end the wait early. */
+  since: z.number().optional(),
   done: z.boolean(),
   actions: z.array(z.string()),
 });
@@ -142,6 +145,7 @@ async function rollBackAndNotify(deps: Deps, state: RollbackState): Promise<Roll
     ? {
         seconds: zonesLookSeconds,
         deadline: now + input.readyTimeoutSeconds * 1000,
+        since: now,
         done: false,
         actions: [],
       }
@@ -163,8 +167,9 @@ async function rollBackAndNotify(deps: Deps, state: RollbackState): Promise<Roll
 }
 
 /**
- * Resumes what the rollout suspended once the zones are even. Past the deadline (launches that keep
- * failing), resumes it anyway: the group gets its own processes back, and the actions say that
+ * Resumes what the rollout suspended once the zones are even. Past the deadline, or as soon as the
+ * group's launches since the wait began all failed (as CheckReplacements gives up: an AMI gone, no
+ * capacity), resumes it anyway: the group gets its own processes back, and the actions say that
  * AZRebalance may then move an instance without a drain.
  */
 async function resumeWhenEven(
@@ -180,14 +185,22 @@ async function resumeWhenEven(
     );
   const outcome = await resume(false);
   if (outcome.leftSuspended.length === 0) return { ...zones, done: true, actions: resumeOutcome(outcome) };
-  if (deps.now() < zones.deadline) return { ...zones, done: false, actions: [] };
+  const failing =
+    zones.since === undefined
+      ? undefined
+      : launchFailure(await recentActivities(deps.autoScaling, verified.group.asgName), zones.since);
+  if (deps.now() < zones.deadline && failing === undefined) return { ...zones, done: false, actions: [] };
   const forced = await resume(true);
+  const why =
+    failing === undefined
+      ? 'the launches that even them did not succeed within readyTimeoutSeconds'
+      : `the launches that even them keep failing: ${failing}`;
   return {
     ...zones,
     done: true,
     actions: forced.resumed.map(
       (process) =>
-        `resumed ${process} over uneven zones (the launches that even them did not succeed within readyTimeoutSeconds): ` +
+        `resumed ${process} over uneven zones (${why}): ` +
         'once it can launch, Auto Scaling adds an instance to the emptiest zone and terminates one in the fullest without a drain; ' +
         'cordon and drain that node first, or suspend AZRebalance again until the zones are even',
     ),

@@ -126,6 +126,7 @@ const functionActions: Record<string, readonly string[]> = {
   rollback: [
     'autoscaling:DescribeAutoScalingGroups',
     'autoscaling:DescribeWarmPool',
+    'autoscaling:DescribeScalingActivities',
     'autoscaling:UpdateAutoScalingGroup',
     'autoscaling:SetDesiredCapacity',
     'autoscaling:TerminateInstanceInAutoScalingGroup',

@@ -247,6 +247,36 @@ const regressions: { name: string; drawn: Case }[] = [
       faults: [{ kind: 'launchFailure', times: 3, batch: 'last' }],
     },
   },
+  {
+    name: 'the target AMI deregistered at the fifth of ten batches, the previous one at the first: launches ahead fail',
+    drawn: {
+      spec: {
+        seed: 1,
+        instances: 10,
+        zones: 2,
+        headroom: 0,
+        podsPerNode: 6,
+        workloads: [
+          {
+            kind: 'Deployment',
+            replicas: 1,
+            image: 'mcr.microsoft.com/dotnet/framework/aspnet:4.8-windowsservercore-ltsc2022',
+            emptyDir: true,
+            terminationGracePeriodSeconds: 0,
+            pdb: undefined,
+          },
+        ],
+        maxUnavailable: 1,
+        force: false,
+        deleteEmptyDirData: true,
+      },
+      minSize: 0,
+      faults: [
+        { kind: 'amiDeregistered', amiId: 'ami-0ccc0000000000003', batch: 4 },
+        { kind: 'amiDeregistered', amiId: 'ami-0aaa0000000000001', batch: 0 },
+      ],
+    },
+  },
 ];
 
 describe('random clusters, workloads, budgets, batch sizes and faults', () => {
