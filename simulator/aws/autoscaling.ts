@@ -421,6 +421,7 @@ export function autoScalingOperations(world: World): Operations {
       autoScaling.setDesiredCapacity(name, input.DesiredCapacity);
       world.touch(groupNameOf(name), 'SetDesiredCapacity', name);
       if (input.DesiredCapacity > before) world.deadlines.surged(groupNameOf(name));
+      if (input.DesiredCapacity < before) world.deadlines.surgeWithdrawn(groupNameOf(name));
       return {};
     },
 
@@ -436,6 +437,7 @@ export function autoScalingOperations(world: World): Operations {
       const group = autoScaling.group(activity.groupName);
       world.touch(group.nodeGroupName, 'TerminateInstanceInAutoScalingGroup', instanceId);
       const node = world.ec2.instances.get(instanceId)?.privateDnsName;
+      if (input.ShouldDecrementDesiredCapacity) world.deadlines.surgeWithdrawn(group.nodeGroupName, node);
       if (node !== undefined) world.deadlines.drainOver(group.nodeGroupName, node);
       return { Activity: activityShape(group, activity) };
     },

@@ -42,8 +42,9 @@ export function deadlinesOf(input: Record<string, unknown>): Deadlines {
  *   may last `drainTimeoutSeconds` + 120 s;
  * - a wait for replacements starts when the group's desired capacity was raised and no node of the
  *   group is being drained (cordoned, or with evictions, and not yet terminated or uncordoned), and
- *   ends at the group's next cordon or eviction, or when no execution runs for it; it may last
- *   `readyTimeoutSeconds` + 120 s. While the execution sits in a Wait state for its maintenance window
+ *   ends at the group's next cordon or eviction, when an execution takes back launches (desired
+ *   lowered, or an instance that is not a drained node terminated with desired decremented), or when
+ *   no execution runs for it; it may last `readyTimeoutSeconds` + 120 s. While the execution sits in a Wait state for its maintenance window
  *   (a pause the input asked for, ending at the next opening), or is paused by a person, it is not
  *   waiting for replacements: the wait ends there and starts again when the execution leaves that state.
  * A wait still open at the end counts if it has already run too long.
@@ -97,6 +98,16 @@ export class DeadlineWatch {
     if (!this.deadlines.has(group)) return;
     this.surgePending.add(group);
     this.openReplacementWaitIfIdle(group);
+  }
+
+  /**
+   * An execution shrank the group (desired lowered, or an instance terminated with the desired
+   * capacity decremented) other than by terminating a node it drained: it gave up replacements it was
+   * waiting for (a rollback removing its unused surge), so that wait is over.
+   */
+  surgeWithdrawn(group: string, node?: string): void {
+    if (node !== undefined && this.busyNodes.get(group)?.has(node)) return;
+    this.replacementsNoLongerAwaited(group);
   }
 
   cordoned(group: string, node: string): void {

@@ -277,6 +277,36 @@ const regressions: { name: string; drawn: Case }[] = [
       ],
     },
   },
+  {
+    name: 'replacements never Ready from the second of six batches, SNS throttled: batches launched ahead never join',
+    drawn: {
+      spec: {
+        seed: 6,
+        instances: 12,
+        zones: 2,
+        headroom: 2,
+        podsPerNode: 8,
+        workloads: [
+          {
+            kind: 'Deployment',
+            replicas: 2,
+            image: 'mcr.microsoft.com/dotnet/framework/aspnet:4.8-windowsservercore-ltsc2022',
+            emptyDir: false,
+            terminationGracePeriodSeconds: 120,
+            pdb: undefined,
+          },
+        ],
+        maxUnavailable: 2,
+        force: true,
+        deleteEmptyDirData: false,
+      },
+      minSize: 0,
+      faults: [
+        { kind: 'nodeNeverReady', batch: 1 },
+        { kind: 'throttle', api: 'sns:Publish', times: 8, batch: 'first' },
+      ],
+    },
+  },
 ];
 
 describe('random clusters, workloads, budgets, batch sizes and faults', () => {

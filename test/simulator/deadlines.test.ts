@@ -79,6 +79,24 @@ describe('waitsPastDeadline', () => {
     expect(pastDeadline(world)).toBe(1);
   });
 
+  it('ends the wait for replacements when the execution takes the launches back (a rollback removing its surge)', async () => {
+    const { world, aws, advance, surge } = rollout({ readyTimeoutSeconds: 300 });
+    await surge();
+    advance(400);
+    await aws.autoScaling.send(
+      new SetDesiredCapacityCommand({ AutoScalingGroupName: 'win-a', DesiredCapacity: 3 }),
+    );
+    advance(3600);
+    expect(pastDeadline(world)).toBe(0);
+    // Taken back too late: counted.
+    await surge();
+    advance(500);
+    await aws.autoScaling.send(
+      new SetDesiredCapacityCommand({ AutoScalingGroupName: 'win-a', DesiredCapacity: 3 }),
+    );
+    expect(pastDeadline(world)).toBe(1);
+  });
+
   it('starts the replacements’ wait only once the batch being drained is gone (pipelined surge)', async () => {
     const { world, kubernetes, advance, pod, node, terminate, surge } = rollout({
       readyTimeoutSeconds: 300,
