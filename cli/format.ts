@@ -1,6 +1,7 @@
 import type { RolloutInput } from '../functions/commons/rollout-input.ts';
 import type { Plan, Verified } from '../functions/commons/state.ts';
 import { consoleUrl } from '../functions/domain/notification.ts';
+import { peakSurge } from '../functions/domain/plan.ts';
 import type { ControlSpan } from '../report/control.ts';
 import { formatDuration } from '../report/duration.ts';
 import { currentBatch, type ExecutionRun, lastStep, nodesReplaced } from '../report/history.ts';
@@ -12,7 +13,7 @@ const list = (title: string, lines: string[]) =>
 /** How far ahead replacements boot, and the most instances above the group's size that takes. */
 function surgeLine(input: RolloutInput, plan: Plan): string {
   const ahead = plan.surgeBatches;
-  const peak = Math.min(Math.max(2, ahead) * input.maxUnavailable, plan.nodesToReplace);
+  const peak = peakSurge(ahead, input.maxUnavailable, plan.nodesToReplace);
   return (
     `Replacements boot ${ahead === 1 ? 'one batch' : `${ahead} batches`} ahead (surgeBatches ${ahead}${input.surgeBatches === undefined ? ', the default for this group' : ''}): ` +
     `at most ${peak} instances above the group's size.`

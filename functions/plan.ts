@@ -25,6 +25,7 @@ import {
   estimateSeconds,
   type GroupMember,
   orderForReplacement,
+  peakSurge,
   selectNodes,
   surgeBatchesFor,
   toBatches,
@@ -197,9 +198,7 @@ export const makeHandler = (deps: Deps) =>
       checks.blockers.push(...risks);
       checks.pdbBlockers.push(...risks);
     }
-    // While a batch drains, the next ones' replacements boot: two batches of surge, or surgeBatches.
-    const surgeMax =
-      verified.group.desired + Math.min(Math.max(2, surgeBatches) * input.maxUnavailable, toReplace.length);
+    const surgeMax = verified.group.desired + peakSurge(surgeBatches, input.maxUnavailable, toReplace.length);
     // EKS managed node groups have no warm pool.
     const poolNote = managed
       ? undefined

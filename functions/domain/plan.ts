@@ -223,6 +223,14 @@ export function surgeBatchesFor(asked: number | undefined, groupTags: Record<str
 }
 
 /**
+ * The most instances above the group's size a rollout takes: while a batch drains, the next ones'
+ * replacements boot, so two batches of surge at least, or surgeBatches of them, never more than it replaces.
+ */
+export function peakSurge(surgeBatches: number, maxUnavailable: number, nodesToReplace: number): number {
+  return Math.min(Math.max(2, surgeBatches) * maxUnavailable, nodesToReplace);
+}
+
+/**
  * Bytes of the execution state an execution's batches may take: Step Functions fails a state above
  * 256 KiB (States.DataLimitExceeded, which no Catch sees), and the rest of the state (the input, the
  * verified AMI and group, the steps' results) needs room too.

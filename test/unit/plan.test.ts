@@ -13,6 +13,7 @@ import {
   type GroupMember,
   historyEventBudget,
   orderForReplacement,
+  peakSurge,
   selectNodes,
   surgeBatchesFor,
   toBatches,
@@ -165,6 +166,12 @@ describe('selecting and ordering nodes', () => {
     expect(surgeBatchesFor(undefined, { 'k8s.io/cluster-autoscaler/enabled': 'true' })).toBe(1);
     expect(surgeBatchesFor(2, { 'k8s.io/cluster-autoscaler/enabled': 'true' })).toBe(2);
     expect(surgeBatchesFor(1, {})).toBe(1);
+  });
+
+  it('takes at most two batches of surge, or surgeBatches of them, and never more than it replaces', () => {
+    expect(peakSurge(1, 4, 20)).toBe(8);
+    expect(peakSurge(3, 4, 20)).toBe(12);
+    expect(peakSurge(4, 4, 10)).toBe(10);
   });
 
   it('estimates a boot, then per batch the longer of a boot and a drain; two batches ahead, less', () => {
