@@ -847,7 +847,9 @@ export class Cluster {
     const unbound = new Map<string, PodRecord[]>();
     for (const pod of this.unscheduled) {
       if (pod.workload !== workload || pod.requiredNode === undefined) continue;
-      unbound.set(pod.requiredNode, [...(unbound.get(pod.requiredNode) ?? []), pod]);
+      const pods = unbound.get(pod.requiredNode);
+      if (pods === undefined) unbound.set(pod.requiredNode, [pod]);
+      else pods.push(pod);
     }
     for (const name of nodeNames) {
       const pods = [
