@@ -44,9 +44,10 @@ export function deadlinesOf(input: Record<string, unknown>): Deadlines {
  *   group is being drained (cordoned, or with evictions, and not yet terminated or uncordoned), and
  *   ends at the group's next cordon or eviction, when an execution takes back launches (desired
  *   lowered, or an instance that is not a drained node terminated with desired decremented), or when
- *   no execution runs for it; it may last `readyTimeoutSeconds` + 120 s. While the execution sits in a Wait state for its maintenance window
- *   (a pause the input asked for, ending at the next opening), or is paused by a person, it is not
- *   waiting for replacements: the wait ends there and starts again when the execution leaves that state.
+ *   no execution runs for it; it may last `readyTimeoutSeconds` + 120 s. While the execution sits in a
+ *   Wait state for its maintenance window (a pause the input asked for, ending at the next opening), or
+ *   is paused by a person, it is not waiting for replacements: the wait ends there and starts again
+ *   when the execution leaves that state.
  * A wait still open at the end counts if it has already run too long.
  */
 export class DeadlineWatch {
