@@ -18,7 +18,7 @@ export interface FunctionFigures {
 }
 
 /** serverless.yml's esbuild settings (custom.esbuild, its plugins too), with the output in a temporary folder. */
-const serverlessEsbuild: BuildOptions = {
+export const serverlessEsbuild: BuildOptions = {
   bundle: true,
   minify: true,
   sourcemap: true,
