@@ -58,7 +58,7 @@ const importTimer = `const t = performance.now(); await import(process.argv[1]);
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 
-export async function measureFunctions(coldStartRuns = 5): Promise<FunctionFigures[]> {
+export async function measureFunctions(coldStartRuns = 9): Promise<FunctionFigures[]> {
   const sources = (await readdir(functionsDir)).filter((file) => file.endsWith('.ts')).sort();
   const outdir = await mkdtemp(join(tmpdir(), 'bench-bundles-'));
   try {

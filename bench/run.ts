@@ -7,6 +7,7 @@ import { oneAtATimeSeconds } from './baseline.ts';
 import { type FunctionFigures, measureFunctions } from './bundles.ts';
 import { rolloutDollars } from './prices.ts';
 import { type BenchCase, benchScenario } from './scenario.ts';
+import { simulatorCpu } from './simulator-cpu.ts';
 
 const usage = `Usage: npm run bench -- [--json] [--full]
 
@@ -108,8 +109,12 @@ interface RunFigures {
   /** Invariants the world counted (PDB violations, pods lost, …): all 0 in a correct run. */
   invariantsBroken: number;
   nodesOnTarget: number;
-  /** CPU seconds of this process for the simulation of our rollout. */
+  /**
+   * CPU seconds of the simulation of our rollout: in this process, or with 1,000 nodes and more the
+   * median of `simulatorCpuRuns`, each in a fresh process.
+   */
   simulatorCpuSeconds: number;
+  simulatorCpuRuns?: number[];
   /** The most the heap grew during one Drain invocation (process.memoryUsage around the call), MB. */
   drainHeapMegabytes: number;
   peer: PeerFigures;
@@ -305,7 +310,7 @@ function targetsOf(runs: RunFigures[], cpu: Record<string, number>, functions: F
   const [thousand, twoThousand] = [cpu['1000'], cpu['2000']];
   if (thousand !== undefined) {
     targets.push({
-      target: 'the 1,000-node simulation in ≤ 30 s of CPU',
+      target: 'the 1,000-node simulation in ≤ 30 s of CPU (median of 3 fresh processes)',
       value: `${thousand} s`,
       met: thousand <= 30,
     });
@@ -463,7 +468,10 @@ async function main(argv: string[]): Promise<number> {
   }
   for (const scenarioCase of options.full ? large : []) {
     progress(`${rowName(scenarioCase)}…`);
-    runs.push(await measureRun(scenarioCase, { criticalPath: false, oneAtATime: false }));
+    const run = await measureRun(scenarioCase, { criticalPath: false, oneAtATime: false });
+    // This process carries the heap of every row before; the CPU target compares fresh processes.
+    const cpu = await simulatorCpu(scenarioCase);
+    runs.push({ ...run, simulatorCpuSeconds: cpu.seconds, simulatorCpuRuns: cpu.runs });
   }
   // The simulator's own CPU by group size: the first run of each size.
   const simulatorCpuSeconds: Record<string, number> = {};
