@@ -56,7 +56,8 @@ const lambdaEnvironment = {
 /** A fresh Node process imports the bundle (the module's initialisation runs) and prints how long it took. */
 const importTimer = `const t = performance.now(); await import(process.argv[1]); console.log(performance.now() - t);`;
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+export const median = (values: number[]) =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 
 export async function measureFunctions(coldStartRuns = 9): Promise<FunctionFigures[]> {
   const sources = (await readdir(functionsDir)).filter((file) => file.endsWith('.ts')).sort();

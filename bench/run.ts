@@ -7,7 +7,7 @@ import { oneAtATimeSeconds } from './baseline.ts';
 import { type FunctionFigures, measureFunctions } from './bundles.ts';
 import { rolloutDollars } from './prices.ts';
 import { type BenchCase, benchScenario } from './scenario.ts';
-import { simulatorCpu } from './simulator-cpu.ts';
+import { cpuSeconds, simulatorCpu } from './simulator-cpu.ts';
 
 const usage = `Usage: npm run bench -- [--json] [--full]
 
@@ -132,10 +132,6 @@ const pick = <T, K extends keyof T>(object: T, keys: readonly K[]): Pick<T, K> =
   Object.fromEntries(keys.map((key) => [key, object[key]])) as Pick<T, K>;
 
 const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
-const cpuSeconds = (since: NodeJS.CpuUsage) => {
-  const { user, system } = process.cpuUsage(since);
-  return round((user + system) / 1e6, 1);
-};
 
 function ourFigures(report: SimulationReport, scenarioCase: BenchCase) {
   const { nodes } = scenarioCase;

@@ -2,6 +2,7 @@ import '../simulator/handler-environment.ts';
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { simulate } from '../simulator/runner.ts';
+import { median } from './bundles.ts';
 import { type BenchCase, benchScenario } from './scenario.ts';
 
 const thisModule = fileURLToPath(import.meta.url);
@@ -12,7 +13,11 @@ export interface SimulatorCpu {
   runs: number[];
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+/** CPU seconds (user and system, all threads) since `since`, to a tenth. */
+export function cpuSeconds(since: NodeJS.CpuUsage): number {
+  const { user, system } = process.cpuUsage(since);
+  return Math.round((user + system) / 1e5) / 10;
+}
 
 /** One simulation in a Node.js process of its own: no heap or garbage left by the rows before it. */
 function cpuOfOneRun(scenarioCase: BenchCase): Promise<number> {
@@ -36,7 +41,7 @@ function cpuOfOneRun(scenarioCase: BenchCase): Promise<number> {
 
 /**
  * The simulator's own CPU for a group size: the median of fresh processes, one after the other. In
- * the bench's process the same run varied by a third with what the rows before it left on the heap.
+ * the bench's process the same run varied by a fifth with what the rows before it left on the heap.
  */
 export async function simulatorCpu(scenarioCase: BenchCase, runs = 3): Promise<SimulatorCpu> {
   const seconds: number[] = [];
@@ -48,7 +53,7 @@ if (process.argv[1] === thisModule && process.send) {
   const scenarioCase = JSON.parse(process.argv[2] ?? '{}') as BenchCase;
   const cpu = process.cpuUsage();
   const report = await simulate(benchScenario(scenarioCase));
-  const { user, system } = process.cpuUsage(cpu);
+  const seconds = cpuSeconds(cpu);
   if (report.status !== 'SUCCEEDED') throw new Error(`${scenarioCase.nodes} nodes: ${report.status}`);
-  process.send(Math.round((user + system) / 1e5) / 10, () => process.exit(0));
+  process.send(seconds, () => process.exit(0));
 }
