@@ -14,13 +14,13 @@ import {
   pdbArithmetic,
   pdbCountArithmetic,
 } from './pdb.ts';
-import { pickNode } from './scheduler.ts';
+import { pickNode, pinnedNode } from './scheduler.ts';
+import { SchedulerCache } from './scheduler-cache.ts';
 import type { Timeline } from './timeline.ts';
 
 const gibibyte = 2 ** 30;
 
 /** `String.prototype.localeCompare`'s order (ECMA-402: the default Intl.Collator), built once. */
-const byName = new Intl.Collator().compare;
 
 export type ConditionStatus = 'True' | 'False' | 'Unknown';
 
@@ -119,8 +119,6 @@ export interface PdbRecord {
 
 export type PodPhase = 'Pending' | 'Running';
 
-const isDefined = <T>(value: T | undefined): value is T => value !== undefined;
-
 /** Puts `item` in, or takes it out of, the set kept under `key`. */
 function member<K, T>(sets: Map<K, Set<T>>, key: K, item: T, present: boolean): void {
   const set = sets.get(key);
@@ -203,11 +201,11 @@ export type NewNode = Omit<
  */
 export class Cluster {
   readonly nodes = new Map<string, NodeRecord>();
-  /** `nodes` in name order, kept by registerNode and deleteNode: the scheduler's tie-break. */
-  private readonly nodesInNameOrder: NodeRecord[] = [];
+  /** kube-scheduler's view of `nodes`, kept by registerNode, deleteNode, bumpNode and the pods' binds and removals. */
+  private readonly schedulerCache = new SchedulerCache();
   /** The Ready nodes of each node group, kept by bumpNode and deleteNode: capacity is watched after every change. */
   private readonly readyNodesByGroup = new Map<string, Set<NodeRecord>>();
-  /** Where kube-scheduler's next search for feasible nodes begins in `nodesInNameOrder`. */
+  /** Where kube-scheduler's next search for feasible nodes begins in the cache's name order. */
   private nextStartNodeIndex = 0;
   readonly pods = new Map<string, PodRecord>();
   readonly workloads: WorkloadRecord[] = [];
@@ -217,13 +215,12 @@ export class Cluster {
   private readonly podsByWorkload = new Map<WorkloadRecord, Set<PodRecord>>();
   private readonly unscheduled = new Set<PodRecord>();
   /**
-   * Per workload, its pods not being deleted and its Ready pods (`track`), and how many of its pods
-   * each node holds: controllers, budgets and the scheduler read counts instead of scanning pods, so
-   * the simulation's cost grows with what changes, not with the cluster's size.
+   * Per workload, its pods not being deleted and its Ready pods (`track`): controllers and budgets
+   * read counts instead of scanning pods, so the simulation's cost grows with what changes, not with
+   * the cluster's size.
    */
   private readonly activeByWorkload = new Map<WorkloadRecord, Set<PodRecord>>();
   private readonly readyByWorkload = new Map<WorkloadRecord, Set<PodRecord>>();
-  private readonly boundByWorkload = new Map<WorkloadRecord, Map<string, number>>();
   /** Controllers to sync at the next settle (their pods or spec changed), as a watch would wake them. */
   private readonly unsynced = new Set<WorkloadRecord>();
   /** Deployments that may still have pods of an older template. */
@@ -271,6 +268,7 @@ export class Cluster {
     if (node.ready === 'True') ready.add(node);
     else ready.delete(node);
     this.changedNodes.add(node.name);
+    this.schedulerCache.update(node);
     this.options.observer?.nodeChanged(node, false);
   }
 
@@ -344,6 +342,7 @@ export class Cluster {
       const node = pod.nodeName === undefined ? undefined : this.nodes.get(pod.nodeName);
       node?.images.set(pod.workload.spec.image, pod.workload.imageSizeBytes);
     }
+    for (const node of this.nodes.values()) this.schedulerCache.update(node);
     this.initializing = false;
     this.tellObserver();
     this.options.onSettled();
@@ -372,24 +371,12 @@ export class Cluster {
     };
     this.bumpNode(node);
     this.nodes.set(node.name, node);
-    this.nodesInNameOrder.splice(this.nameOrderIndex(node.name), 0, node);
+    this.schedulerCache.add(node, this.podsByNode.get(node.name) ?? []);
     if (readySince === undefined) {
       this.options.timeline.record('NodeRegistered', { node: node.name, instanceId: node.instanceId });
     }
     this.settle();
     return node;
-  }
-
-  /** Where `name` is, or would go, in `nodesInNameOrder` (a binary search). */
-  private nameOrderIndex(name: string): number {
-    let low = 0;
-    let high = this.nodesInNameOrder.length;
-    while (low < high) {
-      const middle = (low + high) >>> 1;
-      if (byName(this.nodesInNameOrder[middle]?.name ?? '', name) < 0) low = middle + 1;
-      else high = middle;
-    }
-    return low;
   }
 
   setNodeReady(name: string): void {
@@ -422,6 +409,7 @@ export class Cluster {
     if (node === undefined || !node.kubeletRunning) return;
     node.kubeletRunning = false;
     this.changedNodes.add(name);
+    this.schedulerCache.update(node);
     node.pulling.clear();
     if (lostBecause === undefined)
       this.options.timeline.record('KubeletStopped', { node: name, instanceId: node.instanceId });
@@ -503,8 +491,7 @@ export class Cluster {
     }
     this.nodes.delete(name);
     this.readyNodesByGroup.get(node.groupName)?.delete(node);
-    const index = this.nameOrderIndex(name);
-    if (this.nodesInNameOrder[index] === node) this.nodesInNameOrder.splice(index, 1);
+    this.schedulerCache.remove(node);
     this.changedNodes.add(name);
     this.options.observer?.nodeChanged(node, true);
     if ((this.podsByNode.get(name)?.size ?? 0) === 0) this.podsByNode.delete(name);
@@ -756,8 +743,7 @@ export class Cluster {
     this.unscheduled.delete(pod);
     if (pod.nodeName !== undefined) {
       this.podsByNode.get(pod.nodeName)?.delete(pod);
-      const bound = this.boundByWorkload.get(pod.workload);
-      bound?.set(pod.nodeName, (bound.get(pod.nodeName) ?? 1) - 1);
+      this.schedulerCache.podMoved(pod, pod.nodeName, -1);
     }
     this.track(pod);
   }
@@ -947,19 +933,12 @@ export class Cluster {
     }
   }
 
-  /** kube-scheduler's choice for the pod (`scheduler.ts`), from the cluster's indexes. */
+  /** kube-scheduler's choice for the pod (`scheduler.ts`), from its cache and the cluster's indexes. */
   private pickNode(pod: PodRecord): NodeRecord | undefined {
-    const siblings = this.boundByWorkload.get(pod.workload);
-    const view = {
-      podCount: (node: NodeRecord) => this.podsByNode.get(node.name)?.size ?? 0,
-      siblingsOn: (node: NodeRecord) => siblings?.get(node.name) ?? 0,
-    };
-    // A pod bound to one node (a DaemonSet's) is only tried there.
-    if (pod.requiredNode !== undefined) {
-      return pickNode(pod, [this.nodes.get(pod.requiredNode)].filter(isDefined), 0, view).node;
-    }
-    const { node, looked } = pickNode(pod, this.nodesInNameOrder, this.nextStartNodeIndex, view);
-    this.nextStartNodeIndex = (this.nextStartNodeIndex + looked) % Math.max(1, this.nodesInNameOrder.length);
+    if (pod.requiredNode !== undefined) return pinnedNode(pod, pod.requiredNode, this.schedulerCache);
+    const { node, looked } = pickNode(pod, this.schedulerCache, this.nextStartNodeIndex);
+    this.nextStartNodeIndex =
+      (this.nextStartNodeIndex + looked) % Math.max(1, this.schedulerCache.nodes.length);
     return node;
   }
 
@@ -968,8 +947,7 @@ export class Cluster {
     this.unscheduled.delete(pod);
     const neighbours = this.podsByNode.get(node.name) ?? new Set();
     this.podsByNode.set(node.name, neighbours.add(pod));
-    const bound = this.boundByWorkload.get(pod.workload) ?? new Map<string, number>();
-    this.boundByWorkload.set(pod.workload, bound.set(node.name, (bound.get(node.name) ?? 0) + 1));
+    this.schedulerCache.podMoved(pod, node.name, 1);
     pod.boundAt = this.now;
     pod.podIp = this.options.ids.privateIp(node.zoneIndex);
     this.bumpPod(pod);

@@ -1,34 +1,11 @@
-import type { NodeRecord, PodRecord, Taint } from './cluster.ts';
-
-/** What the scheduler reads of the cluster besides the node itself (kept by the cluster's indexes). */
-export interface SchedulingView {
-  /** Pods bound to the node, terminating ones included: they hold their resources until gone. */
-  podCount(node: NodeRecord): number;
-  /** Pods of the same controller bound to the node. */
-  siblingsOn(node: NodeRecord): number;
-}
+import type { NodeRecord, PodRecord } from './cluster.ts';
+import { Admits, osCode, type SchedulerCache } from './scheduler-cache.ts';
 
 /**
  * A pod's tolerations of the taints a person or a controller put on nodes: a DaemonSet's pods tolerate
  * every taint (`operator: Exists`); the other workloads tolerate none of them.
  */
-export const tolerates = (pod: PodRecord, _taint: Taint): boolean => pod.workload.spec.kind === 'DaemonSet';
-
-/**
- * Filters, as kube-scheduler's default plugins do: the pod's OS (nodeSelector), room for one more pod
- * (NodeResourcesFit on `pods`), a running kubelet and a Ready node, not cordoned (NodeUnschedulable),
- * no untolerated NoSchedule or NoExecute taint (TaintToleration). A DaemonSet's pod goes to its own
- * node whatever its state (the DaemonSet controller's node affinity and tolerations).
- */
-export function feasible(pod: PodRecord, node: NodeRecord, podCount: number): boolean {
-  if (!node.kubeletRunning || node.os !== pod.workload.spec.os || podCount >= node.podCapacity) return false;
-  if (pod.requiredNode !== undefined) return node.name === pod.requiredNode;
-  if (node.ready !== 'True' || node.unschedulable) return false;
-  for (const taint of node.taints) {
-    if (taint.effect !== 'PreferNoSchedule' && !tolerates(pod, taint)) return false;
-  }
-  return true;
-}
+export const toleratesEveryTaint = (pod: PodRecord): boolean => pod.workload.spec.kind === 'DaemonSet';
 
 /** Each part of a score below this bound: siblings and pods on a node stay well under 65,536. */
 const part = 2 ** 16;
@@ -42,13 +19,13 @@ const part = 2 ** 16;
  * then NodeResourcesFit's LeastAllocated (weight 1). One number, compared as that tuple would be, so
  * a pick allocates nothing however many nodes it looks at.
  */
-export function score(pod: PodRecord, node: NodeRecord, podCount: number, siblings: number): number {
-  let preferNot = 0;
-  for (const taint of node.taints) {
-    if (taint.effect === 'PreferNoSchedule' && !tolerates(pod, taint)) preferNot++;
-  }
-  const imageMissing = node.images.has(pod.workload.spec.image) ? 0 : 1;
-  return ((preferNot * 2 + imageMissing) * part + siblings) * part + podCount;
+export function score(
+  untoleratedPreferNot: number,
+  imageMissing: boolean,
+  siblings: number,
+  podCount: number,
+): number {
+  return ((untoleratedPreferNot * 2 + (imageMissing ? 1 : 0)) * part + siblings) * part + podCount;
 }
 
 /**
@@ -70,42 +47,51 @@ export interface Pick {
 }
 
 /**
- * The node kube-scheduler would bind the pod to: the lowest score among the first feasible nodes it
- * finds from `start` (its `nextStartNodeIndex`, wrapping around), as many as `feasibleNodesToFind`
- * asks. When it looks at every node, it starts from the first and the node's name breaks ties (the
- * nodes come in name order), so a run repeats; otherwise the first one found does. Undefined: the
- * pod stays Pending.
+ * The node kube-scheduler would bind the pod to, after filters as its default plugins have them: the
+ * pod's OS (nodeSelector), room for one more pod (NodeResourcesFit on `pods`), a running kubelet and
+ * a Ready node, not cordoned (NodeUnschedulable), no untolerated NoSchedule or NoExecute taint
+ * (TaintToleration). It takes the lowest score among the first feasible nodes it finds from `start`
+ * (its `nextStartNodeIndex`, wrapping around), as many as `feasibleNodesToFind` asks. When it looks at
+ * every node, it starts from the first and the node's name breaks ties (the cache keeps the nodes in
+ * name order), so a run repeats; otherwise the first one found does. Undefined: the pod stays Pending.
  */
-export function pickNode(
-  pod: PodRecord,
-  nodesInNameOrder: readonly NodeRecord[],
-  start: number,
-  view: SchedulingView,
-): Pick {
-  const count = nodesInNameOrder.length;
+export function pickNode(pod: PodRecord, cache: SchedulerCache, start: number): Pick {
+  const count = cache.nodes.length;
   const toFind = feasibleNodesToFind(count);
   const first = toFind >= count ? 0 : start % count;
-  let best: NodeRecord | undefined;
+  const os = osCode(pod.workload.spec.os);
+  const tolerant = toleratesEveryTaint(pod);
+  const siblings = cache.siblingsOf(pod.workload);
+  const holdsImage = cache.holdersOf(pod.workload.spec.image);
+  let best: number | undefined;
   let bestScore = Number.POSITIVE_INFINITY;
   let found = 0;
   let looked = 0;
   let index = first;
   while (looked < count && found < toFind) {
-    const node = nodesInNameOrder[index];
+    const at = index;
     looked++;
     index = index + 1 === count ? 0 : index + 1;
-    if (node === undefined) continue;
-    const podCount = view.podCount(node);
-    if (!feasible(pod, node, podCount)) continue;
+    if (!cache.fits(at, os, Admits.anyPod) || (!tolerant && cache.hardTaints(at) > 0)) continue;
     found++;
-    // A score grows by `part` per sibling: a node that cannot beat the best without siblings is not asked for them.
-    const withoutSiblings = score(pod, node, podCount, 0);
-    if (withoutSiblings >= bestScore) continue;
-    const candidate = withoutSiblings + view.siblingsOn(node) * part;
+    const podCount = cache.podCount(at);
+    const preferNot = tolerant ? 0 : cache.softTaints(at);
+    const candidate = score(preferNot, holdsImage[at] === 0, siblings[at] ?? 0, podCount);
     if (candidate < bestScore) {
-      best = node;
+      best = at;
       bestScore = candidate;
     }
   }
-  return { node: best, looked };
+  return { node: best === undefined ? undefined : cache.nodes[best], looked };
+}
+
+/**
+ * The node a pinned pod (a DaemonSet's, by the DaemonSet controller's node affinity) goes to whatever
+ * the node's state or taints, once its kubelet runs and it has room; undefined while it waits.
+ */
+export function pinnedNode(pod: PodRecord, nodeName: string, cache: SchedulerCache): NodeRecord | undefined {
+  const index = cache.indexOf(nodeName);
+  const node = cache.nodes[index];
+  if (node?.name !== nodeName) return undefined;
+  return cache.fits(index, osCode(pod.workload.spec.os), Admits.pinnedPods) ? node : undefined;
 }
