@@ -37,7 +37,7 @@ export const serverlessEsbuild: BuildOptions = {
 };
 
 /** The environment serverless.yml gives the functions (source maps on, as in production); Powertools quiet. */
-const lambdaEnvironment = {
+export const lambdaEnvironment = {
   NODE_OPTIONS: '--enable-source-maps',
   AWS_REGION: 'us-east-1',
   AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',

@@ -1,11 +1,22 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { isBuiltin } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { inflateRawSync } from 'node:zlib';
 import { loadYaml } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lambdaEnvironment } from '../../bench/bundles.ts';
 import { parseTrigger, ssmParameterName } from '../../functions/domain/targets.ts';
 import { executionEndedRule } from '../../simulator/eventbridge.ts';
 import { lockTable } from '../../simulator/world/catalog.ts';
@@ -227,6 +238,9 @@ const iamPrefixOfClient: Record<string, string> = {
 };
 
 const maxArtifactBytes = 2.5 * 1024 * 1024;
+/** A static import statement of esbuild's output and its module (`import{a as b}from"node:fs";`). */
+const staticImports =
+  /(?:^|[;}])import\s*(?:[\w$]+\s*,?\s*)?(?:\*\s*as\s*[\w$]+|\{[^}]*\})?\s*(?:from\s*)?["']([^"']+)["']/gm;
 const repoRoot = join(import.meta.dirname, '..', '..');
 const serverlessBin = join(repoRoot, 'node_modules', 'osls', 'bin', 'serverless.js');
 const run = promisify(execFile);
@@ -762,6 +776,28 @@ describe('serverless package', () => {
       `${bundleFile(key)}.map`,
     ]);
   });
+
+  it.each(Object.keys(functionActions))(
+    'loads %s in Node.js with source maps on, importing Node.js builtins through require',
+    async (key) => {
+      const files = unzip(readFileSync(join(packageDir, `${key}.zip`)));
+      const loadDir = join(packageDir, 'loaded', key);
+      const bundle = join(loadDir, bundleFile(key));
+      mkdirSync(dirname(bundle), { recursive: true });
+      for (const [name, content] of files) writeFileSync(join(loadDir, name), content);
+      // The ES facade of a builtin reads its getters at import (esbuild-plugins.cjs, builtinsThroughRequire).
+      const esmImports = [...String(files.get(bundleFile(key))).matchAll(staticImports)]
+        .map(([, specifier]) => specifier ?? '')
+        .filter((specifier) => isBuiltin(specifier) && specifier !== 'node:module');
+      expect(esmImports).toEqual([]);
+      const { stdout } = await run(
+        process.execPath,
+        ['--input-type=module', '-e', 'console.log(typeof (await import(process.argv[1])).handler)', bundle],
+        { env: { PATH: process.env.PATH, ...lambdaEnvironment } },
+      );
+      expect(stdout.trim()).toBe('function');
+    },
+  );
 
   it.each(Object.keys(functionActions))(
     'bundles in %s exactly the SDK clients and commands its role allows',
