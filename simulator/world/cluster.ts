@@ -20,8 +20,6 @@ import type { Timeline } from './timeline.ts';
 
 const gibibyte = 2 ** 30;
 
-/** `String.prototype.localeCompare`'s order (ECMA-402: the default Intl.Collator), built once. */
-
 export type ConditionStatus = 'True' | 'False' | 'Unknown';
 
 /** Keys of the taints Kubernetes derives from a node's conditions and `spec.unschedulable`. */
@@ -933,7 +931,7 @@ export class Cluster {
     }
   }
 
-  /** kube-scheduler's choice for the pod (`scheduler.ts`), from its cache and the cluster's indexes. */
+  /** kube-scheduler's choice for the pod (`scheduler.ts`), from its cache. */
   private pickNode(pod: PodRecord): NodeRecord | undefined {
     if (pod.requiredNode !== undefined) return pinnedNode(pod, pod.requiredNode, this.schedulerCache);
     const { node, looked } = pickNode(pod, this.schedulerCache, this.nextStartNodeIndex);

@@ -1,5 +1,6 @@
 import type { NodeRecord, PodRecord, WorkloadRecord } from './cluster.ts';
 
+/** `String.prototype.localeCompare`'s order (ECMA-402: the default Intl.Collator), built once. */
 const byName = new Intl.Collator().compare;
 
 /** A node's state as filters read it. */
