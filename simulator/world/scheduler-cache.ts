@@ -170,9 +170,7 @@ export class SchedulerCache {
     let holds = this.holders.get(image);
     if (holds === undefined) {
       holds = new Int32Array(this.capacity);
-      this.ordered.forEach((node, index) => {
-        if (holds !== undefined) holds[index] = node.images.has(image) ? 1 : 0;
-      });
+      for (const [index, node] of this.ordered.entries()) holds[index] = node.images.has(image) ? 1 : 0;
       this.holders.set(image, holds);
     }
     return holds;

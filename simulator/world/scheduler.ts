@@ -5,7 +5,7 @@ import { Admits, osCode, type SchedulerCache } from './scheduler-cache.ts';
  * A pod's tolerations of the taints a person or a controller put on nodes: a DaemonSet's pods tolerate
  * every taint (`operator: Exists`); the other workloads tolerate none of them.
  */
-export const toleratesEveryTaint = (pod: PodRecord): boolean => pod.workload.spec.kind === 'DaemonSet';
+const toleratesEveryTaint = (pod: PodRecord): boolean => pod.workload.spec.kind === 'DaemonSet';
 
 /** Each part of a score below this bound: siblings and pods on a node stay well under 65,536. */
 const part = 2 ** 16;
@@ -19,7 +19,7 @@ const part = 2 ** 16;
  * then NodeResourcesFit's LeastAllocated (weight 1). One number, compared as that tuple would be, so
  * a pick allocates nothing however many nodes it looks at.
  */
-export function score(
+function score(
   untoleratedPreferNot: number,
   imageMissing: boolean,
   siblings: number,
