@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { describeGroup, raiseDesiredCapacity, recentActivities } from './adapters/autoscaling.ts';
 import { describeInstances, goneInstances } from './adapters/ec2.ts';
 import { markRetiring, protectFromScaleDown } from './adapters/kubernetes/batch-nodes.ts';
+import { prePullImages } from './adapters/kubernetes/pre-pull.ts';
 import { autoScalingClient, ec2Client } from './commons/clients.ts';
 import type { Dependencies } from './commons/dependencies.ts';
 import { LaunchFailed, NodeGroupNotFound, ReplacementNotReady } from './commons/errors.ts';
@@ -63,11 +64,9 @@ export const makeHandler = (deps: Deps) =>
     const kubernetes = await deps.kubernetes(input.clusterName);
     const [instances, nodes] = await Promise.all([describeInstances(deps.ec2, live), kubernetes.listNodes()]);
     const byInstance = nodesByInstance(nodes);
-    await protectFromScaleDown(
-      kubernetes,
-      nodesJoinedSince(live, nodes, Date.parse(execution.startTime)),
-      execution.name,
-    );
+    const joined = nodesJoinedSince(live, nodes, Date.parse(execution.startTime));
+    await protectFromScaleDown(kubernetes, joined, execution.name);
+    await prePullImages(kubernetes, joined, input.prePullImages ? group.imagesToMove : [], execution.name);
     const expected = {
       windowsBuild: group.windowsBuild,
       requiredImages: input.requireCachedImages ? group.imagesToMove : [],

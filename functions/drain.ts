@@ -14,6 +14,7 @@ import {
   readControllers,
 } from './adapters/kubernetes/drain-round.ts';
 import type { KubernetesPort } from './adapters/kubernetes/port.ts';
+import { prePullImages } from './adapters/kubernetes/pre-pull.ts';
 import { autoScalingClient } from './commons/clients.ts';
 import type { Dependencies } from './commons/dependencies.ts';
 import { DrainTimeout } from './commons/errors.ts';
@@ -144,6 +145,8 @@ export const makeHandler = (deps: Pick<Dependencies, 'kubernetes' | 'autoScaling
         .map((i) => i.instanceId);
       const joined = nodesJoinedSince(instanceIds, nodes, Date.parse(execution.startTime));
       await protectFromScaleDown(kubernetes, joined, execution.name);
+      // They join without the images their pods will need, unless the AMI caches them: pulled now, not then.
+      await prePullImages(kubernetes, joined, input.prePullImages ? group.imagesToMove : [], execution.name);
       // Matched again each round: a node that joined since Cordon is cordoned and drained like the others.
       const members = matchBatch(
         batch.nodes.map((n) => n.instanceId),

@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { describeGroup, terminateInstance } from './adapters/autoscaling.ts';
 import { putRolloutEvents } from './adapters/events.ts';
 import { markRetiring, releaseScaleDown } from './adapters/kubernetes/batch-nodes.ts';
+import { removePrePulls } from './adapters/kubernetes/pre-pull.ts';
 import { launchAhead } from './adapters/launch-ahead.ts';
 import { recordBatchSeconds } from './adapters/lock-table.ts';
 import { autoScalingClient, dynamoDbClient, ec2Client, eventBridgeClient } from './commons/clients.ts';
@@ -163,6 +164,7 @@ export const makeHandler = (
         );
         await releaseScaleDown(kubernetes, groupNodes);
         await markRetiring(kubernetes, groupNodes, false);
+        await removePrePulls(kubernetes, groupNodes);
         await batchDone();
       }
       return { ...wait, done, seconds, redrain: false, undrained };

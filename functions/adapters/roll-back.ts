@@ -36,6 +36,7 @@ import {
 } from './ec2.ts';
 import { putRolloutEvents } from './events.ts';
 import { markRetiring, releaseScaleDown } from './kubernetes/batch-nodes.ts';
+import { removePrePulls } from './kubernetes/pre-pull.ts';
 import { publish } from './notifications.ts';
 import { replaceWarmPoolInstances } from './warm-pool.ts';
 
@@ -116,6 +117,13 @@ export async function rollBack(deps: RollBackDeps, request: RollBackRequest): Pr
     false,
   )) {
     actions.push(`taint ${retiringTaint.key} removed from ${name}`);
+  }
+  // Before the count below: a pre-pull pod is no workload, and must not keep an empty replacement.
+  for (const name of await removePrePulls(
+    kubernetes,
+    instances.flatMap((i) => byInstance.get(i.instanceId) ?? []),
+  )) {
+    actions.push(`pre-pull of images ended on ${name}`);
   }
   const pods = await kubernetes.listPods(undefined);
   const workloadPods = new Map<string, number>();

@@ -128,6 +128,12 @@ export const rolloutInputSchema = z
       .boolean()
       .default(false)
       .describe('Replacements count as Ready only once the images of the pods to move are on them.'),
+    prePullImages: z
+      .boolean()
+      .default(true)
+      .describe(
+        'On each Ready replacement that lacks images of the pods to move, run a pod in the eks-windows-patcher namespace that pulls them (deploy/rbac.yaml), so the pods evicted there do not wait for the pull.',
+      ),
     fastLaunchWaitSeconds: z
       .int()
       .min(0, 'must be 0 or more')

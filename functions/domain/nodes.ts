@@ -79,6 +79,12 @@ export function imagesOnNode(node: V1Node): Set<string> {
   return new Set((node.status?.images ?? []).flatMap((image) => image.names ?? []));
 }
 
+/** Which of `images` the node does not hold, in their order. */
+export function missingImages(node: V1Node, images: string[]): string[] {
+  const present = imagesOnNode(node);
+  return images.filter((image) => !present.has(image));
+}
+
 /** Images on the nodes a new pod may be scheduled to now (Ready, not cordoned). */
 export function imagesOnSchedulableNodes(nodes: V1Node[]): Set<string> {
   return new Set(

@@ -1,5 +1,5 @@
 import type { V1Node } from '@kubernetes/client-node';
-import { imagesOnNode, isNodeReady, isWindowsNode, windowsBuildOfNode } from './nodes.ts';
+import { isNodeReady, isWindowsNode, missingImages, windowsBuildOfNode } from './nodes.ts';
 import { median, pollSpacing, secondsUntil } from './polling.ts';
 
 export interface ReplacementExpectations {
@@ -26,8 +26,7 @@ export function replacementProblem(
   const build = windowsBuildOfNode(node);
   if (build !== expected.windowsBuild)
     return `reports Windows build ${build ?? 'none'}, expected ${expected.windowsBuild}`;
-  const present = imagesOnNode(node);
-  const missing = expected.requiredImages.filter((image) => !present.has(image));
+  const missing = missingImages(node, expected.requiredImages);
   return missing.length > 0 ? `lacks cached images ${missing.join(', ')}` : undefined;
 }
 

@@ -7,6 +7,7 @@ import {
   protectedByAnnotation,
   scaleDownDisabledAnnotation,
 } from '../../functions/domain/nodes.ts';
+import { prePullAnnotation } from '../../functions/domain/pre-pull.ts';
 
 interface Expression {
   name?: string;
@@ -110,6 +111,8 @@ describe('ValidatingAdmissionPolicy (deploy/node-patch-policy.yaml)', () => {
       "the autoscaler's scale-down-disabled annotation and its marker",
       { annotations: { [scaleDownDisabledAnnotation]: 'true', [protectedByAnnotation]: 'exec-1' } },
     ],
+    ['the mark of a pre-pull', { annotations: { [prePullAnnotation]: 'exec-1' } }],
+    ['the mark of a pre-pull removed', { annotations: { [prePullAnnotation]: null } }],
     [
       'a PreferNoSchedule taint of its own, beside the others',
       {

@@ -29,12 +29,14 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { makeHandler as acquireLock } from '../../functions/acquire-lock.ts';
 import type { KubernetesPort } from '../../functions/adapters/kubernetes/port.ts';
 import { makeHandler as cordon } from '../../functions/cordon.ts';
+import { prePullAnnotation, prePullPod } from '../../functions/domain/pre-pull.ts';
 import { makeHandler as holdPause } from '../../functions/hold-pause.ts';
 import { makeHandler as prepareLaunchTemplate } from '../../functions/prepare-launch-template.ts';
 import { makeHandler as surge } from '../../functions/surge.ts';
 import { makeHandler as terminate } from '../../functions/terminate.ts';
 import { makeHandler as validateInput } from '../../functions/validate-input.ts';
 import { lambdaContext as contextOf } from '../../simulator/lambda-context.ts';
+import { FakeCluster } from '../kubernetes/fake-backend.ts';
 
 const lambdaContext = contextOf('test');
 
@@ -70,6 +72,7 @@ const input = {
   allowWindowsBuildChange: false,
   allowUntestedImage: false,
   requireCachedImages: false,
+  prePullImages: true,
   fastLaunchWaitSeconds: 3_600,
   bakeSeconds: 0,
   rollbackOnAlarm: 'replaceNodes',
@@ -657,6 +660,20 @@ describe('terminate', () => {
         },
       ],
     ]);
+  });
+
+  it('deletes the pre-pull pods of the replacements once the last batch is done, and their mark', async () => {
+    autoScaling
+      .on(DescribeAutoScalingGroupsCommand)
+      .resolves(asg({ Instances: [instance('i-3', 'InService')] }));
+    const asked = node('new-3', { instanceId: 'i-3', annotations: { [prePullAnnotation]: 'run-1' } });
+    const cluster = new FakeCluster({
+      nodes: [asked],
+      pods: [prePullPod({ node: 'new-3', images: ['app:1'] }, 'run-1')],
+    });
+    expect((await run(cluster)).done).toBe(true);
+    expect(cluster.pods.size).toBe(0);
+    expect(cluster.nodes.get('new-3')?.metadata?.annotations?.[prePullAnnotation]).toBeUndefined();
   });
 
   it('lets the next batch go on while the instances shut down', async () => {

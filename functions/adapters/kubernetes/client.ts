@@ -70,6 +70,11 @@ export function kubernetesClient(
         unlessNotFound(() => core.readNamespacedPod({ namespace, name })),
       ),
 
+    createPod: (namespace, pod) =>
+      call(`create pod ${namespace}/${pod.metadata?.name ?? ''}`, () =>
+        createdUnlessExists(() => core.createNamespacedPod({ namespace, body: pod })),
+      ),
+
     patchNode: (name, { unschedulable, annotations, labels, taints }) =>
       call(`patch node ${name}`, () =>
         core.patchNode(
@@ -149,6 +154,17 @@ async function allPages<T>(
     continueToken = page.metadata?._continue || undefined;
   } while (continueToken);
   return items;
+}
+
+/** true once created; false when the API answers 409 AlreadyExists (an earlier try created it). */
+async function createdUnlessExists(request: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await request();
+    return true;
+  } catch (error) {
+    if (apiFailure(error)?.code === 409) return false;
+    throw error;
+  }
 }
 
 async function unlessNotFound<T>(request: () => Promise<T>): Promise<T | undefined> {

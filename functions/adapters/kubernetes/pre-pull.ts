@@ -1,0 +1,55 @@
+import type { V1Node } from '@kubernetes/client-node';
+import { KubernetesThrottled } from '../../commons/errors.ts';
+import { logger } from '../../commons/powertools.ts';
+import { nodeName } from '../../domain/nodes.ts';
+import {
+  prePullAnnotation,
+  prePullNamespace,
+  prePullPod,
+  prePullSelector,
+  prePullsNeeded,
+} from '../../domain/pre-pull.ts';
+import type { KubernetesPort } from './port.ts';
+
+/**
+ * Asks each Ready replacement that lacks some of `images` to pull them now (a pre-pull pod), then
+ * marks the node so that it is asked once. A pod the API refuses (no namespace, no permission: the
+ * cluster predates deploy/rbac.yaml's pre-pull Role) is logged, not fatal: the images are then pulled
+ * when the pods land, as without a pre-pull. Returns the nodes asked.
+ */
+export async function prePullImages(
+  kubernetes: KubernetesPort,
+  nodes: V1Node[],
+  images: string[],
+  executionName: string,
+): Promise<string[]> {
+  const asked: string[] = [];
+  for (const prePull of prePullsNeeded(nodes, images)) {
+    try {
+      await kubernetes.createPod(prePullNamespace, prePullPod(prePull, executionName));
+    } catch (error) {
+      if (error instanceof KubernetesThrottled) throw error;
+      logger.warn('No pre-pull pod: the images will be pulled when the pods land', {
+        node: prePull.node,
+        images: prePull.images,
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+    await kubernetes.patchNode(prePull.node, { annotations: { [prePullAnnotation]: executionName } });
+    asked.push(prePull.node);
+  }
+  return asked;
+}
+
+/** Deletes the pre-pull pods of these nodes and takes the mark off them. Returns the nodes cleared. */
+export async function removePrePulls(kubernetes: KubernetesPort, nodes: V1Node[]): Promise<string[]> {
+  const marked = nodes.filter((node) => node.metadata?.annotations?.[prePullAnnotation] !== undefined);
+  if (marked.length === 0) return [];
+  const names = new Set(marked.map(nodeName));
+  for (const pod of await kubernetes.listPods(prePullNamespace, { labelSelector: prePullSelector })) {
+    if (!names.has(pod.spec?.nodeName ?? '')) continue;
+    await kubernetes.deletePod(prePullNamespace, pod.metadata?.name ?? '', 0);
+  }
+  for (const name of names) await kubernetes.patchNode(name, { annotations: { [prePullAnnotation]: null } });
+  return [...names];
+}
