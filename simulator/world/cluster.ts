@@ -1,5 +1,6 @@
 import type { EvictionOutcome } from '../../functions/adapters/kubernetes/port.ts';
 import type { PdbSpec, WorkloadSpec } from '../scenario.ts';
+import { BarePods } from './bare-pods.ts';
 import type { Scheduler } from './clock.ts';
 import { deploymentStep } from './deployment.ts';
 import type { ImageRecord, Platform } from './ec2.ts';
@@ -233,8 +234,22 @@ export class Cluster {
   private revision = 1000;
   /** While the initial state is built, pods are placed as if they had been running for days. */
   private initializing = false;
+  /** Pods no controller owns, bound by their creator to a node (`bare-pods.ts`). */
+  readonly barePods: BarePods;
 
-  constructor(private readonly options: ClusterOptions) {}
+  constructor(private readonly options: ClusterOptions) {
+    this.barePods = new BarePods({
+      ...options,
+      nodes: this.nodes,
+      podCount: (nodeName) => this.schedulerCache.podCount(this.schedulerCache.indexOf(nodeName)),
+      occupy: (nodeName, change) => this.schedulerCache.occupied(nodeName, change),
+      pullImage: (node, image, sizeBytes, then) => this.pullImage(node, image, sizeBytes, then),
+      registrySizeBytes: (image) =>
+        this.workloads.find((workload) => workload.spec.image === image)?.imageSizeBytes,
+      bump: (record) => this.bump(record),
+      changed: () => this.settle(),
+    });
+  }
 
   private get now() {
     return this.options.scheduler.now();
@@ -488,6 +503,7 @@ export class Cluster {
         this.track(pod);
       }
     }
+    this.barePods.nodeDeleted(name);
     this.nodes.delete(name);
     this.readyNodesByGroup.get(node.groupName)?.delete(node);
     this.schedulerCache.remove(node);
@@ -772,6 +788,7 @@ export class Cluster {
   private reconcile(): void {
     const nodes = this.initializing ? [...this.nodes.keys()] : [...this.changedNodes];
     this.changedNodes.clear();
+    this.barePods.nodesChanged(nodes);
     for (const workload of this.workloads) {
       if (workload.spec.kind === 'DaemonSet') {
         this.reconcileDaemonSet(workload, nodes);
