@@ -80,6 +80,15 @@ export class FakeCluster implements ClusterBackend {
     return this.pods.get(`${namespace}/${name}`);
   }
 
+  /** Stores the pod as given (no validation); false when its name is taken. */
+  async createPod(namespace: string, pod: V1Pod): Promise<boolean> {
+    this.record('createPod', namespace, pod);
+    const name = `${namespace}/${pod.metadata?.name ?? ''}`;
+    if (this.pods.has(name)) return false;
+    this.pods.set(name, { ...pod, metadata: { ...pod.metadata, namespace } });
+    return true;
+  }
+
   async patchNode(
     name: string,
     patch: { unschedulable?: boolean; annotations?: Record<string, string | null>; taints?: V1Taint[] },

@@ -45,6 +45,11 @@ export interface KubernetesPort {
   listPods(namespace: string | undefined, options?: ListPodsOptions): Promise<V1Pod[]>;
   getPod(namespace: string, name: string): Promise<V1Pod | undefined>;
   /**
+   * Creates a pod (`POST /api/v1/namespaces/{namespace}/pods`). Returns false when a pod of that name
+   * already exists (409 AlreadyExists), so a repeated step changes nothing.
+   */
+  createPod(namespace: string, pod: V1Pod): Promise<boolean>;
+  /**
    * Patches `spec.unschedulable` and, when given, node annotations and labels (null removes one) and
    * `spec.taints` (a list: the patch replaces it whole, so pass the node's other taints too).
    */
