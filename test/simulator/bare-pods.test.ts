@@ -317,6 +317,17 @@ describe('a bare pod bound to a node', () => {
 });
 
 describe('creating a pod', () => {
+  it('is refused by a throttle fault on k8s:createPod, then goes through', async () => {
+    const fixture = worldOf((document) => {
+      document.faults.push({ kind: 'throttle', api: 'k8s:createPod', times: 1 });
+    });
+    const { kubernetes, world } = fixture;
+    const pod = prepull(nodeWithAspnet(fixture).name, [aspnet]);
+    await expect(kubernetes.createPod('default', pod)).rejects.toMatchObject({ name: 'KubernetesThrottled' });
+    expect(world.cluster.barePods.pods.size).toBe(0);
+    expect(await kubernetes.createPod('default', pod)).toBe(true);
+  });
+
   it('answers false (409) for a name taken, by a bare pod or a workload pod', async () => {
     const fixture = worldOf();
     const { kubernetes, world } = fixture;
