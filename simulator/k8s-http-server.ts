@@ -13,6 +13,7 @@ import type {
   V1PodDisruptionBudget,
 } from '@kubernetes/client-node';
 import type { EvictionOutcome, KubernetesPort } from '../functions/adapters/kubernetes/port.ts';
+import { ApiRefusal } from './kubernetes/refusal.ts';
 import type { Taint } from './world/cluster.ts';
 
 /** What the test server serves: the port's calls plus the DaemonSet lookup `kubectl drain` makes. */
@@ -191,6 +192,10 @@ async function readJson(request: IncomingMessage): Promise<unknown> {
 /** Backend errors surface as the real server would answer them. */
 function backendFailure(error: unknown): Reply {
   if (error instanceof BadRequest) return failure(400, 'BadRequest', error.message);
+  if (error instanceof ApiRefusal) {
+    const { code, reason, message, details } = error.status;
+    return failure(code, reason, message, details);
+  }
   const message = error instanceof Error ? error.message : String(error);
   if (error instanceof Error && error.name === 'KubernetesThrottled') {
     return failure(
@@ -288,7 +293,10 @@ function routes(backend: ClusterBackend, now: () => number): Route[] {
     { pattern: path('/api/v1/pods'), methods: { GET: (call) => listPods(backend, serve, call) } },
     {
       pattern: path('/api/v1/namespaces/:namespace/pods'),
-      methods: { GET: (call) => listPods(backend, serve, call) },
+      methods: {
+        GET: (call) => listPods(backend, serve, call),
+        POST: (call) => createPod(backend, serve, call),
+      },
     },
     {
       pattern: path('/api/v1/namespaces/:namespace/pods/:name'),
@@ -430,6 +438,23 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 function onlyKeys(record: Record<string, unknown>, allowed: string[]): boolean {
   return Object.keys(record).every((key) => allowed.includes(key));
+}
+
+/** 201 with the pod as created; 409 when the name is taken; the backend's refusals as it words them. */
+async function createPod(backend: ClusterBackend, serve: ObjectServer, call: Call): Promise<Reply> {
+  const namespace = call.params.namespace ?? '';
+  const pod = await call.body();
+  if (!isRecord(pod) || (pod.kind !== undefined && pod.kind !== 'Pod')) {
+    return failure(400, 'BadRequest', 'the body must be a v1 Pod');
+  }
+  const name = isRecord(pod.metadata) && typeof pod.metadata.name === 'string' ? pod.metadata.name : '';
+  if (!(await backend.createPod(namespace, pod as V1Pod))) {
+    return failure(409, 'AlreadyExists', `pods "${name}" already exists`, { name, kind: 'pods' });
+  }
+  const created = await serve.one(call, 'Pod', await backend.getPod(namespace, name), {
+    tableAllowed: false,
+  });
+  return { ...created, code: created.code === 200 ? 201 : created.code };
 }
 
 async function deletePod(backend: ClusterBackend, serve: ObjectServer, call: Call): Promise<Reply> {
@@ -837,7 +862,7 @@ const coreResources = [
     singularName: 'pod',
     namespaced: true,
     kind: 'Pod',
-    verbs: ['delete', 'get', 'list'],
+    verbs: ['create', 'delete', 'get', 'list'],
     shortNames: ['po'],
     categories: ['all'],
   },

@@ -15,6 +15,7 @@ import type {
 import { KubernetesThrottled } from '../functions/commons/errors.ts';
 import type { ClusterBackend } from './k8s-http-server.ts';
 import {
+  renderBarePod,
   renderDaemonSet,
   renderNode,
   renderPod,
@@ -22,7 +23,9 @@ import {
   renderReplicaSet,
   renderStatefulSet,
 } from './kubernetes/objects.ts';
+import { newBarePod, standingNamespaces } from './kubernetes/pod-creation.ts';
 import { parseLabelSelector, parsePodFieldSelector } from './kubernetes/selectors.ts';
+import { barePodPhase } from './world/bare-pods.ts';
 import { podKey, podLabels, podPhase, type Taint } from './world/cluster.ts';
 import type { World } from './world.ts';
 
@@ -88,23 +91,35 @@ export class SimulatedKubernetes implements ClusterBackend {
     const onNode = /(?:^|,)\s*spec\.nodeName\s*==?\s*([^,\s]+)\s*(?:,|$)/.exec(
       options.fieldSelector ?? '',
     )?.[1];
-    const candidates = onNode === undefined ? this.cluster.pods.values() : this.cluster.podsOn(onNode);
-    const pods = [...candidates]
-      .filter(
-        (pod) =>
-          (namespace === undefined || pod.namespace === namespace) &&
-          labelsMatch(podLabels(pod)) &&
-          fieldsMatch({
-            'spec.nodeName': pod.nodeName ?? '',
-            'metadata.name': pod.name,
-            'metadata.namespace': pod.namespace,
-            'status.phase': podPhase(pod),
-          }),
-      )
-      .sort((a, b) => compareKeys(podKey(a.namespace, a.name), podKey(b.namespace, b.name)))
+    const listed: { key: string; render: () => V1Pod }[] = [];
+    const consider = (
+      pod: { namespace: string; name: string; nodeName: string | undefined },
+      labels: Record<string, string>,
+      phase: string,
+      render: () => V1Pod,
+    ) => {
+      if (namespace !== undefined && pod.namespace !== namespace) return;
+      const fields = {
+        'spec.nodeName': pod.nodeName ?? '',
+        'metadata.name': pod.name,
+        'metadata.namespace': pod.namespace,
+        'status.phase': phase,
+      };
+      if (labelsMatch(labels) && fieldsMatch(fields))
+        listed.push({ key: podKey(pod.namespace, pod.name), render });
+    };
+    for (const pod of onNode === undefined ? this.cluster.pods.values() : this.cluster.podsOn(onNode)) {
+      consider(pod, podLabels(pod), podPhase(pod), () => renderPod(pod, this.cluster, this.now));
+    }
+    const { barePods } = this.cluster;
+    for (const pod of onNode === undefined ? barePods.pods.values() : barePods.on(onNode)) {
+      consider(pod, pod.labels, barePodPhase(pod), () => renderBarePod(pod, this.cluster));
+    }
+    const pods = listed
+      .sort((a, b) => compareKeys(a.key, b.key))
       // `limit`: the first page only, as the API server cuts it (its continue token is not followed).
       .slice(0, options.limit)
-      .map((pod) => renderPod(pod, this.cluster, this.now));
+      .map((entry) => entry.render());
     this.world.metrics.podsListedByCall(pods.length);
     return pods;
   }
@@ -112,7 +127,28 @@ export class SimulatedKubernetes implements ClusterBackend {
   async getPod(namespace: string, name: string): Promise<V1Pod | undefined> {
     this.call('k8s:getPod', `get pod ${namespace}/${name}`);
     const pod = this.cluster.pods.get(podKey(namespace, name));
-    return pod === undefined ? undefined : renderPod(pod, this.cluster, this.now);
+    if (pod !== undefined) return renderPod(pod, this.cluster, this.now);
+    const bare = this.cluster.barePods.get(namespace, name);
+    return bare === undefined ? undefined : renderBarePod(bare, this.cluster);
+  }
+
+  /**
+   * A pod bound by its creator to a node (the only kind the simulator runs without a controller).
+   * Refusals throw `ApiRefusal` (400, 404, 422); a taken name answers false (409).
+   */
+  async createPod(namespace: string, pod: V1Pod): Promise<boolean> {
+    this.call('k8s:createPod', `create pod ${namespace}/${pod.metadata?.name ?? ''}`);
+    const namespaces = new Set([
+      ...standingNamespaces,
+      ...this.cluster.workloads.map((workload) => workload.spec.namespace),
+    ]);
+    const spec = newBarePod(namespace, pod, namespaces);
+    const key = podKey(namespace, spec.name);
+    if (this.cluster.pods.has(key) || this.cluster.barePods.get(namespace, spec.name) !== undefined)
+      return false;
+    this.touchNodeOf(spec.nodeName, 'create pod', key);
+    this.cluster.barePods.create(spec);
+    return true;
   }
 
   async patchNode(
@@ -134,6 +170,10 @@ export class SimulatedKubernetes implements ClusterBackend {
     gracePeriodSeconds?: number,
     dryRun = false,
   ): Promise<EvictionOutcome> {
+    // No PodDisruptionBudget is consulted for a bare pod: the simulator's budgets count workloads' pods.
+    if (this.deleteBarePod('k8s:evict', 'evict', namespace, name, gracePeriodSeconds, dryRun)) {
+      return { kind: 'evicted' };
+    }
     // A dry run asks for nothing to go: no drain begins.
     const nodeName = dryRun
       ? this.cluster.pods.get(podKey(namespace, name))?.nodeName
@@ -147,6 +187,8 @@ export class SimulatedKubernetes implements ClusterBackend {
   }
 
   async deletePod(namespace: string, name: string, gracePeriodSeconds?: number): Promise<boolean> {
+    const bare = this.deleteBarePod('k8s:delete', 'delete', namespace, name, gracePeriodSeconds);
+    if (bare !== undefined) return bare;
     const nodeName = this.removalAsked(namespace, name);
     this.call('k8s:delete', `delete pod ${namespace}/${name}`);
     const group = nodeName === undefined ? undefined : this.world.groupOfNode(nodeName);
@@ -154,6 +196,32 @@ export class SimulatedKubernetes implements ClusterBackend {
     const deleted = this.cluster.deletePod(namespace, name, gracePeriodSeconds, forced);
     if (deleted && nodeName !== undefined) this.world.touch(group, 'delete pod', podKey(namespace, name));
     return deleted;
+  }
+
+  /** A change to a pod is one to its node's group (none while the node does not exist). */
+  private touchNodeOf(nodeName: string, action: string, resource: string): void {
+    const group = this.world.groupOfNode(nodeName);
+    if (group !== undefined) this.world.touch(group, action, resource);
+  }
+
+  /**
+   * DELETE of a bare pod, or its eviction: undefined when no bare pod has that name; with `dryRun`,
+   * the answer and no change.
+   */
+  private deleteBarePod(
+    api: string,
+    verb: string,
+    namespace: string,
+    name: string,
+    gracePeriodSeconds: number | undefined,
+    dryRun = false,
+  ): boolean | undefined {
+    const pod = this.cluster.barePods.get(namespace, name);
+    if (pod === undefined) return undefined;
+    this.call(api, `${verb} pod ${namespace}/${name}`);
+    if (dryRun) return true;
+    this.touchNodeOf(pod.nodeName, `${verb} pod`, podKey(namespace, name));
+    return this.cluster.barePods.delete(namespace, name, gracePeriodSeconds);
   }
 
   async listPodDisruptionBudgets(namespace?: string): Promise<V1PodDisruptionBudget[]> {

@@ -207,6 +207,7 @@ const kubernetesThrottleApis = [
   'k8s:getNode',
   'k8s:listPods',
   'k8s:getPod',
+  'k8s:createPod',
   'k8s:cordon',
   'k8s:evict',
   'k8s:delete',

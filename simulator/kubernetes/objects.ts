@@ -1,5 +1,7 @@
 import type {
   V1Container,
+  V1ContainerState,
+  V1ContainerStatus,
   V1DaemonSet,
   V1Node,
   V1NodeCondition,
@@ -13,6 +15,12 @@ import type {
   V1Toleration,
   V1Volume,
 } from '@kubernetes/client-node';
+import {
+  type BareContainer,
+  type BarePodRecord,
+  barePodPhase,
+  defaultGracePeriodSeconds,
+} from '../world/bare-pods.ts';
 import { instanceTypeFacts, windowsReleaseOf } from '../world/catalog.ts';
 import {
   type Cluster,
@@ -220,17 +228,20 @@ function ownerReferences(pod: PodRecord): V1OwnerReference[] | undefined {
 }
 
 /** Default tolerations (DefaultTolerationSeconds); DaemonSet pods here tolerate every taint. */
+/** What the DefaultTolerationSeconds admission plugin adds to a pod that tolerates neither taint. */
+const defaultTolerations: V1Toleration[] = [
+  { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+  {
+    key: 'node.kubernetes.io/unreachable',
+    operator: 'Exists',
+    effect: 'NoExecute',
+    tolerationSeconds: 300,
+  },
+];
+
 function tolerations(workload: WorkloadRecord): V1Toleration[] {
   if (workload.spec.kind === 'DaemonSet') return [{ operator: 'Exists' }];
-  return [
-    { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
-    {
-      key: 'node.kubernetes.io/unreachable',
-      operator: 'Exists',
-      effect: 'NoExecute',
-      tolerationSeconds: 300,
-    },
-  ];
+  return defaultTolerations.map((toleration) => ({ ...toleration }));
 }
 
 function containers(workload: WorkloadRecord, apiAccessVolume: string): V1Container[] {
@@ -300,6 +311,17 @@ function podConditions(pod: PodRecord, cluster: Cluster, now: number): V1PodCond
   ];
 }
 
+/** The metadata every pod begins with, a controller's or a bare one. */
+function podIdentity(pod: PodRecord | BarePodRecord) {
+  return {
+    name: pod.name,
+    namespace: pod.namespace,
+    uid: pod.uid,
+    resourceVersion: String(pod.resourceVersion),
+    creationTimestamp: new NativeDate(pod.createdAt),
+  };
+}
+
 export function renderPod(pod: PodRecord, cluster: Cluster, now: number): V1Pod {
   const { workload } = pod;
   const { spec } = workload;
@@ -310,11 +332,7 @@ export function renderPod(pod: PodRecord, cluster: Cluster, now: number): V1Pod 
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: {
-      name: pod.name,
-      namespace: pod.namespace,
-      uid: pod.uid,
-      resourceVersion: String(pod.resourceVersion),
-      creationTimestamp: new NativeDate(pod.createdAt),
+      ...podIdentity(pod),
       labels: podLabels(pod),
       ownerReferences: ownerReferences(pod),
       deletionTimestamp:
@@ -365,8 +383,7 @@ export function renderPod(pod: PodRecord, cluster: Cluster, now: number): V1Pod 
               {
                 name: spec.name,
                 image: spec.image,
-                imageID:
-                  started === undefined ? '' : `${spec.image.split(':')[0]}@sha256:${hex(spec.image, 64)}`,
+                imageID: started === undefined ? '' : imageId(spec.image),
                 ready: isPodReady(pod),
                 started: started !== undefined,
                 restartCount: 0,
@@ -376,6 +393,110 @@ export function renderPod(pod: PodRecord, cluster: Cluster, now: number): V1Pod 
                     : { running: { startedAt: new NativeDate(started) } },
               },
             ],
+    },
+  };
+}
+
+/** The digest a container runtime reports for the image it ran. */
+const imageId = (image: string) => `${image.split(':')[0]}@sha256:${hex(image, 64)}`;
+
+function bareContainerStatus(container: BareContainer): V1ContainerStatus {
+  const { startedAt, finishedAt } = container;
+  const at = (time: number) => new NativeDate(time);
+  const state: V1ContainerState =
+    finishedAt !== undefined && startedAt !== undefined
+      ? {
+          terminated: {
+            exitCode: 0,
+            reason: 'Completed',
+            startedAt: at(startedAt),
+            finishedAt: at(finishedAt),
+          },
+        }
+      : startedAt !== undefined
+        ? { running: { startedAt: at(startedAt) } }
+        : container.pullFailed
+          ? {
+              waiting: {
+                reason: 'ErrImagePull',
+                message: `failed to pull and unpack image "${container.image}": not found`,
+              },
+            }
+          : { waiting: { reason: 'ContainerCreating' } };
+  return {
+    name: container.name,
+    image: container.image,
+    imageID: startedAt === undefined ? '' : imageId(container.image),
+    ready: startedAt !== undefined && finishedAt === undefined,
+    started: startedAt !== undefined && finishedAt === undefined,
+    restartCount: 0,
+    state,
+  };
+}
+
+/** A pod no controller owns, as its creator bound it to a node: no ownerReferences, `restartPolicy: Never`. */
+export function renderBarePod(pod: BarePodRecord, cluster: Cluster): V1Pod {
+  const at = (time: number | undefined) => (time === undefined ? undefined : new NativeDate(time));
+  const phase = barePodPhase(pod);
+  const ready =
+    phase === 'Running' && pod.containers.every((container) => container.finishedAt === undefined);
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      ...podIdentity(pod),
+      labels: { ...pod.labels },
+      deletionTimestamp: at(pod.deletionTimestamp),
+      deletionGracePeriodSeconds: pod.deletionGracePeriodSeconds,
+    },
+    spec: {
+      nodeName: pod.nodeName,
+      containers: pod.containers.map(({ name, image, command, args }) => ({
+        name,
+        image,
+        command,
+        args,
+        imagePullPolicy: 'IfNotPresent',
+        resources: {},
+        terminationMessagePath: '/dev/termination-log',
+        terminationMessagePolicy: 'File',
+      })),
+      restartPolicy: 'Never',
+      terminationGracePeriodSeconds: defaultGracePeriodSeconds,
+      dnsPolicy: 'ClusterFirst',
+      serviceAccountName: 'default',
+      schedulerName: 'default-scheduler',
+      tolerations: defaultTolerations.map((toleration) => ({ ...toleration })),
+      priority: 0,
+      enableServiceLinks: true,
+      preemptionPolicy: 'PreemptLowerPriority',
+    },
+    status: {
+      phase,
+      reason: pod.rejection?.reason,
+      message: pod.rejection?.message,
+      conditions:
+        pod.admittedAt === undefined || pod.rejection !== undefined
+          ? undefined
+          : [
+              { type: 'Initialized', status: 'True', lastTransitionTime: at(pod.admittedAt) },
+              {
+                type: 'Ready',
+                status: ready ? 'True' : 'False',
+                reason: phase === 'Succeeded' ? 'PodCompleted' : undefined,
+                lastTransitionTime: at(pod.admittedAt),
+              },
+              { type: 'PodScheduled', status: 'True', lastTransitionTime: at(pod.createdAt) },
+            ],
+      hostIP: cluster.nodes.get(pod.nodeName)?.privateIp,
+      podIP: pod.podIp,
+      podIPs: pod.podIp === undefined ? undefined : [{ ip: pod.podIp }],
+      startTime: at(pod.admittedAt),
+      qosClass: 'BestEffort',
+      containerStatuses:
+        pod.admittedAt === undefined || pod.rejection !== undefined
+          ? undefined
+          : pod.containers.map(bareContainerStatus),
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { AutoScaling, AutoScalingGroupRecord } from './autoscaling.ts';
+import { isTerminal } from './bare-pods.ts';
 import type { Scheduler } from './clock.ts';
 import type { Cluster, NodeRecord, PodRecord } from './cluster.ts';
 import type { Platform } from './ec2.ts';
@@ -187,7 +188,9 @@ export class ClusterAutoscaler {
         const unneeded =
           node.annotations[scaleDownDisabledAnnotation] !== 'true' &&
           !this.deleting.has(node.name) &&
-          isEmptyForScaleDown(cluster.podsOn(node.name), now);
+          isEmptyForScaleDown(cluster.podsOn(node.name), now) &&
+          // A pod no controller owns blocks scale-down (BlockingPod NotReplicated) until it is terminal.
+          cluster.barePods.on(node.name).every(isTerminal);
         if (!unneeded) {
           this.unneededSince.delete(node.name);
           continue;

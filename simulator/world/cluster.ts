@@ -1,5 +1,6 @@
 import type { EvictionOutcome } from '../../functions/adapters/kubernetes/port.ts';
 import type { PdbSpec, WorkloadSpec } from '../scenario.ts';
+import { BarePods } from './bare-pods.ts';
 import type { Scheduler } from './clock.ts';
 import { deploymentStep } from './deployment.ts';
 import type { ImageRecord, Platform } from './ec2.ts';
@@ -57,7 +58,8 @@ export interface NodeRecord {
   taints: Taint[];
   /** Images on the node's disk (image → bytes): the AMI's cache and what pods pulled. */
   images: Map<string, number>;
-  pulling: Set<string>;
+  /** Images being pulled, each with what runs once it is on the node. */
+  pulling: Map<string, (() => void)[]>;
   podCapacity: number;
   resourceVersion: number;
 }
@@ -232,8 +234,22 @@ export class Cluster {
   private revision = 1000;
   /** While the initial state is built, pods are placed as if they had been running for days. */
   private initializing = false;
+  /** Pods no controller owns, bound by their creator to a node (`bare-pods.ts`). */
+  readonly barePods: BarePods;
 
-  constructor(private readonly options: ClusterOptions) {}
+  constructor(private readonly options: ClusterOptions) {
+    this.barePods = new BarePods({
+      ...options,
+      nodes: this.nodes,
+      podCount: (nodeName) => this.schedulerCache.podCount(this.schedulerCache.indexOf(nodeName)),
+      occupy: (nodeName, change) => this.schedulerCache.occupied(nodeName, change),
+      pullImage: (node, image, sizeBytes, then) => this.pullImage(node, image, sizeBytes, then),
+      registrySizeBytes: (image) =>
+        this.workloads.find((workload) => workload.spec.image === image)?.imageSizeBytes,
+      bump: (record) => this.bump(record),
+      changed: () => this.settle(),
+    });
+  }
 
   private get now() {
     return this.options.scheduler.now();
@@ -364,7 +380,7 @@ export class Cluster {
         'node.alpha.kubernetes.io/ttl': '0',
         'volumes.kubernetes.io/controller-managed-attach-detach': 'true',
       },
-      pulling: new Set(),
+      pulling: new Map(),
       resourceVersion: 0,
     };
     this.bumpNode(node);
@@ -487,6 +503,7 @@ export class Cluster {
         this.track(pod);
       }
     }
+    this.barePods.nodeDeleted(name);
     this.nodes.delete(name);
     this.readyNodesByGroup.get(node.groupName)?.delete(node);
     this.schedulerCache.remove(node);
@@ -771,6 +788,7 @@ export class Cluster {
   private reconcile(): void {
     const nodes = this.initializing ? [...this.nodes.keys()] : [...this.changedNodes];
     this.changedNodes.clear();
+    this.barePods.nodesChanged(nodes);
     for (const workload of this.workloads) {
       if (workload.spec.kind === 'DaemonSet') {
         this.reconcileDaemonSet(workload, nodes);
@@ -963,30 +981,43 @@ export class Cluster {
     this.track(pod);
   }
 
-  /** The kubelet pulls the image unless the node has it (one pull per image per node), then starts. */
+  /** The kubelet starts the pod once its image is on the node. */
   private pullThenStart(pod: PodRecord, node: NodeRecord): void {
-    const { image } = pod.workload.spec;
+    this.pullImage(node, pod.workload.spec.image, pod.workload.imageSizeBytes, () => {
+      const idle = pod.containersStartedAt === undefined && pod.deletionTimestamp === undefined;
+      if (this.isCurrent(pod) && idle) this.startContainers(pod);
+    });
+  }
+
+  /**
+   * The kubelet pulls the image unless the node has it, then calls back: one pull per image per node,
+   * which whatever else needs the image meanwhile waits for.
+   */
+  private pullImage(node: NodeRecord, image: string, sizeBytes: number, then: () => void): void {
     if (node.images.has(image)) {
-      this.startContainers(pod);
+      then();
       return;
     }
-    if (node.pulling.has(image)) return;
-    node.pulling.add(image);
-    const seconds = (pod.workload.imageSizeBytes / gibibyte) * this.options.imagePullSecondsPerGiB;
+    const waiting = node.pulling.get(image);
+    if (waiting !== undefined) {
+      waiting.push(then);
+      return;
+    }
+    node.pulling.set(image, [then]);
+    const seconds = (sizeBytes / gibibyte) * this.options.imagePullSecondsPerGiB;
     this.options.timeline.record('ImagePullStarted', {
       node: node.name,
       image,
       seconds: Math.round(seconds),
     });
     this.options.scheduler.after(seconds, () => {
-      if (this.nodes.get(node.name) !== node || !node.pulling.delete(image)) return;
-      node.images.set(image, pod.workload.imageSizeBytes);
+      const waiters = node.pulling.get(image);
+      if (this.nodes.get(node.name) !== node || waiters === undefined) return;
+      node.pulling.delete(image);
+      node.images.set(image, sizeBytes);
       this.bumpNode(node);
       this.options.timeline.record('ImagePulled', { node: node.name, image });
-      for (const waiting of this.podsOn(node.name)) {
-        const idle = waiting.containersStartedAt === undefined && waiting.deletionTimestamp === undefined;
-        if (idle && waiting.workload.spec.image === image) this.startContainers(waiting);
-      }
+      for (const waiter of waiters) waiter();
       this.settle();
     });
   }

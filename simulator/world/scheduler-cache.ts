@@ -147,12 +147,23 @@ export class SchedulerCache {
 
   /** A pod was bound to `nodeName` (`change` 1) or left it (-1). */
   podMoved(pod: PodRecord, nodeName: string, change: 1 | -1): void {
-    const index = this.indexOf(nodeName);
-    if (this.ordered[index]?.name !== nodeName) return;
-    const row = index * fieldsPerNode;
-    this.facts[row + podCountField] = (this.facts[row + podCountField] ?? 0) + change;
+    const index = this.occupied(nodeName, change);
+    if (index === undefined) return;
     const siblings = this.siblingsOf(pod.workload);
     siblings[index] = (siblings[index] ?? 0) + change;
+  }
+
+  /**
+   * A pod no controller owns took one of the node's pods (1) or gave it back (-1): NodeInfo counts
+   * only non-terminated pods, so a bare pod gives it back once Succeeded or Failed. The node's index,
+   * or undefined when the cache does not hold it.
+   */
+  occupied(nodeName: string, change: 1 | -1): number | undefined {
+    const index = this.indexOf(nodeName);
+    if (this.ordered[index]?.name !== nodeName) return undefined;
+    const row = index * fieldsPerNode;
+    this.facts[row + podCountField] = (this.facts[row + podCountField] ?? 0) + change;
+    return index;
   }
 
   /** Per node, in name order, how many pods of the workload it holds. */

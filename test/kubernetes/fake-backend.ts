@@ -80,6 +80,7 @@ export class FakeCluster implements ClusterBackend {
     return this.pods.get(`${namespace}/${name}`);
   }
 
+  /** Stores the pod as given (no validation); false when its name is taken. */
   async createPod(namespace: string, pod: V1Pod): Promise<boolean> {
     this.record('createPod', namespace, pod);
     const name = `${namespace}/${pod.metadata?.name ?? ''}`;

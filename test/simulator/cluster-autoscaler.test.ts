@@ -153,6 +153,28 @@ describe('cluster-autoscaler scale-down', () => {
     expect(group(world).desiredCapacity).toBe(3);
   });
 
+  it('keeps a node with a bare pod until the pod is Succeeded', () => {
+    const { world, advance } = worldOf(withAutoscaler());
+    const empty = scaleOutByOne(world, advance);
+    const bare = (name: string, image: string) =>
+      world.cluster.barePods.create({
+        namespace: 'default',
+        name,
+        labels: {},
+        nodeName: empty.name,
+        containers: [{ name: 'pull', image, command: undefined, args: undefined }],
+      });
+    bare('prepull', 'example.com/never-published:1.0');
+    advance(3600);
+    expect(eventsOf(world, 'ClusterAutoscalerScaleDown')).toEqual([]);
+    world.cluster.barePods.delete('default', 'prepull', 0);
+    bare('prepull-2', 'fluent/fluentd:windows');
+    advance(620);
+    expect(eventsOf(world, 'ClusterAutoscalerScaleDown').map((event) => event.detail.node)).toEqual([
+      empty.name,
+    ]);
+  });
+
   it('tags the group for auto-discovery as the AWS provider reads it', () => {
     const { world } = worldOf(withAutoscaler());
     const keys = group(world).tags.map((tag) => `${tag.key}=${tag.value}`);

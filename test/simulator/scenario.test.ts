@@ -137,7 +137,7 @@ describe('scenario files', () => {
       (d: ReturnType<typeof scenarioDocument>) => {
         d.faults.push({ kind: 'throttle', api: 'k8s:scale', times: 1 });
       },
-      'faults[0].api: expected one of the Kubernetes calls k8s:listNodes, k8s:getNode, k8s:listPods, k8s:getPod, k8s:cordon, k8s:evict, k8s:delete, k8s:listPdbs, k8s:getDaemonSet, k8s:getController',
+      'faults[0].api: expected one of the Kubernetes calls k8s:listNodes, k8s:getNode, k8s:listPods, k8s:getPod, k8s:createPod, k8s:cordon, k8s:evict, k8s:delete, k8s:listPdbs, k8s:getDaemonSet, k8s:getController',
     ],
     [
       'a PDB fault for a workload that does not exist',

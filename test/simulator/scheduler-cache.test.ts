@@ -169,6 +169,21 @@ describe("the scheduler's cache", () => {
     expect(picks).toBeGreaterThan(500);
   });
 
+  it('counts a bare pod on its node while it holds a place, and no workload siblings', () => {
+    const cache = new SchedulerCache();
+    const node = { ...newNode('ip-10-0-1-1', stream(3)), os: 'windows', podCapacity: 1 } as NodeRecord;
+    cache.add(node, []);
+    const web = workloads[0] as WorkloadRecord;
+    const pod = { workload: web } as PodRecord;
+    expect(cache.occupied(node.name, 1)).toBe(0);
+    expect(cache.podCount(0)).toBe(1);
+    expect(pickNode(pod, cache, 0).node).toBeUndefined();
+    expect(cache.siblingsOf(web)[0]).toBe(0);
+    cache.occupied(node.name, -1);
+    expect(pickNode(pod, cache, 0).node).toBe(node);
+    expect(cache.occupied('ip-10-0-9-9', 1)).toBeUndefined();
+  });
+
   it('counts the pods a node of the same name left behind when a node joins under that name', () => {
     const cache = new SchedulerCache();
     const draw = stream(7);
