@@ -18,6 +18,7 @@ import type {
 import {
   type BareContainer,
   type BarePodRecord,
+  barePodFailure,
   barePodPhase,
   defaultGracePeriodSeconds,
 } from '../world/bare-pods.ts';
@@ -462,6 +463,7 @@ export function renderBarePod(pod: BarePodRecord, cluster: Cluster): V1Pod {
         terminationMessagePolicy: 'File',
       })),
       restartPolicy: 'Never',
+      activeDeadlineSeconds: pod.activeDeadlineSeconds,
       terminationGracePeriodSeconds: defaultGracePeriodSeconds,
       dnsPolicy: 'ClusterFirst',
       serviceAccountName: 'default',
@@ -473,8 +475,8 @@ export function renderBarePod(pod: BarePodRecord, cluster: Cluster): V1Pod {
     },
     status: {
       phase,
-      reason: pod.rejection?.reason,
-      message: pod.rejection?.message,
+      reason: barePodFailure(pod)?.reason,
+      message: barePodFailure(pod)?.message,
       conditions:
         pod.admittedAt === undefined || pod.rejection !== undefined
           ? undefined

@@ -74,6 +74,17 @@ function containerCauses(pod: V1Pod): Cause[] {
   });
 }
 
+/** pkg/apis/core/validation: `spec.activeDeadlineSeconds`, when set, is a positive 32-bit integer. */
+function deadlineCauses(pod: V1Pod): Cause[] {
+  const seconds: unknown = pod.spec?.activeDeadlineSeconds;
+  if (seconds === undefined) return [];
+  if (Number.isInteger(seconds) && (seconds as number) >= 1 && (seconds as number) <= 2_147_483_647)
+    return [];
+  return [
+    invalid('spec.activeDeadlineSeconds', String(seconds), 'must be between 1 and 2147483647, inclusive'),
+  ];
+}
+
 /**
  * What a bare pod the simulator can run needs beyond the API's own validation: a node chosen by its
  * creator (the simulated kube-scheduler places controllers' pods only), and containers that run once.
@@ -127,6 +138,7 @@ export function newBarePod(namespace: string, pod: V1Pod, namespaces: ReadonlySe
       ? [required('metadata.name', 'name or generateName is required')]
       : nameCauses('metadata.name', name, subdomain, 253, 'subdomain')),
     ...containerCauses(pod),
+    ...deadlineCauses(pod),
     ...simulatorCauses(pod),
   ];
   if (causes.length > 0) {
@@ -143,6 +155,7 @@ export function newBarePod(namespace: string, pod: V1Pod, namespaces: ReadonlySe
     name,
     labels: { ...pod.metadata?.labels },
     nodeName: pod.spec?.nodeName ?? '',
+    activeDeadlineSeconds: pod.spec?.activeDeadlineSeconds,
     containers: (pod.spec?.containers ?? []).map(({ name, image, command, args }) => ({
       name,
       image: image ?? '',

@@ -12,6 +12,8 @@ import type { Timeline } from './timeline.ts';
  *   then each container in order, its image pulled first (`IfNotPresent`);
  * - phase (pkg/kubelet/kubelet_pods.go getPhase): Pending while a container waits, Running while one
  *   runs, Succeeded once all exited 0 under `restartPolicy: Never`; a terminal pod stays until deleted;
+ * - `activeDeadlineSeconds` (pkg/kubelet/active_deadline.go): past that long from `status.startTime`
+ *   the kubelet kills it, Failed with reason `DeadlineExceeded`;
  * - PodGC (pkg/controller/podgc gcOrphaned): a pod bound to a node that does not exist is deleted once
  *   the controller's loop (every 20 s) has seen the node missing for its quarantine (40 s).
  * kube-scheduler's cache counts them on their node only while they are not terminated
@@ -50,6 +52,10 @@ export interface BarePodRecord {
   holdsSlot: boolean;
   /** The kubelet's refusal at admission (phase Failed). */
   rejection: { reason: string; message: string } | undefined;
+  /** `spec.activeDeadlineSeconds`: how long it may be active on the node. */
+  activeDeadlineSeconds: number | undefined;
+  /** The kubelet killed it at that deadline (phase Failed). */
+  deadlineExceeded: boolean;
   /** Its sandbox's address, once the node was Ready for it. */
   podIp: string | undefined;
   deletionTimestamp: number | undefined;
@@ -58,14 +64,27 @@ export interface BarePodRecord {
 }
 
 /** What creating one needs: the API checked it. */
-export type NewBarePod = Pick<BarePodRecord, 'namespace' | 'name' | 'labels' | 'nodeName'> & {
+export type NewBarePod = Pick<
+  BarePodRecord,
+  'namespace' | 'name' | 'labels' | 'nodeName' | 'activeDeadlineSeconds'
+> & {
   containers: Pick<BareContainer, 'name' | 'image' | 'command' | 'args'>[];
 };
+
+/** Why the kubelet failed the pod (`status.reason`, `status.message`), if it did. */
+export function barePodFailure(pod: BarePodRecord): { reason: string; message: string } | undefined {
+  if (pod.rejection !== undefined) return pod.rejection;
+  if (!pod.deadlineExceeded) return undefined;
+  return {
+    reason: 'DeadlineExceeded',
+    message: 'Pod was active on the node longer than the specified deadline',
+  };
+}
 
 export type BarePodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed';
 
 export function barePodPhase(pod: BarePodRecord): BarePodPhase {
-  if (pod.rejection !== undefined) return 'Failed';
+  if (barePodFailure(pod) !== undefined) return 'Failed';
   if (pod.containers.every((container) => container.finishedAt !== undefined)) return 'Succeeded';
   if (pod.containers.some((container) => container.startedAt === undefined)) return 'Pending';
   return 'Running';
@@ -131,6 +150,7 @@ export class BarePods {
       admittedAt: undefined,
       holdsSlot: false,
       rejection: undefined,
+      deadlineExceeded: false,
       podIp: undefined,
       deletionTimestamp: undefined,
       deletionGracePeriodSeconds: undefined,
@@ -240,6 +260,8 @@ export class BarePods {
     } else {
       pod.holdsSlot = true;
       this.host.occupy(node.name, 1);
+      const deadline = pod.activeDeadlineSeconds;
+      if (deadline !== undefined) this.host.scheduler.after(deadline, () => this.pastDeadline(pod));
     }
     this.host.bump(pod);
     return pod.rejection === undefined;
@@ -258,7 +280,7 @@ export class BarePods {
       return;
     }
     this.host.pullImage(node, container.image, sizeBytes, () => {
-      if (!this.isCurrent(pod) || pod.deletionTimestamp !== undefined) return;
+      if (!this.isCurrent(pod) || pod.deletionTimestamp !== undefined || isTerminal(pod)) return;
       container.startedAt = this.now;
       this.host.bump(pod);
       this.host.scheduler.after(containerRunSeconds, () => this.exited(pod, container));
@@ -266,9 +288,25 @@ export class BarePods {
     });
   }
 
+  /** Still active at its deadline: the kubelet kills its containers (a pull under way goes on) and fails it. */
+  private pastDeadline(pod: BarePodRecord): void {
+    if (!this.isCurrent(pod) || isTerminal(pod)) return;
+    if (this.host.nodes.get(pod.nodeName)?.kubeletRunning !== true) return;
+    pod.deadlineExceeded = true;
+    this.free(pod);
+    this.host.bump(pod);
+    this.host.timeline.record('PodFailed', {
+      pod: key(pod.namespace, pod.name),
+      node: pod.nodeName,
+      reason: 'DeadlineExceeded',
+    });
+    this.host.changed();
+  }
+
   /** `cmd /c exit 0` returned; the last container to end makes the pod Succeeded and frees its place. */
   private exited(pod: BarePodRecord, container: BareContainer): void {
-    if (!this.isCurrent(pod) || this.host.nodes.get(pod.nodeName)?.kubeletRunning !== true) return;
+    if (!this.isCurrent(pod) || isTerminal(pod)) return;
+    if (this.host.nodes.get(pod.nodeName)?.kubeletRunning !== true) return;
     container.finishedAt = this.now;
     this.host.bump(pod);
     if (!isTerminal(pod)) return;

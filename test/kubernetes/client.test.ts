@@ -7,7 +7,9 @@ import {
 } from '../../functions/adapters/kubernetes/client.ts';
 import type { KubernetesPort } from '../../functions/adapters/kubernetes/port.ts';
 import { KubernetesThrottled } from '../../functions/commons/errors.ts';
+import { prePullNamespace, prePullPod } from '../../functions/domain/pre-pull.ts';
 import { type KubernetesTestServer, startKubernetesTestServer } from '../../simulator/k8s-http-server.ts';
+import { ApiRefusal } from '../../simulator/kubernetes/refusal.ts';
 import { FakeCluster, fixtures } from './fake-backend.ts';
 
 const { node, pod, pdb, daemonSet } = fixtures;
@@ -237,6 +239,38 @@ describe('eviction', () => {
     expect(await port.deletePod('shop', 'web-1', 0)).toBe(true);
     expect(cluster.callsOf('deletePod')).toEqual([['shop', 'web-1', 0]]);
     expect(await port.deletePod('shop', 'web-1')).toBe(false);
+  });
+});
+
+describe('pod creation', () => {
+  const prePull = prePullPod(
+    { node: 'node-a', images: ['mcr.microsoft.com/windows/servercore:ltsc2022'] },
+    'run-1',
+  );
+
+  it('creates a pod, and says false when one of that name exists (409 AlreadyExists)', async () => {
+    const cluster = new FakeCluster({ nodes: [node('node-a')] });
+    const { port } = await connect(cluster);
+
+    expect(await port.createPod(prePullNamespace, prePull)).toBe(true);
+    expect(cluster.pods.get(`${prePullNamespace}/pre-pull-node-a`)?.spec?.nodeName).toBe('node-a');
+    expect(await port.createPod(prePullNamespace, prePull)).toBe(false);
+  });
+
+  it('names the pod, the code and the reason when the API refuses it (no namespace)', async () => {
+    const cluster = new FakeCluster({});
+    cluster.createPod = async (namespace) => {
+      throw new ApiRefusal('create pod', {
+        code: 404,
+        reason: 'NotFound',
+        message: `namespaces "${namespace}" not found`,
+      });
+    };
+    const { port } = await connect(cluster);
+
+    await expect(port.createPod(prePullNamespace, prePull)).rejects.toThrow(
+      `refused to create pod ${prePullNamespace}/pre-pull-node-a: 404 NotFound: namespaces "${prePullNamespace}" not found`,
+    );
   });
 });
 

@@ -187,6 +187,45 @@ describe('a bare pod bound to a node', () => {
     ).toBe(false);
   });
 
+  it('is Failed with DeadlineExceeded once active past activeDeadlineSeconds, and gives its place back', async () => {
+    const fixture = worldOf();
+    const { kubernetes, advance, world } = fixture;
+    const node = nodeWithAspnet(fixture);
+    const free = node.podCapacity - world.cluster.podsOn(node.name).length;
+    // The node full of pods that never start: the last one has a deadline.
+    for (let index = 0; index < free - 1; index++) {
+      await kubernetes.createPod('default', prepull(node.name, [unknownImage], `fill-${index}`));
+    }
+    const stuck = prepull(node.name, [unknownImage]);
+    await kubernetes.createPod('default', {
+      ...stuck,
+      spec: { ...stuck.spec, activeDeadlineSeconds: 600 } as never,
+    });
+    advance(599);
+    expect(await phaseOf(fixture)).toBe('Pending');
+    await kubernetes.createPod('default', prepull(node.name, [aspnet], 'too-early'));
+    expect(await phaseOf(fixture, 'too-early')).toBe('Failed');
+    advance(1);
+    const pod = await kubernetes.getPod('default', 'prepull-1');
+    expect(pod?.status).toMatchObject({ phase: 'Failed', reason: 'DeadlineExceeded' });
+    expect(pod?.spec?.activeDeadlineSeconds).toBe(600);
+    await kubernetes.createPod('default', prepull(node.name, [aspnet], 'in-time'));
+    expect(await phaseOf(fixture, 'in-time')).not.toBe('Failed');
+  });
+
+  it('refuses an activeDeadlineSeconds that is not a positive integer, naming the field', async () => {
+    const fixture = worldOf();
+    const pod = prepull(nodeWithAspnet(fixture).name, [aspnet]);
+    const refused = await refusal(
+      fixture.kubernetes.createPod('default', {
+        ...pod,
+        spec: { ...pod.spec, activeDeadlineSeconds: 0 } as never,
+      }),
+    );
+    expect(refused.code).toBe(422);
+    expect(refused.message).toContain('spec.activeDeadlineSeconds: Invalid value: "0"');
+  });
+
   it('is rejected by the kubelet, Failed with OutOfpods, when the node has no pod left', async () => {
     const fixture = worldOf();
     const { kubernetes, world } = fixture;

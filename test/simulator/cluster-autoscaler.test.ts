@@ -162,6 +162,7 @@ describe('cluster-autoscaler scale-down', () => {
         name,
         labels: {},
         nodeName: empty.name,
+        activeDeadlineSeconds: undefined,
         containers: [{ name: 'pull', image, command: undefined, args: undefined }],
       });
     bare('prepull', 'example.com/never-published:1.0');
