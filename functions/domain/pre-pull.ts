@@ -20,9 +20,8 @@ export const prePullLabels = {
   'eks-windows-patcher/role': 'pre-pull',
 } as const;
 
-export const prePullSelector = Object.entries(prePullLabels)
-  .map(([key, value]) => `${key}=${value}`)
-  .join(',');
+/** Every pod but the pre-pull pods (a pod without the label matches too). */
+export const notPrePull = `eks-windows-patcher/role!=${prePullLabels['eks-windows-patcher/role']}`;
 
 /**
  * The kubelet stops a pre-pull pod still running after this long (`activeDeadlineSeconds`: phase

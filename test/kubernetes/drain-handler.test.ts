@@ -2,8 +2,10 @@ import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/cl
 import type { V1Pod } from '@kubernetes/client-node';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import type { ListPodsOptions } from '../../functions/adapters/kubernetes/port.ts';
 import type { DrainState } from '../../functions/commons/state.ts';
 import { followedPodsLimit } from '../../functions/domain/drain.ts';
+import { notPrePull } from '../../functions/domain/pre-pull.ts';
 import { makeHandler } from '../../functions/drain.ts';
 import { lambdaContext as contextOf } from '../../simulator/lambda-context.ts';
 
@@ -246,18 +248,21 @@ describe('drain handler rounds', () => {
       const cluster = new FakeCluster({ pods: [web('web-1')] });
       cluster.nodes.set('new-1', newNode(images));
       await drainOf(cluster)(null);
-      return cluster.callsOf('listPodsOnNode');
+      // The drained node's pods, then the new node's but its pre-pull pod.
+      const newNodes = cluster.callsOf('listPods').map(([, options]) => {
+        const { fieldSelector, labelSelector } = options as ListPodsOptions;
+        expect(labelSelector).toBe(notPrePull);
+        return fieldSelector?.replace('spec.nodeName=', '');
+      });
+      return [...cluster.callsOf('listPodsOnNode').map(([name]) => name), ...newNodes];
     };
 
     // No web pod can run where its image is not: the node is not listed.
-    expect(await listedNodes([])).toEqual([['node-1']]);
-    expect(await listedNodes(['mcr.microsoft.com/windows/servercore:ltsc2022'])).toEqual([
-      ['node-1'],
-      ['new-1'],
-    ]);
+    expect(await listedNodes([])).toEqual(['node-1']);
+    expect(await listedNodes(['mcr.microsoft.com/windows/servercore:ltsc2022'])).toEqual(['node-1', 'new-1']);
     // A node reporting the kubelet's most images may have left some out: listed.
     const many = Array.from({ length: 50 }, (_, i) => `registry.example/image-${i}:1`);
-    expect(await listedNodes(many)).toEqual([['node-1'], ['new-1']]);
+    expect(await listedNodes(many)).toEqual(['node-1', 'new-1']);
   });
 
   it('keeps the cluster-autoscaler from removing the group’s nodes that joined during this execution', async () => {

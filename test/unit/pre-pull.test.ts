@@ -3,12 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { prePullImages, removePrePulls } from '../../functions/adapters/kubernetes/pre-pull.ts';
 import { KubernetesThrottled } from '../../functions/commons/errors.ts';
 import {
+  notPrePull,
   prePullAnnotation,
   prePullLabels,
   prePullNamespace,
   prePullPod,
   prePullPodName,
-  prePullSelector,
   prePullsNeeded,
 } from '../../functions/domain/pre-pull.ts';
 import { FakeCluster } from '../kubernetes/fake-backend.ts';
@@ -62,11 +62,9 @@ describe('the pre-pull pod', () => {
     ]);
   });
 
-  it('carries the labels the clean-up selects by', () => {
-    const labels = manifest.metadata?.labels ?? {};
-    expect(
-      prePullSelector.split(',').every((term) => labels[term.split('=')[0] ?? ''] === term.split('=')[1]),
-    ).toBe(true);
+  it('is left out by the selector of every pod but the pre-pull pods', () => {
+    const [key, value] = notPrePull.split('!=');
+    expect(manifest.metadata?.labels?.[key ?? '']).toBe(value);
   });
 
   it('has a valid name for any node name (a DNS subdomain of at most 253 characters)', () => {

@@ -10,6 +10,7 @@ import {
   nodeName,
   podKey,
 } from '../../domain/nodes.ts';
+import { notPrePull } from '../../domain/pre-pull.ts';
 import { inBursts } from './bursts.ts';
 import type { EvictionOutcome, KubernetesPort } from './port.ts';
 
@@ -161,7 +162,11 @@ export async function podsOnNewestNodes(
     const mayRun = (images: string[]) => images.every((image) => present.has(image));
     if ((node.status?.images?.length ?? 0) < kubeletMaxImages && ![...missing.values()].some(mayRun))
       continue;
-    const pods = await kubernetes.listPodsOnNode(nodeName(node));
+    // The node's own pre-pull pod is no controller's: not listed.
+    const pods = await kubernetes.listPods(undefined, {
+      fieldSelector: `spec.nodeName=${nodeName(node)}`,
+      labelSelector: notPrePull,
+    });
     listed.push(...pods);
     for (const pod of pods) missing.delete(controllerOf(pod)?.uid ?? '');
   }

@@ -6,7 +6,7 @@ import {
   prePullAnnotation,
   prePullNamespace,
   prePullPod,
-  prePullSelector,
+  prePullPodName,
   prePullsNeeded,
 } from '../../domain/pre-pull.ts';
 import type { KubernetesPort } from './port.ts';
@@ -41,15 +41,17 @@ export async function prePullImages(
   return asked;
 }
 
-/** Deletes the pre-pull pods of these nodes and takes the mark off them. Returns the nodes cleared. */
+/**
+ * Deletes the pre-pull pods of the marked nodes among these (by name: no list of every node's pod)
+ * and takes the mark off them. Returns the nodes cleared.
+ */
 export async function removePrePulls(kubernetes: KubernetesPort, nodes: V1Node[]): Promise<string[]> {
-  const marked = nodes.filter((node) => node.metadata?.annotations?.[prePullAnnotation] !== undefined);
-  if (marked.length === 0) return [];
-  const names = new Set(marked.map(nodeName));
-  for (const pod of await kubernetes.listPods(prePullNamespace, { labelSelector: prePullSelector })) {
-    if (!names.has(pod.spec?.nodeName ?? '')) continue;
-    await kubernetes.deletePod(prePullNamespace, pod.metadata?.name ?? '', 0);
+  const marked = nodes
+    .filter((node) => node.metadata?.annotations?.[prePullAnnotation] !== undefined)
+    .map(nodeName);
+  for (const name of marked) {
+    await kubernetes.deletePod(prePullNamespace, prePullPodName(name), 0);
+    await kubernetes.patchNode(name, { annotations: { [prePullAnnotation]: null } });
   }
-  for (const name of names) await kubernetes.patchNode(name, { annotations: { [prePullAnnotation]: null } });
-  return [...names];
+  return marked;
 }
