@@ -31,6 +31,7 @@ import {
   toBatches,
   withRemoval,
 } from './domain/plan.ts';
+import { imagesMostNeededFirst } from './domain/pre-pull.ts';
 import { coveredAmong, pdbName, preflight } from './domain/preflight.ts';
 import { expectedBootSeconds } from './domain/replacements.ts';
 import { warmPoolPlanNote } from './domain/warm-pool.ts';
@@ -259,12 +260,7 @@ export const makeHandler = (deps: Deps) =>
         batches.reduce((total, batch) => total + batch.bakeSeconds, 0),
       batchSeconds: estimateSeconds(1, timing),
       surgeBatches,
-      imagesToMove: [
-        ...new Set([
-          ...(carried?.imagesToMove ?? []),
-          ...moving.flatMap((pod) => (pod.spec?.containers ?? []).map((c) => c.image ?? '')),
-        ]),
-      ],
+      imagesToMove: imagesMostNeededFirst(moving, carried?.imagesToMove ?? []),
       longestGraceSeconds: longestGrace,
     };
   });

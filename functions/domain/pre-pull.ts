@@ -92,3 +92,20 @@ export function prePullPod({ node, images }: PrePull, executionName: string): V1
     },
   };
 }
+
+/**
+ * The images of the pods to move, those the most pods run first, then the images an earlier execution
+ * of the rollout carried. The kubelet pulls one image at a time (KubeletConfiguration
+ * `serializeImagePulls`, true by default) and starts a pod's containers in order, so a pre-pull pod
+ * readies first the image most evicted pods will wait for.
+ */
+export function imagesMostNeededFirst(pods: V1Pod[], carried: string[]): string[] {
+  const podsByImage = new Map<string, number>();
+  for (const pod of pods) {
+    for (const image of new Set((pod.spec?.containers ?? []).flatMap((c) => c.image ?? []))) {
+      podsByImage.set(image, (podsByImage.get(image) ?? 0) + 1);
+    }
+  }
+  const needed = [...podsByImage].sort(([, a], [, b]) => b - a).map(([image]) => image);
+  return [...new Set([...needed, ...carried])];
+}

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { prePullImages, removePrePulls } from '../../functions/adapters/kubernetes/pre-pull.ts';
 import { KubernetesThrottled } from '../../functions/commons/errors.ts';
 import {
+  imagesMostNeededFirst,
   notPrePull,
   prePullAnnotation,
   prePullLabels,
@@ -158,5 +159,23 @@ describe('asking the replacements, and clearing up', () => {
     const cluster = new FakeCluster({ nodes: [node('new-1', { images })] });
     expect(await removePrePulls(cluster, [...cluster.nodes.values()])).toEqual([]);
     expect(cluster.calls).toEqual([]);
+  });
+});
+
+describe('the order of the images to pull', () => {
+  const running = (name: string, images: string[]) => ({
+    ...pod(name),
+    spec: { containers: images.map((image, index) => ({ name: `c${index}`, image })) },
+  });
+
+  it('the image the most pods run first (the kubelet pulls one at a time), each once, then those carried', () => {
+    const pods = [
+      running('api-1', ['api:1']),
+      running('web-1', [aspnet, 'sidecar:1']),
+      running('web-2', [aspnet, aspnet]),
+      running('web-3', [aspnet]),
+      running('api-2', ['api:1']),
+    ];
+    expect(imagesMostNeededFirst(pods, ['old:1', 'api:1'])).toEqual([aspnet, 'api:1', 'sidecar:1', 'old:1']);
   });
 });
