@@ -37,7 +37,6 @@ import {
   drainForecast,
   drainWaitSeconds,
   followedKeys,
-  imagesByController,
   joinWatchSeconds,
   lateAllowanceSeconds,
   leftoverReasons,
@@ -48,6 +47,7 @@ import {
   ownersNotYetReady,
   ownersWaitedFor,
   type StartTimes,
+  soughtControllers,
   startSampleSize,
 } from './domain/drain.ts';
 import { capList, listText } from './domain/limits.ts';
@@ -162,7 +162,7 @@ export const makeHandler = (deps: Pick<Dependencies, 'kubernetes' | 'autoScaling
         // ran there). The next batch's replacements, newest and still empty, may come first: twice the batch.
         const owners = ownerBaselines(pods, controllers);
         const seen = observedStartSeconds(
-          await podsOnNewestNodes(kubernetes, joined, imagesByController(pods), 2 * batch.nodes.length),
+          await podsOnNewestNodes(kubernetes, joined, soughtControllers(pods), 2 * batch.nodes.length),
         );
         return {
           done: false,

@@ -82,14 +82,40 @@ export function controllersOf(pods: V1Pod[]): ControllerRef[] {
   return [...refs.values()];
 }
 
-/** The images each ReplicaSet's and StatefulSet's pods run, by controller uid (from one pod of each). */
-export function imagesByController(pods: V1Pod[]): Map<string, string[]> {
-  const images = new Map<string, string[]>();
+/** What finds a controller's pods on another node: the images they run, the label of their template. */
+export interface SoughtController {
+  images: string[];
+  /** `pod-template-hash` (a ReplicaSet's pods) or `controller-revision-hash` (a StatefulSet's), if set. */
+  template: { key: string; value: string } | undefined;
+}
+
+const templateLabelKeys: Record<string, string> = {
+  ReplicaSet: 'pod-template-hash',
+  StatefulSet: 'controller-revision-hash',
+};
+
+/** Each ReplicaSet's and StatefulSet's images and template label, by controller uid (from one pod of each). */
+export function soughtControllers(pods: V1Pod[]): Map<string, SoughtController> {
+  const sought = new Map<string, SoughtController>();
   for (const ref of controllersOf(pods)) {
     const pod = pods.find((candidate) => controllerOf(candidate)?.uid === ref.uid);
-    if (pod !== undefined) images.set(ref.uid, imagesOf(pod));
+    if (pod === undefined) continue;
+    const key = templateLabelKeys[ref.kind] ?? '';
+    const value = pod.metadata?.labels?.[key];
+    sought.set(ref.uid, { images: imagesOf(pod), template: value ? { key, value } : undefined });
   }
-  return images;
+  return sought;
+}
+
+/**
+ * A label selector for the pods of these controllers only, when one label tells them all
+ * (`pod-template-hash in (a,b)`: ReplicaSets only, or StatefulSets only); undefined otherwise.
+ */
+export function soughtSelector(controllers: SoughtController[]): string | undefined {
+  const templates = controllers.map((controller) => controller.template);
+  const [first] = templates;
+  if (first === undefined || templates.some((template) => template?.key !== first.key)) return undefined;
+  return `${first.key} in (${[...new Set(templates.map((template) => template?.value))].join(',')})`;
 }
 
 /** A Deployment's ReplicaSet is named `<deployment>-<pod-template-hash>`: the operator knows the Deployment. */

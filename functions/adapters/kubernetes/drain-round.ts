@@ -1,6 +1,12 @@
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import { DrainBlocked } from '../../commons/errors.ts';
-import { type ControllerCounts, type ControllerRef, controllerCounts } from '../../domain/drain.ts';
+import {
+  type ControllerCounts,
+  type ControllerRef,
+  controllerCounts,
+  type SoughtController,
+  soughtSelector,
+} from '../../domain/drain.ts';
 import { type EvictionRules, type EvictionVerdict, evictionVerdict } from '../../domain/eviction.ts';
 import {
   controllerOf,
@@ -138,7 +144,7 @@ export async function podsOfControllers(
 
 /**
  * Pods on the newest of the given nodes (this rollout's new nodes), listed node by node from the
- * newest until each controller sought (by uid, with its pods' images) has a pod there or `maxNodes`
+ * newest until each controller sought (by uid, with its pods' images and template label) has a pod there or `maxNodes`
  * were looked at: where the evicted pods' replacements ran, so how long they take to start on the new
  * AMI, for a cost per batch. A node without the images of any controller still sought is not listed:
  * none of their pods runs there (`status.images`; unless it reports as many as the kubelet does at
@@ -147,7 +153,7 @@ export async function podsOfControllers(
 export async function podsOnNewestNodes(
   kubernetes: KubernetesPort,
   nodes: V1Node[],
-  sought: Map<string, string[]>,
+  sought: Map<string, SoughtController>,
   maxNodes: number,
 ): Promise<V1Pod[]> {
   const newest = [...nodes]
@@ -160,12 +166,17 @@ export async function podsOnNewestNodes(
     if (missing.size === 0) break;
     const present = imagesOnNode(node);
     const mayRun = (images: string[]) => images.every((image) => present.has(image));
-    if ((node.status?.images?.length ?? 0) < kubeletMaxImages && ![...missing.values()].some(mayRun))
+    const stillSought = [...missing.values()];
+    if (
+      (node.status?.images?.length ?? 0) < kubeletMaxImages &&
+      !stillSought.some(({ images }) => mayRun(images))
+    )
       continue;
-    // The node's own pre-pull pod is no controller's: not listed.
+    // Only the pods of the controllers still sought when a label tells them (a pre-pulled node holds
+    // their images whether it runs them or not); else every pod but the node's own pre-pull pod.
     const pods = await kubernetes.listPods(undefined, {
       fieldSelector: `spec.nodeName=${nodeName(node)}`,
-      labelSelector: notPrePull,
+      labelSelector: soughtSelector(stillSought) ?? notPrePull,
     });
     listed.push(...pods);
     for (const pod of pods) missing.delete(controllerOf(pod)?.uid ?? '');
