@@ -1,5 +1,5 @@
 import type { V1Pod } from '@kubernetes/client-node';
-import { controllerOf, isPodReady, isTerminating, podKey } from './nodes.ts';
+import { controllerOf, imagesOf, isPodReady, isTerminating, podKey } from './nodes.ts';
 import { median, pollSpacing, secondsUntil } from './polling.ts';
 
 export interface OwnerBaseline {
@@ -280,10 +280,6 @@ export function observedStartSeconds(pods: V1Pod[]): Map<string, StartTimes> {
     }),
   );
 }
-
-/** The images a pod's containers run. */
-const imagesOf = (pod: V1Pod): string[] =>
-  (pod.spec?.containers ?? []).flatMap((container) => (container.image ? [container.image] : []));
 
 export interface DrainRoundFacts {
   now: number;

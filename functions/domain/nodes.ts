@@ -79,6 +79,10 @@ export function imagesOnNode(node: V1Node): Set<string> {
   return new Set((node.status?.images ?? []).flatMap((image) => image.names ?? []));
 }
 
+/** The images a pod's containers run. */
+export const imagesOf = (pod: V1Pod): string[] =>
+  (pod.spec?.containers ?? []).flatMap((container) => (container.image ? [container.image] : []));
+
 /** Which of `images` the node does not hold, in their order. */
 export function missingImages(node: V1Node, images: string[]): string[] {
   const present = imagesOnNode(node);

@@ -1,5 +1,5 @@
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
-import { isNodeReady, isWindowsNode, missingImages, nodeName } from './nodes.ts';
+import { imagesOf, isNodeReady, isWindowsNode, missingImages, nodeName } from './nodes.ts';
 
 /**
  * Windows images are large (a .NET Framework image is 5–8 GiB) and a new node pulls one only when a
@@ -102,7 +102,7 @@ export function prePullPod({ node, images }: PrePull, executionName: string): V1
 export function imagesMostNeededFirst(pods: V1Pod[], carried: string[]): string[] {
   const podsByImage = new Map<string, number>();
   for (const pod of pods) {
-    for (const image of new Set((pod.spec?.containers ?? []).flatMap((c) => c.image ?? []))) {
+    for (const image of new Set(imagesOf(pod))) {
       podsByImage.set(image, (podsByImage.get(image) ?? 0) + 1);
     }
   }
