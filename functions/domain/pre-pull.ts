@@ -31,6 +31,10 @@ export const notPrePull = `eks-windows-patcher/role!=${prePullLabels['eks-window
  */
 export const prePullDeadlineSeconds = 1_800;
 
+/** The node was asked to pull already (our mark), by this execution or an earlier one. */
+export const askedToPrePull = (node: V1Node): boolean =>
+  node.metadata?.annotations?.[prePullAnnotation] !== undefined;
+
 export interface PrePull {
   node: string;
   images: string[];
@@ -43,7 +47,7 @@ export interface PrePull {
 export function prePullsNeeded(nodes: V1Node[], images: string[]): PrePull[] {
   return nodes.flatMap((node) => {
     if (!isNodeReady(node) || !isWindowsNode(node)) return [];
-    if (node.metadata?.annotations?.[prePullAnnotation] !== undefined) return [];
+    if (askedToPrePull(node)) return [];
     const missing = missingImages(node, images);
     return missing.length > 0 ? [{ node: nodeName(node), images: missing }] : [];
   });

@@ -167,8 +167,8 @@ export class BarePods {
   }
 
   /**
-   * DELETE: a terminal pod, or one whose node is gone, goes at once (the API sets a grace period of 0
-   * for terminal pods); otherwise the kubelet stops it within the grace period, then it is gone.
+   * DELETE: a terminal pod goes at once (the API sets a grace period of 0 for terminal pods), as does
+   * one deleted with a grace period of 0; otherwise the kubelet stops it within the grace period.
    */
   delete(namespace: string, name: string, gracePeriodSeconds = defaultGracePeriodSeconds): boolean {
     const pod = this.get(namespace, name);

@@ -3,6 +3,7 @@ import { KubernetesThrottled } from '../../commons/errors.ts';
 import { logger } from '../../commons/powertools.ts';
 import { nodeName } from '../../domain/nodes.ts';
 import {
+  askedToPrePull,
   prePullAnnotation,
   prePullNamespace,
   prePullPod,
@@ -46,9 +47,7 @@ export async function prePullImages(
  * and takes the mark off them. Returns the nodes cleared.
  */
 export async function removePrePulls(kubernetes: KubernetesPort, nodes: V1Node[]): Promise<string[]> {
-  const marked = nodes
-    .filter((node) => node.metadata?.annotations?.[prePullAnnotation] !== undefined)
-    .map(nodeName);
+  const marked = nodes.filter(askedToPrePull).map(nodeName);
   for (const name of marked) {
     await kubernetes.deletePod(prePullNamespace, prePullPodName(name), 0);
     await kubernetes.patchNode(name, { annotations: { [prePullAnnotation]: null } });
